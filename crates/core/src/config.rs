@@ -1,0 +1,80 @@
+//! Configurations: one value per parameter of a [`SearchSpace`], with inactive conditional
+//! parameters marked explicitly rather than filled with made-up values.
+
+use crate::space::{Domain, SearchSpace};
+use serde_json::{Map, Value as Json};
+
+/// The value of one parameter in a configuration.
+///
+/// Categorical and ordinal parameters store the *index* of their choice; the labels live in
+/// the search space, so a configuration is a small `Copy`-friendly vector.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// The parameter's condition does not hold, so it has no value.
+    Inactive,
+    /// A float parameter's value.
+    Float(f64),
+    /// An integer parameter's value.
+    Int(i64),
+    /// The index of a categorical or ordinal parameter's choice.
+    Choice(u32),
+}
+
+impl Value {
+    /// Whether the parameter is active (has a value).
+    pub fn is_active(self) -> bool {
+        !matches!(self, Value::Inactive)
+    }
+}
+
+/// A configuration: one [`Value`] per parameter, in the search space's (topological) order.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Config {
+    values: Vec<Value>,
+}
+
+impl Config {
+    /// Wraps values given in the search space's parameter order.
+    pub fn new(values: Vec<Value>) -> Self {
+        Self { values }
+    }
+
+    /// The values, in the search space's parameter order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// The value of parameter `index`.
+    pub fn get(&self, index: usize) -> Value {
+        self.values.get(index).copied().unwrap_or(Value::Inactive)
+    }
+
+    /// Number of parameters (active or not).
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the configuration has no parameters at all.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The configuration as a JSON object of its *active* parameters, with categorical and
+    /// ordinal values shown as the choices written in the experiment file.
+    pub fn to_json(&self, space: &SearchSpace) -> Map<String, Json> {
+        let mut map = Map::new();
+        for (param, value) in space.params().iter().zip(&self.values) {
+            let json = match (*value, &param.domain) {
+                (Value::Inactive, _) => continue,
+                (Value::Float(x), _) => serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number),
+                (Value::Int(i), _) => Json::from(i),
+                (Value::Choice(c), Domain::Categorical { choices } | Domain::Ordinal { values: choices }) => {
+                    choices.get(c as usize).map_or(Json::Null, |choice| choice.to_json())
+                }
+                (Value::Choice(c), _) => Json::from(c),
+            };
+            map.insert(param.name.clone(), json);
+        }
+        map
+    }
+}

@@ -1,0 +1,74 @@
+//! Objectives: a named metric and whether smaller or larger is better.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether an objective is minimised or maximised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Smaller is better (errors, losses, latencies).
+    Minimize,
+    /// Larger is better (accuracies, rewards).
+    Maximize,
+}
+
+/// A named metric with a direction. Every observation carries one value per objective.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Objective {
+    /// Metric name, as it appears in traces.
+    pub name: String,
+    /// Which way is better.
+    pub direction: Direction,
+}
+
+impl Objective {
+    /// A minimised objective.
+    pub fn minimize(name: &str) -> Self {
+        Self { name: name.to_owned(), direction: Direction::Minimize }
+    }
+
+    /// A maximised objective.
+    pub fn maximize(name: &str) -> Self {
+        Self { name: name.to_owned(), direction: Direction::Maximize }
+    }
+
+    /// Whether `a` is strictly better than `b`. NaN is never better, and anything finite is
+    /// better than NaN.
+    pub fn better(&self, a: f64, b: f64) -> bool {
+        if a.is_nan() {
+            return false;
+        }
+        if b.is_nan() {
+            return true;
+        }
+        match self.direction {
+            Direction::Minimize => a < b,
+            Direction::Maximize => a > b,
+        }
+    }
+
+    /// How far `value` is from `best_known`, in the direction of worse: `value - best` when
+    /// minimising, `best - value` when maximising (so 0 is optimal and larger is worse).
+    pub fn regret(&self, value: f64, best_known: f64) -> f64 {
+        match self.direction {
+            Direction::Minimize => value - best_known,
+            Direction::Maximize => best_known - value,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn better_and_regret_respect_the_direction() {
+        let err = Objective::minimize("error");
+        let acc = Objective::maximize("accuracy");
+        assert!(err.better(0.1, 0.2) && !err.better(0.2, 0.1));
+        assert!(acc.better(0.9, 0.8) && !acc.better(0.8, 0.9));
+        assert!(err.better(0.5, f64::NAN) && !err.better(f64::NAN, 0.5));
+        assert_eq!(err.regret(0.25, 0.05), 0.2);
+        assert_eq!(acc.regret(0.75, 0.95), 0.95 - 0.75);
+    }
+}

@@ -1,0 +1,109 @@
+//! The trace schema's vocabulary and the per-cell summary record.
+//!
+//! A cell's trace has one row per completed step of a trial (see the sim crate for the
+//! columns); each row carries an [`EpochStatus`] and the [`TrialOutcome`] decided after it.
+//! [`CellSummary`] is the record of one cell in a results directory's `summary.json`.
+
+use crate::objective::Direction;
+use serde::{Deserialize, Serialize};
+
+/// Whether a step produced usable metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochStatus {
+    /// All metrics finite.
+    Ok,
+    /// A metric was NaN or infinite: the training run diverged, and the trial is stopped.
+    Diverged,
+}
+
+impl EpochStatus {
+    /// The label written to traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpochStatus::Ok => "ok",
+            EpochStatus::Diverged => "diverged",
+        }
+    }
+}
+
+/// What happened to a trial after a step, as written in the trace's `decision` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrialOutcome {
+    /// It went on to the next step.
+    Continue,
+    /// It was paused (by the scheduler, or because it reached the fidelity it was started or
+    /// resumed for); it may be resumed.
+    Pause,
+    /// It was stopped for good (by the scheduler, or because it diverged).
+    Stop,
+    /// It reached the benchmark's full fidelity.
+    Done,
+    /// It would have gone on, but the experiment's budget ran out.
+    Cut,
+}
+
+impl TrialOutcome {
+    /// The label written to traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrialOutcome::Continue => "continue",
+            TrialOutcome::Pause => "pause",
+            TrialOutcome::Stop => "stop",
+            TrialOutcome::Done => "done",
+            TrialOutcome::Cut => "cut",
+        }
+    }
+}
+
+/// One cell (benchmark × strategy × seed) of an experiment, as recorded in `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellSummary {
+    /// The cell's file stem in `cells/` (names plus a hash of all its settings).
+    pub cell: String,
+    /// Benchmark name.
+    pub benchmark: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Repetition index (0-based).
+    pub seed: u32,
+    /// Name of the first objective, which `best_objective` and `regret` refer to.
+    pub objective: String,
+    /// Its direction.
+    pub direction: Direction,
+    /// The benchmark's full fidelity.
+    pub max_fidelity: u32,
+    /// Trials started.
+    pub trials: u64,
+    /// Steps (epochs) completed, including those repeated after a restart without checkpoint.
+    pub epochs: u64,
+    /// Steps that reached the full fidelity.
+    pub full_evaluations: u64,
+    /// Trials stopped because a metric became NaN or infinite.
+    pub diverged_trials: u64,
+    /// Worker-seconds of training paid for (simulated).
+    pub compute_seconds: f64,
+    /// Simulated wall-clock time from the start to the end of the cell.
+    pub wallclock_seconds: f64,
+    /// Worker-seconds without a trial to run: `workers × wallclock − compute`.
+    pub idle_seconds: f64,
+    /// Best value of the first objective over all observations at any fidelity (the Syne Tune
+    /// convention); `null` if nothing finite was observed.
+    pub best_objective: Option<f64>,
+    /// Best value of the first objective among full-fidelity observations; `null` if none.
+    pub best_objective_max_fidelity: Option<f64>,
+    /// The benchmark's best known value of the first objective, if it has one.
+    pub best_known: Option<f64>,
+    /// Final regret: `best_objective_max_fidelity` minus `best_known` in the direction of worse
+    /// (0 is optimal). Judged at full fidelity (the HpBandSter convention) because the best of
+    /// many noisy low-fidelity results is optimistically biased; `null` if no trial reached
+    /// full fidelity.
+    pub regret: Option<f64>,
+    /// `best_objective` minus `best_known`: the regret under the any-fidelity convention.
+    pub regret_any_fidelity: Option<f64>,
+    /// Compute cost in US dollars, where the experiment sets a price per worker-hour.
+    pub cost_usd: Option<f64>,
+    /// Why the cell ended: `budget:wallclock`, `budget:compute`, `budget:full_evaluations`
+    /// or `strategy_finished` (the strategy had nothing more to run, e.g. a finished grid or the
+    /// trial budget reached).
+    pub stop_reason: String,
+}

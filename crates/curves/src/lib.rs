@@ -1,0 +1,126 @@
+//! Benchmarks: where a simulated trial's metrics and costs come from.
+//!
+//! A [`Benchmark`] resolves a configuration once per trial into a small [`TrialCurve`]
+//! ([`Benchmark::open`]); after that, the metrics and cost of any step are computed from the
+//! curve alone ([`Benchmark::step`]), in constant time and without allocating, so the
+//! simulator's event loop stays allocation-free.
+//!
+//! Benchmarks shipped here:
+//! - [`synthetic::Synthetic`]: learning curves over a seeded random landscape with a known
+//!   optimum, in three families (exponential saturation, power law, and *crossing* curves where
+//!   slow starters end best), with per-epoch noise, optional divergence and a configuration-
+//!   dependent cost per epoch;
+//! - [`branin::Branin`] and [`hartmann6::Hartmann6`]: the multi-fidelity test functions of
+//!   Kandasamy et al. (BOCA, ICML 2017);
+//! - [`counting_ones::CountingOnes`]: the counting-ones problem of Falkner et al. (BOHB, ICML 2018).
+
+pub mod branin;
+pub mod counting_ones;
+pub mod default_space;
+pub mod field;
+pub mod hartmann6;
+pub mod landscape;
+pub mod spec;
+pub mod synthetic;
+
+use hposim_core::{Config, Fidelity, Objective, SearchSpace, SpaceError};
+
+pub use spec::{BenchmarkSpec, build};
+
+/// Number of coefficients a [`TrialCurve`] holds inline.
+pub const INLINE_COEFFICIENTS: usize = 8;
+
+/// A trial's curve, resolved once from its configuration by [`Benchmark::open`]. Its meaning
+/// is private to the benchmark that made it; the simulator only stores it and hands it back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialCurve {
+    /// Coefficients that fit inline (curve parameters, decoded inputs, costs).
+    pub coefficients: [f64; INLINE_COEFFICIENTS],
+    /// Further coefficients for benchmarks that need more (empty, hence unallocated, otherwise).
+    pub extra: Vec<f64>,
+    /// Seed of the trial's noise stream.
+    pub seed: u64,
+}
+
+impl TrialCurve {
+    /// A curve with the given inline coefficients and noise seed.
+    pub fn new(coefficients: [f64; INLINE_COEFFICIENTS], seed: u64) -> Self {
+        Self { coefficients, extra: Vec::new(), seed }
+    }
+}
+
+/// A benchmark: a search space, objectives, a fidelity axis, and for every configuration a
+/// learning curve with a cost per step.
+pub trait Benchmark: Send + Sync {
+    /// Display name (unique within an experiment).
+    fn name(&self) -> &str;
+    /// The search space.
+    fn space(&self) -> &SearchSpace;
+    /// The objectives, in the order [`Benchmark::step`] writes them.
+    fn objectives(&self) -> &[Objective];
+    /// The fidelity axis.
+    fn fidelity(&self) -> &Fidelity;
+    /// Resolves `config` into a curve, once per trial; `seed` seeds the trial's noise.
+    fn open(&self, config: &Config, seed: u64) -> TrialCurve;
+    /// Writes the metrics after `step` (1-based) into `metrics` (one per objective) and returns
+    /// the cost of that step in seconds. Constant time; never allocates. A diverged run writes
+    /// NaN or infinity.
+    fn step(&self, curve: &TrialCurve, step: u32, metrics: &mut [f64]) -> f64;
+    /// The best known value of each objective at full fidelity, for regret.
+    fn best_known(&self) -> Option<&[f64]>;
+}
+
+/// Why a benchmark specification was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BenchmarkError {
+    /// A setting has an invalid value; `key` names it.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key, relative to the benchmark's table.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The search space is invalid.
+    #[error("space: {0}")]
+    Space(#[from] SpaceError),
+}
+
+impl BenchmarkError {
+    pub(crate) fn invalid(key: &str, message: impl Into<String>) -> Self {
+        Self::Invalid { key: key.to_owned(), message: message.into() }
+    }
+}
+
+/// Refuses `value` unless it is finite and `> 0`.
+pub(crate) fn require_positive(key: &str, value: f64) -> Result<(), BenchmarkError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(BenchmarkError::invalid(key, format!("must be a positive number, got {value}")))
+    }
+}
+
+/// Refuses `value` unless it is finite and `>= 0`.
+pub(crate) fn require_non_negative(key: &str, value: f64) -> Result<(), BenchmarkError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(BenchmarkError::invalid(key, format!("must be a non-negative number, got {value}")))
+    }
+}
+
+/// The values of the numeric parameters of `config`, in order (a helper for test functions
+/// whose spaces are all floats).
+pub(crate) fn float_values<const N: usize>(config: &Config) -> [f64; N] {
+    let mut out = [0.0; N];
+    for (slot, value) in out.iter_mut().zip(config.values()) {
+        *slot = match value {
+            hposim_core::Value::Float(x) => *x,
+            hposim_core::Value::Int(i) => *i as f64,
+            hposim_core::Value::Choice(c) => f64::from(*c),
+            hposim_core::Value::Inactive => f64::NAN,
+        };
+    }
+    out
+}

@@ -1,0 +1,86 @@
+//! Benchmark specifications as written in an experiment file (`[[benchmarks]]` tables), and
+//! their validation into [`Benchmark`] objects.
+
+use crate::branin::{Branin, BraninSpec};
+use crate::counting_ones::{CountingOnes, CountingOnesSpec};
+use crate::hartmann6::{Hartmann6, Hartmann6Spec};
+use crate::synthetic::{Synthetic, SyntheticSpec};
+use crate::{Benchmark, BenchmarkError};
+use serde::{Deserialize, Serialize};
+
+/// One `[[benchmarks]]` table; `type` selects the benchmark.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BenchmarkSpec {
+    /// Synthetic learning curves over a seeded random landscape.
+    Synthetic(SyntheticSpec),
+    /// Multi-fidelity Branin (BOCA).
+    Branin(BraninSpec),
+    /// Multi-fidelity Hartmann-6 (BOCA).
+    Hartmann6(Hartmann6Spec),
+    /// Counting ones (BOHB).
+    CountingOnes(CountingOnesSpec),
+}
+
+impl BenchmarkSpec {
+    /// The benchmark's name: the `name` key, or the type's name when it is absent.
+    pub fn name(&self) -> &str {
+        let (given, default) = match self {
+            BenchmarkSpec::Synthetic(s) => (&s.name, "synthetic"),
+            BenchmarkSpec::Branin(s) => (&s.name, "branin"),
+            BenchmarkSpec::Hartmann6(s) => (&s.name, "hartmann6"),
+            BenchmarkSpec::CountingOnes(s) => (&s.name, "counting_ones"),
+        };
+        given.as_deref().unwrap_or(default)
+    }
+}
+
+/// Validates `spec` and builds the benchmark.
+pub fn build(spec: &BenchmarkSpec) -> Result<Box<dyn Benchmark>, BenchmarkError> {
+    let name = spec.name().to_owned();
+    Ok(match spec {
+        BenchmarkSpec::Synthetic(s) => Box::new(Synthetic::new(name, s)?),
+        BenchmarkSpec::Branin(s) => Box::new(Branin::new(name, s)?),
+        BenchmarkSpec::Hartmann6(s) => Box::new(Hartmann6::new(name, s)?),
+        BenchmarkSpec::CountingOnes(s) => Box::new(CountingOnes::new(name, s)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Wrapper {
+        benchmarks: Vec<BenchmarkSpec>,
+    }
+
+    #[test]
+    fn every_type_parses_with_defaults_and_builds() {
+        let text = r#"
+            [[benchmarks]]
+            type = "synthetic"
+            [[benchmarks]]
+            type = "branin"
+            [[benchmarks]]
+            type = "hartmann6"
+            [[benchmarks]]
+            type = "counting_ones"
+        "#;
+        let wrapper: Wrapper = toml::from_str(text).unwrap();
+        let names: Vec<&str> = wrapper.benchmarks.iter().map(BenchmarkSpec::name).collect();
+        assert_eq!(names, ["synthetic", "branin", "hartmann6", "counting_ones"]);
+        for spec in &wrapper.benchmarks {
+            let bench = build(spec).unwrap();
+            assert!(bench.best_known().is_some());
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_types_are_named() {
+        let err = toml::from_str::<Wrapper>("[[benchmarks]]\ntype = \"synthetic\"\nmax_epoch = 3\n").err().unwrap();
+        assert!(err.to_string().contains("unknown field `max_epoch`"), "{err}");
+        let err = toml::from_str::<Wrapper>("[[benchmarks]]\ntype = \"lcbench\"\n").err().unwrap();
+        assert!(err.to_string().contains("unknown variant `lcbench`"), "{err}");
+    }
+}

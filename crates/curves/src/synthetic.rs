@@ -1,0 +1,606 @@
+//! Synthetic learning curves: a validation error that falls from chance level towards a final
+//! value set by a seeded random [`Landscape`], at a speed and with a shape set by smooth random
+//! fields, with per-epoch Gaussian noise, optional divergence, and a cost per epoch that depends
+//! on the configuration.
+//!
+//! Every curve is normalised to start at `worst_error` (chance) at epoch 0 and to reach its
+//! final value exactly at `max_epochs`, so the best value any configuration can reach at full
+//! fidelity is known: `best_error`, at the landscape's optimum (noise aside).
+//!
+//! Families (with `τ` the time constant, `T = max_epochs`, `c` the normaliser that makes the
+//! curve end on its final value):
+//! - `exponential`: `y(t) = y_f + (y_0 − y_f) (e^{−(t/τ)^k} − c) / (1 − c)`, a stretched or
+//!   compressed exponential saturation (Domhan et al., IJCAI 2015, list it among the learning
+//!   curve models), with `τ ∈ [0.04 T, 0.5 T]` and `k ∈ [0.7, 1.6]` from smooth fields;
+//! - `power_law`: `y(t) = y_f + (y_0 − y_f) ((1 + t/τ)^{−α} − c) / (1 − c)`, the pow-law family
+//!   of the same survey, with `τ ∈ [0.005 T, 0.1 T]` and `α ∈ [0.5, 1.5]`;
+//! - `crossing`: the exponential form with speed and shape tied to quality, so that good
+//!   configurations start late and converge slowly (`τ ∈ [0.03 T, 0.7 T]`, `k ∈ [1, 3]` growing
+//!   with quality) while poor ones drop fast and plateau early. Curves cross, early rankings are
+//!   misleading, and early stopping kills the eventual winners: the case where it hurts.
+
+use crate::default_space::{default_cost_exponents, default_space};
+use crate::field::{CALIBRATION_SAMPLES, RandomField, with_unit_coordinates};
+use crate::landscape::Landscape;
+use crate::{Benchmark, BenchmarkError, INLINE_COEFFICIENTS, TrialCurve, require_non_negative, require_positive};
+use hposim_core::rng::{stable_hash, stateless_normal, stateless_uniform};
+use hposim_core::{Config, Domain, Fidelity, Objective, Rng, SearchSpace, Value};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Learning-curve family.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// Stretched/compressed exponential saturation.
+    #[default]
+    Exponential,
+    /// Power-law saturation.
+    PowerLaw,
+    /// Slow starters end best.
+    Crossing,
+}
+
+/// How a diverging run shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DivergenceMode {
+    /// The metric becomes NaN (a loss that overflowed).
+    #[default]
+    Nan,
+    /// The metric grows tenfold per epoch until it overflows to infinity.
+    Explode,
+}
+
+/// Divergence settings: a smooth region of the space covering about `fraction` of the prior
+/// diverges, each run at an epoch drawn uniformly from the first 80 % of training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DivergenceSpec {
+    /// Fraction of the prior's configurations that diverge, in `[0, 1)`. The optimum never
+    /// diverges, so where that would cut into it the fraction is smaller.
+    pub fraction: f64,
+    /// How divergence shows.
+    #[serde(default)]
+    pub mode: DivergenceMode,
+}
+
+fn default_max_epochs() -> u32 {
+    100
+}
+fn default_min_epochs() -> u32 {
+    1
+}
+fn default_noise() -> f64 {
+    0.005
+}
+fn default_best_error() -> f64 {
+    0.05
+}
+fn default_worst_error() -> f64 {
+    0.9
+}
+fn default_median_quality() -> f64 {
+    0.35
+}
+fn default_ruggedness() -> f64 {
+    0.5
+}
+fn default_epoch_seconds() -> f64 {
+    60.0
+}
+
+/// A `type = "synthetic"` benchmark table. Every key but `type` is optional.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticSpec {
+    /// Display name (default `synthetic`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Curve family (default `exponential`).
+    #[serde(default)]
+    pub family: Family,
+    /// Full fidelity in epochs (default 100).
+    #[serde(default = "default_max_epochs")]
+    pub max_epochs: u32,
+    /// Smallest meaningful fidelity (default 1).
+    #[serde(default = "default_min_epochs")]
+    pub min_epochs: u32,
+    /// Seed of the landscape: the benchmark instance, fixed across an experiment's seeds.
+    #[serde(default)]
+    pub instance: u64,
+    /// Standard deviation of the per-epoch observation noise (default 0.005).
+    #[serde(default = "default_noise")]
+    pub noise: f64,
+    /// Final error at the optimum (default 0.05).
+    #[serde(default = "default_best_error")]
+    pub best_error: f64,
+    /// Error at epoch 0, and the limit of the worst configurations (default 0.9).
+    #[serde(default = "default_worst_error")]
+    pub worst_error: f64,
+    /// Where the median random configuration ends, as a fraction of the way from best to worst
+    /// (default 0.35).
+    #[serde(default = "default_median_quality")]
+    pub median_quality: f64,
+    /// Strength of the landscape's ripples, i.e. its local optima (default 0.5; 0 is a bowl).
+    #[serde(default = "default_ruggedness")]
+    pub ruggedness: f64,
+    /// Optional divergence.
+    #[serde(default)]
+    pub divergence: Option<DivergenceSpec>,
+    /// Seconds per epoch at the centre of the cost parameters' ranges (default 60).
+    #[serde(default = "default_epoch_seconds")]
+    pub epoch_seconds: f64,
+    /// Cost per epoch ∝ Π (value / geometric centre of range)^exponent over these parameters.
+    /// Default: `{ width = 1.0, batch_size = -0.5 }` with the default space, none otherwise.
+    #[serde(default)]
+    pub cost_exponents: Option<BTreeMap<String, f64>>,
+    /// The search space (default: see [`crate::default_space`]).
+    #[serde(default)]
+    pub space: Option<Vec<hposim_core::ParamSpec>>,
+}
+
+impl Default for SyntheticSpec {
+    fn default() -> Self {
+        Self {
+            name: None,
+            family: Family::default(),
+            max_epochs: default_max_epochs(),
+            min_epochs: default_min_epochs(),
+            instance: 0,
+            noise: default_noise(),
+            best_error: default_best_error(),
+            worst_error: default_worst_error(),
+            median_quality: default_median_quality(),
+            ruggedness: default_ruggedness(),
+            divergence: None,
+            epoch_seconds: default_epoch_seconds(),
+            cost_exponents: None,
+            space: None,
+        }
+    }
+}
+
+/// Where each quantity sits in a [`TrialCurve`]'s coefficients.
+mod slot {
+    pub const FINAL: usize = 0;
+    pub const TAU: usize = 1;
+    pub const SHAPE: usize = 2;
+    pub const END: usize = 3;
+    pub const COST: usize = 4;
+    pub const DIVERGE_AT: usize = 5;
+    pub const LN_TAU: usize = 6;
+}
+
+/// One cost factor: parameter index, exponent, geometric centre of its range.
+#[derive(Clone, Debug)]
+struct CostTerm {
+    param: usize,
+    exponent: f64,
+    centre: f64,
+}
+
+/// The divergent region: where `sign · (field − field(optimum)) > threshold`.
+#[derive(Debug)]
+struct Divergence {
+    field: RandomField,
+    sign: f64,
+    at_optimum: f64,
+    threshold: f64,
+    mode: DivergenceMode,
+}
+
+impl Divergence {
+    fn contains_at(&self, u: &[f64], config: &Config) -> bool {
+        self.sign * (self.field.standard_at(u, config) - self.at_optimum) > self.threshold
+    }
+}
+
+/// The synthetic benchmark (see the module documentation).
+#[derive(Debug)]
+pub struct Synthetic {
+    name: String,
+    space: SearchSpace,
+    objectives: Vec<Objective>,
+    fidelity: Fidelity,
+    family: Family,
+    landscape: Landscape,
+    speed: RandomField,
+    shape: RandomField,
+    divergence: Option<Divergence>,
+    noise: f64,
+    best: f64,
+    worst: f64,
+    badness_scale: f64,
+    epoch_seconds: f64,
+    cost_terms: Vec<CostTerm>,
+    best_known: [f64; 1],
+    /// `ln t` for `t = 0..=max_epochs`, so a step needs no logarithm.
+    ln_epoch: Vec<f64>,
+}
+
+impl Synthetic {
+    /// Validates `spec` and draws the landscape of instance `spec.instance`.
+    pub fn new(name: String, spec: &SyntheticSpec) -> Result<Self, BenchmarkError> {
+        if spec.max_epochs == 0 {
+            return Err(BenchmarkError::invalid("max_epochs", "must be at least 1"));
+        }
+        if spec.min_epochs == 0 || spec.min_epochs > spec.max_epochs {
+            return Err(BenchmarkError::invalid("min_epochs", format!("must lie in 1..={}, got {}", spec.max_epochs, spec.min_epochs)));
+        }
+        require_non_negative("noise", spec.noise)?;
+        require_non_negative("ruggedness", spec.ruggedness)?;
+        require_positive("epoch_seconds", spec.epoch_seconds)?;
+        if !(0.0..=1.0).contains(&spec.best_error) || !(0.0..=1.0).contains(&spec.worst_error) || spec.best_error >= spec.worst_error {
+            return Err(BenchmarkError::invalid(
+                "best_error",
+                format!(
+                    "best_error ({}) and worst_error ({}) must lie in [0, 1] with best_error < worst_error",
+                    spec.best_error, spec.worst_error
+                ),
+            ));
+        }
+        if !(spec.median_quality > 0.0 && spec.median_quality < 1.0) {
+            return Err(BenchmarkError::invalid(
+                "median_quality",
+                format!("must lie strictly between 0 and 1, got {}", spec.median_quality),
+            ));
+        }
+        if let Some(div) = &spec.divergence
+            && !(0.0..1.0).contains(&div.fraction)
+        {
+            return Err(BenchmarkError::invalid("divergence.fraction", format!("must lie in [0, 1), got {}", div.fraction)));
+        }
+        let specs = spec.space.clone().unwrap_or_else(default_space);
+        let space = SearchSpace::new(&specs)?;
+        let exponents: Vec<(String, f64)> = match (&spec.cost_exponents, &spec.space) {
+            (Some(map), _) => map.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            (None, None) => default_cost_exponents(),
+            (None, Some(_)) => Vec::new(),
+        };
+        let cost_terms = exponents.iter().map(|(param, exponent)| cost_term(&space, param, *exponent)).collect::<Result<_, _>>()?;
+
+        let mut rng = Rng::seed_from_u64(stable_hash(spec.instance, &[b"synthetic-landscape"]));
+        let landscape = Landscape::new(&space, &mut rng, spec.ruggedness);
+        let speed = RandomField::new(&space, &mut rng, 6, 0.6);
+        let shape = RandomField::new(&space, &mut rng, 6, 0.6);
+        let mut badness: Vec<f64> = (0..CALIBRATION_SAMPLES).map(|_| landscape.badness(&space, &space.sample(&mut rng))).collect();
+        badness.sort_by(f64::total_cmp);
+        let median_badness = badness[badness.len() / 2].max(f64::MIN_POSITIVE);
+        // 1 − exp(−g_med / scale) = median_quality puts the median configuration where asked.
+        let badness_scale = median_badness / -(1.0 - spec.median_quality).ln();
+
+        let divergence = match &spec.divergence {
+            Some(div) if div.fraction > 0.0 => {
+                let field = RandomField::new(&space, &mut rng, 6, 0.6);
+                let mut values: Vec<f64> = (0..CALIBRATION_SAMPLES).map(|_| field.standard(&space, &space.sample(&mut rng))).collect();
+                values.sort_by(f64::total_cmp);
+                // Orient the field so that the optimum lies in its lower half: then a fraction
+                // up to one half can diverge without reaching the optimum.
+                let at_optimum = field.standard(&space, &landscape.optimum(&space));
+                let sign = if at_optimum > values[values.len() / 2] { -1.0 } else { 1.0 };
+                let mut excess: Vec<f64> = values.iter().map(|v| sign * (v - at_optimum)).collect();
+                excess.sort_by(f64::total_cmp);
+                let cut = ((1.0 - div.fraction) * excess.len() as f64) as usize;
+                let threshold = excess[cut.min(excess.len() - 1)].max(1e-9);
+                Some(Divergence { field, sign, at_optimum, threshold, mode: div.mode })
+            }
+            _ => None,
+        };
+
+        Ok(Self {
+            name,
+            space,
+            objectives: vec![Objective::minimize("val_error")],
+            fidelity: Fidelity { min: spec.min_epochs, max: spec.max_epochs, unit: "epoch".to_owned() },
+            family: spec.family,
+            landscape,
+            speed,
+            shape,
+            divergence,
+            noise: spec.noise,
+            best: spec.best_error,
+            worst: spec.worst_error,
+            badness_scale,
+            epoch_seconds: spec.epoch_seconds,
+            cost_terms,
+            best_known: [spec.best_error],
+            ln_epoch: (0..=spec.max_epochs).map(|t| f64::from(t).ln()).collect(),
+        })
+    }
+
+    /// The configuration with the lowest final error (`best_error`).
+    pub fn optimum(&self) -> Config {
+        self.landscape.optimum(&self.space)
+    }
+
+    /// The noise-free final error of `config` at full fidelity.
+    pub fn final_error(&self, config: &Config) -> f64 {
+        let g = self.landscape.badness(&self.space, config);
+        self.best + (self.worst - self.best) * (1.0 - (-g / self.badness_scale).exp())
+    }
+
+    fn epoch_cost(&self, config: &Config) -> f64 {
+        let mut cost = self.epoch_seconds;
+        for term in &self.cost_terms {
+            if let Some(x) = numeric_value(&self.space, term.param, config.get(term.param)) {
+                cost *= (x / term.centre).powf(term.exponent);
+            }
+        }
+        cost
+    }
+
+    /// [`Benchmark::open`] given the unit coordinates `u` of `config` (computed once and shared
+    /// by the landscape and every field).
+    fn open_at(&self, u: &[f64], config: &Config, seed: u64) -> TrialCurve {
+        let g = self.landscape.badness_at(u, config);
+        let final_error = self.best + (self.worst - self.best) * (1.0 - (-g / self.badness_scale).exp());
+        let speed = self.speed.unit_at(u, config);
+        let shape_u = self.shape.unit_at(u, config);
+        let t_max = f64::from(self.fidelity.max);
+        let (tau, shape) = match self.family {
+            Family::Exponential => (t_max * lerp(0.04, 0.5, speed), lerp(0.7, 1.6, shape_u)),
+            Family::PowerLaw => (t_max * lerp(0.005, 0.1, speed), lerp(0.5, 1.5, shape_u)),
+            Family::Crossing => {
+                let quality = 1.0 - (final_error - self.best) / (self.worst - self.best);
+                (t_max * lerp(0.03, 0.7, 0.85 * quality + 0.15 * speed), lerp(1.0, 3.0, quality))
+            }
+        };
+        let end = match self.family {
+            Family::PowerLaw => (1.0 + t_max / tau).powf(-shape),
+            Family::Exponential | Family::Crossing => (-(t_max / tau).powf(shape)).exp(),
+        };
+        let diverge_at = match &self.divergence {
+            Some(divergence) if divergence.contains_at(u, config) => {
+                // The stateless draw at counter u64::MAX is reserved for this; epochs use 1..=T.
+                1.0 + (stateless_uniform(seed, u64::MAX) * 0.8 * t_max).floor()
+            }
+            _ => f64::INFINITY,
+        };
+        let mut c = [0.0; INLINE_COEFFICIENTS];
+        c[slot::FINAL] = final_error;
+        c[slot::TAU] = tau;
+        c[slot::LN_TAU] = tau.ln();
+        c[slot::SHAPE] = shape;
+        c[slot::END] = end;
+        c[slot::COST] = self.epoch_cost(config);
+        c[slot::DIVERGE_AT] = diverge_at;
+        TrialCurve::new(c, seed)
+    }
+
+    /// The noise-free error after `t` epochs of a curve.
+    #[inline]
+    fn mean_error(&self, c: &[f64; INLINE_COEFFICIENTS], t: u32) -> f64 {
+        let (shape, end) = (c[slot::SHAPE], c[slot::END]);
+        let progress = match self.family {
+            Family::PowerLaw => (1.0 + f64::from(t) / c[slot::TAU]).powf(-shape),
+            Family::Exponential | Family::Crossing => {
+                // (t/τ)^k = exp(k (ln t − ln τ)), with ln t from the table.
+                let ln_t = self.ln_epoch.get(t as usize).copied().unwrap_or_else(|| f64::from(t).ln());
+                (-(shape * (ln_t - c[slot::LN_TAU])).exp()).exp()
+            }
+        };
+        let remaining = ((progress - end) / (1.0 - end)).max(0.0);
+        c[slot::FINAL] + (self.worst - c[slot::FINAL]) * remaining
+    }
+}
+
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    a + (b - a) * t
+}
+
+/// A parameter's value as a positive number for the cost model, if it is active.
+fn numeric_value(space: &SearchSpace, param: usize, value: Value) -> Option<f64> {
+    match (value, &space.params()[param].domain) {
+        (Value::Float(x), _) => Some(x),
+        (Value::Int(i), _) => Some(i as f64),
+        (Value::Choice(c), domain) => domain.choices().and_then(|ch| ch.get(c as usize)).and_then(|c| c.as_f64()),
+        (Value::Inactive, _) => None,
+    }
+}
+
+fn cost_term(space: &SearchSpace, name: &str, exponent: f64) -> Result<CostTerm, BenchmarkError> {
+    let key = format!("cost_exponents.{name}");
+    if !exponent.is_finite() {
+        return Err(BenchmarkError::invalid(&key, format!("must be a finite number, got {exponent}")));
+    }
+    let param = space.index_of(name).ok_or_else(|| BenchmarkError::invalid(&key, format!("no parameter `{name}` in the search space")))?;
+    let centre = match &space.params()[param].domain {
+        Domain::Float { low, high, .. } if *low > 0.0 => (low * high).sqrt(),
+        Domain::Int { low, high, .. } if *low > 0 => ((*low as f64) * (*high as f64)).sqrt(),
+        Domain::Ordinal { values } if values.iter().all(|v| v.as_f64().is_some_and(|x| x > 0.0)) => {
+            let logs: f64 = values.iter().filter_map(|v| v.as_f64()).map(f64::ln).sum();
+            (logs / values.len() as f64).exp()
+        }
+        _ => {
+            return Err(BenchmarkError::invalid(
+                &key,
+                format!("parameter `{name}` must be a float, int or ordinal parameter with positive values"),
+            ));
+        }
+    };
+    Ok(CostTerm { param, exponent, centre })
+}
+
+impl Benchmark for Synthetic {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn space(&self) -> &SearchSpace {
+        &self.space
+    }
+
+    fn objectives(&self) -> &[Objective] {
+        &self.objectives
+    }
+
+    fn fidelity(&self) -> &Fidelity {
+        &self.fidelity
+    }
+
+    fn open(&self, config: &Config, seed: u64) -> TrialCurve {
+        with_unit_coordinates(&self.space, config, |u| self.open_at(u, config, seed))
+    }
+
+    #[inline]
+    fn step(&self, curve: &TrialCurve, step: u32, metrics: &mut [f64]) -> f64 {
+        let c = &curve.coefficients;
+        let t = f64::from(step);
+        let mut error = self.mean_error(c, step);
+        if self.noise > 0.0 {
+            error = (error + self.noise * stateless_normal(curve.seed, u64::from(step))).clamp(0.0, 1.0);
+        }
+        if t >= c[slot::DIVERGE_AT] {
+            error = match &self.divergence {
+                Some(Divergence { mode: DivergenceMode::Explode, .. }) => error * 10f64.powf(t - c[slot::DIVERGE_AT] + 1.0),
+                _ => f64::NAN,
+            };
+        }
+        metrics[0] = error;
+        c[slot::COST]
+    }
+
+    fn best_known(&self) -> Option<&[f64]> {
+        Some(&self.best_known)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bench(spec: SyntheticSpec) -> Synthetic {
+        Synthetic::new("t".into(), &spec).unwrap()
+    }
+
+    fn curve_of(b: &Synthetic, config: &Config) -> Vec<f64> {
+        let curve = b.open(config, 9);
+        let mut m = [0.0];
+        (1..=b.fidelity().max)
+            .map(|t| {
+                b.step(&curve, t, &mut m);
+                m[0]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_optimum_ends_exactly_on_best_error_and_others_end_above() {
+        for family in [Family::Exponential, Family::PowerLaw, Family::Crossing] {
+            let b = bench(SyntheticSpec { family, noise: 0.0, ..SyntheticSpec::default() });
+            let best = curve_of(&b, &b.optimum());
+            assert!((best[99] - 0.05).abs() < 1e-12, "{family:?}: {}", best[99]);
+            let mut rng = Rng::seed_from_u64(3);
+            for _ in 0..50 {
+                let config = b.space().sample(&mut rng);
+                let curve = curve_of(&b, &config);
+                assert!(curve[99] >= 0.05 - 1e-12);
+                assert!((curve[99] - b.final_error(&config)).abs() < 1e-12);
+                // Noise-free curves never rise.
+                assert!(curve.windows(2).all(|w| w[1] <= w[0] + 1e-12), "{family:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn median_random_configuration_lands_where_asked() {
+        let b = bench(SyntheticSpec { noise: 0.0, ..SyntheticSpec::default() });
+        let mut rng = Rng::seed_from_u64(11);
+        let mut finals: Vec<f64> = (0..2001).map(|_| b.final_error(&b.space().sample(&mut rng))).collect();
+        finals.sort_by(f64::total_cmp);
+        let median = finals[1000];
+        // 0.05 + 0.35 · (0.9 − 0.05) = 0.3475, up to calibration sampling error.
+        assert!((median - 0.3475).abs() < 0.03, "{median}");
+    }
+
+    #[test]
+    fn crossing_curves_rank_early_against_final() {
+        let b = bench(SyntheticSpec { family: Family::Crossing, noise: 0.0, ..SyntheticSpec::default() });
+        let mut rng = Rng::seed_from_u64(5);
+        let curves: Vec<Vec<f64>> = (0..300).map(|_| curve_of(&b, &b.space().sample(&mut rng))).collect();
+        let spearman = |early: usize| {
+            let rank = |values: Vec<f64>| {
+                let mut idx: Vec<usize> = (0..values.len()).collect();
+                idx.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+                let mut r = vec![0.0; values.len()];
+                for (pos, i) in idx.into_iter().enumerate() {
+                    r[i] = pos as f64;
+                }
+                r
+            };
+            let a = rank(curves.iter().map(|c| c[early]).collect());
+            let z = rank(curves.iter().map(|c| c[99]).collect());
+            let n = a.len() as f64;
+            let d2: f64 = a.iter().zip(&z).map(|(x, y)| (x - y).powi(2)).sum();
+            1.0 - 6.0 * d2 / (n * (n * n - 1.0))
+        };
+        // At epoch 10 the ranking is inverted (good configurations have barely started); by
+        // epoch 90 it agrees with the final one.
+        assert!(spearman(9) < 0.0, "{}", spearman(9));
+        assert!(spearman(89) > 0.8, "{}", spearman(89));
+        let plain = bench(SyntheticSpec { noise: 0.0, ..SyntheticSpec::default() });
+        let mut rng = Rng::seed_from_u64(5);
+        let plain_curves: Vec<Vec<f64>> = (0..300).map(|_| curve_of(&plain, &plain.space().sample(&mut rng))).collect();
+        let early_best = (0..300).min_by(|&a, &b| plain_curves[a][9].total_cmp(&plain_curves[b][9])).unwrap();
+        assert!(plain_curves[early_best][99] < 0.5, "exponential family: the early leader should end well");
+    }
+
+    #[test]
+    fn cost_follows_width_and_batch_size() {
+        let b = bench(SyntheticSpec::default());
+        let mut config = b.optimum();
+        let width = b.space().index_of("width").unwrap();
+        let batch = b.space().index_of("batch_size").unwrap();
+        let mut values = config.values().to_vec();
+        values[width] = Value::Int(128);
+        values[batch] = Value::Int(64);
+        config = Config::new(values.clone());
+        let base = b.open(&config, 0).coefficients[slot::COST];
+        // 60 · (128/128)^1 · (64/sqrt(16·512))^-0.5 = 60 · (64/90.51)^-0.5 = 71.35...
+        let expected = 60.0 * (64.0 / (16.0f64 * 512.0).sqrt()).powf(-0.5);
+        assert!((base - expected).abs() < 1e-9, "{base} vs {expected}");
+        values[width] = Value::Int(256);
+        let doubled = b.open(&Config::new(values), 0).coefficients[slot::COST];
+        assert!((doubled / base - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn divergence_hits_about_the_requested_fraction_and_spares_the_optimum() {
+        for mode in [DivergenceMode::Nan, DivergenceMode::Explode] {
+            let spec = SyntheticSpec { divergence: Some(DivergenceSpec { fraction: 0.2, mode }), ..SyntheticSpec::default() };
+            let b = bench(spec);
+            let mut rng = Rng::seed_from_u64(8);
+            let mut diverged = 0;
+            for _ in 0..1000 {
+                let curve = curve_of(&b, &b.space().sample(&mut rng));
+                if curve.iter().any(|x| !x.is_finite() || *x > 1.0) {
+                    diverged += 1;
+                }
+            }
+            assert!((120..=280).contains(&diverged), "{mode:?}: {diverged}");
+            let best = curve_of(&b, &b.optimum());
+            assert!(best.iter().all(|x| x.is_finite() && *x <= 1.0));
+        }
+    }
+
+    #[test]
+    fn bad_settings_name_their_key() {
+        let cases = [
+            (SyntheticSpec { max_epochs: 0, ..SyntheticSpec::default() }, "max_epochs: must be at least 1"),
+            (SyntheticSpec { noise: -1.0, ..SyntheticSpec::default() }, "noise: must be a non-negative number, got -1"),
+            (
+                SyntheticSpec { cost_exponents: Some(BTreeMap::from([("depth".to_owned(), 1.0)])), ..SyntheticSpec::default() },
+                "cost_exponents.depth: no parameter `depth` in the search space",
+            ),
+            (
+                SyntheticSpec { cost_exponents: Some(BTreeMap::from([("optimizer".to_owned(), 1.0)])), ..SyntheticSpec::default() },
+                "cost_exponents.optimizer: parameter `optimizer` must be a float, int or ordinal parameter with positive values",
+            ),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(Synthetic::new("t".into(), &spec).err().map(|e| e.to_string()).as_deref(), Some(expected));
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The end-of-run table: per benchmark and strategy, the median and interquartile range over
+//! seeds of the final regret, compute hours and cost.
+
+use crate::quantile::quantile;
+use hposim_core::CellSummary;
+
+/// Median and quartiles of a sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    /// First quartile.
+    pub q1: f64,
+    /// Median.
+    pub median: f64,
+    /// Third quartile.
+    pub q3: f64,
+}
+
+impl Spread {
+    /// The spread of `values` (NaN ignored); `None` if nothing is left.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Self> {
+        let mut v: Vec<f64> = values.into_iter().filter(|x| !x.is_nan()).collect();
+        v.sort_by(f64::total_cmp);
+        Some(Self { q1: quantile(&v, 0.25)?, median: quantile(&v, 0.5)?, q3: quantile(&v, 0.75)? })
+    }
+}
+
+/// One line of the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StrategyRow {
+    /// Benchmark name.
+    pub benchmark: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Number of cells (seeds).
+    pub cells: usize,
+    /// Final regret over seeds (cells without a finite observation are left out).
+    pub regret: Option<Spread>,
+    /// Compute hours over seeds.
+    pub compute_hours: Option<Spread>,
+    /// Cost in US dollars over seeds, where a price was set.
+    pub cost_usd: Option<Spread>,
+    /// Simulated wall-clock hours over seeds.
+    pub wallclock_hours: Option<Spread>,
+}
+
+/// Groups `summaries` by (benchmark, strategy), in order of first appearance.
+pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    for s in summaries {
+        let key = (s.benchmark.as_str(), s.strategy.as_str());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.into_iter()
+        .map(|(benchmark, strategy)| {
+            let group: Vec<&CellSummary> = summaries.iter().filter(|s| s.benchmark == benchmark && s.strategy == strategy).collect();
+            StrategyRow {
+                benchmark: benchmark.to_owned(),
+                strategy: strategy.to_owned(),
+                cells: group.len(),
+                regret: Spread::of(group.iter().filter_map(|s| s.regret)),
+                compute_hours: Spread::of(group.iter().map(|s| s.compute_seconds / 3600.0)),
+                cost_usd: Spread::of(group.iter().filter_map(|s| s.cost_usd)),
+                wallclock_hours: Spread::of(group.iter().map(|s| s.wallclock_seconds / 3600.0)),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hposim_core::Direction;
+
+    fn cell(benchmark: &str, strategy: &str, regret: Option<f64>, compute: f64) -> CellSummary {
+        CellSummary {
+            cell: String::new(),
+            benchmark: benchmark.into(),
+            strategy: strategy.into(),
+            seed: 0,
+            objective: "val_error".into(),
+            direction: Direction::Minimize,
+            max_fidelity: 10,
+            trials: 1,
+            epochs: 1,
+            full_evaluations: 1,
+            diverged_trials: 0,
+            compute_seconds: compute,
+            wallclock_seconds: compute,
+            idle_seconds: 0.0,
+            best_objective: None,
+            best_objective_max_fidelity: None,
+            best_known: None,
+            regret,
+            regret_any_fidelity: None,
+            cost_usd: Some(compute / 3600.0 * 2.0),
+            stop_reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn groups_in_order_and_computes_quartiles() {
+        let cells = vec![
+            cell("a", "random", Some(0.4), 3600.0),
+            cell("a", "grid", Some(1.0), 7200.0),
+            cell("a", "random", Some(0.1), 7200.0),
+            cell("a", "random", Some(0.2), 10800.0),
+            cell("a", "random", None, 14400.0),
+        ];
+        let table = strategy_table(&cells);
+        assert_eq!(table.len(), 2);
+        assert_eq!((table[0].strategy.as_str(), table[0].cells), ("random", 4));
+        // regrets 0.1, 0.2, 0.4: quartiles 0.15, 0.2, 0.3 (NumPy linear).
+        let r = table[0].regret.unwrap();
+        assert!((r.q1 - 0.15).abs() < 1e-12 && (r.median - 0.2).abs() < 1e-12 && (r.q3 - 0.3).abs() < 1e-12);
+        // compute 1, 2, 3, 4 hours: median 2.5; cost at $2/h: median 5.
+        assert_eq!(table[0].compute_hours.unwrap().median, 2.5);
+        assert_eq!(table[0].cost_usd.unwrap().median, 5.0);
+    }
+}

@@ -1,0 +1,55 @@
+//! A cap on the number of proposals: how an experiment's `budget.trials` is enforced without
+//! every scheduler having to know about it. Once the cap is reached the wrapped sampler is
+//! exhausted, and schedulers finish the trials they have.
+
+use crate::Sampler;
+use hposim_core::{Config, Observation, Rng, TrialId};
+
+/// Wraps a sampler and stops proposing after `limit` configurations.
+pub struct TrialLimit {
+    inner: Box<dyn Sampler>,
+    remaining: u64,
+}
+
+impl TrialLimit {
+    /// At most `limit` proposals from `inner`.
+    pub fn new(inner: Box<dyn Sampler>, limit: u64) -> Self {
+        Self { inner, remaining: limit }
+    }
+}
+
+impl Sampler for TrialLimit {
+    fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let config = self.inner.suggest(rng)?;
+        self.remaining -= 1;
+        Some(config)
+    }
+
+    fn observe(&mut self, observation: &Observation<'_>) {
+        self.inner.observe(observation);
+    }
+
+    fn on_failure(&mut self, trial: TrialId) {
+        self.inner.on_failure(trial);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::RandomSampler;
+    use hposim_core::{ParamSpec, SearchSpace};
+    use rand::SeedableRng;
+
+    #[test]
+    fn stops_after_the_limit() {
+        let space = SearchSpace::new(&[ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None }]).unwrap();
+        let mut sampler = TrialLimit::new(Box::new(RandomSampler::new(space)), 3);
+        let mut rng = Rng::seed_from_u64(0);
+        let proposals = std::iter::from_fn(|| sampler.suggest(&mut rng)).take(10).count();
+        assert_eq!(proposals, 3);
+    }
+}

@@ -1,0 +1,305 @@
+//! Running an experiment: the grid of cells (benchmark × strategy × seed) in parallel with
+//! rayon, each cell single-threaded and deterministic, each finished cell written atomically
+//! (temporary file, then rename) so that an interrupted run loses nothing and a rerun skips
+//! finished cells.
+//!
+//! A cell's file stem is `<benchmark>__<strategy>__s<seed>__<hash>`, the hash being XXH3-64 of
+//! every setting that can change its result (benchmark and strategy specifications, seed,
+//! workers, checkpointing, budget, experiment seed, trace format). Editing an experiment
+//! therefore reruns exactly the cells it changes. Its random streams derive from the
+//! experiment seed and `<benchmark>/<strategy>/<seed>`, so they do not depend on the thread
+//! that runs it or on the other cells.
+
+use crate::budget::Budget;
+use crate::experiment::{Experiment, StrategySpec};
+use crate::simulator::{CellOutcome, SimError, SimSettings, simulate};
+use crate::trace::{TRACE_FORMAT_VERSION, Trace};
+use hposim_core::rng::{stable_hash, stream, stream_seed};
+use hposim_core::{CellSummary, EpochStatus};
+use hposim_curves::{Benchmark, BenchmarkSpec};
+use hposim_samplers::trial_limit::TrialLimit;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// One cell of the grid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cell {
+    /// Index into the experiment's benchmarks.
+    pub benchmark: usize,
+    /// Index into the experiment's strategies.
+    pub strategy: usize,
+    /// Repetition index.
+    pub seed: u32,
+    /// File stem in `cells/`: names, seed and settings hash.
+    pub id: String,
+    /// Identity of the cell's random streams: `<benchmark>/<strategy>/<seed>`.
+    pub stream: String,
+}
+
+#[derive(Serialize)]
+struct CellKey<'a> {
+    format: u32,
+    experiment_seed: u64,
+    seed: u32,
+    workers: u32,
+    checkpointing: bool,
+    budget: &'a Budget,
+    benchmark: &'a BenchmarkSpec,
+    strategy: &'a StrategySpec,
+}
+
+/// Where and how to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Results directory (`cells/` and `summary.json` go there).
+    pub out_dir: PathBuf,
+    /// Worker threads for cells (each cell uses one).
+    pub threads: usize,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// One summary per cell, in grid order (benchmark, strategy, seed).
+    pub summaries: Vec<CellSummary>,
+    /// Cells simulated now.
+    pub ran: usize,
+    /// Cells found finished and reused.
+    pub reused: usize,
+    /// Steps simulated now.
+    pub epochs_simulated: u64,
+}
+
+/// A run that could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Reading or writing a results file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing a trace failed.
+    #[error("{}: cannot write the trace: {message}", path.display())]
+    Trace {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        message: String,
+    },
+    /// A strategy broke the simulator's protocol in a cell.
+    #[error("cell {cell}: {source}")]
+    Sim {
+        /// The cell.
+        cell: String,
+        /// The cause.
+        source: SimError,
+    },
+    /// A strategy could not be built for a cell.
+    #[error("cell {cell}: {message}")]
+    Strategy {
+        /// The cell.
+        cell: String,
+        /// The cause.
+        message: String,
+    },
+    /// The thread pool could not start.
+    #[error("cannot start {threads} threads: {message}")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// The cause.
+        message: String,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io { path: path.to_owned(), source }
+}
+
+/// File-name-safe form of a name.
+fn safe(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
+}
+
+/// The experiment's cells in grid order.
+pub fn cells(experiment: &Experiment) -> Vec<Cell> {
+    let spec = &experiment.spec;
+    let mut cells = Vec::new();
+    for (b, bench) in spec.benchmarks.iter().enumerate() {
+        for (s, strategy) in spec.strategies.iter().enumerate() {
+            for seed in 0..spec.seeds {
+                let key = CellKey {
+                    format: TRACE_FORMAT_VERSION,
+                    experiment_seed: spec.seed,
+                    seed,
+                    workers: spec.workers,
+                    checkpointing: spec.checkpointing,
+                    budget: &spec.budget,
+                    benchmark: bench,
+                    strategy,
+                };
+                // Serialising plain data structures cannot fail; an empty key would only
+                // weaken the cache, never the results.
+                let json = serde_json::to_vec(&key).unwrap_or_default();
+                let hash = stable_hash(0, &[&json]);
+                cells.push(Cell {
+                    benchmark: b,
+                    strategy: s,
+                    seed,
+                    id: format!("{}__{}__s{seed:03}__{hash:016x}", safe(bench.name()), safe(&strategy.name)),
+                    stream: format!("{}/{}/{seed}", bench.name(), strategy.name),
+                });
+            }
+        }
+    }
+    cells
+}
+
+/// Simulates one cell (nothing is written).
+pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome, RunError> {
+    let spec = &experiment.spec;
+    let bench: &dyn Benchmark = experiment.benchmarks[cell.benchmark].as_ref();
+    let strategy = &spec.strategies[cell.strategy];
+    let mut rng = stream(spec.seed, &cell.stream, "strategy");
+    let fail = |message: String| RunError::Strategy { cell: cell.id.clone(), message };
+    let mut sampler = hposim_samplers::build(&strategy.sampler, bench.space(), &mut rng).map_err(|e| fail(format!("sampler.{e}")))?;
+    if let Some(limit) = spec.budget.trials {
+        sampler = Box::new(TrialLimit::new(sampler, limit));
+    }
+    let mut scheduler = hposim_schedulers::build(&strategy.scheduler, sampler, bench.fidelity(), bench.objectives())
+        .map_err(|e| fail(format!("scheduler.{e}")))?;
+    let settings = SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: spec.checkpointing };
+    simulate(bench, scheduler.as_mut(), &settings, &mut rng, stream_seed(spec.seed, &cell.stream, "noise"))
+        .map_err(|source| RunError::Sim { cell: cell.id.clone(), source })
+}
+
+/// The summary record of a simulated cell.
+pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) -> CellSummary {
+    let bench = experiment.benchmarks[cell.benchmark].as_ref();
+    let objective = &bench.objectives()[0];
+    let max = bench.fidelity().max;
+    let trace: &Trace = &outcome.trace;
+    let mut best: Option<f64> = None;
+    let mut best_full: Option<f64> = None;
+    for row in 0..trace.len() {
+        if trace.status[row] != EpochStatus::Ok {
+            continue;
+        }
+        let value = trace.metrics_of(row)[0];
+        if best.is_none_or(|b| objective.better(value, b)) {
+            best = Some(value);
+        }
+        if trace.epoch[row] >= max && best_full.is_none_or(|b| objective.better(value, b)) {
+            best_full = Some(value);
+        }
+    }
+    let best_known = bench.best_known().and_then(|b| b.first().copied());
+    let stats = &outcome.stats;
+    CellSummary {
+        cell: cell.id.clone(),
+        benchmark: bench.name().to_owned(),
+        strategy: experiment.spec.strategies[cell.strategy].name.clone(),
+        seed: cell.seed,
+        objective: objective.name.clone(),
+        direction: objective.direction,
+        max_fidelity: max,
+        trials: stats.trials,
+        epochs: stats.epochs,
+        full_evaluations: stats.full_evaluations,
+        diverged_trials: stats.diverged_trials,
+        compute_seconds: stats.compute_seconds,
+        wallclock_seconds: stats.wallclock_seconds,
+        idle_seconds: stats.idle_seconds,
+        best_objective: best,
+        best_objective_max_fidelity: best_full,
+        best_known,
+        regret: best_full.zip(best_known).map(|(v, b)| objective.regret(v, b)),
+        regret_any_fidelity: best.zip(best_known).map(|(v, b)| objective.regret(v, b)),
+        cost_usd: None,
+        stop_reason: stats.stop_reason.as_str().to_owned(),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+fn trace_path(dir: &Path, cell: &Cell) -> PathBuf {
+    dir.join(format!("{}.parquet", cell.id))
+}
+
+fn summary_path(dir: &Path, cell: &Cell) -> PathBuf {
+    dir.join(format!("{}.json", cell.id))
+}
+
+/// The summary of a cell finished by an earlier run, if its files are complete.
+fn finished(dir: &Path, cell: &Cell) -> Option<CellSummary> {
+    if !trace_path(dir, cell).is_file() {
+        return None;
+    }
+    let text = fs::read_to_string(summary_path(dir, cell)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Simulates `cell` and writes its trace, then its summary (the summary's presence marks the
+/// cell finished, so it is written last).
+fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSummary, u64), RunError> {
+    let outcome = simulate_cell(experiment, cell)?;
+    let summary = summarise(experiment, cell, &outcome);
+    let bench = experiment.benchmarks[cell.benchmark].as_ref();
+    let path = trace_path(dir, cell);
+    let tmp = path.with_extension("parquet.tmp");
+    outcome.trace.write_parquet(bench.space(), &tmp).map_err(|e| RunError::Trace { path: tmp.clone(), message: e.to_string() })?;
+    fs::rename(&tmp, &path).map_err(io(&path))?;
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Trace { path: path.clone(), message: e.to_string() })?;
+    write_atomically(&summary_path(dir, cell), &json)?;
+    Ok((summary, outcome.stats.epochs))
+}
+
+/// Runs every unfinished cell of `experiment` and writes `summary.json`. `on_cell` is called
+/// (from worker threads) after each cell, with `true` if it was reused from an earlier run.
+pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&CellSummary, bool) + Sync)) -> Result<RunReport, RunError> {
+    let dir = options.out_dir.join("cells");
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    write_atomically(&options.out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
+    let all = cells(experiment);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| RunError::Threads { threads: options.threads, message: e.to_string() })?;
+    let results: Vec<(CellSummary, Option<u64>)> = pool.install(|| {
+        all.par_iter()
+            .map(|cell| {
+                if let Some(summary) = finished(&dir, cell) {
+                    on_cell(&summary, true);
+                    return Ok((summary, None));
+                }
+                let (summary, epochs) = run_cell(experiment, cell, &dir)?;
+                on_cell(&summary, false);
+                Ok((summary, Some(epochs)))
+            })
+            .collect::<Result<_, RunError>>()
+    })?;
+    let price = experiment.spec.price_per_worker_hour;
+    let ran = results.iter().filter(|(_, e)| e.is_some()).count();
+    let epochs_simulated = results.iter().filter_map(|(_, e)| *e).sum();
+    let summaries: Vec<CellSummary> = results
+        .into_iter()
+        .map(|(mut s, _)| {
+            s.cost_usd = price.map(|p| p * s.compute_seconds / 3600.0);
+            s
+        })
+        .collect();
+    let json = serde_json::to_vec_pretty(&summaries)
+        .map_err(|e| RunError::Trace { path: options.out_dir.join("summary.json"), message: e.to_string() })?;
+    write_atomically(&options.out_dir.join("summary.json"), &json)?;
+    Ok(RunReport { reused: summaries.len() - ran, ran, epochs_simulated, summaries })
+}

@@ -1,0 +1,186 @@
+//! The trace of a cell: one row per completed step of a trial, in the order the steps completed
+//! (so simulated time never decreases down the rows), stored column by column so that recording
+//! a step is a handful of pushes, and written to Parquet through polars.
+//!
+//! Columns of `cells/<cell>.parquet`:
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `trial` | u32 | trial id, 0-based in start order |
+//! | `worker` | u32 | simulated worker that ran the step |
+//! | `epoch` | u32 | fidelity reached by the step (1-based) |
+//! | `start`, `end` | f64 | simulated seconds at which the step started and ended |
+//! | one column per objective | f64 | the metrics (NaN where the run diverged) |
+//! | `status` | str | `ok` or `diverged` |
+//! | `decision` | str | what happened next: `continue`, `pause`, `stop`, `done`, `cut` |
+//! | `config_<name>` | f64, i64, bool or str | the trial's hyperparameters; null where inactive |
+
+use hposim_core::{Choice, Config, Domain, EpochStatus, Objective, SearchSpace, TrialOutcome, Value};
+use polars::prelude::{Column, DataFrame, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult, SerReader};
+use std::fs::File;
+use std::path::Path;
+
+/// Version of the trace layout; part of every cell key, so a layout change reruns old cells.
+pub const TRACE_FORMAT_VERSION: u32 = 1;
+
+/// One completed step, minus its metrics.
+#[derive(Clone, Copy, Debug)]
+pub struct Row {
+    /// Trial id.
+    pub trial: u32,
+    /// Worker.
+    pub worker: u32,
+    /// Fidelity reached.
+    pub epoch: u32,
+    /// Simulated start time.
+    pub start: f64,
+    /// Simulated end time.
+    pub end: f64,
+    /// Whether the metrics were usable.
+    pub status: EpochStatus,
+    /// What happened to the trial next.
+    pub outcome: TrialOutcome,
+}
+
+/// A cell's trace, held in memory column by column.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trace {
+    /// Objective names and directions, one metric per objective per row.
+    pub objectives: Vec<Objective>,
+    /// Trial of each row.
+    pub trial: Vec<u32>,
+    /// Worker of each row.
+    pub worker: Vec<u32>,
+    /// Fidelity of each row.
+    pub epoch: Vec<u32>,
+    /// Start time of each row.
+    pub start: Vec<f64>,
+    /// End time of each row.
+    pub end: Vec<f64>,
+    /// Metrics, row-major: `objectives.len()` values per row.
+    pub metrics: Vec<f64>,
+    /// Status of each row.
+    pub status: Vec<EpochStatus>,
+    /// Outcome after each row.
+    pub outcome: Vec<TrialOutcome>,
+    /// Configuration of each trial, by trial id.
+    pub configs: Vec<Config>,
+}
+
+impl Trace {
+    /// An empty trace with room for `rows` rows.
+    pub fn with_capacity(objectives: Vec<Objective>, rows: usize) -> Self {
+        let k = objectives.len();
+        Self {
+            objectives,
+            trial: Vec::with_capacity(rows),
+            worker: Vec::with_capacity(rows),
+            epoch: Vec::with_capacity(rows),
+            start: Vec::with_capacity(rows),
+            end: Vec::with_capacity(rows),
+            metrics: Vec::with_capacity(rows * k),
+            status: Vec::with_capacity(rows),
+            outcome: Vec::with_capacity(rows),
+            configs: Vec::new(),
+        }
+    }
+
+    /// Appends a row (amortised constant time; no allocation while capacity lasts).
+    #[inline]
+    pub fn push(&mut self, row: Row, metrics: &[f64]) {
+        self.trial.push(row.trial);
+        self.worker.push(row.worker);
+        self.epoch.push(row.epoch);
+        self.start.push(row.start);
+        self.end.push(row.end);
+        self.metrics.extend_from_slice(metrics);
+        self.status.push(row.status);
+        self.outcome.push(row.outcome);
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.trial.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.trial.is_empty()
+    }
+
+    /// The metrics of row `row`.
+    pub fn metrics_of(&self, row: usize) -> &[f64] {
+        let k = self.objectives.len();
+        &self.metrics[row * k..(row + 1) * k]
+    }
+
+    /// The trace as a polars data frame (see the module documentation for the columns).
+    pub fn to_dataframe(&self, space: &SearchSpace) -> PolarsResult<DataFrame> {
+        let k = self.objectives.len();
+        let mut columns = vec![
+            Column::new("trial".into(), &self.trial),
+            Column::new("worker".into(), &self.worker),
+            Column::new("epoch".into(), &self.epoch),
+            Column::new("start".into(), &self.start),
+            Column::new("end".into(), &self.end),
+        ];
+        for (i, objective) in self.objectives.iter().enumerate() {
+            let values: Vec<f64> = self.metrics.iter().skip(i).step_by(k).copied().collect();
+            columns.push(Column::new(objective.name.as_str().into(), values));
+        }
+        let status: Vec<&str> = self.status.iter().map(|s| s.as_str()).collect();
+        let decision: Vec<&str> = self.outcome.iter().map(|o| o.as_str()).collect();
+        columns.push(Column::new("status".into(), status));
+        columns.push(Column::new("decision".into(), decision));
+        for (index, param) in space.params().iter().enumerate() {
+            let name = format!("config_{}", param.name);
+            let value_of = |row: usize| self.configs.get(self.trial[row] as usize).map_or(Value::Inactive, |c| c.get(index));
+            columns.push(config_column(&name, &param.domain, self.len(), value_of));
+        }
+        DataFrame::new(self.len(), columns)
+    }
+
+    /// Writes the trace to `path` as Parquet, Snappy-compressed (single-threaded, deterministic
+    /// bytes).
+    pub fn write_parquet(&self, space: &SearchSpace, path: &Path) -> PolarsResult<()> {
+        let mut frame = self.to_dataframe(space)?;
+        let file = File::create(path)?;
+        ParquetWriter::new(file).with_compression(ParquetCompression::Snappy).set_parallel(false).finish(&mut frame)?;
+        Ok(())
+    }
+}
+
+fn config_column(name: &str, domain: &Domain, rows: usize, value_of: impl Fn(usize) -> Value) -> Column {
+    match domain {
+        Domain::Float { .. } => {
+            let values: Vec<Option<f64>> = (0..rows).map(|r| if let Value::Float(x) = value_of(r) { Some(x) } else { None }).collect();
+            Column::new(name.into(), values)
+        }
+        Domain::Int { .. } => {
+            let values: Vec<Option<i64>> = (0..rows).map(|r| if let Value::Int(i) = value_of(r) { Some(i) } else { None }).collect();
+            Column::new(name.into(), values)
+        }
+        Domain::Categorical { choices } | Domain::Ordinal { values: choices } => {
+            let choice_of = |r: usize| if let Value::Choice(c) = value_of(r) { choices.get(c as usize) } else { None };
+            if choices.iter().all(|c| c.as_f64().is_some()) {
+                let values: Vec<Option<f64>> = (0..rows).map(|r| choice_of(r).and_then(Choice::as_f64)).collect();
+                Column::new(name.into(), values)
+            } else if choices.iter().all(|c| matches!(c, Choice::Bool(_))) {
+                let values: Vec<Option<bool>> = (0..rows).map(|r| choice_of(r).map(|c| matches!(c, Choice::Bool(true)))).collect();
+                Column::new(name.into(), values)
+            } else {
+                // Borrowed labels: no allocation per row.
+                let labels: Vec<String> = choices.iter().map(|c| if let Choice::Text(s) = c { s.clone() } else { c.to_string() }).collect();
+                let values: Vec<Option<&str>> = (0..rows)
+                    .map(|r| if let Value::Choice(c) = value_of(r) { labels.get(c as usize).map(String::as_str) } else { None })
+                    .collect();
+                Column::new(name.into(), values)
+            }
+        }
+    }
+}
+
+/// Reads a trace file written by [`Trace::write_parquet`].
+pub fn read_parquet(path: &Path) -> PolarsResult<DataFrame> {
+    ParquetReader::new(File::open(path)?).finish()
+}

@@ -1,0 +1,197 @@
+//! Experiments end to end in the library: determinism across thread counts, resuming, and the
+//! refusal of bad experiment files (each with the file and key named).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
+
+use hposim_sim::{Experiment, RunOptions, read_parquet, run};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const SMALL: &str = r#"
+name = "small"
+seeds = 3
+workers = 3
+price_per_worker_hour = 2.0
+[budget]
+compute_seconds = 20000
+
+[[benchmarks]]
+name = "exp"
+type = "synthetic"
+max_epochs = 12
+epoch_seconds = 30
+
+[[benchmarks]]
+name = "cross"
+type = "synthetic"
+family = "crossing"
+max_epochs = 12
+epoch_seconds = 30
+divergence = { fraction = 0.2 }
+
+[[benchmarks]]
+type = "counting_ones"
+categorical = 2
+continuous = 2
+max_budget = 27
+min_budget = 3
+
+[[strategies]]
+name = "random"
+sampler = { type = "random" }
+
+[[strategies]]
+name = "grid"
+sampler = { type = "grid", resolution = 2 }
+scheduler = { type = "fifo" }
+"#;
+
+fn experiment(text: &str) -> Experiment {
+    Experiment::parse(Path::new("small.toml"), text).unwrap()
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = fs::read_dir(dir.join("cells"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p: PathBuf| (p.file_name().unwrap().to_string_lossy().into_owned(), fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    out.push(("summary.json".into(), fs::read(dir.join("summary.json")).unwrap()));
+    out
+}
+
+#[test]
+fn one_and_two_threads_give_identical_traces() {
+    let exp = experiment(SMALL);
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let ra = run(&exp, &RunOptions { out_dir: a.path().into(), threads: 1 }, &|_, _| {}).unwrap();
+    let rb = run(&exp, &RunOptions { out_dir: b.path().into(), threads: 2 }, &|_, _| {}).unwrap();
+    assert_eq!(ra.ran, 18);
+    assert_eq!(ra.summaries, rb.summaries);
+    let (fa, fb) = (files(a.path()), files(b.path()));
+    assert_eq!(fa.len(), 2 * 18 + 1);
+    for ((na, ba), (nb, bb)) in fa.iter().zip(&fb) {
+        assert_eq!(na, nb);
+        assert!(ba == bb, "{na} differs between 1 and 2 threads");
+    }
+    // The traces are real data: read one back and check its columns.
+    let parquet = fa.iter().find(|(n, _)| n.starts_with("cross__random") && n.ends_with(".parquet")).unwrap();
+    let frame = read_parquet(&a.path().join("cells").join(&parquet.0)).unwrap();
+    let names: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
+    for expected in
+        ["trial", "worker", "epoch", "start", "end", "val_error", "status", "decision", "config_learning_rate", "config_momentum"]
+    {
+        assert!(names.iter().any(|n| n == expected), "missing {expected} in {names:?}");
+    }
+    let summary = ra.summaries.iter().find(|s| s.cell == parquet.0.trim_end_matches(".parquet")).unwrap();
+    assert_eq!(frame.height() as u64, summary.epochs);
+    // Costs follow the price: $2 per worker-hour.
+    assert!((summary.cost_usd.unwrap() - 2.0 * summary.compute_seconds / 3600.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_rerun_skips_finished_cells_and_redoes_only_missing_ones() {
+    let exp = experiment(SMALL);
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions { out_dir: dir.path().into(), threads: 2 };
+    let first = run(&exp, &options, &|_, _| {}).unwrap();
+    let before = files(dir.path());
+    // Interrupt one cell after its trace but before its summary, and leave a stray temp file.
+    let victim = &first.summaries[4].cell;
+    fs::remove_file(dir.path().join("cells").join(format!("{victim}.json"))).unwrap();
+    fs::write(dir.path().join("cells").join("half-written.parquet.tmp"), b"junk").unwrap();
+    let second = run(&exp, &options, &|_, _| {}).unwrap();
+    assert_eq!((second.ran, second.reused), (1, 17));
+    assert_eq!(first.summaries, second.summaries);
+    let after: Vec<(String, Vec<u8>)> = files(dir.path()).into_iter().filter(|(n, _)| !n.ends_with(".tmp")).collect();
+    assert_eq!(before, after);
+    // Changing one benchmark's settings reruns exactly its cells.
+    let edited = experiment(
+        &SMALL.replace("name = \"exp\"\ntype = \"synthetic\"\nmax_epochs = 12", "name = \"exp\"\ntype = \"synthetic\"\nmax_epochs = 11"),
+    );
+    let third = run(&edited, &options, &|_, _| {}).unwrap();
+    assert_eq!((third.ran, third.reused), (6, 12));
+}
+
+/// Parses `text` as `bad.toml` and returns the error message.
+fn refusal(text: &str) -> String {
+    let err = Experiment::parse(Path::new("experiments/bad.toml"), text).expect_err("the experiment must be refused");
+    let message = err.to_string();
+    assert!(message.starts_with("experiments/bad.toml: "), "{message}");
+    message
+}
+
+const HEAD: &str = "workers = 2\n[budget]\ntrials = 4\n";
+const STRATEGY: &str = "[[strategies]]\nname = \"r\"\nsampler = { type = \"random\" }\n";
+
+fn with_space(param: &str) -> String {
+    format!(
+        "{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n[[benchmarks.space]]\nname = \"opt\"\ntype = \"categorical\"\nchoices = [\"sgd\", \"adam\"]\n[[benchmarks.space]]\n{param}\n{STRATEGY}"
+    )
+}
+
+#[test]
+fn unknown_keys_and_names_are_refused_with_the_line() {
+    let m = refusal(&format!("{HEAD}wrokers = 3\n[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}"));
+    assert!(m.contains("unknown field `wrokers`") && m.contains("line 4"), "{m}");
+    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n[[strategies]]\nname = \"r\"\nsampler = {{ type = \"tpe\" }}\n"));
+    assert!(m.contains("unknown variant `tpe`") && m.contains("line 8"), "{m}");
+    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"asha\" }}\n"));
+    assert!(m.contains("unknown variant `asha`") && m.contains("line 9"), "{m}");
+    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"lcbench\"\n{STRATEGY}"));
+    assert!(m.contains("unknown variant `lcbench`"), "{m}");
+    let m = refusal("workers = 2\n[budget\ntrials = 4\n");
+    assert!(m.contains("line 2"), "{m}");
+}
+
+#[test]
+fn bad_search_spaces_are_refused_naming_the_parameter() {
+    let cases = [
+        (
+            "name = \"c\"\ntype = \"categorical\"\nchoices = []",
+            "benchmarks[0] (\"synthetic\", line 4).space: parameter `c`: needs at least one choice",
+        ),
+        ("name = \"lr\"\ntype = \"float\"\nlow = 0.1\nhigh = 0.1", "parameter `lr`: low (0.1) must be below high (0.1)"),
+        ("name = \"lr\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\nlog = true", "parameter `lr`: a log scale needs low > 0, but low is 0"),
+        ("name = \"n\"\ntype = \"int\"\nlow = 0\nhigh = 8\nlog = true", "parameter `n`: a log scale needs low >= 1, but low is 0"),
+        (
+            "name = \"m\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\ncondition = { parent = \"optimiser\", values = [\"sgd\"] }",
+            "parameter `m`: condition names unknown parent `optimiser`",
+        ),
+        (
+            "name = \"m\"\ntype = \"float\"\nlow = 0.0\nhigh = 1.0\ncondition = { parent = \"opt\", values = [\"lbfgs\"] }",
+            "parameter `m`: condition value \"lbfgs\" is not a value parent `opt` can take",
+        ),
+    ];
+    for (param, expected) in cases {
+        let m = refusal(&with_space(param));
+        assert!(m.contains(expected), "{m}\n  expected: {expected}");
+    }
+}
+
+#[test]
+fn bad_settings_are_refused_naming_the_key() {
+    let bench = "[[benchmarks]]\ntype = \"synthetic\"\n";
+    let cases = [
+        (format!("workers = 0\n[budget]\ntrials = 4\n{bench}{STRATEGY}"), "experiments/bad.toml: workers: must be at least 1"),
+        (format!("workers = 2\n{bench}{STRATEGY}"), "experiments/bad.toml: budget: no budget: set at least one of"),
+        (format!("workers = 2\n[budget]\n{bench}{STRATEGY}"), "experiments/bad.toml: budget: no budget"),
+        (
+            format!("workers = 2\n[budget]\ncompute_seconds = -5\n{bench}{STRATEGY}"),
+            "budget.compute_seconds: must be a positive number of seconds, got -5",
+        ),
+        (format!("{HEAD}{STRATEGY}"), "benchmarks: add at least one [[benchmarks]] table"),
+        (format!("{HEAD}{bench}"), "strategies: add at least one [[strategies]] table"),
+        (format!("{HEAD}{bench}{STRATEGY}{STRATEGY}"), "strategies[1] (\"r\", line 9).name: strategy name \"r\" is used twice"),
+        (format!("{HEAD}{bench}max_epochs = 0\n{STRATEGY}"), "benchmarks[0] (\"synthetic\", line 4).max_epochs: must be at least 1"),
+        (
+            format!("{HEAD}{bench}[[strategies]]\nname = \"g\"\nsampler = {{ type = \"grid\", resolutions = {{ lr = 3 }} }}\n"),
+            "strategies[0] (\"g\", line 6).sampler.resolutions.lr: no parameter `lr` in the search space (on benchmark \"synthetic\")",
+        ),
+    ];
+    for (text, expected) in cases {
+        let m = refusal(&text);
+        assert!(m.contains(expected), "{m}\n  expected: {expected}");
+    }
+}
