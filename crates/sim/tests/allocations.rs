@@ -1,7 +1,8 @@
 //! The event loop must not allocate per step. A counting global allocator measures the
 //! allocations of a whole simulation: what is left after one per trial (its configuration) and
 //! the logarithmic growth of the trace's columns must be tiny compared with the step count.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Tests and benchmarks fail loudly on purpose.
 // A global allocator needs `unsafe impl GlobalAlloc`; it only forwards to the system allocator.
 #![allow(unsafe_code)]
 
