@@ -20,7 +20,11 @@ pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
                 r.benchmark.clone(),
                 r.strategy.clone(),
                 r.cells.to_string(),
-                spread(r.regret, 4),
+                if r.regret_cells < r.cells && r.regret.is_some() {
+                    format!("{} ({} of {} seeds reached full fidelity)", spread(r.regret, 4), r.regret_cells, r.cells)
+                } else {
+                    spread(r.regret, 4)
+                },
                 spread(r.compute_hours, 1),
                 if with_cost { spread(r.cost_usd, 2) } else { "-".to_owned() },
             ]

@@ -68,7 +68,7 @@ fn bad_input_exits_non_zero_with_the_file_and_key_named() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         ("unknown-key.toml", TINY.replace("seeds = 2", "seeds = 2\nsede = 3"), "unknown field `sede`"),
-        ("zero-workers.toml", TINY.replace("workers = 2", "workers = 0"), "workers: must be at least 1"),
+        ("zero-workers.toml", TINY.replace("workers = 2", "workers = 0"), "workers: must lie in 1..=100000, got 0"),
         ("no-budget.toml", TINY.replace("compute_seconds = 30000", ""), "budget: no budget"),
         ("bad-sampler.toml", TINY.replace("type = \"grid\"", "type = \"hyperopt\""), "unknown variant `hyperopt`"),
         (

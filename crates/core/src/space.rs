@@ -270,6 +270,18 @@ pub enum SpaceError {
         /// Upper bound.
         high: String,
     },
+    /// A range too wide to represent: its width overflows, or int bounds beyond ±2^53.
+    #[error("parameter `{param}`: the range [{low}, {high}] is too wide to search (its width must be a finite number{extra})")]
+    RangeTooWide {
+        /// Parameter.
+        param: String,
+        /// Lower bound.
+        low: String,
+        /// Upper bound.
+        high: String,
+        /// Extra requirement for ints.
+        extra: &'static str,
+    },
     /// A log scale on a range that touches or crosses zero.
     #[error("parameter `{param}`: a log scale needs {needed}, but low is {low}")]
     LogRangeTouchesZero {
@@ -452,6 +464,9 @@ fn validate_domain(name: &str, domain: &Domain) -> Result<(), SpaceError> {
             if *log && *low <= 0.0 {
                 return Err(SpaceError::LogRangeTouchesZero { param: name.to_owned(), low: low.to_string(), needed: "low > 0" });
             }
+            if !(high - low).is_finite() {
+                return Err(SpaceError::RangeTooWide { param: name.to_owned(), low: low.to_string(), high: high.to_string(), extra: "" });
+            }
         }
         Domain::Int { low, high, log } => {
             if low >= high {
@@ -459,6 +474,16 @@ fn validate_domain(name: &str, domain: &Domain) -> Result<(), SpaceError> {
             }
             if *log && *low < 1 {
                 return Err(SpaceError::LogRangeTouchesZero { param: name.to_owned(), low: low.to_string(), needed: "low >= 1" });
+            }
+            // Bounds within ±2^53 are exact as floats, and their width cannot overflow.
+            const EXACT: i64 = 1 << 53;
+            if *low < -EXACT || *high > EXACT {
+                return Err(SpaceError::RangeTooWide {
+                    param: name.to_owned(),
+                    low: low.to_string(),
+                    high: high.to_string(),
+                    extra: ", with bounds within ±2^53",
+                });
             }
         }
         Domain::Categorical { choices: values } | Domain::Ordinal { values } => {
@@ -503,8 +528,15 @@ fn parents_first(specs: &[ParamSpec]) -> Result<Vec<usize>, SpaceError> {
                 order.push(i);
             }
             None => {
-                let stuck = (0..specs.len()).find(|&i| !placed[i]).unwrap_or(0);
-                return Err(SpaceError::ConditionCycle(specs[stuck].name().to_owned()));
+                // Follow parents from an unplaced parameter until one repeats: that one lies on
+                // the cycle (the first unplaced parameter may only hang below it).
+                let mut at = (0..specs.len()).find(|&i| !placed[i]).unwrap_or(0);
+                let mut seen = vec![false; specs.len()];
+                while !seen[at] {
+                    seen[at] = true;
+                    at = parent_of[at].unwrap_or(at);
+                }
+                return Err(SpaceError::ConditionCycle(specs[at].name().to_owned()));
             }
         }
     }
@@ -676,6 +708,34 @@ mod tests {
                 Err(e) => assert_eq!(e.to_string(), expected),
             }
         }
+    }
+
+    #[test]
+    fn cycles_are_reported_on_the_cycle_and_huge_ranges_refused() {
+        // `leaf` hangs below the cycle b -> c -> b and comes first; the error names the cycle.
+        let text = r#"[[space]]
+            name = "leaf"
+            type = "float"
+            low = 0.0
+            high = 1.0
+            condition = { parent = "b", values = [1] }
+            [[space]]
+            name = "b"
+            type = "int"
+            low = 1
+            high = 3
+            condition = { parent = "c", values = [1] }
+            [[space]]
+            name = "c"
+            type = "int"
+            low = 1
+            high = 3
+            condition = { parent = "b", values = [1] }"#;
+        assert_eq!(parse(text).err().map(|e| e.to_string()).as_deref(), Some("conditions form a cycle through parameter `b`"));
+        let wide = "[[space]]\nname = \"n\"\ntype = \"int\"\nlow = -9223372036854775808\nhigh = 9223372036854775807";
+        assert!(parse(wide).err().is_some_and(|e| e.to_string().contains("too wide")));
+        let wide = "[[space]]\nname = \"x\"\ntype = \"float\"\nlow = -1e308\nhigh = 1e308";
+        assert!(parse(wide).err().is_some_and(|e| e.to_string().contains("too wide")));
     }
 
     #[test]

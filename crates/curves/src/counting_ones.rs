@@ -23,6 +23,9 @@ use rand::SeedableRng;
 use rand_distr::{Binomial, Distribution};
 use serde::{Deserialize, Serialize};
 
+/// Largest number of parameters of each kind.
+pub const MAX_DIMENSIONS: u32 = 10_000;
+
 fn default_dims() -> u32 {
     8
 }
@@ -75,6 +78,11 @@ pub struct CountingOnes {
 impl CountingOnes {
     /// Validates `spec`.
     pub fn new(name: String, spec: &CountingOnesSpec) -> Result<Self, BenchmarkError> {
+        for (key, dims) in [("categorical", spec.categorical), ("continuous", spec.continuous)] {
+            if dims > MAX_DIMENSIONS {
+                return Err(BenchmarkError::invalid(key, format!("must be at most {MAX_DIMENSIONS}, got {dims}")));
+            }
+        }
         if spec.categorical + spec.continuous == 0 {
             return Err(BenchmarkError::invalid("categorical", "categorical + continuous must be at least 1"));
         }

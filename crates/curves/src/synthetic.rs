@@ -49,7 +49,9 @@ pub enum DivergenceMode {
     /// The metric becomes NaN (a loss that overflowed).
     #[default]
     Nan,
-    /// The metric grows tenfold per epoch until it overflows to infinity.
+    /// The metric explodes: at the divergence epoch it jumps to ten times `worst_error` (a
+    /// finite, clearly broken value the strategy sees), and from the next epoch on it is
+    /// infinite, as an overflowing loss would be.
     Explode,
 }
 
@@ -162,6 +164,13 @@ impl Default for SyntheticSpec {
     }
 }
 
+/// Largest `max_epochs` accepted (the benchmark keeps a table of `ln t` per epoch).
+pub const MAX_EPOCHS: u32 = 1_000_000;
+
+/// Largest magnitude of a cost exponent: beyond it costs over a parameter's range span more
+/// orders of magnitude than any real training run, and risk overflowing.
+pub const MAX_COST_EXPONENT: f64 = 8.0;
+
 /// Where each quantity sits in a [`TrialCurve`]'s coefficients.
 mod slot {
     pub const FINAL: usize = 0;
@@ -223,8 +232,8 @@ pub struct Synthetic {
 impl Synthetic {
     /// Validates `spec` and draws the landscape of instance `spec.instance`.
     pub fn new(name: String, spec: &SyntheticSpec) -> Result<Self, BenchmarkError> {
-        if spec.max_epochs == 0 {
-            return Err(BenchmarkError::invalid("max_epochs", "must be at least 1"));
+        if spec.max_epochs == 0 || spec.max_epochs > MAX_EPOCHS {
+            return Err(BenchmarkError::invalid("max_epochs", format!("must lie in 1..={MAX_EPOCHS}, got {}", spec.max_epochs)));
         }
         if spec.min_epochs == 0 || spec.min_epochs > spec.max_epochs {
             return Err(BenchmarkError::invalid("min_epochs", format!("must lie in 1..={}, got {}", spec.max_epochs, spec.min_epochs)));
@@ -347,10 +356,9 @@ impl Synthetic {
                 (t_max * lerp(0.03, 0.7, 0.85 * quality + 0.15 * speed), lerp(1.0, 3.0, quality))
             }
         };
-        let end = match self.family {
-            Family::PowerLaw => (1.0 + t_max / tau).powf(-shape),
-            Family::Exponential | Family::Crossing => (-(t_max / tau).powf(shape)).exp(),
-        };
+        let ln_tau = tau.ln();
+        // The same expression as every step's, so that the curve ends exactly on its final value.
+        let end = self.progress(tau, ln_tau, shape, self.fidelity.max);
         let diverge_at = match &self.divergence {
             Some(divergence) if divergence.contains_at(u, config) => {
                 // The stateless draw at counter u64::MAX is reserved for this; epochs use 1..=T.
@@ -361,7 +369,7 @@ impl Synthetic {
         let mut c = [0.0; INLINE_COEFFICIENTS];
         c[slot::FINAL] = final_error;
         c[slot::TAU] = tau;
-        c[slot::LN_TAU] = tau.ln();
+        c[slot::LN_TAU] = ln_tau;
         c[slot::SHAPE] = shape;
         c[slot::END] = end;
         c[slot::COST] = self.epoch_cost(config);
@@ -369,18 +377,24 @@ impl Synthetic {
         TrialCurve::new(c, seed)
     }
 
-    /// The noise-free error after `t` epochs of a curve.
+    /// The unnormalised progress term after `t` epochs: `e^{−(t/τ)^k}` or `(1 + t/τ)^{−α}`.
     #[inline]
-    fn mean_error(&self, c: &[f64; INLINE_COEFFICIENTS], t: u32) -> f64 {
-        let (shape, end) = (c[slot::SHAPE], c[slot::END]);
-        let progress = match self.family {
-            Family::PowerLaw => (1.0 + f64::from(t) / c[slot::TAU]).powf(-shape),
+    fn progress(&self, tau: f64, ln_tau: f64, shape: f64, t: u32) -> f64 {
+        match self.family {
+            Family::PowerLaw => (1.0 + f64::from(t) / tau).powf(-shape),
             Family::Exponential | Family::Crossing => {
                 // (t/τ)^k = exp(k (ln t − ln τ)), with ln t from the table.
                 let ln_t = self.ln_epoch.get(t as usize).copied().unwrap_or_else(|| f64::from(t).ln());
-                (-(shape * (ln_t - c[slot::LN_TAU])).exp()).exp()
+                (-(shape * (ln_t - ln_tau)).exp()).exp()
             }
-        };
+        }
+    }
+
+    /// The noise-free error after `t` epochs of a curve.
+    #[inline]
+    fn mean_error(&self, c: &[f64; INLINE_COEFFICIENTS], t: u32) -> f64 {
+        let end = c[slot::END];
+        let progress = self.progress(c[slot::TAU], c[slot::LN_TAU], c[slot::SHAPE], t);
         let remaining = ((progress - end) / (1.0 - end)).max(0.0);
         c[slot::FINAL] + (self.worst - c[slot::FINAL]) * remaining
     }
@@ -402,8 +416,11 @@ fn numeric_value(space: &SearchSpace, param: usize, value: Value) -> Option<f64>
 
 fn cost_term(space: &SearchSpace, name: &str, exponent: f64) -> Result<CostTerm, BenchmarkError> {
     let key = format!("cost_exponents.{name}");
-    if !exponent.is_finite() {
-        return Err(BenchmarkError::invalid(&key, format!("must be a finite number, got {exponent}")));
+    if !(exponent.is_finite() && exponent.abs() <= MAX_COST_EXPONENT) {
+        return Err(BenchmarkError::invalid(
+            &key,
+            format!("must be a number in [-{MAX_COST_EXPONENT}, {MAX_COST_EXPONENT}], got {exponent}"),
+        ));
     }
     let param = space.index_of(name).ok_or_else(|| BenchmarkError::invalid(&key, format!("no parameter `{name}` in the search space")))?;
     let centre = match &space.params()[param].domain {
@@ -454,7 +471,8 @@ impl Benchmark for Synthetic {
         }
         if t >= c[slot::DIVERGE_AT] {
             error = match &self.divergence {
-                Some(Divergence { mode: DivergenceMode::Explode, .. }) => error * 10f64.powf(t - c[slot::DIVERGE_AT] + 1.0),
+                Some(Divergence { mode: DivergenceMode::Explode, .. }) if t == c[slot::DIVERGE_AT] => 10.0 * self.worst,
+                Some(Divergence { mode: DivergenceMode::Explode, .. }) => f64::INFINITY,
                 _ => f64::NAN,
             };
         }
@@ -491,13 +509,13 @@ mod tests {
         for family in [Family::Exponential, Family::PowerLaw, Family::Crossing] {
             let b = bench(SyntheticSpec { family, noise: 0.0, ..SyntheticSpec::default() });
             let best = curve_of(&b, &b.optimum());
-            assert!((best[99] - 0.05).abs() < 1e-12, "{family:?}: {}", best[99]);
+            assert_eq!(best[99], 0.05, "{family:?}");
             let mut rng = Rng::seed_from_u64(3);
             for _ in 0..50 {
                 let config = b.space().sample(&mut rng);
                 let curve = curve_of(&b, &config);
                 assert!(curve[99] >= 0.05 - 1e-12);
-                assert!((curve[99] - b.final_error(&config)).abs() < 1e-12);
+                assert_eq!(curve[99], b.final_error(&config));
                 // Noise-free curves never rise.
                 assert!(curve.windows(2).all(|w| w[1] <= w[0] + 1e-12), "{family:?}");
             }
@@ -575,8 +593,13 @@ mod tests {
             let mut diverged = 0;
             for _ in 0..1000 {
                 let curve = curve_of(&b, &b.space().sample(&mut rng));
-                if curve.iter().any(|x| !x.is_finite() || *x > 1.0) {
+                if let Some(first) = curve.iter().position(|x| !x.is_finite()) {
                     diverged += 1;
+                    if mode == DivergenceMode::Explode {
+                        // One finite, exploded value first, then infinity.
+                        assert_eq!(curve[first - 1], 9.0);
+                        assert_eq!(curve[first], f64::INFINITY);
+                    }
                 }
             }
             assert!((120..=280).contains(&diverged), "{mode:?}: {diverged}");
@@ -588,7 +611,11 @@ mod tests {
     #[test]
     fn bad_settings_name_their_key() {
         let cases = [
-            (SyntheticSpec { max_epochs: 0, ..SyntheticSpec::default() }, "max_epochs: must be at least 1"),
+            (SyntheticSpec { max_epochs: 0, ..SyntheticSpec::default() }, "max_epochs: must lie in 1..=1000000, got 0"),
+            (
+                SyntheticSpec { cost_exponents: Some(BTreeMap::from([("width".to_owned(), 100.0)])), ..SyntheticSpec::default() },
+                "cost_exponents.width: must be a number in [-8, 8], got 100",
+            ),
             (SyntheticSpec { noise: -1.0, ..SyntheticSpec::default() }, "noise: must be a non-negative number, got -1"),
             (
                 SyntheticSpec { cost_exponents: Some(BTreeMap::from([("depth".to_owned(), 1.0)])), ..SyntheticSpec::default() },

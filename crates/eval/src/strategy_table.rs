@@ -33,8 +33,11 @@ pub struct StrategyRow {
     pub strategy: String,
     /// Number of cells (seeds).
     pub cells: usize,
-    /// Final regret over seeds (cells without a finite observation are left out).
+    /// Final regret over the seeds that have one (a seed has none if no trial reached full
+    /// fidelity); see `regret_cells`.
     pub regret: Option<Spread>,
+    /// How many of the `cells` have a final regret.
+    pub regret_cells: usize,
     /// Compute hours over seeds.
     pub compute_hours: Option<Spread>,
     /// Cost in US dollars over seeds, where a price was set.
@@ -60,6 +63,7 @@ pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
                 strategy: strategy.to_owned(),
                 cells: group.len(),
                 regret: Spread::of(group.iter().filter_map(|s| s.regret)),
+                regret_cells: group.iter().filter(|s| s.regret.is_some_and(|r| !r.is_nan())).count(),
                 compute_hours: Spread::of(group.iter().map(|s| s.compute_seconds / 3600.0)),
                 cost_usd: Spread::of(group.iter().filter_map(|s| s.cost_usd)),
                 wallclock_hours: Spread::of(group.iter().map(|s| s.wallclock_seconds / 3600.0)),
@@ -110,7 +114,7 @@ mod tests {
         ];
         let table = strategy_table(&cells);
         assert_eq!(table.len(), 2);
-        assert_eq!((table[0].strategy.as_str(), table[0].cells), ("random", 4));
+        assert_eq!((table[0].strategy.as_str(), table[0].cells, table[0].regret_cells), ("random", 4, 3));
         // regrets 0.1, 0.2, 0.4: quartiles 0.15, 0.2, 0.3 (NumPy linear).
         let r = table[0].regret.unwrap();
         assert!((r.q1 - 0.15).abs() < 1e-12 && (r.median - 0.2).abs() < 1e-12 && (r.q3 - 0.3).abs() < 1e-12);

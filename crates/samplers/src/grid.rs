@@ -61,8 +61,10 @@ impl Sampler for GridSampler {
 
 /// Checks the settings and returns the values of each parameter's axis.
 pub fn validate(space: &SearchSpace, resolution: u32, resolutions: &BTreeMap<String, u32>) -> Result<Vec<Vec<Value>>, SamplerError> {
-    if resolution == 0 {
-        return Err(SamplerError::Invalid { key: "resolution".into(), message: "must be at least 1".into() });
+    let out_of_range = |r: u32| r == 0 || r as usize > MAX_GRID_POINTS;
+    let range_message = || format!("must lie in 1..={MAX_GRID_POINTS}");
+    if out_of_range(resolution) {
+        return Err(SamplerError::Invalid { key: "resolution".into(), message: range_message() });
     }
     for (name, r) in resolutions {
         if space.index_of(name).is_none() {
@@ -71,8 +73,8 @@ pub fn validate(space: &SearchSpace, resolution: u32, resolutions: &BTreeMap<Str
                 message: format!("no parameter `{name}` in the search space"),
             });
         }
-        if *r == 0 {
-            return Err(SamplerError::Invalid { key: format!("resolutions.{name}"), message: "must be at least 1".into() });
+        if out_of_range(*r) {
+            return Err(SamplerError::Invalid { key: format!("resolutions.{name}"), message: range_message() });
         }
     }
     Ok(space.params().iter().map(|p| axis(&p.domain, resolutions.get(&p.name).copied().unwrap_or(resolution))).collect())
@@ -200,7 +202,9 @@ mod tests {
         let space = conditional_space();
         let mut rng = Rng::seed_from_u64(1);
         let err = GridSampler::new(&space, 0, &BTreeMap::new(), true, &mut rng).err().unwrap();
-        assert_eq!(err.to_string(), "resolution: must be at least 1");
+        assert_eq!(err.to_string(), "resolution: must lie in 1..=1000000");
+        let err = GridSampler::new(&space, u32::MAX, &BTreeMap::new(), true, &mut rng).err().unwrap();
+        assert_eq!(err.to_string(), "resolution: must lie in 1..=1000000");
         let err = GridSampler::new(&space, 3, &BTreeMap::from([("beta".into(), 2)]), true, &mut rng).err().unwrap();
         assert_eq!(err.to_string(), "resolutions.beta: no parameter `beta` in the search space");
         let big: Vec<ParamSpec> =

@@ -40,7 +40,8 @@ fn throughput(c: &mut Criterion) {
     group.bench_function("cell_with_parquet", |b| {
         b.iter(|| {
             let out = run(&bench, 1.3e7);
-            out.trace.write_parquet(bench.space(), &path).expect("trace written");
+            let mut file = std::fs::File::create(&path).expect("trace file");
+            out.trace.write_parquet(bench.space(), &mut file).expect("trace written");
             black_box(out.stats.epochs)
         })
     });

@@ -16,7 +16,8 @@ pub struct Budget {
     /// Trials started: the sampler proposes no more; running trials finish.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trials: Option<u64>,
-    /// Results at full fidelity: the cell ends as soon as this many have arrived.
+    /// Results at full fidelity: no step starts once this many have arrived, and the cell ends
+    /// after the steps completing at that same instant are recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_evaluations: Option<u64>,
 }
@@ -59,6 +60,9 @@ pub enum StopReason {
     /// The strategy had nothing more to run (a finished grid, the trial budget reached and all
     /// trials done, or every worker told to finish).
     StrategyFinished,
+    /// Nothing was running but the scheduler kept answering `Wait`: it waited for results that
+    /// could never come (a scheduler defect, reported rather than hidden).
+    Stalled,
 }
 
 impl StopReason {
@@ -69,6 +73,7 @@ impl StopReason {
             StopReason::Compute => "budget:compute",
             StopReason::FullEvaluations => "budget:full_evaluations",
             StopReason::StrategyFinished => "strategy_finished",
+            StopReason::Stalled => "strategy_stalled",
         }
     }
 }

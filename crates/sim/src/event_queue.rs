@@ -63,6 +63,11 @@ impl EventQueue {
         self.heap.pop()
     }
 
+    /// The earliest event, left in the queue.
+    pub fn peek(&self) -> Option<&Event> {
+        self.heap.peek()
+    }
+
     /// Events still pending (in-flight epochs).
     pub fn iter(&self) -> impl Iterator<Item = &Event> {
         self.heap.iter()

@@ -12,6 +12,11 @@ use hposim_schedulers::SchedulerSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// Most simulated workers an experiment may ask for.
+pub const MAX_WORKERS: u32 = 100_000;
+/// Most seeds an experiment may ask for.
+pub const MAX_SEEDS: u32 = 100_000;
+
 fn default_seeds() -> u32 {
     10
 }
@@ -121,11 +126,11 @@ impl Experiment {
             .clone()
             .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "experiment".to_owned());
-        if spec.workers == 0 {
-            return Err(fail("workers: must be at least 1".into()));
+        if spec.workers == 0 || spec.workers > MAX_WORKERS {
+            return Err(fail(format!("workers: must lie in 1..={MAX_WORKERS}, got {}", spec.workers)));
         }
-        if spec.seeds == 0 {
-            return Err(fail("seeds: must be at least 1".into()));
+        if spec.seeds == 0 || spec.seeds > MAX_SEEDS {
+            return Err(fail(format!("seeds: must lie in 1..={MAX_SEEDS}, got {}", spec.seeds)));
         }
         if let Some(price) = spec.price_per_worker_hour
             && !(price.is_finite() && price >= 0.0)

@@ -5,9 +5,10 @@
 //!
 //! A cell's file stem is `<benchmark>__<strategy>__s<seed>__<hash>`, the hash being XXH3-64 of
 //! every setting that can change its result (benchmark and strategy specifications, seed,
-//! workers, checkpointing, budget, experiment seed, trace format). Editing an experiment
+//! workers, checkpointing, budget, experiment seed), the trace format version and hposim's
+//! version (so results of older code are not reused). Editing an experiment
 //! therefore reruns exactly the cells it changes. Its random streams derive from the
-//! experiment seed and `<benchmark>/<strategy>/<seed>`, so they do not depend on the thread
+//! experiment seed and `"<benchmark>"/"<strategy>"/<seed>`, so they do not depend on the thread
 //! that runs it or on the other cells.
 
 use crate::budget::Budget;
@@ -20,7 +21,8 @@ use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_samplers::trial_limit::TrialLimit;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::fs;
+use std::fs::{self, File};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One cell of the grid.
@@ -34,13 +36,14 @@ pub struct Cell {
     pub seed: u32,
     /// File stem in `cells/`: names, seed and settings hash.
     pub id: String,
-    /// Identity of the cell's random streams: `<benchmark>/<strategy>/<seed>`.
+    /// Identity of the cell's random streams: `"<benchmark>"/"<strategy>"/<seed>`.
     pub stream: String,
 }
 
 #[derive(Serialize)]
 struct CellKey<'a> {
     format: u32,
+    hposim: &'static str,
     experiment_seed: u64,
     seed: u32,
     workers: u32,
@@ -135,6 +138,7 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
             for seed in 0..spec.seeds {
                 let key = CellKey {
                     format: TRACE_FORMAT_VERSION,
+                    hposim: env!("CARGO_PKG_VERSION"),
                     experiment_seed: spec.seed,
                     seed,
                     workers: spec.workers,
@@ -152,7 +156,8 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
                     strategy: s,
                     seed,
                     id: format!("{}__{}__s{seed:03}__{hash:016x}", safe(bench.name()), safe(&strategy.name)),
-                    stream: format!("{}/{}/{seed}", bench.name(), strategy.name),
+                    // Quoted names keep the identity unambiguous whatever the names contain.
+                    stream: format!("{:?}/{:?}/{seed}", bench.name(), strategy.name),
                 });
             }
         }
@@ -225,10 +230,12 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename.
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to disk,
+/// then renamed over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     let tmp = path.with_extension("tmp");
-    fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io(&tmp))?;
     fs::rename(&tmp, path).map_err(io(path))
 }
 
@@ -257,7 +264,9 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     let bench = experiment.benchmarks[cell.benchmark].as_ref();
     let path = trace_path(dir, cell);
     let tmp = path.with_extension("parquet.tmp");
-    outcome.trace.write_parquet(bench.space(), &tmp).map_err(|e| RunError::Trace { path: tmp.clone(), message: e.to_string() })?;
+    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    outcome.trace.write_parquet(bench.space(), &mut file).map_err(|e| RunError::Trace { path: tmp.clone(), message: e.to_string() })?;
+    file.sync_all().map_err(io(&tmp))?;
     fs::rename(&tmp, &path).map_err(io(&path))?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Trace { path: path.clone(), message: e.to_string() })?;
     write_atomically(&summary_path(dir, cell), &json)?;

@@ -6,7 +6,8 @@
 //! trial is an event at `start + cost`; events are processed in time order (ties by the order
 //! they were scheduled), each result goes to the scheduler, whose decision keeps the trial on
 //! its worker, pauses it or stops it. A scheduler that answers [`Action::Wait`] leaves its
-//! worker idle, and is asked again after the next result. Idle time is accounted, because it is
+//! worker idle, and is asked again after each later result; if nothing is left running while
+//! it still waits, the cell ends as stalled. Idle time is accounted, because it is
 //! what asynchronous schedulers exist to remove.
 //!
 //! Budgets (see [`Budget`]) end the loop; a step whose metrics are NaN or infinite is recorded
@@ -85,8 +86,9 @@ pub enum SimError {
         /// The benchmark's full fidelity.
         max: u32,
     },
-    /// The benchmark returned a negative or non-finite cost.
-    #[error("the benchmark returned cost {cost} for trial {trial} at step {epoch}; costs must be finite and non-negative")]
+    /// The benchmark returned a cost that is not a positive number (a zero cost would let the
+    /// clock stand still forever).
+    #[error("the benchmark returned cost {cost} for trial {trial} at step {epoch}; costs must be finite and positive")]
     BadCost {
         /// The trial.
         trial: u32,
@@ -100,8 +102,16 @@ pub enum SimError {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum WorkerState {
     Free,
-    Waiting,
-    Busy { trial: u32, epoch: u32, start: f64, cost: f64 },
+    /// Told to wait while processing event number `since` (events are numbered from 1).
+    Waiting {
+        since: u64,
+    },
+    Busy {
+        trial: u32,
+        epoch: u32,
+        start: f64,
+        cost: f64,
+    },
     Finished,
 }
 
@@ -132,6 +142,7 @@ struct Sim<'a> {
     queue: EventQueue,
     workers: Vec<WorkerState>,
     waiting: usize,
+    events: u64,
     buffers: Vec<f64>,
     trials: Vec<TrialState>,
     trace: Trace,
@@ -164,6 +175,7 @@ pub fn simulate(
         queue: EventQueue::with_capacity(workers + 1),
         workers: vec![WorkerState::Free; workers],
         waiting: 0,
+        events: 0,
         buffers: vec![0.0; workers * k],
         trials: Vec::new(),
         trace: Trace::with_capacity(benchmark.objectives().to_vec(), 4096),
@@ -187,21 +199,40 @@ pub fn simulate(
             break Some(StopReason::Wallclock);
         }
         sim.now = event.time;
+        sim.events += 1;
         sim.complete(event.worker as usize, scheduler, rng)?;
-        if settings.budget.full_evaluations.is_some_and(|n| sim.full_evaluations >= n) {
+        if sim.full_evaluations_reached() {
+            // Steps that complete at this very instant are results too; record them, then end.
+            while sim.queue.peek().is_some_and(|e| e.time <= sim.now) {
+                if let Some(event) = sim.queue.pop() {
+                    sim.complete(event.worker as usize, scheduler, rng)?;
+                }
+            }
             break Some(StopReason::FullEvaluations);
         }
         if sim.waiting > 0 {
             sim.wake_waiting(scheduler, rng)?;
         }
     };
-    let stop_reason = stop.or(sim.refused).unwrap_or(StopReason::StrategyFinished);
+    let stop_reason = match stop.or(sim.refused) {
+        Some(reason) => reason,
+        None if sim.waiting > 0 => StopReason::Stalled,
+        None => StopReason::StrategyFinished,
+    };
     Ok(sim.finish(stop_reason))
 }
 
 impl Sim<'_> {
+    fn full_evaluations_reached(&self) -> bool {
+        self.settings.budget.full_evaluations.is_some_and(|n| self.full_evaluations >= n)
+    }
+
     /// Whether a new step may start now.
     fn may_dispatch(&mut self) -> bool {
+        if self.full_evaluations_reached() {
+            self.refused = Some(StopReason::FullEvaluations);
+            return false;
+        }
         if self.settings.budget.compute_seconds.is_some_and(|b| self.compute_committed >= b) {
             self.refused = Some(StopReason::Compute);
             return false;
@@ -215,7 +246,7 @@ impl Sim<'_> {
 
     /// Asks the scheduler what free worker `w` should do, and does it.
     fn assign(&mut self, w: usize, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), SimError> {
-        if self.workers[w] == WorkerState::Waiting {
+        if matches!(self.workers[w], WorkerState::Waiting { .. }) {
             self.waiting -= 1;
         }
         if !self.may_dispatch() {
@@ -249,7 +280,7 @@ impl Sim<'_> {
                 self.dispatch(w, trial)
             }
             Action::Wait => {
-                self.workers[w] = WorkerState::Waiting;
+                self.workers[w] = WorkerState::Waiting { since: self.events };
                 self.waiting += 1;
                 Ok(())
             }
@@ -273,7 +304,7 @@ impl Sim<'_> {
         let state = &mut self.trials[trial as usize];
         let epoch = state.done + 1;
         let cost = self.bench.step(&state.curve, epoch, &mut self.buffers[w * k..(w + 1) * k]);
-        if !(cost.is_finite() && cost >= 0.0) {
+        if !(cost.is_finite() && cost > 0.0) {
             return Err(SimError::BadCost { trial, epoch, cost });
         }
         state.status = TrialStatus::Running;
@@ -333,10 +364,11 @@ impl Sim<'_> {
         }
     }
 
-    /// Asks every waiting worker again, in worker order.
+    /// Asks again, in worker order, every worker that was already waiting before the current
+    /// event (one told to wait while this event was handled has nothing new to hear).
     fn wake_waiting(&mut self, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), SimError> {
         for w in 0..self.workers.len() {
-            if self.workers[w] == WorkerState::Waiting {
+            if matches!(self.workers[w], WorkerState::Waiting { since } if since < self.events) {
                 self.assign(w, scheduler, rng)?;
             }
         }

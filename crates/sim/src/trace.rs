@@ -18,6 +18,7 @@
 use hposim_core::{Choice, Config, Domain, EpochStatus, Objective, SearchSpace, TrialOutcome, Value};
 use polars::prelude::{Column, DataFrame, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult, SerReader};
 use std::fs::File;
+use std::io::Write;
 use std::path::Path;
 
 /// Version of the trace layout; part of every cell key, so a layout change reruns old cells.
@@ -140,12 +141,11 @@ impl Trace {
         DataFrame::new(self.len(), columns)
     }
 
-    /// Writes the trace to `path` as Parquet, Snappy-compressed (single-threaded, deterministic
+    /// Writes the trace to `out` as Parquet, Snappy-compressed (single-threaded, deterministic
     /// bytes).
-    pub fn write_parquet(&self, space: &SearchSpace, path: &Path) -> PolarsResult<()> {
+    pub fn write_parquet(&self, space: &SearchSpace, out: &mut impl Write) -> PolarsResult<()> {
         let mut frame = self.to_dataframe(space)?;
-        let file = File::create(path)?;
-        ParquetWriter::new(file).with_compression(ParquetCompression::Snappy).set_parallel(false).finish(&mut frame)?;
+        ParquetWriter::new(out).with_compression(ParquetCompression::Snappy).set_parallel(false).finish(&mut frame)?;
         Ok(())
     }
 }

@@ -174,7 +174,7 @@ fn bad_search_spaces_are_refused_naming_the_parameter() {
 fn bad_settings_are_refused_naming_the_key() {
     let bench = "[[benchmarks]]\ntype = \"synthetic\"\n";
     let cases = [
-        (format!("workers = 0\n[budget]\ntrials = 4\n{bench}{STRATEGY}"), "experiments/bad.toml: workers: must be at least 1"),
+        (format!("workers = 0\n[budget]\ntrials = 4\n{bench}{STRATEGY}"), "experiments/bad.toml: workers: must lie in 1..=100000, got 0"),
         (format!("workers = 2\n{bench}{STRATEGY}"), "experiments/bad.toml: budget: no budget: set at least one of"),
         (format!("workers = 2\n[budget]\n{bench}{STRATEGY}"), "experiments/bad.toml: budget: no budget"),
         (
@@ -184,7 +184,10 @@ fn bad_settings_are_refused_naming_the_key() {
         (format!("{HEAD}{STRATEGY}"), "benchmarks: add at least one [[benchmarks]] table"),
         (format!("{HEAD}{bench}"), "strategies: add at least one [[strategies]] table"),
         (format!("{HEAD}{bench}{STRATEGY}{STRATEGY}"), "strategies[1] (\"r\", line 9).name: strategy name \"r\" is used twice"),
-        (format!("{HEAD}{bench}max_epochs = 0\n{STRATEGY}"), "benchmarks[0] (\"synthetic\", line 4).max_epochs: must be at least 1"),
+        (
+            format!("{HEAD}{bench}max_epochs = 0\n{STRATEGY}"),
+            "benchmarks[0] (\"synthetic\", line 4).max_epochs: must lie in 1..=1000000, got 0",
+        ),
         (
             format!("{HEAD}{bench}[[strategies]]\nname = \"g\"\nsampler = {{ type = \"grid\", resolutions = {{ lr = 3 }} }}\n"),
             "strategies[0] (\"g\", line 6).sampler.resolutions.lr: no parameter `lr` in the search space (on benchmark \"synthetic\")",

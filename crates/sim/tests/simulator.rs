@@ -102,18 +102,22 @@ fn scheduler_stop_and_pause_decisions_end_the_trial() {
 
 #[test]
 fn divergence_is_recorded_and_the_strategy_goes_on() {
-    let mut bench = Toy::new(4, 1.0);
-    bench.nan_from = 2;
-    let mut sched = Scripted::new(vec![start(0.95, 4), start(0.5, 4)]);
-    let out = simulate(&bench, &mut sched, &settings(1, trials(10), true), &mut Rng::seed_from_u64(0), 1).unwrap();
-    assert_eq!(out.trace.trial, [0, 0, 1, 1, 1, 1]);
-    assert_eq!(out.trace.status[1], EpochStatus::Diverged);
-    assert!(out.trace.metrics_of(1)[0].is_nan());
-    assert_eq!(out.trace.outcome[1], TrialOutcome::Stop);
-    assert_eq!(out.stats.diverged_trials, 1);
-    assert_eq!(sched.failures, [(0, 2)]);
-    // The diverged epoch never reached on_result.
-    assert!(!sched.results.iter().any(|r| r.0 == 0 && r.1 == 2));
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut bench = Toy::new(4, 1.0);
+        bench.nan_from = 2;
+        bench.bad_value = bad;
+        let mut sched = Scripted::new(vec![start(0.95, 4), start(0.5, 4)]);
+        let out = simulate(&bench, &mut sched, &settings(1, trials(10), true), &mut Rng::seed_from_u64(0), 1).unwrap();
+        assert_eq!(out.trace.trial, [0, 0, 1, 1, 1, 1], "{bad}");
+        assert_eq!(out.trace.status[1], EpochStatus::Diverged);
+        assert_eq!(out.trace.metrics_of(1)[0].to_bits(), bad.to_bits());
+        assert_eq!(out.trace.outcome[1], TrialOutcome::Stop);
+        assert_eq!(out.stats.diverged_trials, 1);
+        assert_eq!(sched.failures, [(0, 2)]);
+        // The diverged epoch never reached on_result; the next trial ran to the end.
+        assert!(!sched.results.iter().any(|r| r.0 == 0 && r.1 == 2));
+        assert_eq!(out.trace.outcome[5], TrialOutcome::Done);
+    }
 }
 
 #[test]
@@ -144,16 +148,30 @@ fn wallclock_budget_drops_epochs_ending_after_the_deadline() {
 }
 
 #[test]
-fn full_evaluation_budget_ends_the_cell_at_once() {
+fn full_evaluation_budget_stops_new_work_and_records_simultaneous_results() {
     let bench = Toy::new(2, 10.0);
     let mut sched = Scripted::new((0..10).map(|i| start(f64::from(i) / 10.0, 2)).collect());
     let budget = Budget { full_evaluations: Some(3), ..Budget::default() };
     let out = simulate(&bench, &mut sched, &settings(2, budget, true), &mut Rng::seed_from_u64(0), 1).unwrap();
-    // Trials 0, 1 complete at t=20; trial 2 completes at t=40 (trial 3 in flight, paid 20 s).
-    assert_eq!(out.stats.full_evaluations, 3);
-    assert_eq!(out.stats.wallclock_seconds, 40.0);
-    assert_eq!(out.stats.compute_seconds, 80.0);
+    // Trials 0 and 1 complete at t=20, trials 2 and 3 start then and both complete at t=40.
+    // The third full result ends the cell; the fourth, arriving at the same instant, is
+    // recorded too, and no fifth trial is started.
+    assert_eq!(out.stats.full_evaluations, 4);
+    assert_eq!(out.stats.trials, 4);
+    assert_eq!(out.trace.configs.len(), 4);
+    assert_eq!(out.stats.epochs, 8);
+    assert_eq!(out.trace.end[6..], [40.0, 40.0]);
+    assert_eq!((out.stats.wallclock_seconds, out.stats.compute_seconds), (40.0, 80.0));
     assert_eq!(out.stats.stop_reason, StopReason::FullEvaluations);
+}
+
+#[test]
+fn a_scheduler_waiting_with_nothing_running_is_reported_as_stalled() {
+    let bench = Toy::new(2, 10.0);
+    let mut sched = Scripted::new(vec![start(0.1, 2), Action::Wait, Action::Wait, Action::Wait, Action::Wait]);
+    let out = simulate(&bench, &mut sched, &settings(2, trials(10), true), &mut Rng::seed_from_u64(0), 1).unwrap();
+    assert_eq!(out.stats.stop_reason, StopReason::Stalled);
+    assert_eq!(out.stats.trials, 1);
 }
 
 #[test]
@@ -164,6 +182,10 @@ fn protocol_violations_are_errors_not_panics() {
         (vec![Action::Resume { trial: 7, until: 2 }], "the scheduler asked to resume trial 7, which does not exist"),
         (vec![start(0.1, 3), Action::Resume { trial: 0, until: 3 }], "the scheduler asked to resume trial 0, which is not paused"),
     ];
+    let zero_cost = Toy::new(3, 0.0);
+    let mut sched = Scripted::new(vec![start(0.1, 3)]);
+    let err = simulate(&zero_cost, &mut sched, &settings(1, trials(5), true), &mut Rng::seed_from_u64(0), 1).unwrap_err();
+    assert_eq!(err.to_string(), "the benchmark returned cost 0 for trial 0 at step 1; costs must be finite and positive");
     for (actions, expected) in cases {
         let mut sched = Scripted::new(actions);
         let err: SimError = simulate(&bench, &mut sched, &settings(2, trials(5), true), &mut Rng::seed_from_u64(0), 1).unwrap_err();

@@ -7,8 +7,8 @@ use hposim_curves::{Benchmark, INLINE_COEFFICIENTS, TrialCurve};
 use hposim_schedulers::Scheduler;
 use std::collections::VecDeque;
 
-/// One float parameter `x` in [0, 1]; the metric after epoch `t` is `x + 1/t` (NaN from epoch
-/// `nan_from` on when `x > 0.9`), every epoch costs `cost` seconds.
+/// One float parameter `x` in [0, 1]; the metric after epoch `t` is `x + 1/t` (`bad_value`
+/// from epoch `nan_from` on when `x > 0.9`), every epoch costs `cost` seconds.
 pub struct Toy {
     /// `x` in [0, 1].
     pub space: SearchSpace,
@@ -18,8 +18,10 @@ pub struct Toy {
     pub fidelity: Fidelity,
     /// Seconds per epoch.
     pub cost: f64,
-    /// First epoch that is NaN for `x > 0.9`.
+    /// First epoch that reports `bad_value` for `x > 0.9`.
     pub nan_from: u32,
+    /// What a diverged epoch reports (NaN or an infinity).
+    pub bad_value: f64,
 }
 
 impl Toy {
@@ -31,6 +33,7 @@ impl Toy {
             fidelity: Fidelity::epochs(max),
             cost,
             nan_from: u32::MAX,
+            bad_value: f64::NAN,
         }
     }
 }
@@ -62,7 +65,7 @@ impl Benchmark for Toy {
     }
     fn step(&self, curve: &TrialCurve, step: u32, metrics: &mut [f64]) -> f64 {
         let x = curve.coefficients[0];
-        metrics[0] = if x > 0.9 && step >= self.nan_from { f64::NAN } else { x + 1.0 / f64::from(step) };
+        metrics[0] = if x > 0.9 && step >= self.nan_from { self.bad_value } else { x + 1.0 / f64::from(step) };
         self.cost
     }
     fn best_known(&self) -> Option<&[f64]> {
