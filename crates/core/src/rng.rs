@@ -11,7 +11,9 @@
 //! deviate directly from `(seed, counter)`, keeping no state between calls.
 
 use rand::SeedableRng;
+use rand::rand_core::TryRng;
 use rand_distr::{Distribution, StandardNormal};
+use std::convert::Infallible;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// The generator behind every stream.
@@ -60,12 +62,51 @@ pub fn stateless_uniform(seed: u64, counter: u64) -> f64 {
     unit_f64(mix(seed, counter))
 }
 
-/// A standard normal deviate determined by `(seed, counter)` alone: a generator seeded with
-/// [`mix`]`(seed, counter)` draws one deviate with `rand_distr`'s ziggurat sampler (Marsaglia &
-/// Tsang, 2000), cheaper than Box–Muller's logarithm and cosine.
+/// A counter-based generator: its `i`-th output is [`mix`]`(key, i)`. Creating one costs
+/// nothing, so every `(seed, counter)` pair can have its own short reproducible sequence.
+#[derive(Clone, Debug)]
+pub struct CounterStream {
+    key: u64,
+    next: u64,
+}
+
+impl CounterStream {
+    /// The stream of outputs `mix(key, 0), mix(key, 1), ...`.
+    pub fn new(key: u64) -> Self {
+        Self { key, next: 0 }
+    }
+}
+
+impl TryRng for CounterStream {
+    type Error = Infallible;
+
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.try_next_u64().map(|x| (x >> 32) as u32)
+    }
+
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let out = mix(self.key, self.next);
+        self.next = self.next.wrapping_add(1);
+        Ok(out)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// A standard normal deviate determined by `(seed, counter)` alone: `rand_distr`'s ziggurat
+/// sampler (Marsaglia & Tsang, 2000) fed by the [`CounterStream`] keyed with
+/// [`mix`]`(seed, counter)`; cheaper than Box–Muller's logarithm and cosine.
 #[inline]
 pub fn stateless_normal(seed: u64, counter: u64) -> f64 {
-    StandardNormal.sample(&mut Rng::seed_from_u64(mix(seed, counter)))
+    StandardNormal.sample(&mut CounterStream::new(mix(seed, counter)))
 }
 
 #[cfg(test)]
