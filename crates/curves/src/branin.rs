@@ -23,7 +23,9 @@
 //! step `k` costs `λ(z_k)` in total, each step paying `cost_scale · (λ(z_k) − λ(z_{k−1}))`
 //! (the first step pays `λ(z_1)`, fixed overhead included).
 
-use crate::{Benchmark, BenchmarkError, INLINE_COEFFICIENTS, TrialCurve, float_values, require_non_negative, require_positive};
+use crate::{
+    Benchmark, BenchmarkError, INLINE_COEFFICIENTS, TrialCurve, cumulative_step_cost, float_values, require_non_negative, require_positive,
+};
 use hposim_core::rng::stateless_normal;
 use hposim_core::{Config, Fidelity, Objective, ParamSpec, SearchSpace};
 use serde::{Deserialize, Serialize};
@@ -131,8 +133,7 @@ impl Benchmark for Branin {
             value += self.noise * stateless_normal(curve.seed, u64::from(step));
         }
         metrics[0] = value;
-        let previous = if step <= 1 { 0.0 } else { branin_cost(f64::from(step - 1) / steps) };
-        self.cost_scale * (branin_cost(z) - previous)
+        cumulative_step_cost(branin_cost, step, self.fidelity.max, self.cost_scale)
     }
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)

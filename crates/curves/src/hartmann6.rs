@@ -18,7 +18,9 @@
 //! As for [`crate::branin`], step `k` of `steps` is `z = (k/steps)·(1, 1, 1, 1)` and each step
 //! pays the increase of `λ`, so reaching step `k` costs `λ(z_k)` in total.
 
-use crate::{Benchmark, BenchmarkError, INLINE_COEFFICIENTS, TrialCurve, float_values, require_non_negative, require_positive};
+use crate::{
+    Benchmark, BenchmarkError, INLINE_COEFFICIENTS, TrialCurve, cumulative_step_cost, float_values, require_non_negative, require_positive,
+};
 use hposim_core::rng::stateless_normal;
 use hposim_core::{Config, Fidelity, Objective, ParamSpec, SearchSpace};
 use serde::{Deserialize, Serialize};
@@ -142,8 +144,7 @@ impl Benchmark for Hartmann6 {
             value += self.noise * stateless_normal(curve.seed, u64::from(step));
         }
         metrics[0] = value;
-        let previous = if step <= 1 { 0.0 } else { hartmann6_cost(f64::from(step - 1) / steps) };
-        self.cost_scale * (hartmann6_cost(z) - previous)
+        cumulative_step_cost(hartmann6_cost, step, self.fidelity.max, self.cost_scale)
     }
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)

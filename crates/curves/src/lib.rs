@@ -110,6 +110,15 @@ pub(crate) fn require_non_negative(key: &str, value: f64) -> Result<(), Benchmar
     }
 }
 
+/// The cost of fidelity step `step` of `steps` when reaching fidelity `z` costs `cost(z)` in
+/// total (resumable training): `scale · (cost(z_step) − cost(z_{step−1}))`, the first step
+/// paying `cost(z_1)` in full.
+pub(crate) fn cumulative_step_cost(cost: impl Fn(f64) -> f64, step: u32, steps: u32, scale: f64) -> f64 {
+    let steps = f64::from(steps);
+    let previous = if step <= 1 { 0.0 } else { cost(f64::from(step - 1) / steps) };
+    scale * (cost(f64::from(step) / steps) - previous)
+}
+
 /// The values of the numeric parameters of `config`, in order (a helper for test functions
 /// whose spaces are all floats).
 pub(crate) fn float_values<const N: usize>(config: &Config) -> [f64; N] {

@@ -326,7 +326,11 @@ impl Synthetic {
 
     /// The noise-free final error of `config` at full fidelity.
     pub fn final_error(&self, config: &Config) -> f64 {
-        let g = self.landscape.badness(&self.space, config);
+        self.error_of_badness(self.landscape.badness(&self.space, config))
+    }
+
+    /// The final error of a configuration of badness `g`: `best` at 0, rising towards `worst`.
+    fn error_of_badness(&self, g: f64) -> f64 {
         self.best + (self.worst - self.best) * (1.0 - (-g / self.badness_scale).exp())
     }
 
@@ -343,8 +347,7 @@ impl Synthetic {
     /// [`Benchmark::open`] given the unit coordinates `u` of `config` (computed once and shared
     /// by the landscape and every field).
     fn open_at(&self, u: &[f64], config: &Config, seed: u64) -> TrialCurve {
-        let g = self.landscape.badness_at(u, config);
-        let final_error = self.best + (self.worst - self.best) * (1.0 - (-g / self.badness_scale).exp());
+        let final_error = self.error_of_badness(self.landscape.badness_at(u, config));
         let speed = self.speed.unit_at(u, config);
         let shape_u = self.shape.unit_at(u, config);
         let t_max = f64::from(self.fidelity.max);

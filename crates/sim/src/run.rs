@@ -230,12 +230,21 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to disk,
-/// then renamed over `path`.
+/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    let tmp = path.with_extension("tmp");
+    write_atomically_with(path, |file, tmp| file.write_all(bytes).map_err(io(tmp)))
+}
+
+/// Creates `path` atomically: `write` fills a temporary file `<path>.tmp` in the same
+/// directory, which is flushed to disk and then renamed over `path`, so `path` is either absent
+/// or complete.
+pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), RunError>) -> Result<(), RunError> {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
     let mut file = File::create(&tmp).map_err(io(&tmp))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io(&tmp))?;
+    write(&mut file, &tmp)?;
+    file.sync_all().map_err(io(&tmp))?;
     fs::rename(&tmp, path).map_err(io(path))
 }
 
@@ -263,11 +272,9 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     let summary = summarise(experiment, cell, &outcome);
     let bench = experiment.benchmarks[cell.benchmark].as_ref();
     let path = trace_path(dir, cell);
-    let tmp = path.with_extension("parquet.tmp");
-    let mut file = File::create(&tmp).map_err(io(&tmp))?;
-    outcome.trace.write_parquet(bench.space(), &mut file).map_err(|e| RunError::Trace { path: tmp.clone(), message: e.to_string() })?;
-    file.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, &path).map_err(io(&path))?;
+    write_atomically_with(&path, |file, tmp| {
+        outcome.trace.write_parquet(bench.space(), file).map_err(|e| RunError::Trace { path: tmp.to_owned(), message: e.to_string() })
+    })?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Trace { path: path.clone(), message: e.to_string() })?;
     write_atomically(&summary_path(dir, cell), &json)?;
     Ok((summary, outcome.stats.epochs))
