@@ -8,6 +8,14 @@ experiment:
 run FILE:
     cargo run --release -- run {{FILE}}
 
+# The talk's scenario: 1536 h of full training against successive halving and HyperBand
+seed-scenario:
+    cargo run --release -- run experiments/seed-resnet50-hyperband.toml
+
+# HyperBand's bracket table: just brackets 81 3
+brackets R ETA:
+    cargo run --release -- brackets --max-fidelity {{R}} --eta {{ETA}}
+
 # The test suite (what CI runs)
 test:
     cargo test --workspace
@@ -17,6 +25,6 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Criterion benchmarks: simulator throughput and curve lookups
+# Criterion benchmarks: simulator throughput (FIFO, ASHA, HyperBand) and curve lookups
 bench:
     cargo bench --workspace

@@ -1,5 +1,6 @@
 //! `hposim`: compare hyperparameter-optimization strategies on simulated learning curves.
 
+mod brackets;
 mod table;
 
 use anyhow::{Context, Result};
@@ -21,7 +22,7 @@ use std::time::Instant;
     version,
     about,
     long_about,
-    after_help = "Examples:\n  hposim                                  run experiments/default.toml\n  hposim run experiments/default.toml     the same, explicitly\n  hposim run my.toml --out results/my --threads 2\n  hposim list                             what can go in an experiment file\n\nExperiment files are documented key by key in experiments/README.md."
+    after_help = "Examples:\n  hposim                                  run experiments/default.toml\n  hposim run experiments/default.toml     the same, explicitly\n  hposim run my.toml --out results/my --threads 2\n  hposim list                             what can go in an experiment file\n  hposim brackets --max-fidelity 81 --eta 3   HyperBand's bracket table\n\nExperiment files are documented key by key in experiments/README.md."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -50,6 +51,25 @@ enum Command {
     },
     /// List the benchmarks, samplers and schedulers an experiment can use.
     List,
+    /// Print HyperBand's bracket table: per bracket, per rung, the number of configurations and
+    /// the fidelity, brackets in the order they run (largest s first).
+    Brackets {
+        /// Maximum fidelity R.
+        #[arg(long, value_name = "R")]
+        max_fidelity: f64,
+        /// Reduction factor η (at least 2).
+        #[arg(long, value_name = "E")]
+        eta: f64,
+        /// Minimum fidelity r.
+        #[arg(long, value_name = "r", default_value_t = 1.0)]
+        min_fidelity: f64,
+        /// Bracket sizing: li (Li et al., JMLR 2018) or hpbandster (HpBandSter, used by BOHB).
+        #[arg(long, value_parser = ["li", "hpbandster"], default_value = "li")]
+        sizing: String,
+        /// Print JSON: [{"bracket": s, "rungs": [{"configs": n, "fidelity": f}, ...]}, ...].
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,6 +80,9 @@ fn main() -> ExitCode {
         Some(Command::List) => {
             print!("{}", LIST);
             Ok(())
+        }
+        Some(Command::Brackets { max_fidelity, eta, min_fidelity, sizing, json }) => {
+            brackets::print(min_fidelity, max_fidelity, eta, &sizing, json)
         }
     };
     match result {
@@ -142,7 +165,11 @@ Samplers (sampler = { type = ... }):
   grid           every combination; resolution per float/int parameter, all choices
 
 Schedulers (scheduler = { type = ... }):
-  fifo           every trial to full fidelity (the default)
+  fifo                every trial to full fidelity (the default)
+  successive_halving  synchronous successive halving (Jamieson & Talwalkar 2016), brackets repeated
+  hyperband           synchronous HyperBand (Li et al. 2018); sizing = li | hpbandster
+  asha                asynchronous successive halving (Li et al. 2020); variant = stopping | promotion
+  median_stopping     median stopping rule (Golovin et al., Vizier 2017)
 
 See experiments/README.md for every key.
 ";

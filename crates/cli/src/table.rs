@@ -3,38 +3,55 @@
 use hposim_eval::{Spread, StrategyRow};
 use std::fmt::Write;
 
-fn spread(s: Option<Spread>, digits: usize) -> String {
+/// `median [Q1, Q3]`, or just the median when all seeds agree.
+fn spread(s: Option<Spread>, digits: usize, scale: f64, suffix: &str) -> String {
     match s {
-        Some(s) => format!("{:.d$} [{:.d$}, {:.d$}]", s.median, s.q1, s.q3, d = digits),
+        Some(s) if s.q1 == s.q3 => format!("{:.d$}{suffix}", s.median * scale, d = digits),
+        Some(s) => format!("{:.d$}{suffix} [{:.d$}, {:.d$}]", s.median * scale, s.q1 * scale, s.q3 * scale, d = digits),
         None => "-".to_owned(),
     }
 }
 
-/// Renders the table: one block per benchmark, one line per strategy, median [Q1, Q3] over seeds.
+/// Renders the table: one block per benchmark, one line per strategy, median [Q1, Q3] over
+/// seeds. "full training" is the compute (and cost) of training every started configuration to
+/// full fidelity, i.e. the same trials without early termination; "saved" is the share of it
+/// the strategy did not spend.
 pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
-    let headers = ["benchmark", "strategy", "seeds", "final regret, median [IQR]", "compute h, median [IQR]", "cost $, median [IQR]"];
-    let cells: Vec<[String; 6]> = rows
+    let mut headers = vec!["benchmark", "strategy", "seeds", "final regret", "compute h", "idle h"];
+    if with_cost {
+        headers.push("cost $");
+    }
+    headers.extend(["full training h", "saved"]);
+    if with_cost {
+        headers.insert(headers.len() - 1, "full training $");
+    }
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            let mut row = vec![
                 r.benchmark.clone(),
                 r.strategy.clone(),
                 r.cells.to_string(),
                 if r.regret_cells < r.cells && r.regret.is_some() {
-                    format!("{} ({} of {} seeds reached full fidelity)", spread(r.regret, 4), r.regret_cells, r.cells)
+                    format!("{} ({} of {} seeds reached full fidelity)", spread(r.regret, 4, 1.0, ""), r.regret_cells, r.cells)
                 } else {
-                    spread(r.regret, 4)
+                    spread(r.regret, 4, 1.0, "")
                 },
-                spread(r.compute_hours, 1),
-                if with_cost { spread(r.cost_usd, 2) } else { "-".to_owned() },
-            ]
+                spread(r.compute_hours, 2, 1.0, ""),
+                spread(r.idle_hours, 2, 1.0, ""),
+            ];
+            if with_cost {
+                row.push(spread(r.cost_usd, 2, 1.0, ""));
+            }
+            row.push(spread(r.full_training_hours, 2, 1.0, ""));
+            if with_cost {
+                row.push(spread(r.full_training_cost_usd, 2, 1.0, ""));
+            }
+            row.push(spread(r.compute_saved, 2, 100.0, "%"));
+            row
         })
         .collect();
-    let columns = if with_cost { 6 } else { 5 };
-    let mut widths = [0; 6];
-    for (i, h) in headers.iter().enumerate() {
-        widths[i] = h.chars().count();
-    }
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &cells {
         for (i, c) in row.iter().enumerate() {
             widths[i] = widths[i].max(c.chars().count());
@@ -42,7 +59,7 @@ pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
     }
     let mut out = String::new();
     let line = |out: &mut String, values: &[&str]| {
-        let parts: Vec<String> = values.iter().take(columns).enumerate().map(|(i, v)| format!("{v:<w$}", w = widths[i])).collect();
+        let parts: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("{v:<w$}", w = widths[i])).collect();
         let _ = writeln!(out, "{}", parts.join("  ").trim_end());
     };
     line(&mut out, &headers);
@@ -55,5 +72,9 @@ pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
         let values: Vec<&str> = row.iter().map(String::as_str).collect();
         line(&mut out, &values);
     }
+    let _ = writeln!(
+        out,
+        "\nmedian [IQR] over seeds; full training = every started configuration trained to full fidelity (no early termination); saved = 1 − compute / full training"
+    );
     out
 }

@@ -45,13 +45,28 @@ fn run_writes_results_prints_the_table_and_resumes() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}\n{}", stdout, text(&out.stderr));
     assert!(stdout.contains("tiny: 8 cells (8 simulated, 0 reused"), "{stdout}");
-    assert!(stdout.contains("final regret, median [IQR]") && stdout.contains("cost $, median [IQR]"), "{stdout}");
+    assert!(stdout.contains("final regret") && stdout.contains("cost $") && stdout.contains("full training h"), "{stdout}");
+    assert!(stdout.contains("median [IQR] over seeds"), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("crossing") && l.contains("grid")), "{stdout}");
     assert!(stdout.contains("epochs/s") && stdout.contains("µs per epoch per thread"), "{stdout}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("res/summary.json")).unwrap()).unwrap();
     let cells = summary.as_array().unwrap();
     assert_eq!(cells.len(), 8);
-    for key in ["benchmark", "strategy", "seed", "trials", "epochs", "compute_seconds", "wallclock_seconds", "best_objective", "cost_usd"] {
+    for key in [
+        "benchmark",
+        "strategy",
+        "seed",
+        "trials",
+        "epochs",
+        "compute_seconds",
+        "wallclock_seconds",
+        "best_objective",
+        "cost_usd",
+        "full_training_seconds",
+        "compute_saved",
+        "full_training_cost_usd",
+        "checkpointing",
+    ] {
         assert!(cells.iter().all(|c| c.get(key).is_some()), "missing {key}");
     }
     let first = &cells[0];
@@ -80,6 +95,26 @@ fn bad_input_exits_non_zero_with_the_file_and_key_named() {
             "benchmarks[0] (\"smooth\", line 8).space: parameter `lr`: low (1) must be below high (0.5)",
         ),
     ];
+    let scheduler =
+        |line: &str| TINY.replace("sampler = { type = \"random\" }", &format!("sampler = {{ type = \"random\" }}\nscheduler = {line}"));
+    let cases = cases.into_iter().chain([
+        ("eta.toml", scheduler("{ type = \"asha\", eta = 1.5 }"), "scheduler.eta: must be at least 2, got 1.5 (on benchmark \"smooth\")"),
+        (
+            "min-max.toml",
+            scheduler("{ type = \"hyperband\", min_fidelity = 10, max_fidelity = 10 }"),
+            "scheduler.min_fidelity: must be less than max_fidelity (10), got 10",
+        ),
+        (
+            "missing-fidelity.toml",
+            scheduler("{ type = \"successive_halving\", max_fidelity = 500 }"),
+            "scheduler.max_fidelity: the benchmark's fidelity runs from 1 to 10 (epoch); got 500",
+        ),
+        (
+            "few-configs.toml",
+            scheduler("{ type = \"successive_halving\", configs = 2 }"),
+            "scheduler.configs: 2 configurations are fewer than eta (3)",
+        ),
+    ]);
     for (name, body, expected) in cases {
         std::fs::write(dir.path().join(name), body).unwrap();
         let out = hposim(&["run", name, "--out", "res", "--quiet"], dir.path());
@@ -104,4 +139,37 @@ fn help_explains_the_commands() {
     }
     let list = hposim(&["list"], Path::new("."));
     assert!(text(&list.stdout).contains("counting_ones"));
+}
+
+/// The bracket table of Li et al. (2018), Table 1 (R = 81, η = 3), and HpBandSter's sizing of
+/// the same range (derived in crates/schedulers/src/brackets.rs).
+#[test]
+fn brackets_prints_the_table_as_json_and_text() {
+    let out = hposim(&["brackets", "--max-fidelity", "81", "--eta", "3", "--json"], Path::new("."));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let summary: Vec<(u64, Vec<(u64, f64)>)> = table
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let rungs =
+                b["rungs"].as_array().unwrap().iter().map(|r| (r["configs"].as_u64().unwrap(), r["fidelity"].as_f64().unwrap())).collect();
+            (b["bracket"].as_u64().unwrap(), rungs)
+        })
+        .collect();
+    assert_eq!(summary[0], (4, vec![(81, 1.0), (27, 3.0), (9, 9.0), (3, 27.0), (1, 81.0)]));
+    assert_eq!(summary[1], (3, vec![(34, 3.0), (11, 9.0), (3, 27.0), (1, 81.0)]));
+    assert_eq!(summary[4], (0, vec![(5, 81.0)]));
+    let hp = hposim(&["brackets", "--max-fidelity", "81", "--eta", "3", "--sizing", "hpbandster", "--json"], Path::new("."));
+    let hp: serde_json::Value = serde_json::from_str(&text(&hp.stdout)).unwrap();
+    let firsts: Vec<u64> = hp.as_array().unwrap().iter().map(|b| b["rungs"][0]["configs"].as_u64().unwrap()).collect();
+    assert_eq!(firsts, vec![81, 27, 9, 6, 5]);
+    let plain = hposim(&["brackets", "--max-fidelity", "81", "--eta", "3"], Path::new("."));
+    assert!(text(&plain.stdout).contains("s_max = 4"), "{}", text(&plain.stdout));
+    let bad = hposim(&["brackets", "--max-fidelity", "81", "--eta", "1"], Path::new("."));
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("--eta: must be at least 2"), "{}", text(&bad.stderr));
+    let bad = hposim(&["brackets", "--max-fidelity", "1", "--eta", "3", "--min-fidelity", "2"], Path::new("."));
+    assert!(text(&bad.stderr).contains("--max-fidelity: must be greater than min_fidelity"), "{}", text(&bad.stderr));
 }

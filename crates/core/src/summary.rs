@@ -86,6 +86,12 @@ pub struct CellSummary {
     pub wallclock_seconds: f64,
     /// Worker-seconds without a trial to run: `workers × wallclock − compute`.
     pub idle_seconds: f64,
+    /// Worker-seconds that training every started trial to full fidelity would have cost: the
+    /// same trials without early termination.
+    pub full_training_seconds: f64,
+    /// `1 − compute_seconds / full_training_seconds`: the share of compute early termination
+    /// saved (0 for FIFO; negative when restarts without checkpoint cost more than they save).
+    pub compute_saved: f64,
     /// Best value of the first objective over all observations at any fidelity (the Syne Tune
     /// convention); `null` if nothing finite was observed.
     pub best_objective: Option<f64>,
@@ -102,6 +108,10 @@ pub struct CellSummary {
     pub regret_any_fidelity: Option<f64>,
     /// Compute cost in US dollars, where the experiment sets a price per worker-hour.
     pub cost_usd: Option<f64>,
+    /// Cost of `full_training_seconds` in US dollars, where a price is set.
+    pub full_training_cost_usd: Option<f64>,
+    /// Whether paused trials resumed from a checkpoint (false: they restarted from step 1).
+    pub checkpointing: bool,
     /// Why the cell ended: `budget:wallclock`, `budget:compute`, `budget:full_evaluations`
     /// or `strategy_finished` (the strategy had nothing more to run, e.g. a finished grid or the
     /// trial budget reached).

@@ -52,8 +52,9 @@ pub enum Action {
         /// Run until this fidelity.
         until: u32,
     },
-    /// Nothing to do now; ask again when something changes. The executor counts the worker as
-    /// idle meanwhile (synchronous successive halving waits for a rung to fill).
+    /// Nothing to do now, for this or any other free worker; ask again after the next result.
+    /// The executor counts the worker as idle meanwhile (synchronous successive halving waits
+    /// for a rung to fill), and may skip asking other waiting workers until a result arrives.
     Wait,
     /// Nothing to do now or later for this worker.
     Finish,

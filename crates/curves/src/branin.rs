@@ -135,6 +135,11 @@ impl Benchmark for Branin {
         metrics[0] = value;
         cumulative_step_cost(branin_cost, step, self.fidelity.max, self.cost_scale)
     }
+
+    /// The step costs telescope to the cost of fidelity 1.
+    fn full_fidelity_cost(&self, _curve: &TrialCurve) -> f64 {
+        self.cost_scale * branin_cost(1.0)
+    }
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }

@@ -152,6 +152,11 @@ impl Benchmark for CountingOnes {
         metrics[0] = -total;
         self.seconds_per_sample
     }
+
+    /// Every step (sample) costs the same.
+    fn full_fidelity_cost(&self, _curve: &TrialCurve) -> f64 {
+        f64::from(self.fidelity.max) * self.seconds_per_sample
+    }
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }

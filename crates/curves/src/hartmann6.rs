@@ -146,6 +146,11 @@ impl Benchmark for Hartmann6 {
         metrics[0] = value;
         cumulative_step_cost(hartmann6_cost, step, self.fidelity.max, self.cost_scale)
     }
+
+    /// The step costs telescope to the cost of fidelity 1.
+    fn full_fidelity_cost(&self, _curve: &TrialCurve) -> f64 {
+        self.cost_scale * hartmann6_cost(1.0)
+    }
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }

@@ -68,6 +68,15 @@ pub trait Benchmark: Send + Sync {
     fn step(&self, curve: &TrialCurve, step: u32, metrics: &mut [f64]) -> f64;
     /// The best known value of each objective at full fidelity, for regret.
     fn best_known(&self) -> Option<&[f64]>;
+
+    /// What training the trial of `curve` from scratch to full fidelity costs, in seconds: the
+    /// sum of its step costs. It is the yardstick of early termination ("without early
+    /// termination, every started configuration is trained to the end"). The default sums
+    /// [`Benchmark::step`] over every step; benchmarks with a closed form override it.
+    fn full_fidelity_cost(&self, curve: &TrialCurve) -> f64 {
+        let mut metrics = vec![0.0; self.objectives().len()];
+        (1..=self.fidelity().max).map(|step| self.step(curve, step, &mut metrics)).sum()
+    }
 }
 
 /// Why a benchmark specification was refused.

@@ -70,9 +70,18 @@ mod tests {
         let wrapper: Wrapper = toml::from_str(text).unwrap();
         let names: Vec<&str> = wrapper.benchmarks.iter().map(BenchmarkSpec::name).collect();
         assert_eq!(names, ["synthetic", "branin", "hartmann6", "counting_ones"]);
+        let mut rng = <hposim_core::Rng as rand::SeedableRng>::seed_from_u64(5);
         for spec in &wrapper.benchmarks {
             let bench = build(spec).unwrap();
             assert!(bench.best_known().is_some());
+            // Each closed-form full-fidelity cost equals the sum of the step costs.
+            for seed in 0..3 {
+                let curve = bench.open(&bench.space().sample(&mut rng), seed);
+                let mut metrics = vec![0.0; bench.objectives().len()];
+                let summed: f64 = (1..=bench.fidelity().max).map(|s| bench.step(&curve, s, &mut metrics)).sum();
+                let closed = bench.full_fidelity_cost(&curve);
+                assert!((closed - summed).abs() <= 1e-9 * summed, "{}: {closed} vs {summed}", bench.name());
+            }
         }
     }
 

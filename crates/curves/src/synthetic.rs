@@ -483,6 +483,11 @@ impl Benchmark for Synthetic {
         c[slot::COST]
     }
 
+    /// Every step costs the same.
+    fn full_fidelity_cost(&self, curve: &TrialCurve) -> f64 {
+        f64::from(self.fidelity.max) * curve.coefficients[slot::COST]
+    }
+
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }

@@ -1,5 +1,6 @@
 //! The end-of-run table: per benchmark and strategy, the median and interquartile range over
-//! seeds of the final regret, compute hours and cost.
+//! seeds of the final regret, compute hours, idle hours and cost, with the compute the same
+//! trials would have needed without early termination and the share saved.
 
 use crate::quantile::quantile;
 use hposim_core::CellSummary;
@@ -44,6 +45,14 @@ pub struct StrategyRow {
     pub cost_usd: Option<Spread>,
     /// Simulated wall-clock hours over seeds.
     pub wallclock_hours: Option<Spread>,
+    /// Idle worker-hours over seeds.
+    pub idle_hours: Option<Spread>,
+    /// Worker-hours that training every started trial to full fidelity would cost, over seeds.
+    pub full_training_hours: Option<Spread>,
+    /// Its cost in US dollars, where a price was set.
+    pub full_training_cost_usd: Option<Spread>,
+    /// Share of compute saved relative to full training, over seeds.
+    pub compute_saved: Option<Spread>,
 }
 
 /// Groups `summaries` by (benchmark, strategy), in order of first appearance.
@@ -67,6 +76,10 @@ pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
                 compute_hours: Spread::of(group.iter().map(|s| s.compute_seconds / 3600.0)),
                 cost_usd: Spread::of(group.iter().filter_map(|s| s.cost_usd)),
                 wallclock_hours: Spread::of(group.iter().map(|s| s.wallclock_seconds / 3600.0)),
+                idle_hours: Spread::of(group.iter().map(|s| s.idle_seconds / 3600.0)),
+                full_training_hours: Spread::of(group.iter().map(|s| s.full_training_seconds / 3600.0)),
+                full_training_cost_usd: Spread::of(group.iter().filter_map(|s| s.full_training_cost_usd)),
+                compute_saved: Spread::of(group.iter().map(|s| s.compute_saved)),
             }
         })
         .collect()
@@ -93,12 +106,16 @@ mod tests {
             compute_seconds: compute,
             wallclock_seconds: compute,
             idle_seconds: 0.0,
+            full_training_seconds: 2.0 * compute,
+            compute_saved: 0.5,
             best_objective: None,
             best_objective_max_fidelity: None,
             best_known: None,
             regret,
             regret_any_fidelity: None,
             cost_usd: Some(compute / 3600.0 * 2.0),
+            full_training_cost_usd: Some(compute / 3600.0 * 4.0),
+            checkpointing: true,
             stop_reason: String::new(),
         }
     }
@@ -121,5 +138,7 @@ mod tests {
         // compute 1, 2, 3, 4 hours: median 2.5; cost at $2/h: median 5.
         assert_eq!(table[0].compute_hours.unwrap().median, 2.5);
         assert_eq!(table[0].cost_usd.unwrap().median, 5.0);
+        assert_eq!(table[0].full_training_hours.unwrap().median, 5.0);
+        assert_eq!(table[0].full_training_cost_usd.unwrap().median, 10.0);
     }
 }

@@ -6,9 +6,20 @@
 //! both executors speak only this trait, a strategy behaves the same in simulation and in
 //! reality.
 //!
-//! Shipped here: [`fifo::Fifo`], every trial to full fidelity.
+//! Shipped here: [`fifo::Fifo`] (every trial to full fidelity), synchronous
+//! [`successive_halving`] and [`hyperband`] (both sizings, see [`brackets`]), [`asha::Asha`]
+//! (promotion and stopping variants, several brackets) and the
+//! [`median_stopping::MedianStopping`] rule. Each works with any sampler, with or without
+//! checkpointing; rungs rank by the first objective, and a NaN result ranks last.
 
+pub mod asha;
+pub mod brackets;
 pub mod fifo;
+pub mod hyperband;
+pub mod median_stopping;
+pub mod rank;
+pub mod successive_halving;
+pub mod synchronous;
 
 use hposim_core::{Action, Decision, Fidelity, Objective, Observation, Rng, TrialId, WorkerRequest};
 use hposim_samplers::Sampler;
@@ -26,12 +37,105 @@ pub trait Scheduler: Send {
     fn on_failure(&mut self, trial: TrialId, fidelity: u32);
 }
 
-/// A strategy's `scheduler` table; `type` selects the scheduler.
+fn default_eta() -> f64 {
+    3.0
+}
+fn default_true() -> bool {
+    true
+}
+fn default_one() -> u32 {
+    1
+}
+fn default_min_trials() -> u32 {
+    3
+}
+
+/// A strategy's `scheduler` table; `type` selects the scheduler. Fidelities default to the
+/// benchmark's range.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SchedulerSpec {
     /// First in, first out: every trial runs to full fidelity.
     Fifo {},
+    /// Synchronous successive halving, one bracket after another.
+    SuccessiveHalving {
+        /// Reduction factor η ≥ 2 (default 3).
+        #[serde(default = "default_eta")]
+        eta: f64,
+        /// First rung's fidelity r.
+        #[serde(default)]
+        min_fidelity: Option<u32>,
+        /// Last rung's fidelity R.
+        #[serde(default)]
+        max_fidelity: Option<u32>,
+        /// Configurations started per bracket (default η^K, K rungs above the first, so that
+        /// one configuration reaches R).
+        #[serde(default)]
+        configs: Option<u64>,
+        /// Start the next bracket instead of waiting for a rung to fill (default false).
+        #[serde(default)]
+        overlap: bool,
+        /// Run at most this many brackets, then finish (default: until the budget runs out).
+        #[serde(default)]
+        max_brackets: Option<u64>,
+    },
+    /// Synchronous HyperBand: brackets s = s_max…0, repeated.
+    Hyperband {
+        /// Reduction factor η ≥ 2 (default 3).
+        #[serde(default = "default_eta")]
+        eta: f64,
+        /// Minimum fidelity r.
+        #[serde(default)]
+        min_fidelity: Option<u32>,
+        /// Maximum fidelity R.
+        #[serde(default)]
+        max_fidelity: Option<u32>,
+        /// Bracket sizing, `li` (default) or `hpbandster`.
+        #[serde(default)]
+        sizing: brackets::Sizing,
+        /// Start the next bracket instead of waiting for a rung to fill (default true, as
+        /// HpBandSter and Syne Tune do).
+        #[serde(default = "default_true")]
+        overlap: bool,
+        /// Run at most this many brackets, then finish (HpBandSter's `n_iterations`; default:
+        /// until the budget runs out). `s_max + 1` brackets are one full HyperBand iteration.
+        #[serde(default)]
+        max_brackets: Option<u64>,
+    },
+    /// Asynchronous successive halving.
+    Asha {
+        /// Reduction factor η ≥ 2 (default 3).
+        #[serde(default = "default_eta")]
+        eta: f64,
+        /// Grace period: the lowest rung's fidelity.
+        #[serde(default)]
+        min_fidelity: Option<u32>,
+        /// Maximum fidelity R.
+        #[serde(default)]
+        max_fidelity: Option<u32>,
+        /// `stopping` (default) or `promotion`.
+        #[serde(default)]
+        variant: asha::AshaVariant,
+        /// Number of brackets (grace periods r·η^s, s < brackets; default 1).
+        #[serde(default = "default_one")]
+        brackets: u32,
+    },
+    /// The median stopping rule.
+    MedianStopping {
+        /// First step at which a trial may be stopped (default: the benchmark's minimum fidelity).
+        #[serde(default)]
+        grace_period: Option<u32>,
+        /// Completed trials needed before any trial is stopped (default 3).
+        #[serde(default = "default_min_trials")]
+        min_trials: u32,
+    },
+}
+
+impl SchedulerSpec {
+    /// Whether this scheduler stops or pauses trials early.
+    pub fn terminates_early(&self) -> bool {
+        !matches!(self, SchedulerSpec::Fifo {})
+    }
 }
 
 /// Why a scheduler specification was refused.
@@ -47,15 +151,127 @@ pub enum SchedulerError {
     },
 }
 
+impl SchedulerError {
+    fn invalid(key: &str, message: impl Into<String>) -> Self {
+        Self::Invalid { key: key.to_owned(), message: message.into() }
+    }
+}
+
+impl From<brackets::RangeError> for SchedulerError {
+    fn from(e: brackets::RangeError) -> Self {
+        Self::invalid(e.key, e.message)
+    }
+}
+
+/// Most rungs a scheduler may have (rung membership is kept in 32-bit masks).
+pub const MAX_RUNGS: usize = 32;
+
+/// The fidelity range `(r, R)` of a scheduler: its settings, defaulting to the benchmark's,
+/// checked against the benchmark's range and against each other.
+fn fidelity_range(min: Option<u32>, max: Option<u32>, eta: f64, fidelity: &Fidelity) -> Result<(u32, u32), SchedulerError> {
+    let r = min.unwrap_or(fidelity.min);
+    let big_r = max.unwrap_or(fidelity.max);
+    let unit = &fidelity.unit;
+    if r < fidelity.min || r > fidelity.max {
+        return Err(SchedulerError::invalid(
+            "min_fidelity",
+            format!("the benchmark's fidelity runs from {} to {} ({unit}); got {r}", fidelity.min, fidelity.max),
+        ));
+    }
+    if big_r < fidelity.min || big_r > fidelity.max {
+        return Err(SchedulerError::invalid(
+            "max_fidelity",
+            format!("the benchmark's fidelity runs from {} to {} ({unit}); got {big_r}", fidelity.min, fidelity.max),
+        ));
+    }
+    if r >= big_r {
+        return Err(SchedulerError::invalid("min_fidelity", format!("must be less than max_fidelity ({big_r}), got {r}")));
+    }
+    brackets::check_range(f64::from(r), f64::from(big_r), eta)?;
+    Ok((r, big_r))
+}
+
+/// The first objective, which rung-based schedulers rank by.
+fn ranking_objective(objectives: &[Objective]) -> Result<Objective, SchedulerError> {
+    objectives.first().cloned().ok_or_else(|| SchedulerError::invalid("type", "the benchmark has no objective to rank trials by"))
+}
+
 /// Builds the scheduler `spec` describes, owning `sampler`, for a benchmark with `fidelity`
-/// and `objectives`.
+/// and `objectives`. Every setting is checked here, so an experiment is refused before it runs.
 pub fn build(
     spec: &SchedulerSpec,
     sampler: Box<dyn Sampler>,
     fidelity: &Fidelity,
-    _objectives: &[Objective],
+    objectives: &[Objective],
 ) -> Result<Box<dyn Scheduler>, SchedulerError> {
-    Ok(match spec {
+    Ok(match *spec {
         SchedulerSpec::Fifo {} => Box::new(fifo::Fifo::new(sampler, fidelity.max)),
+        SchedulerSpec::SuccessiveHalving { eta, min_fidelity, max_fidelity, configs, overlap, max_brackets } => {
+            check_max_brackets(max_brackets)?;
+            let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
+            let configs = configs.unwrap_or_else(|| brackets::successive_halving_default_configs(f64::from(r), f64::from(big_r), eta));
+            if (configs as f64) < eta {
+                return Err(SchedulerError::invalid(
+                    "configs",
+                    format!("{configs} configurations are fewer than eta ({eta}): none would ever be promoted"),
+                ));
+            }
+            let bracket = brackets::successive_halving(f64::from(r), f64::from(big_r), eta, configs);
+            check_rungs(bracket.rungs.len())?;
+            Box::new(
+                successive_halving::new(sampler, ranking_objective(objectives)?, eta, &bracket, overlap).with_max_brackets(max_brackets),
+            )
+        }
+        SchedulerSpec::Hyperband { eta, min_fidelity, max_fidelity, sizing, overlap, max_brackets } => {
+            check_max_brackets(max_brackets)?;
+            let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
+            let table = brackets::hyperband(f64::from(r), f64::from(big_r), eta, sizing);
+            check_rungs(table.first().map_or(0, |b| b.rungs.len()))?;
+            Box::new(hyperband::new(sampler, ranking_objective(objectives)?, eta, &table, overlap).with_max_brackets(max_brackets))
+        }
+        SchedulerSpec::Asha { eta, min_fidelity, max_fidelity, variant, brackets: count } => {
+            let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
+            if count == 0 {
+                return Err(SchedulerError::invalid("brackets", "must be at least 1"));
+            }
+            check_rungs(asha::rung_levels(r, big_r, eta, 0).len())?;
+            if asha::rung_levels(r, big_r, eta, count - 1).is_empty() {
+                return Err(SchedulerError::invalid(
+                    "brackets",
+                    format!("{count} brackets need a rung at {r}·{eta}^{} below max_fidelity ({big_r}); use fewer", count - 1),
+                ));
+            }
+            Box::new(asha::Asha::new(sampler, ranking_objective(objectives)?, variant, eta, r, big_r, count))
+        }
+        SchedulerSpec::MedianStopping { grace_period, min_trials } => {
+            let grace = grace_period.unwrap_or(fidelity.min);
+            if grace == 0 || grace > fidelity.max {
+                return Err(SchedulerError::invalid(
+                    "grace_period",
+                    format!("must lie in 1..={} ({}), got {grace}", fidelity.max, fidelity.unit),
+                ));
+            }
+            if min_trials == 0 {
+                return Err(SchedulerError::invalid("min_trials", "must be at least 1"));
+            }
+            Box::new(median_stopping::MedianStopping::new(sampler, ranking_objective(objectives)?, fidelity.max, grace, min_trials))
+        }
     })
+}
+
+fn check_max_brackets(max_brackets: Option<u64>) -> Result<(), SchedulerError> {
+    if max_brackets == Some(0) {
+        return Err(SchedulerError::invalid("max_brackets", "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn check_rungs(rungs: usize) -> Result<(), SchedulerError> {
+    if rungs > MAX_RUNGS {
+        return Err(SchedulerError::invalid(
+            "eta",
+            format!("gives {rungs} rungs, more than {MAX_RUNGS}; use a larger eta or a smaller range"),
+        ));
+    }
+    Ok(())
 }

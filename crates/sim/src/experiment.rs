@@ -41,6 +41,10 @@ pub struct StrategySpec {
     /// How much budget each trial gets (default FIFO).
     #[serde(default = "default_fifo")]
     pub scheduler: SchedulerSpec,
+    /// Overrides the experiment's `checkpointing` for this strategy, so one table can show a
+    /// strategy with and without checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpointing: Option<bool>,
 }
 
 /// An experiment file, as written.
@@ -110,6 +114,11 @@ impl std::fmt::Debug for Experiment {
 }
 
 impl Experiment {
+    /// Whether strategy `index` resumes paused trials from checkpoints.
+    pub fn checkpointing(&self, index: usize) -> bool {
+        self.spec.strategies.get(index).and_then(|s| s.checkpointing).unwrap_or(self.spec.checkpointing)
+    }
+
     /// Reads and validates the experiment at `path`.
     pub fn load(path: &Path) -> Result<Self, ExperimentError> {
         let source = std::fs::read_to_string(path)

@@ -142,7 +142,7 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
                     experiment_seed: spec.seed,
                     seed,
                     workers: spec.workers,
-                    checkpointing: spec.checkpointing,
+                    checkpointing: experiment.checkpointing(s),
                     budget: &spec.budget,
                     benchmark: bench,
                     strategy,
@@ -178,7 +178,8 @@ pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome
     }
     let mut scheduler = hposim_schedulers::build(&strategy.scheduler, sampler, bench.fidelity(), bench.objectives())
         .map_err(|e| fail(format!("scheduler.{e}")))?;
-    let settings = SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: spec.checkpointing };
+    let settings =
+        SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(cell.strategy) };
     simulate(bench, scheduler.as_mut(), &settings, &mut rng, stream_seed(spec.seed, &cell.stream, "noise"))
         .map_err(|source| RunError::Sim { cell: cell.id.clone(), source })
 }
@@ -220,12 +221,16 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
         compute_seconds: stats.compute_seconds,
         wallclock_seconds: stats.wallclock_seconds,
         idle_seconds: stats.idle_seconds,
+        full_training_seconds: stats.full_training_seconds,
+        compute_saved: if stats.full_training_seconds > 0.0 { 1.0 - stats.compute_seconds / stats.full_training_seconds } else { 0.0 },
         best_objective: best,
         best_objective_max_fidelity: best_full,
         best_known,
         regret: best_full.zip(best_known).map(|(v, b)| objective.regret(v, b)),
         regret_any_fidelity: best.zip(best_known).map(|(v, b)| objective.regret(v, b)),
         cost_usd: None,
+        full_training_cost_usd: None,
+        checkpointing: experiment.checkpointing(cell.strategy),
         stop_reason: stats.stop_reason.as_str().to_owned(),
     }
 }
@@ -311,6 +316,7 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
         .into_iter()
         .map(|(mut s, _)| {
             s.cost_usd = price.map(|p| p * s.compute_seconds / 3600.0);
+            s.full_training_cost_usd = price.map(|p| p * s.full_training_seconds / 3600.0);
             s
         })
         .collect();

@@ -40,8 +40,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is global: tests that read it must not run at the same time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn the_event_loop_does_not_allocate_per_epoch() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let bench = Synthetic::new("alloc".into(), &SyntheticSpec { max_epochs: 50, ..SyntheticSpec::default() }).unwrap();
     let mut scheduler = Fifo::new(Box::new(RandomSampler::new(bench.space().clone())), 50);
     let settings = SimSettings { workers: 4, budget: Budget { compute_seconds: Some(3.0e7), ..Budget::default() }, checkpointing: true };
@@ -57,4 +61,44 @@ fn the_event_loop_does_not_allocate_per_epoch() {
     let fixed = 40 * (64 - epochs.leading_zeros() as u64);
     assert!(allocations <= per_trial + fixed, "{allocations} allocations for {epochs} epochs and {trials} trials");
     eprintln!("{allocations} allocations for {epochs} epochs and {trials} trials");
+}
+
+/// The same bound with the early-termination schedulers: one configuration per trial (and the
+/// median rule's per-trial history), rung structures that only grow geometrically.
+#[test]
+fn early_termination_does_not_allocate_per_epoch() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use hposim_schedulers::SchedulerSpec;
+    use hposim_schedulers::asha::AshaVariant;
+    use hposim_schedulers::brackets::Sizing;
+    let bench = Synthetic::new("alloc".into(), &SyntheticSpec { max_epochs: 81, ..SyntheticSpec::default() }).unwrap();
+    let asha = |variant| SchedulerSpec::Asha { eta: 3.0, min_fidelity: None, max_fidelity: None, variant, brackets: 1 };
+    let specs = [
+        asha(AshaVariant::Stopping),
+        asha(AshaVariant::Promotion),
+        SchedulerSpec::Hyperband {
+            eta: 3.0,
+            min_fidelity: None,
+            max_fidelity: None,
+            sizing: Sizing::Li,
+            overlap: true,
+            max_brackets: None,
+        },
+        SchedulerSpec::MedianStopping { grace_period: None, min_trials: 3 },
+    ];
+    for spec in specs {
+        let sampler = Box::new(RandomSampler::new(bench.space().clone()));
+        let mut scheduler = hposim_schedulers::build(&spec, sampler, bench.fidelity(), bench.objectives()).unwrap();
+        let settings =
+            SimSettings { workers: 4, budget: Budget { compute_seconds: Some(6.0e6), ..Budget::default() }, checkpointing: true };
+        let mut rng = Rng::seed_from_u64(1);
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let out = simulate(&bench, scheduler.as_mut(), &settings, &mut rng, 7).unwrap();
+        let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        let (epochs, trials) = (out.stats.epochs, out.stats.trials);
+        assert!(epochs > 40_000, "{spec:?}: only {epochs} epochs");
+        let fixed = 80 * (64 - epochs.leading_zeros() as u64);
+        assert!(allocations <= 2 * trials + fixed, "{spec:?}: {allocations} allocations for {epochs} epochs and {trials} trials");
+        eprintln!("{spec:?}: {allocations} allocations for {epochs} epochs and {trials} trials");
+    }
 }

@@ -137,8 +137,12 @@ fn unknown_keys_and_names_are_refused_with_the_line() {
     assert!(m.contains("unknown field `wrokers`") && m.contains("line 4"), "{m}");
     let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n[[strategies]]\nname = \"r\"\nsampler = {{ type = \"tpe\" }}\n"));
     assert!(m.contains("unknown variant `tpe`") && m.contains("line 8"), "{m}");
-    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"asha\" }}\n"));
-    assert!(m.contains("unknown variant `asha`") && m.contains("line 9"), "{m}");
+    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"pbt\" }}\n"));
+    assert!(m.contains("unknown variant `pbt`") && m.contains("line 9"), "{m}");
+    let m = refusal(&format!(
+        "{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"asha\", reduction_factor = 3 }}\n"
+    ));
+    assert!(m.contains("unknown field `reduction_factor`"), "{m}");
     let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"lcbench\"\n{STRATEGY}"));
     assert!(m.contains("unknown variant `lcbench`"), "{m}");
     let m = refusal("workers = 2\n[budget\ntrials = 4\n");

@@ -114,3 +114,29 @@ impl Scheduler for Scripted {
         self.failures.push((trial, fidelity));
     }
 }
+
+/// A sampler that proposes the Toy configurations `x` in the order given, then nothing.
+pub struct Listed(pub VecDeque<f64>);
+
+impl Listed {
+    /// Proposes `xs` in order.
+    pub fn new(xs: &[f64]) -> Self {
+        Self(xs.iter().copied().collect())
+    }
+}
+
+impl hposim_samplers::Sampler for Listed {
+    fn suggest(&mut self, _rng: &mut Rng) -> Option<Config> {
+        self.0.pop_front().map(config)
+    }
+}
+
+/// The (trial, epoch) of every row of a trace, in completion order.
+pub fn rows(trace: &hposim_sim::Trace) -> Vec<(u32, u32)> {
+    (0..trace.len()).map(|r| (trace.trial[r], trace.epoch[r])).collect()
+}
+
+/// `(trial, first..=last)` as rows.
+pub fn run_of(trial: u32, epochs: std::ops::RangeInclusive<u32>) -> Vec<(u32, u32)> {
+    epochs.map(|e| (trial, e)).collect()
+}

@@ -1,0 +1,240 @@
+//! The synchronous bracket engine behind [`crate::successive_halving`] and
+//! [`crate::hyperband`]: brackets run rung by rung; a rung's results are ranked only once all
+//! of them are in, and the best `min(n_{i+1}, ⌊n_i/η⌋)` are resumed at the next rung's
+//! fidelity, best first (Li et al. 2018, Algorithm 1; HpBandSter's `SuccessiveHalving`
+//! iteration, which ranks non-crashed results once a stage is finished).
+//!
+//! A free worker takes the next job of the oldest active bracket that has one. When none has,
+//! it either waits for the rung to fill (the synchronous algorithm as written; the simulator
+//! counts the idle time) or, with `overlap`, starts the next bracket, as HpBandSter's
+//! `Master.run` and Syne Tune's `SynchronousHyperbandScheduler` do.
+//!
+//! A result counts for a rung only at that rung's fidelity, once per trial and rung: a trial
+//! resumed without a checkpoint repeats its earlier steps, and their results are not counted
+//! again. A failed trial (NaN or infinite metric) counts as a result that ranks last and is
+//! never promoted. When the sampler runs out, the open bracket's first rung closes with the
+//! configurations it got, later rungs shrink accordingly, and no new bracket starts.
+
+use crate::brackets::{Bracket, steps};
+use crate::rank::{Ranked, badness};
+use hposim_core::{Action, Decision, Objective, Observation, Rng, TrialId, WorkerRequest};
+use hposim_samplers::Sampler;
+
+/// A bracket plan in whole steps: per rung, the configurations it holds and its fidelity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// `(configs, steps)` per rung, lowest fidelity first.
+    pub rungs: Vec<(u64, u32)>,
+}
+
+impl Plan {
+    /// The plan of `bracket`, its fidelities rounded to whole steps.
+    pub fn of(bracket: &Bracket) -> Self {
+        Self { rungs: bracket.rungs.iter().map(|r| (r.configs, steps(r.fidelity))).collect() }
+    }
+}
+
+#[derive(Debug)]
+struct ActiveBracket {
+    id: u64,
+    plan: usize,
+    rung: usize,
+    /// New configurations still to start (first rung only).
+    to_start: u64,
+    /// Trials started or promoted into the current rung.
+    members: u64,
+    /// Promoted trials still to resume, best last (popped first).
+    pending: Vec<TrialId>,
+    /// Results of the current rung.
+    results: Vec<Ranked>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    bracket: u64,
+    target: u32,
+    recorded: bool,
+}
+
+/// Synchronous successive halving over a cycle of bracket plans.
+pub struct Synchronous {
+    sampler: Box<dyn Sampler>,
+    objective: Objective,
+    eta: f64,
+    plans: Vec<Plan>,
+    overlap: bool,
+    next_plan: usize,
+    next_id: u64,
+    active: Vec<ActiveBracket>,
+    slots: Vec<Option<Slot>>,
+    exhausted: bool,
+    brackets_left: Option<u64>,
+}
+
+impl Synchronous {
+    /// Runs brackets following `plans` in a cycle, ranking by `objective` and promoting
+    /// `⌊n/η⌋` at most. With `overlap`, a worker with nothing to do in the active brackets
+    /// starts the next bracket instead of waiting.
+    pub fn new(sampler: Box<dyn Sampler>, objective: Objective, eta: f64, plans: Vec<Plan>, overlap: bool) -> Self {
+        Self {
+            sampler,
+            objective,
+            eta,
+            plans,
+            overlap,
+            next_plan: 0,
+            next_id: 0,
+            active: Vec::new(),
+            slots: Vec::new(),
+            exhausted: false,
+            brackets_left: None,
+        }
+    }
+
+    /// Stops opening brackets after `max` of them (`None`: never stops).
+    pub fn with_max_brackets(mut self, max: Option<u64>) -> Self {
+        self.brackets_left = max;
+        self
+    }
+
+    fn open_bracket(&mut self) {
+        let plan = self.next_plan % self.plans.len();
+        self.next_plan += 1;
+        if let Some(left) = &mut self.brackets_left {
+            *left = left.saturating_sub(1);
+        }
+        let to_start = self.plans[plan].rungs.first().map_or(0, |r| r.0);
+        self.active.push(ActiveBracket { id: self.next_id, plan, rung: 0, to_start, members: 0, pending: Vec::new(), results: Vec::new() });
+        self.next_id += 1;
+    }
+
+    /// The next job of active bracket `b`, if it has one now.
+    fn job(&mut self, b: usize, request: &WorkerRequest, rng: &mut Rng) -> Option<Action> {
+        let bracket = &mut self.active[b];
+        if let Some(trial) = bracket.pending.pop() {
+            let until = self.plans[bracket.plan].rungs[bracket.rung].1;
+            return Some(Action::Resume { trial, until });
+        }
+        if bracket.to_start == 0 {
+            return None;
+        }
+        match self.sampler.suggest(rng) {
+            Some(config) => {
+                let bracket = &mut self.active[b];
+                bracket.to_start -= 1;
+                bracket.members += 1;
+                let until = self.plans[bracket.plan].rungs[0].1;
+                let slot = Slot { bracket: bracket.id, target: until, recorded: false };
+                let index = request.next_trial as usize;
+                if self.slots.len() <= index {
+                    self.slots.resize(index + 1, None);
+                }
+                self.slots[index] = Some(slot);
+                Some(Action::Start { config, until })
+            }
+            None => {
+                self.exhausted = true;
+                let id = self.active[b].id;
+                self.active[b].to_start = 0;
+                // Closing the first rung may complete it and promote at once.
+                self.advance_if_complete(b);
+                let bracket = self.active.get_mut(b).filter(|a| a.id == id)?;
+                let trial = bracket.pending.pop()?;
+                Some(Action::Resume { trial, until: self.plans[bracket.plan].rungs[bracket.rung].1 })
+            }
+        }
+    }
+
+    /// Records `item` for `trial`'s rung and advances the bracket when the rung is complete.
+    fn record(&mut self, trial: TrialId, item: Ranked) {
+        let Some(Some(slot)) = self.slots.get_mut(trial as usize) else { return };
+        slot.recorded = true;
+        let id = slot.bracket;
+        if let Some(b) = self.active.iter().position(|a| a.id == id) {
+            self.active[b].results.push(item);
+            self.advance_if_complete(b);
+        }
+    }
+
+    fn advance_if_complete(&mut self, b: usize) {
+        let bracket = &mut self.active[b];
+        if bracket.to_start > 0 || !bracket.pending.is_empty() || (bracket.results.len() as u64) < bracket.members {
+            return;
+        }
+        let rungs = &self.plans[bracket.plan].rungs;
+        let next = bracket.rung + 1;
+        // Sorting once per completed rung is O(log n) per result, amortised.
+        bracket.results.sort_unstable();
+        let finite = bracket.results.iter().filter(|r| r.badness.is_finite()).count() as u64;
+        let keep = match rungs.get(next) {
+            Some(&(planned, _)) => planned.min(promotions(bracket.members, self.eta)).min(finite),
+            None => 0,
+        };
+        if keep == 0 {
+            self.active.remove(b);
+            return;
+        }
+        let until = rungs[next].1;
+        let promoted: Vec<TrialId> = bracket.results[..keep as usize].iter().rev().map(|r| r.trial).collect();
+        for &trial in &promoted {
+            if let Some(Some(slot)) = self.slots.get_mut(trial as usize) {
+                *slot = Slot { bracket: bracket.id, target: until, recorded: false };
+            }
+        }
+        bracket.pending = promoted;
+        bracket.results.clear();
+        bracket.members = keep;
+        bracket.rung = next;
+    }
+}
+
+/// `⌊n/η⌋`, exact for whole quotients despite rounding.
+pub fn promotions(n: u64, eta: f64) -> u64 {
+    ((n as f64 / eta) * (1.0 + 1e-12)).floor() as u64
+}
+
+impl crate::Scheduler for Synchronous {
+    fn on_free_worker(&mut self, request: &WorkerRequest, rng: &mut Rng) -> Action {
+        let mut b = 0;
+        while b < self.active.len() {
+            let id = self.active[b].id;
+            if let Some(job) = self.job(b, request, rng) {
+                return job;
+            }
+            // When the sampler runs out, `job` may close bracket `b`; the next one then has its index.
+            if self.active.get(b).is_some_and(|a| a.id == id) {
+                b += 1;
+            }
+        }
+        if (self.active.is_empty() || self.overlap) && !self.exhausted && self.brackets_left != Some(0) {
+            self.open_bracket();
+            let b = self.active.len() - 1;
+            if let Some(job) = self.job(b, request, rng) {
+                return job;
+            }
+        }
+        if self.active.is_empty() { Action::Finish } else { Action::Wait }
+    }
+
+    fn on_result(&mut self, observation: &Observation<'_>) -> Decision {
+        let due = self
+            .slots
+            .get(observation.trial as usize)
+            .copied()
+            .flatten()
+            .is_some_and(|slot| !slot.recorded && observation.fidelity == slot.target);
+        if due {
+            self.sampler.observe(observation);
+            let item = Ranked { badness: badness(&self.objective, observation.metrics[0]), trial: observation.trial };
+            self.record(observation.trial, item);
+        }
+        Decision::Continue
+    }
+
+    fn on_failure(&mut self, trial: TrialId, _fidelity: u32) {
+        self.sampler.on_failure(trial);
+        if self.slots.get(trial as usize).copied().flatten().is_some_and(|slot| !slot.recorded) {
+            self.record(trial, Ranked { badness: f64::INFINITY, trial });
+        }
+    }
+}

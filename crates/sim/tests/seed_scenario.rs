@@ -1,0 +1,42 @@
+//! The talk's scenario (experiments/seed-resnet50-hyperband.toml): 128 configurations of
+//! ResNet-50 on ImageNet, 12 h each to full fidelity on one worker at $0.90 per hour. The
+//! figures are derived in the experiment file's comments.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
+
+use hposim_sim::{Experiment, RunOptions, run};
+use std::path::Path;
+
+#[test]
+fn the_talks_figures_exactly() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/seed-resnet50-hyperband.toml");
+    let experiment = Experiment::load(&path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 2 }, &|_, _| {}).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.max(1.0);
+    for s in &report.summaries {
+        let hours = s.compute_seconds / 3600.0;
+        let cost = s.cost_usd.unwrap();
+        let full_hours = s.full_training_seconds / 3600.0;
+        let full_cost = s.full_training_cost_usd.unwrap();
+        let (want_hours, want_cost, want_full, want_full_cost, want_trials) = match s.strategy.as_str() {
+            // 576 steps of 0.09375 h.
+            "successive-halving" => (54.0, 48.6, 1536.0, 1382.4, 128),
+            // 1024 steps: every rung restarts from scratch.
+            "successive-halving-no-checkpoint" => (96.0, 86.4, 1536.0, 1382.4, 128),
+            // 5318 steps over 314 configurations (crates/schedulers/src/brackets.rs derives the sizes).
+            "hyperband" => (498.5625, 448.70625, 3768.0, 3391.2, 314),
+            other => panic!("unexpected strategy {other}"),
+        };
+        assert!(close(hours, want_hours), "{}: {hours} h", s.strategy);
+        assert!(close(cost, want_cost), "{}: ${cost}", s.strategy);
+        assert!(close(full_hours, want_full), "{}: {full_hours} h full", s.strategy);
+        assert!(close(full_cost, want_full_cost), "{}: ${full_cost} full", s.strategy);
+        assert_eq!(s.trials, want_trials, "{}", s.strategy);
+        assert_eq!(s.idle_seconds, 0.0);
+        assert_eq!(s.stop_reason, "strategy_finished");
+    }
+    let sh = report.summaries.iter().find(|s| s.strategy == "successive-halving").unwrap();
+    // 1 − 54/1536 = 96.484375 %: the slide's "96.5 % reduction".
+    assert!(close(sh.compute_saved, 0.96484375));
+    assert_eq!(report.summaries.len(), 9);
+}
