@@ -47,7 +47,13 @@ pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
             if with_cost {
                 row.push(spread(r.full_training_cost_usd, 2, 1.0, ""));
             }
-            row.push(spread(r.compute_saved, 2, 100.0, "%"));
+            let saved = spread(r.compute_saved, 2, 100.0, "%");
+            let other = spread(r.compute_saved_other, 2, 100.0, "%");
+            row.push(match r.checkpointing {
+                Some(true) if other != saved => format!("{saved} ({other} without checkpoints)"),
+                Some(false) if other != saved => format!("{saved} ({other} with checkpoints)"),
+                _ => saved,
+            });
             row
         })
         .collect();
@@ -74,7 +80,7 @@ pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "\nmedian [IQR] over seeds; full training = every started configuration trained to full fidelity (no early termination); saved = 1 − compute / full training"
+        "\nmedian [IQR] over seeds; full training = every started configuration trained to full fidelity (no early termination); saved = 1 − compute / full training (in parentheses: the same decisions with the other checkpointing setting)"
     );
     out
 }

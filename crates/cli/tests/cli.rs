@@ -172,4 +172,7 @@ fn brackets_prints_the_table_as_json_and_text() {
     assert!(text(&bad.stderr).contains("--eta: must be at least 2"), "{}", text(&bad.stderr));
     let bad = hposim(&["brackets", "--max-fidelity", "1", "--eta", "3", "--min-fidelity", "2"], Path::new("."));
     assert!(text(&bad.stderr).contains("--max-fidelity: must be greater than min_fidelity"), "{}", text(&bad.stderr));
+    let huge = hposim(&["brackets", "--max-fidelity", "1e30", "--eta", "2"], Path::new("."));
+    assert_eq!(huge.status.code(), Some(1));
+    assert!(text(&huge.stderr).contains("more than 63"), "{}", text(&huge.stderr));
 }

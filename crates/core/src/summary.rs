@@ -90,8 +90,17 @@ pub struct CellSummary {
     /// same trials without early termination.
     pub full_training_seconds: f64,
     /// `1 − compute_seconds / full_training_seconds`: the share of compute early termination
-    /// saved (0 for FIFO; negative when restarts without checkpoint cost more than they save).
+    /// saved (for FIFO, only what the budget cut off; negative when restarts without checkpoint
+    /// cost more than early termination saves).
     pub compute_saved: f64,
+    /// The compute of the same decisions with checkpointing (equal to `compute_seconds` when
+    /// the cell checkpoints; otherwise without the steps repeated after restarts).
+    pub compute_with_checkpointing_seconds: f64,
+    /// The compute of the same decisions without checkpointing (equal to `compute_seconds`
+    /// when the cell restarts paused trials; otherwise plus what each resume would repeat).
+    /// Exact for synchronous schedulers and one worker; asynchronous runs would also time
+    /// their decisions differently.
+    pub compute_without_checkpointing_seconds: f64,
     /// Best value of the first objective over all observations at any fidelity (the Syne Tune
     /// convention); `null` if nothing finite was observed.
     pub best_objective: Option<f64>,

@@ -136,9 +136,9 @@ impl Benchmark for Branin {
         cumulative_step_cost(branin_cost, step, self.fidelity.max, self.cost_scale)
     }
 
-    /// The step costs telescope to the cost of fidelity 1.
-    fn full_fidelity_cost(&self, _curve: &TrialCurve) -> f64 {
-        self.cost_scale * branin_cost(1.0)
+    /// The step costs telescope to the cost of reaching fidelity `step / steps`.
+    fn cost_until(&self, _curve: &TrialCurve, step: u32) -> f64 {
+        if step == 0 { 0.0 } else { self.cost_scale * branin_cost(f64::from(step) / f64::from(self.fidelity.max)) }
     }
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)

@@ -154,8 +154,8 @@ impl Benchmark for CountingOnes {
     }
 
     /// Every step (sample) costs the same.
-    fn full_fidelity_cost(&self, _curve: &TrialCurve) -> f64 {
-        f64::from(self.fidelity.max) * self.seconds_per_sample
+    fn cost_until(&self, _curve: &TrialCurve, step: u32) -> f64 {
+        f64::from(step) * self.seconds_per_sample
     }
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)

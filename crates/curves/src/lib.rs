@@ -69,13 +69,14 @@ pub trait Benchmark: Send + Sync {
     /// The best known value of each objective at full fidelity, for regret.
     fn best_known(&self) -> Option<&[f64]>;
 
-    /// What training the trial of `curve` from scratch to full fidelity costs, in seconds: the
-    /// sum of its step costs. It is the yardstick of early termination ("without early
-    /// termination, every started configuration is trained to the end"). The default sums
-    /// [`Benchmark::step`] over every step; benchmarks with a closed form override it.
-    fn full_fidelity_cost(&self, curve: &TrialCurve) -> f64 {
+    /// What training the trial of `curve` from scratch up to `step` costs, in seconds: the sum
+    /// of the costs of steps `1..=step`. At full fidelity it is the yardstick of early
+    /// termination (every started configuration trained to the end); at a paused trial's step
+    /// it is what a restart without checkpoint repeats. The default sums [`Benchmark::step`];
+    /// benchmarks with a closed form override it.
+    fn cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
         let mut metrics = vec![0.0; self.objectives().len()];
-        (1..=self.fidelity().max).map(|step| self.step(curve, step, &mut metrics)).sum()
+        (1..=step).map(|s| self.step(curve, s, &mut metrics)).sum()
     }
 }
 

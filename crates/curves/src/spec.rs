@@ -74,13 +74,16 @@ mod tests {
         for spec in &wrapper.benchmarks {
             let bench = build(spec).unwrap();
             assert!(bench.best_known().is_some());
-            // Each closed-form full-fidelity cost equals the sum of the step costs.
+            // Each closed-form cumulative cost equals the sum of the step costs.
             for seed in 0..3 {
                 let curve = bench.open(&bench.space().sample(&mut rng), seed);
                 let mut metrics = vec![0.0; bench.objectives().len()];
-                let summed: f64 = (1..=bench.fidelity().max).map(|s| bench.step(&curve, s, &mut metrics)).sum();
-                let closed = bench.full_fidelity_cost(&curve);
-                assert!((closed - summed).abs() <= 1e-9 * summed, "{}: {closed} vs {summed}", bench.name());
+                let max = bench.fidelity().max;
+                for until in [0, 1, max / 2, max] {
+                    let summed: f64 = (1..=until).map(|s| bench.step(&curve, s, &mut metrics)).sum();
+                    let closed = bench.cost_until(&curve, until);
+                    assert!((closed - summed).abs() <= 1e-9 * summed.max(1.0), "{} until {until}: {closed} vs {summed}", bench.name());
+                }
             }
         }
     }

@@ -484,8 +484,8 @@ impl Benchmark for Synthetic {
     }
 
     /// Every step costs the same.
-    fn full_fidelity_cost(&self, curve: &TrialCurve) -> f64 {
-        f64::from(self.fidelity.max) * curve.coefficients[slot::COST]
+    fn cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
+        f64::from(step) * curve.coefficients[slot::COST]
     }
 
     fn best_known(&self) -> Option<&[f64]> {

@@ -53,6 +53,10 @@ pub struct StrategyRow {
     pub full_training_cost_usd: Option<Spread>,
     /// Share of compute saved relative to full training, over seeds.
     pub compute_saved: Option<Spread>,
+    /// Whether the cells checkpointed (`None` if they differ).
+    pub checkpointing: Option<bool>,
+    /// The share saved with the other checkpointing setting (the same decisions), over seeds.
+    pub compute_saved_other: Option<Spread>,
 }
 
 /// Groups `summaries` by (benchmark, strategy), in order of first appearance.
@@ -80,6 +84,12 @@ pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
                 full_training_hours: Spread::of(group.iter().map(|s| s.full_training_seconds / 3600.0)),
                 full_training_cost_usd: Spread::of(group.iter().filter_map(|s| s.full_training_cost_usd)),
                 compute_saved: Spread::of(group.iter().map(|s| s.compute_saved)),
+                checkpointing: group.first().map(|s| s.checkpointing).filter(|c| group.iter().all(|s| s.checkpointing == *c)),
+                compute_saved_other: Spread::of(group.iter().filter(|s| s.full_training_seconds > 0.0).map(|s| {
+                    let other =
+                        if s.checkpointing { s.compute_without_checkpointing_seconds } else { s.compute_with_checkpointing_seconds };
+                    1.0 - other / s.full_training_seconds
+                })),
             }
         })
         .collect()
@@ -108,6 +118,8 @@ mod tests {
             idle_seconds: 0.0,
             full_training_seconds: 2.0 * compute,
             compute_saved: 0.5,
+            compute_with_checkpointing_seconds: compute,
+            compute_without_checkpointing_seconds: 1.5 * compute,
             best_objective: None,
             best_objective_max_fidelity: None,
             best_known: None,
@@ -140,5 +152,8 @@ mod tests {
         assert_eq!(table[0].cost_usd.unwrap().median, 5.0);
         assert_eq!(table[0].full_training_hours.unwrap().median, 5.0);
         assert_eq!(table[0].full_training_cost_usd.unwrap().median, 10.0);
+        // Without checkpoints the same decisions would cost 1.5× compute of 2× compute: 25 % saved.
+        assert_eq!(table[0].compute_saved_other.unwrap().median, 0.25);
+        assert_eq!(table[0].checkpointing, Some(true));
     }
 }

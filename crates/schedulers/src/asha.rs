@@ -15,12 +15,12 @@
 //!   fewer than two values in the rung it continues. This is Syne Tune's rule exactly; Ray
 //!   Tune leaves the new value out of the cutoff and uses a strict comparison.
 //!
-//! Rungs sit at `round(r·η^k)` for every `k` with `r·η^k < R` (Syne Tune's `rung_levels`); `R`
-//! itself is not a rung. With `brackets = B > 1`, bracket `s < B` uses the rungs from `r·η^s`
-//! up (a larger grace period, Ray Tune's `brackets`), has rungs of its own, and receives each
-//! new trial with probability ∝ `e^−s` (Ray Tune's `_Bracket` choice,
-//! `p ∝ exp(len(rungs_s) − max_len)`). Defaults (`η = 3`, grace period = the benchmark's minimum
-//! fidelity, one bracket) are Syne Tune's.
+//! Rungs sit at `r·η^k` for every `k` with `r·η^k < R` (Syne Tune's `rung_levels`, whose
+//! rounding never matters here since `r` and `η` are whole); `R` itself is not a rung. With
+//! `brackets = B > 1`, bracket `s < B` uses the rungs from `r·η^s` up (a larger grace period,
+//! Ray Tune's `brackets`), has rungs of its own, and receives each new trial with probability
+//! ∝ `e^−s` (Ray Tune's `_Bracket` choice, `p ∝ exp(len(rungs_s) − max_len)`). Defaults
+//! (`η = 3`, grace period = the benchmark's minimum fidelity, one bracket) are Syne Tune's.
 //!
 //! Rung membership costs O(log n) per result ([`TopSplit`], [`RankQuantile`]); finding a
 //! promotable trial pops a lazily cleaned heap of top-set members, amortised O(log n).

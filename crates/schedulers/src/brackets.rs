@@ -21,8 +21,12 @@
 use serde::{Deserialize, Serialize};
 
 /// Relative tolerance for floors and ceilings of quantities that are exact integers in exact
-/// arithmetic (`81·3^−4` is 1, not 0.999…).
-const TOLERANCE: f64 = 1e-9;
+/// arithmetic (`81·3^−4` is 1, not 0.999…): far above f64 rounding (1e-16 per operation), far
+/// below one unit at any fidelity a `u32` can hold. Whole `η` avoids floats altogether.
+const TOLERANCE: f64 = 1e-12;
+
+/// Most halvings a range may span (`hposim brackets` prints one line per rung).
+pub const MAX_S: u32 = 63;
 
 fn floor(x: f64) -> f64 {
     (x * (1.0 + TOLERANCE)).floor()
@@ -98,12 +102,68 @@ pub fn check_range(min: f64, max: f64, eta: f64) -> Result<(), RangeError> {
     if !(max.is_finite() && max > min) {
         return Err(RangeError { key: "max_fidelity", message: format!("must be greater than min_fidelity ({min}), got {max}") });
     }
+    let s = s_max(min, max, eta);
+    if s > MAX_S {
+        return Err(RangeError {
+            key: "max_fidelity",
+            message: format!("max_fidelity / min_fidelity = {} spans {s} reductions by eta, more than {MAX_S}", max / min),
+        });
+    }
     Ok(())
 }
 
-/// `s_max = ⌊log_η(R/r)⌋`: the number of halvings between the minimum and the maximum fidelity.
+/// `η` as an integer, when it is a (small enough) whole number: bracket sizes are then computed
+/// in exact integer arithmetic.
+fn whole(eta: f64) -> Option<u128> {
+    (eta.fract() == 0.0 && (2.0..=1e6).contains(&eta)).then_some(eta as u128)
+}
+
+/// `s_max = ⌊log_η(R/r)⌋`: the number of reductions by `η` that fit between the minimum and
+/// the maximum fidelity, counted by multiplication (no logarithm rounding), at most
+/// [`MAX_S`]` + 1`.
 pub fn s_max(min: f64, max: f64, eta: f64) -> u32 {
-    floor((max / min).ln() / eta.ln()).max(0.0) as u32
+    let mut s = 0;
+    let mut fidelity = min * eta;
+    while fidelity <= max * (1.0 + TOLERANCE) && s <= MAX_S {
+        s += 1;
+        fidelity *= eta;
+    }
+    s
+}
+
+/// Configurations of bracket `s` (of `s_max`) at its first rung, and at rung `i` of it.
+fn sizes(s: u32, s_max: u32, eta: f64, sizing: Sizing) -> Vec<u64> {
+    let to_u64 = |x: u128| u64::try_from(x).unwrap_or(u64::MAX);
+    if let Some(e) = whole(eta)
+        && let Some(power) = e.checked_pow(s)
+    {
+        let (a, b) = (u128::from(s_max + 1), u128::from(s + 1));
+        let n = match sizing {
+            // ⌈(s_max+1)·η^s / (s+1)⌉
+            Sizing::Li => (a * power).div_ceil(b),
+            // ⌊(s_max+1)/(s+1)⌋·η^s
+            Sizing::Hpbandster => (a / b) * power,
+        };
+        return (0..=s)
+            .map(|i| {
+                let configs = n / e.pow(i);
+                to_u64(if sizing == Sizing::Hpbandster { configs.max(1) } else { configs })
+            })
+            .collect();
+    }
+    let ratio = f64::from(s_max + 1) / f64::from(s + 1);
+    let n = match sizing {
+        Sizing::Li => ceil(ratio * eta.powi(s as i32)),
+        // HpBandSter truncates n₀ to an integer before dividing it.
+        Sizing::Hpbandster => floor(floor(ratio) * eta.powi(s as i32)),
+    };
+    (0..=s)
+        .map(|i| {
+            let configs = floor(n / eta.powi(i as i32));
+            let configs = if sizing == Sizing::Hpbandster { configs.max(1.0) } else { configs };
+            configs.min(u64::MAX as f64) as u64
+        })
+        .collect()
 }
 
 /// HyperBand's brackets, in the order they run (`s = s_max` first). The range must pass
@@ -113,18 +173,11 @@ pub fn hyperband(min: f64, max: f64, eta: f64, sizing: Sizing) -> Vec<Bracket> {
     (0..=s_max)
         .rev()
         .map(|s| {
-            let ratio = f64::from(s_max + 1) / f64::from(s + 1);
-            let n = match sizing {
-                Sizing::Li => ceil(ratio * eta.powi(s as i32)),
-                Sizing::Hpbandster => floor(ratio) * eta.powi(s as i32),
-            };
-            let rungs = (0..=s)
-                .map(|i| {
-                    let configs = floor(n * eta.powi(-(i as i32)));
-                    let configs = if sizing == Sizing::Hpbandster { configs.max(1.0) } else { configs };
-                    // Dividing by an exact power keeps whole fidelities whole (81·3⁻³ would not be).
-                    Rung { configs: configs as u64, fidelity: max / eta.powi((s - i) as i32) }
-                })
+            let rungs = sizes(s, s_max, eta, sizing)
+                .into_iter()
+                .enumerate()
+                // Dividing by an exact power keeps whole fidelities whole (81·3⁻³ would not be).
+                .map(|(i, configs)| Rung { configs, fidelity: max / eta.powi((s - i as u32) as i32) })
                 .collect();
             Bracket { bracket: s, rungs }
         })
@@ -267,8 +320,30 @@ mod tests {
         assert_eq!(successive_halving_default_configs(1.0, 50.0, 3.0), 81);
     }
 
+    /// Whole η is sized in exact integers: R = 2³¹, r = 1, η = 2 gives s_max = 31, and bracket
+    /// s = 30 starts ⌈32·2³⁰/31⌉ = ⌈1108378657.03⌉ = 1108378658 configurations (a relative
+    /// float tolerance of 1e-9 would have rounded it down).
+    #[test]
+    fn large_ranges_are_exact() {
+        let table = hyperband(1.0, 2f64.powi(31), 2.0, Sizing::Li);
+        assert_eq!(table[0].bracket, 31);
+        assert_eq!(table[1].rungs[0].configs, 1_108_378_658);
+        assert_eq!(table[1].rungs[30].configs, 1);
+    }
+
+    /// A fractional η (the `hposim brackets` command accepts one, as HpBandSter does):
+    /// R = 100, η = 2.5: 2.5⁵ = 97.66 ≤ 100 < 2.5⁶, so s_max = 5; HpBandSter's bracket 5 has
+    /// n₀ = int(⌊6/6⌋·2.5⁵) = int(97.66) = 97, then int(97/2.5) = 38, int(97/6.25) = 15.
+    #[test]
+    fn hpbandster_truncates_n0_first() {
+        let table = hyperband(1.0, 100.0, 2.5, Sizing::Hpbandster);
+        assert_eq!(table[0].bracket, 5);
+        assert_eq!(table[0].rungs.iter().take(3).map(|r| r.configs).collect::<Vec<_>>(), vec![97, 38, 15]);
+    }
+
     #[test]
     fn ranges_are_checked_with_the_key_named() {
+        assert_eq!(check_range(1.0, 1e30, 2.0).unwrap_err().key, "max_fidelity");
         assert_eq!(check_range(1.0, 81.0, 1.5).unwrap_err().key, "eta");
         assert_eq!(check_range(0.0, 81.0, 3.0).unwrap_err().key, "min_fidelity");
         assert_eq!(check_range(81.0, 81.0, 3.0).unwrap_err().key, "max_fidelity");

@@ -188,7 +188,30 @@ fn fidelity_range(min: Option<u32>, max: Option<u32>, eta: f64, fidelity: &Fidel
         return Err(SchedulerError::invalid("min_fidelity", format!("must be less than max_fidelity ({big_r}), got {r}")));
     }
     brackets::check_range(f64::from(r), f64::from(big_r), eta)?;
+    if eta.fract() != 0.0 {
+        // Rung fidelities must be whole steps; a fractional η would round rungs onto each
+        // other (or onto R) and make ⌊n/η⌋ disagree with the bracket sizes.
+        return Err(SchedulerError::invalid("eta", format!("must be a whole number (2, 3, 4, ...), got {eta}")));
+    }
     Ok((r, big_r))
+}
+
+/// The highest fidelity any trial of this scheduler is trained to (the benchmark's full
+/// fidelity unless `max_fidelity` is lower, or a successive-halving bracket runs out of
+/// configurations before its last rung). `None` if the specification is invalid.
+pub fn top_fidelity(spec: &SchedulerSpec, fidelity: &Fidelity) -> Option<u32> {
+    match *spec {
+        SchedulerSpec::Fifo {} | SchedulerSpec::MedianStopping { .. } => Some(fidelity.max),
+        SchedulerSpec::Hyperband { eta, min_fidelity, max_fidelity, .. } | SchedulerSpec::Asha { eta, min_fidelity, max_fidelity, .. } => {
+            fidelity_range(min_fidelity, max_fidelity, eta, fidelity).ok().map(|(_, big_r)| big_r)
+        }
+        SchedulerSpec::SuccessiveHalving { eta, min_fidelity, max_fidelity, configs, .. } => {
+            let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity).ok()?;
+            let configs = configs.unwrap_or_else(|| brackets::successive_halving_default_configs(f64::from(r), f64::from(big_r), eta));
+            let bracket = brackets::successive_halving(f64::from(r), f64::from(big_r), eta, configs);
+            bracket.rungs.last().map(|rung| brackets::steps(rung.fidelity))
+        }
+    }
 }
 
 /// The first objective, which rung-based schedulers rank by.

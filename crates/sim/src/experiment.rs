@@ -178,6 +178,20 @@ impl Experiment {
                 let probe = Box::new(hposim_samplers::random::RandomSampler::new(bench.space().clone()));
                 hposim_schedulers::build(&strategy.scheduler, probe, bench.fidelity(), bench.objectives())
                     .map_err(|e| fail(format!("{at}.scheduler.{e} (on benchmark {:?})", bench.name())))?;
+                let budget = &spec.budget;
+                let only_full_evaluations =
+                    budget.wallclock_seconds.is_none() && budget.compute_seconds.is_none() && budget.trials.is_none();
+                let top = hposim_schedulers::top_fidelity(&strategy.scheduler, bench.fidelity());
+                if only_full_evaluations && top.is_some_and(|top| top < bench.fidelity().max) {
+                    return Err(fail(format!(
+                        "budget.full_evaluations: strategy {:?} never trains a trial beyond {} of benchmark {:?}'s {} {}, so this budget alone would never end; add wallclock_seconds, compute_seconds or trials",
+                        strategy.name,
+                        top.unwrap_or_default(),
+                        bench.name(),
+                        bench.fidelity().max,
+                        bench.fidelity().unit
+                    )));
+                }
             }
         }
         Ok(Self { path: path.to_owned(), name, source: source.to_owned(), spec, benchmarks })

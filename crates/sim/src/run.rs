@@ -222,6 +222,8 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
         wallclock_seconds: stats.wallclock_seconds,
         idle_seconds: stats.idle_seconds,
         full_training_seconds: stats.full_training_seconds,
+        compute_with_checkpointing_seconds: stats.compute_with_checkpointing_seconds,
+        compute_without_checkpointing_seconds: stats.compute_without_checkpointing_seconds,
         compute_saved: if stats.full_training_seconds > 0.0 { 1.0 - stats.compute_seconds / stats.full_training_seconds } else { 0.0 },
         best_objective: best,
         best_objective_max_fidelity: best_full,

@@ -57,6 +57,13 @@ pub struct CellStats {
     /// Worker-seconds that training every started trial from scratch to full fidelity would
     /// cost: the compute of the same trials without early termination.
     pub full_training_seconds: f64,
+    /// The compute of the same decisions with checkpointing: `compute_seconds` if the cell
+    /// checkpoints, else `compute_seconds` minus the steps repeated after restarts.
+    pub compute_with_checkpointing_seconds: f64,
+    /// The compute of the same decisions without checkpointing: `compute_seconds` if the cell
+    /// restarts paused trials, else `compute_seconds` plus, for every resume, the steps a
+    /// restart would have repeated.
+    pub compute_without_checkpointing_seconds: f64,
     /// Why the cell ended.
     pub stop_reason: StopReason,
 }
@@ -131,6 +138,8 @@ struct TrialState {
     config: Config,
     curve: TrialCurve,
     done: u32,
+    /// The highest step ever completed (above `done` after a restart without checkpoint).
+    high_water: u32,
     until: u32,
     status: TrialStatus,
 }
@@ -152,6 +161,8 @@ struct Sim<'a> {
     compute_done: f64,
     compute_committed: f64,
     full_training: f64,
+    /// Checkpointing: what restarts would have repeated. Without: what restarts did repeat.
+    restarts: f64,
     epochs: u64,
     full_evaluations: u64,
     diverged: u64,
@@ -186,6 +197,7 @@ pub fn simulate(
         compute_done: 0.0,
         compute_committed: 0.0,
         full_training: 0.0,
+        restarts: 0.0,
         epochs: 0,
         full_evaluations: 0,
         diverged: 0,
@@ -264,8 +276,8 @@ impl Sim<'_> {
                 self.check_target(until)?;
                 let id = self.trials.len() as u32;
                 let curve = self.bench.open(&config, mix(self.noise_seed, u64::from(id)));
-                self.full_training += self.bench.full_fidelity_cost(&curve);
-                self.trials.push(TrialState { config, curve, done: 0, until, status: TrialStatus::Running });
+                self.full_training += self.bench.cost_until(&curve, self.max_fidelity);
+                self.trials.push(TrialState { config, curve, done: 0, high_water: 0, until, status: TrialStatus::Running });
                 self.dispatch(w, id)
             }
             Action::Resume { trial, until } => {
@@ -279,6 +291,7 @@ impl Sim<'_> {
                     if until <= state.done {
                         return Err(SimError::BadResume { trial, problem: "has already reached the fidelity asked for" });
                     }
+                    self.restarts += self.bench.cost_until(&state.curve, state.done);
                 } else {
                     state.done = 0;
                 }
@@ -331,6 +344,10 @@ impl Sim<'_> {
         let metrics = &self.buffers[w * k..(w + 1) * k];
         let state = &mut self.trials[trial as usize];
         state.done = epoch;
+        if epoch <= state.high_water {
+            self.restarts += cost;
+        }
+        state.high_water = state.high_water.max(epoch);
         let (status, outcome) = if metrics.iter().all(|m| m.is_finite()) {
             if epoch >= self.max_fidelity {
                 self.full_evaluations += 1;
@@ -390,10 +407,19 @@ impl Sim<'_> {
     fn finish(mut self, stop_reason: StopReason) -> CellOutcome {
         // Steps still running when the cell ends were paid for up to now.
         for worker in &self.workers {
-            if let WorkerState::Busy { start, cost, .. } = worker {
-                self.compute_done += (self.now - start).clamp(0.0, *cost);
+            if let WorkerState::Busy { trial, epoch, start, cost } = *worker {
+                let paid = (self.now - start).clamp(0.0, cost);
+                self.compute_done += paid;
+                if epoch <= self.trials[trial as usize].high_water {
+                    self.restarts += paid;
+                }
             }
         }
+        let (with, without) = if self.settings.checkpointing {
+            (self.compute_done, self.compute_done + self.restarts)
+        } else {
+            ((self.compute_done - self.restarts).max(0.0), self.compute_done)
+        };
         let wallclock = self.now;
         let stats = CellStats {
             trials: self.trials.len() as u64,
@@ -404,6 +430,8 @@ impl Sim<'_> {
             wallclock_seconds: wallclock,
             idle_seconds: (f64::from(self.settings.workers) * wallclock - self.compute_done).max(0.0),
             full_training_seconds: self.full_training,
+            compute_with_checkpointing_seconds: with,
+            compute_without_checkpointing_seconds: without,
             stop_reason,
         };
         self.trace.configs = self.trials.into_iter().map(|t| t.config).collect();

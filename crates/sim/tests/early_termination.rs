@@ -42,6 +42,7 @@ fn successive_halving_promotes_exactly_the_best() {
         want.extend(run_of(1, if checkpointing { 4 } else { 1 }..=9));
         assert_eq!(rows(&out.trace), want, "checkpointing {checkpointing}");
         assert_eq!(out.stats.epochs, if checkpointing { 21 } else { 27 });
+        assert_eq!((out.stats.compute_with_checkpointing_seconds, out.stats.compute_without_checkpointing_seconds), (21.0, 27.0));
         assert_eq!(out.stats.full_training_seconds, 81.0);
         assert_eq!(out.stats.stop_reason, StopReason::StrategyFinished);
     }

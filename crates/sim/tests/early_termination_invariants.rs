@@ -34,12 +34,12 @@ fn scheduler() -> impl Strategy<Value = SchedulerSpec> {
             overlap,
             max_brackets: None,
         }),
-        (eta, proptest::bool::ANY).prop_map(|(eta, promotion)| SchedulerSpec::Asha {
+        (eta, proptest::bool::ANY, 1u32..4).prop_map(|(eta, promotion, brackets)| SchedulerSpec::Asha {
             eta,
             min_fidelity: None,
             max_fidelity: None,
             variant: if promotion { AshaVariant::Promotion } else { AshaVariant::Stopping },
-            brackets: 1,
+            brackets,
         }),
         (1u32..5, 1u32..4).prop_map(|(grace, min_trials)| SchedulerSpec::MedianStopping { grace_period: Some(grace), min_trials }),
     ]
@@ -75,6 +75,20 @@ proptest! {
             divergence: Some(DivergenceSpec { fraction: diverge, mode: Default::default() }),
             ..SyntheticSpec::default()
         }).unwrap();
+        let mut spec = spec;
+        // Sometimes stop below the benchmark's full fidelity.
+        let top = if seed % 4 == 0 { Some(max_epochs - 1) } else { None };
+        match &mut spec {
+            SchedulerSpec::Hyperband { max_fidelity, .. } | SchedulerSpec::Asha { max_fidelity, .. } => *max_fidelity = top,
+            _ => {}
+        }
+        if let SchedulerSpec::Asha { eta, brackets, max_fidelity, .. } = &mut spec {
+            let max_epochs = max_fidelity.unwrap_or(max_epochs);
+            // Only as many brackets as have a rung below the maximum fidelity.
+            while *brackets > 1 && hposim_schedulers::asha::rung_levels(1, max_epochs, *eta, *brackets - 1).is_empty() {
+                *brackets -= 1;
+            }
+        }
         let out = run(&bench, &spec, workers, checkpointing, trials, seed);
         let t = &out.trace;
         let mut reached = vec![0u32; t.configs.len()];
@@ -119,6 +133,12 @@ proptest! {
             prop_assert!(with.stats.compute_seconds <= without.stats.compute_seconds + 1e-6 * without.stats.compute_seconds,
                 "{} > {}", with.stats.compute_seconds, without.stats.compute_seconds);
             prop_assert!(with.stats.compute_seconds <= with.stats.full_training_seconds * (1.0 + 1e-12));
+            // Each run's accounting of the other setting matches the other run.
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
+            prop_assert!(close(with.stats.compute_without_checkpointing_seconds, without.stats.compute_seconds),
+                "{} vs {}", with.stats.compute_without_checkpointing_seconds, without.stats.compute_seconds);
+            prop_assert!(close(without.stats.compute_with_checkpointing_seconds, with.stats.compute_seconds),
+                "{} vs {}", without.stats.compute_with_checkpointing_seconds, with.stats.compute_seconds);
         }
     }
 }

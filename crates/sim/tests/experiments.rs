@@ -174,6 +174,39 @@ fn bad_search_spaces_are_refused_naming_the_parameter() {
     }
 }
 
+/// Early-termination settings that cannot work are refused before the run, naming the key.
+#[test]
+fn bad_scheduler_settings_are_refused() {
+    let bench = "[[benchmarks]]\ntype = \"synthetic\"\nmax_epochs = 27\n";
+    let with = |scheduler: &str| format!("{HEAD}{bench}{STRATEGY}scheduler = {scheduler}\n");
+    let m = refusal(&with("{ type = \"hyperband\", eta = 2.5 }"));
+    assert!(m.contains("scheduler.eta: must be a whole number (2, 3, 4, ...), got 2.5"), "{m}");
+    let m = refusal(&with("{ type = \"asha\", min_fidelity = 0 }"));
+    assert!(m.contains("scheduler.min_fidelity: the benchmark's fidelity runs from 1 to 27 (epoch); got 0"), "{m}");
+    let m = refusal(&with("{ type = \"asha\", brackets = 4 }"));
+    assert!(m.contains("scheduler.brackets: 4 brackets need a rung at 1·3^3 below max_fidelity (27)"), "{m}");
+    let m = refusal(&with("{ type = \"median_stopping\", grace_period = 28 }"));
+    assert!(m.contains("scheduler.grace_period: must lie in 1..=27"), "{m}");
+    // A budget of full evaluations alone never ends if no trial reaches full fidelity.
+    let only_full =
+        format!("workers = 2\n[budget]\nfull_evaluations = 5\n{bench}{STRATEGY}scheduler = {{ type = \"asha\", max_fidelity = 9 }}\n");
+    let m = refusal(&only_full);
+    assert!(
+        m.contains("budget.full_evaluations: strategy \"r\" never trains a trial beyond 9 of benchmark \"synthetic\"'s 27 epoch"),
+        "{m}"
+    );
+    let short_bracket = format!(
+        "workers = 2\n[budget]\nfull_evaluations = 5\n{bench}{STRATEGY}scheduler = {{ type = \"successive_halving\", configs = 10 }}\n"
+    );
+    let m = refusal(&short_bracket);
+    assert!(m.contains("never trains a trial beyond 9 of"), "{m}");
+    // With a second limit the same strategy is fine.
+    let fine = format!(
+        "workers = 2\n[budget]\nfull_evaluations = 5\ntrials = 50\n{bench}{STRATEGY}scheduler = {{ type = \"asha\", max_fidelity = 9 }}\n"
+    );
+    Experiment::parse(Path::new("ok.toml"), &fine).unwrap();
+}
+
 #[test]
 fn bad_settings_are_refused_naming_the_key() {
     let bench = "[[benchmarks]]\ntype = \"synthetic\"\n";

@@ -18,15 +18,19 @@ fn the_talks_figures_exactly() {
         let cost = s.cost_usd.unwrap();
         let full_hours = s.full_training_seconds / 3600.0;
         let full_cost = s.full_training_cost_usd.unwrap();
-        let (want_hours, want_cost, want_full, want_full_cost, want_trials) = match s.strategy.as_str() {
-            // 576 steps of 0.09375 h.
-            "successive-halving" => (54.0, 48.6, 1536.0, 1382.4, 128),
+        // (compute h, cost, full training h, its cost, trials, compute h with and without checkpoints)
+        let (want_hours, want_cost, want_full, want_full_cost, want_trials, want_with, want_without) = match s.strategy.as_str() {
+            // 576 steps of 0.09375 h; restarting would cost 1024 steps.
+            "successive-halving" => (54.0, 48.6, 1536.0, 1382.4, 128, 54.0, 96.0),
             // 1024 steps: every rung restarts from scratch.
-            "successive-halving-no-checkpoint" => (96.0, 86.4, 1536.0, 1382.4, 128),
-            // 5318 steps over 314 configurations (crates/schedulers/src/brackets.rs derives the sizes).
-            "hyperband" => (498.5625, 448.70625, 3768.0, 3391.2, 314),
+            "successive-halving-no-checkpoint" => (96.0, 86.4, 1536.0, 1382.4, 128, 54.0, 96.0),
+            // 5318 steps over 314 configurations, 7836 when restarting (`hposim brackets
+            // --max-fidelity 128 --eta 2`; crates/schedulers/src/brackets.rs derives the sizes).
+            "hyperband" => (498.5625, 448.70625, 3768.0, 3391.2, 314, 498.5625, 734.625),
             other => panic!("unexpected strategy {other}"),
         };
+        assert!(close(s.compute_with_checkpointing_seconds / 3600.0, want_with), "{}", s.strategy);
+        assert!(close(s.compute_without_checkpointing_seconds / 3600.0, want_without), "{}", s.strategy);
         assert!(close(hours, want_hours), "{}: {hours} h", s.strategy);
         assert!(close(cost, want_cost), "{}: ${cost}", s.strategy);
         assert!(close(full_hours, want_full), "{}: {full_hours} h full", s.strategy);
