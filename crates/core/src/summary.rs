@@ -97,9 +97,11 @@ pub struct CellSummary {
     /// the cell checkpoints; otherwise without the steps repeated after restarts).
     pub compute_with_checkpointing_seconds: f64,
     /// The compute of the same decisions without checkpointing (equal to `compute_seconds`
-    /// when the cell restarts paused trials; otherwise plus what each resume would repeat).
-    /// Exact for synchronous schedulers and one worker; asynchronous runs would also time
-    /// their decisions differently.
+    /// when the cell restarts paused trials; otherwise plus what each resume would repeat,
+    /// charged in full at the resume). It is what a run with the other setting costs when the
+    /// budget counts trials or full evaluations and the decisions do not depend on timing
+    /// (synchronous schedulers, one worker); under a compute or wall-clock budget that run
+    /// would stop elsewhere, so read it as the price of the same decisions.
     pub compute_without_checkpointing_seconds: f64,
     /// Best value of the first objective over all observations at any fidelity (the Syne Tune
     /// convention); `null` if nothing finite was observed.

@@ -71,6 +71,7 @@ pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
     keys.into_iter()
         .map(|(benchmark, strategy)| {
             let group: Vec<&CellSummary> = summaries.iter().filter(|s| s.benchmark == benchmark && s.strategy == strategy).collect();
+            let checkpointing = group.first().map(|s| s.checkpointing).filter(|c| group.iter().all(|s| s.checkpointing == *c));
             StrategyRow {
                 benchmark: benchmark.to_owned(),
                 strategy: strategy.to_owned(),
@@ -84,12 +85,14 @@ pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
                 full_training_hours: Spread::of(group.iter().map(|s| s.full_training_seconds / 3600.0)),
                 full_training_cost_usd: Spread::of(group.iter().filter_map(|s| s.full_training_cost_usd)),
                 compute_saved: Spread::of(group.iter().map(|s| s.compute_saved)),
-                checkpointing: group.first().map(|s| s.checkpointing).filter(|c| group.iter().all(|s| s.checkpointing == *c)),
-                compute_saved_other: Spread::of(group.iter().filter(|s| s.full_training_seconds > 0.0).map(|s| {
-                    let other =
-                        if s.checkpointing { s.compute_without_checkpointing_seconds } else { s.compute_with_checkpointing_seconds };
-                    1.0 - other / s.full_training_seconds
-                })),
+                checkpointing,
+                // Only where every cell has the same setting, so that "other" means one thing.
+                compute_saved_other: checkpointing.and_then(|c| {
+                    Spread::of(group.iter().map(|s| {
+                        let other = if c { s.compute_without_checkpointing_seconds } else { s.compute_with_checkpointing_seconds };
+                        if s.full_training_seconds > 0.0 { 1.0 - other / s.full_training_seconds } else { 0.0 }
+                    }))
+                }),
             }
         })
         .collect()

@@ -22,11 +22,16 @@ use serde::{Deserialize, Serialize};
 
 /// Relative tolerance for floors and ceilings of quantities that are exact integers in exact
 /// arithmetic (`81·3^−4` is 1, not 0.999…): far above f64 rounding (1e-16 per operation), far
-/// below one unit at any fidelity a `u32` can hold. Whole `η` avoids floats altogether.
+/// below one unit at any fidelity a `u32` can hold. With whole `η`, HyperBand's bracket sizes
+/// are computed in integers.
 const TOLERANCE: f64 = 1e-12;
 
 /// Most halvings a range may span (`hposim brackets` prints one line per rung).
 pub const MAX_S: u32 = 63;
+
+/// Most configurations a bracket may start (`(s_max+1)·η^s_max` bounds them): far beyond any
+/// study, and small enough that every size fits a `u64` exactly.
+pub const MAX_CONFIGS: f64 = 1e15;
 
 fn floor(x: f64) -> f64 {
     (x * (1.0 + TOLERANCE)).floor()
@@ -106,7 +111,16 @@ pub fn check_range(min: f64, max: f64, eta: f64) -> Result<(), RangeError> {
     if s > MAX_S {
         return Err(RangeError {
             key: "max_fidelity",
-            message: format!("max_fidelity / min_fidelity = {} spans {s} reductions by eta, more than {MAX_S}", max / min),
+            message: format!("max_fidelity / min_fidelity = {} spans more than {MAX_S} reductions by eta", max / min),
+        });
+    }
+    if f64::from(s + 1) * eta.powi(s as i32) > MAX_CONFIGS {
+        return Err(RangeError {
+            key: "max_fidelity",
+            message: format!(
+                "max_fidelity / min_fidelity = {} with eta = {eta} would start brackets of more than 1e15 configurations",
+                max / min
+            ),
         });
     }
     Ok(())
@@ -120,7 +134,9 @@ fn whole(eta: f64) -> Option<u128> {
 
 /// `s_max = ⌊log_η(R/r)⌋`: the number of reductions by `η` that fit between the minimum and
 /// the maximum fidelity, counted by multiplication (no logarithm rounding), at most
-/// [`MAX_S`]` + 1`.
+/// [`MAX_S`]` + 1`. HpBandSter evaluates `−int(log(r/R)/log(η))` in floating point, which at
+/// some exact powers comes out one lower (R/r = 243, η = 3 gives 4 there, 5 here); we keep the
+/// exact value of the formula both papers state.
 pub fn s_max(min: f64, max: f64, eta: f64) -> u32 {
     let mut s = 0;
     let mut fidelity = min * eta;
@@ -134,16 +150,18 @@ pub fn s_max(min: f64, max: f64, eta: f64) -> u32 {
 /// Configurations of bracket `s` (of `s_max`) at its first rung, and at rung `i` of it.
 fn sizes(s: u32, s_max: u32, eta: f64, sizing: Sizing) -> Vec<u64> {
     let to_u64 = |x: u128| u64::try_from(x).unwrap_or(u64::MAX);
-    if let Some(e) = whole(eta)
-        && let Some(power) = e.checked_pow(s)
-    {
-        let (a, b) = (u128::from(s_max + 1), u128::from(s + 1));
+    let (a, b) = (u128::from(s_max + 1), u128::from(s + 1));
+    let exact = whole(eta).and_then(|e| {
+        let power = e.checked_pow(s)?;
         let n = match sizing {
             // ⌈(s_max+1)·η^s / (s+1)⌉
-            Sizing::Li => (a * power).div_ceil(b),
+            Sizing::Li => a.checked_mul(power)?.div_ceil(b),
             // ⌊(s_max+1)/(s+1)⌋·η^s
-            Sizing::Hpbandster => (a / b) * power,
+            Sizing::Hpbandster => (a / b).checked_mul(power)?,
         };
+        Some((e, n))
+    });
+    if let Some((e, n)) = exact {
         return (0..=s)
             .map(|i| {
                 let configs = n / e.pow(i);
@@ -344,6 +362,13 @@ mod tests {
     #[test]
     fn ranges_are_checked_with_the_key_named() {
         assert_eq!(check_range(1.0, 1e30, 2.0).unwrap_err().key, "max_fidelity");
+        // Brackets too large to count: 46·3⁴⁵ and 8·2¹²⁶ configurations.
+        assert!(check_range(1.0, 3f64.powi(45), 3.0).unwrap_err().message.contains("more than 1e15"));
+        assert!(check_range(1.0, 1e39, 262_144.0).is_err());
+        // Exact powers count exactly (HpBandSter's floating-point log gives 4 for 243/3).
+        assert_eq!(s_max(1.0, 243.0, 3.0), 5);
+        assert_eq!(s_max(1.0, 1000.0, 10.0), 3);
+        assert_eq!(s_max(1.0, 242.0, 3.0), 4);
         assert_eq!(check_range(1.0, 81.0, 1.5).unwrap_err().key, "eta");
         assert_eq!(check_range(0.0, 81.0, 3.0).unwrap_err().key, "min_fidelity");
         assert_eq!(check_range(81.0, 81.0, 3.0).unwrap_err().key, "max_fidelity");

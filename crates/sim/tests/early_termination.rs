@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Listed, Toy, rows, run_of};
-use hposim_core::{Objective, Rng};
+use hposim_core::{Objective, Rng, TrialOutcome};
 use hposim_schedulers::asha::{Asha, AshaVariant};
 use hposim_schedulers::brackets::{self, Sizing};
 use hposim_schedulers::median_stopping::MedianStopping;
@@ -77,6 +77,33 @@ fn hyperband_runs_every_bracket() {
     assert_eq!((out.stats.trials, out.stats.epochs), (17, 69));
     assert_eq!(out.stats.compute_seconds, 138.0);
     assert_eq!(out.stats.full_training_seconds, 306.0);
+}
+
+/// Without `max_brackets`, HyperBand cycles through its brackets until the budget ends: with a
+/// budget of 30 trials, trials 0–16 fill brackets 2, 1, 0 as above (first trained to 1, 3 and
+/// 9 epochs) and trials 17–29 start the next cycle: bracket 2 (9 trials at 1 epoch), then
+/// bracket 1 (the last 4 trials, at 3 epochs).
+#[test]
+fn hyperband_repeats_its_brackets() {
+    let bench = Toy::new(9, 2.0);
+    let table = brackets::hyperband(1.0, 9.0, 3.0, Sizing::Li);
+    let sampler =
+        hposim_samplers::trial_limit::TrialLimit::new(Box::new(hposim_samplers::random::RandomSampler::new(bench.space.clone())), 30);
+    let mut hb = hyperband::new(Box::new(sampler), loss(), 3.0, &table, false);
+    let out = simulate(&bench, &mut hb, &settings(1, true), &mut Rng::seed_from_u64(3), 0).unwrap();
+    assert_eq!(out.stats.trials, 30);
+    // The fidelity each trial is first trained to: where its first segment ends.
+    let t = &out.trace;
+    let first_epochs: Vec<u32> = (0..30)
+        .map(|trial| (0..t.len()).find(|&r| t.trial[r] == trial && t.outcome[r] != TrialOutcome::Continue).map(|r| t.epoch[r]).unwrap())
+        .collect();
+    // Bracket 2 starts at 1 epoch, bracket 1 at 3, bracket 0 at 9, then bracket 2 again.
+    let mut want = vec![1; 9];
+    want.extend([3; 5]);
+    want.extend([9; 3]);
+    want.extend([1; 9]);
+    want.extend([3; 4]);
+    assert_eq!(first_epochs, want);
 }
 
 /// ASHA, promotion variant (the paper's Algorithm 2), η = 3, rungs at 1 and 3 below R = 9, one

@@ -6,6 +6,7 @@
 use hposim_core::{Rng, TrialOutcome};
 use hposim_curves::Benchmark;
 use hposim_curves::synthetic::{DivergenceSpec, Family, Synthetic, SyntheticSpec};
+use hposim_samplers::SamplerSpec;
 use hposim_samplers::random::RandomSampler;
 use hposim_samplers::trial_limit::TrialLimit;
 use hposim_schedulers::asha::AshaVariant;
@@ -45,8 +46,16 @@ fn scheduler() -> impl Strategy<Value = SchedulerSpec> {
     ]
 }
 
+/// Runs `spec` behind random search, or behind a shuffled grid when `seed` is odd (a sampler
+/// that runs out, so that brackets close early).
 fn run(bench: &Synthetic, spec: &SchedulerSpec, workers: u32, checkpointing: bool, trials: u64, seed: u64) -> CellOutcome {
-    let sampler = TrialLimit::new(Box::new(RandomSampler::new(bench.space().clone())), trials);
+    let inner: Box<dyn hposim_samplers::Sampler> = if seed % 2 == 1 {
+        let grid = SamplerSpec::Grid { resolution: 2, resolutions: Default::default(), shuffle: true };
+        hposim_samplers::build(&grid, bench.space(), &mut Rng::seed_from_u64(seed)).unwrap()
+    } else {
+        Box::new(RandomSampler::new(bench.space().clone()))
+    };
+    let sampler = TrialLimit::new(inner, trials);
     let mut scheduler = build(spec, Box::new(sampler), bench.fidelity(), bench.objectives()).unwrap();
     let settings = SimSettings { workers, budget: Budget { trials: Some(trials), ..Budget::default() }, checkpointing };
     simulate(bench, scheduler.as_mut(), &settings, &mut Rng::seed_from_u64(seed), seed).unwrap()
@@ -111,11 +120,11 @@ proptest! {
             prop_assert!(segment_ends.windows(2).all(|w| w[0] < w[1]), "trial {} paused at {:?}", trial, segment_ends);
             reached[trial as usize] = rows.iter().map(|&r| t.epoch[r]).max().unwrap_or(0);
         }
-        if let SchedulerSpec::SuccessiveHalving { eta, .. } = spec {
+        if let SchedulerSpec::SuccessiveHalving { eta, configs, .. } = spec {
             // One bracket: the trials promoted out of a rung (those that went past its fidelity)
             // are at most ⌊n/η⌋ of the n that entered it (those that went past the rung below;
             // all started trials for the first). A trial that diverges on its way still entered.
-            let bracket = hposim_schedulers::brackets::successive_halving(1.0, f64::from(max_epochs), eta, trials);
+            let bracket = hposim_schedulers::brackets::successive_halving(1.0, f64::from(max_epochs), eta, configs.unwrap_or(trials));
             let mut entered = t.configs.len() as u64;
             for rung in &bracket.rungs {
                 let level = hposim_schedulers::brackets::steps(rung.fidelity);
