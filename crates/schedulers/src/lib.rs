@@ -171,18 +171,13 @@ pub const MAX_RUNGS: usize = 32;
 fn fidelity_range(min: Option<u32>, max: Option<u32>, eta: f64, fidelity: &Fidelity) -> Result<(u32, u32), SchedulerError> {
     let r = min.unwrap_or(fidelity.min);
     let big_r = max.unwrap_or(fidelity.max);
-    let unit = &fidelity.unit;
-    if r < fidelity.min || r > fidelity.max {
-        return Err(SchedulerError::invalid(
-            "min_fidelity",
-            format!("the benchmark's fidelity runs from {} to {} ({unit}); got {r}", fidelity.min, fidelity.max),
-        ));
-    }
-    if big_r < fidelity.min || big_r > fidelity.max {
-        return Err(SchedulerError::invalid(
-            "max_fidelity",
-            format!("the benchmark's fidelity runs from {} to {} ({unit}); got {big_r}", fidelity.min, fidelity.max),
-        ));
+    for (key, value) in [("min_fidelity", r), ("max_fidelity", big_r)] {
+        if !(fidelity.min..=fidelity.max).contains(&value) {
+            return Err(SchedulerError::invalid(
+                key,
+                format!("the benchmark's fidelity runs from {} to {} ({}); got {value}", fidelity.min, fidelity.max, fidelity.unit),
+            ));
+        }
     }
     if r >= big_r {
         return Err(SchedulerError::invalid("min_fidelity", format!("must be less than max_fidelity ({big_r}), got {r}")));
@@ -206,12 +201,31 @@ pub fn top_fidelity(spec: &SchedulerSpec, fidelity: &Fidelity) -> Option<u32> {
             fidelity_range(min_fidelity, max_fidelity, eta, fidelity).ok().map(|(_, big_r)| big_r)
         }
         SchedulerSpec::SuccessiveHalving { eta, min_fidelity, max_fidelity, configs, .. } => {
-            let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity).ok()?;
-            let configs = configs.unwrap_or_else(|| brackets::successive_halving_default_configs(f64::from(r), f64::from(big_r), eta));
-            let bracket = brackets::successive_halving(f64::from(r), f64::from(big_r), eta, configs);
+            let bracket = successive_halving_bracket(eta, min_fidelity, max_fidelity, configs, fidelity).ok()?;
             bracket.rungs.last().map(|rung| brackets::steps(rung.fidelity))
         }
     }
+}
+
+/// The bracket successive halving repeats, its settings checked.
+fn successive_halving_bracket(
+    eta: f64,
+    min_fidelity: Option<u32>,
+    max_fidelity: Option<u32>,
+    configs: Option<u64>,
+    fidelity: &Fidelity,
+) -> Result<brackets::Bracket, SchedulerError> {
+    let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
+    let configs = configs.unwrap_or_else(|| brackets::successive_halving_default_configs(f64::from(r), f64::from(big_r), eta));
+    if (configs as f64) < eta {
+        return Err(SchedulerError::invalid(
+            "configs",
+            format!("{configs} configurations are fewer than eta ({eta}): none would ever be promoted"),
+        ));
+    }
+    let bracket = brackets::successive_halving(f64::from(r), f64::from(big_r), eta, configs);
+    check_rungs(bracket.rungs.len())?;
+    Ok(bracket)
 }
 
 /// The first objective, which rung-based schedulers rank by.
@@ -231,16 +245,7 @@ pub fn build(
         SchedulerSpec::Fifo {} => Box::new(fifo::Fifo::new(sampler, fidelity.max)),
         SchedulerSpec::SuccessiveHalving { eta, min_fidelity, max_fidelity, configs, overlap, max_brackets } => {
             check_max_brackets(max_brackets)?;
-            let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
-            let configs = configs.unwrap_or_else(|| brackets::successive_halving_default_configs(f64::from(r), f64::from(big_r), eta));
-            if (configs as f64) < eta {
-                return Err(SchedulerError::invalid(
-                    "configs",
-                    format!("{configs} configurations are fewer than eta ({eta}): none would ever be promoted"),
-                ));
-            }
-            let bracket = brackets::successive_halving(f64::from(r), f64::from(big_r), eta, configs);
-            check_rungs(bracket.rungs.len())?;
+            let bracket = successive_halving_bracket(eta, min_fidelity, max_fidelity, configs, fidelity)?;
             Box::new(
                 successive_halving::new(sampler, ranking_objective(objectives)?, eta, &bracket, overlap).with_max_brackets(max_brackets),
             )

@@ -136,11 +136,10 @@ impl Synchronous {
                 self.exhausted = true;
                 let id = self.active[b].id;
                 self.active[b].to_start = 0;
-                // Closing the first rung may complete it and promote at once.
+                // Closing the first rung may complete it and promote at once; if the bracket is
+                // still there, its next job is a promotion (nothing is left to start).
                 self.advance_if_complete(b);
-                let bracket = self.active.get_mut(b).filter(|a| a.id == id)?;
-                let trial = bracket.pending.pop()?;
-                Some(Action::Resume { trial, until: self.plans[bracket.plan].rungs[bracket.rung].1 })
+                if self.active.get(b).is_some_and(|a| a.id == id) { self.job(b, request, rng) } else { None }
             }
         }
     }

@@ -164,6 +164,9 @@ impl Experiment {
             }
             benchmarks.push(hposim_curves::build(bench).map_err(|e| fail(format!("{at}.{e}")))?);
         }
+        // Only full evaluations end such a cell, so every strategy must reach full fidelity.
+        let budget = &spec.budget;
+        let only_full_evaluations = budget.wallclock_seconds.is_none() && budget.compute_seconds.is_none() && budget.trials.is_none();
         for (i, strategy) in spec.strategies.iter().enumerate() {
             let at = entry("strategies", i, &strategy.name, source);
             if strategy.name.trim().is_empty() {
@@ -178,15 +181,11 @@ impl Experiment {
                 let probe = Box::new(hposim_samplers::random::RandomSampler::new(bench.space().clone()));
                 hposim_schedulers::build(&strategy.scheduler, probe, bench.fidelity(), bench.objectives())
                     .map_err(|e| fail(format!("{at}.scheduler.{e} (on benchmark {:?})", bench.name())))?;
-                let budget = &spec.budget;
-                let only_full_evaluations =
-                    budget.wallclock_seconds.is_none() && budget.compute_seconds.is_none() && budget.trials.is_none();
                 let top = hposim_schedulers::top_fidelity(&strategy.scheduler, bench.fidelity());
-                if only_full_evaluations && top.is_some_and(|top| top < bench.fidelity().max) {
+                if let Some(top) = top.filter(|&top| only_full_evaluations && top < bench.fidelity().max) {
                     return Err(fail(format!(
-                        "budget.full_evaluations: strategy {:?} never trains a trial beyond {} of benchmark {:?}'s {} {}, so this budget alone would never end; add wallclock_seconds, compute_seconds or trials",
+                        "budget.full_evaluations: strategy {:?} never trains a trial beyond {top} of benchmark {:?}'s {} {}, so this budget alone would never end; add wallclock_seconds, compute_seconds or trials",
                         strategy.name,
-                        top.unwrap_or_default(),
                         bench.name(),
                         bench.fidelity().max,
                         bench.fidelity().unit
