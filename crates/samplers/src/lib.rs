@@ -4,15 +4,26 @@
 //! and decides how much budget each proposal gets. Any sampler can sit behind any scheduler.
 //!
 //! Shipped here: [`random::RandomSampler`] (independent draws from the prior),
-//! [`grid::GridSampler`] (every point of a grid, conditions respected) and
+//! [`grid::GridSampler`] (every point of a grid, conditions respected), the quasi-random
+//! [`sobol::SobolSampler`] and [`latin_hypercube::LatinHypercubeSampler`], the Bayesian
+//! [`tpe::TpeSampler`], [`gp::GpSampler`] and [`bohb::BohbSampler`] (BOHB's KDE model, to sit
+//! behind HyperBand), [`regularized_evolution::RegularizedEvolution`], and
 //! [`trial_limit::TrialLimit`] (caps the number of proposals, which is how an experiment's
 //! trial budget is enforced).
 
+pub mod bohb;
+pub mod gp;
 pub mod grid;
+pub mod history;
+pub mod latin_hypercube;
+pub mod parzen;
 pub mod random;
+pub mod regularized_evolution;
+pub mod sobol;
+pub mod tpe;
 pub mod trial_limit;
 
-use hposim_core::{Config, Observation, Rng, SearchSpace, TrialId};
+use hposim_core::{Config, Objective, Observation, Rng, SearchSpace};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -26,8 +37,9 @@ pub trait Sampler: Send {
     /// full fidelity, or at every rung).
     fn observe(&mut self, _observation: &Observation<'_>) {}
 
-    /// Learns that a trial failed (diverged); its configuration produced no usable result.
-    fn on_failure(&mut self, _trial: TrialId) {}
+    /// Learns that a trial failed (diverged) at `failure.fidelity`: its metrics are NaN or
+    /// infinite. Model-based samplers rank such a configuration last; they never drop it.
+    fn on_failure(&mut self, _failure: &Observation<'_>) {}
 }
 
 fn default_resolution() -> u32 {
@@ -58,6 +70,18 @@ pub enum SamplerSpec {
         #[serde(default = "default_shuffle")]
         shuffle: bool,
     },
+    /// A scrambled Sobol sequence.
+    Sobol(sobol::SobolSettings),
+    /// Latin hypercube designs, one after another.
+    LatinHypercube(latin_hypercube::LatinHypercubeSettings),
+    /// The tree-structured Parzen estimator.
+    Tpe(tpe::TpeSettings),
+    /// Gaussian-process Bayesian optimisation.
+    Gp(gp::GpSettings),
+    /// BOHB's kernel-density model (use it behind `hyperband` for the strategy BOHB).
+    Bohb(bohb::BohbSettings),
+    /// Regularized (aging) evolution.
+    RegularizedEvolution(regularized_evolution::EvolutionSettings),
 }
 
 /// Why a sampler specification was refused.
@@ -73,24 +97,35 @@ pub enum SamplerError {
     },
 }
 
-/// Builds the sampler `spec` describes over `space`. `rng` is the cell's sampler stream (the
-/// grid shuffles with it once, here).
-pub fn build(spec: &SamplerSpec, space: &SearchSpace, rng: &mut Rng) -> Result<Box<dyn Sampler>, SamplerError> {
+impl SamplerError {
+    /// An invalid `key`.
+    pub fn invalid(key: &str, message: impl Into<String>) -> Self {
+        Self::Invalid { key: key.to_owned(), message: message.into() }
+    }
+}
+
+/// Builds the sampler `spec` describes over `space`, ranking results by `objective` (a
+/// benchmark's first). `rng` is the cell's sampler stream (the grid shuffles with it once, here;
+/// the quasi-random sequences draw their scrambling seed from it).
+pub fn build(spec: &SamplerSpec, space: &SearchSpace, objective: &Objective, rng: &mut Rng) -> Result<Box<dyn Sampler>, SamplerError> {
+    let objective = objective.clone();
     Ok(match spec {
         SamplerSpec::Random {} => Box::new(random::RandomSampler::new(space.clone())),
         SamplerSpec::Grid { resolution, resolutions, shuffle } => {
             Box::new(grid::GridSampler::new(space, *resolution, resolutions, *shuffle, rng)?)
         }
+        SamplerSpec::Sobol(settings) => Box::new(sobol::SobolSampler::new(space, settings, rng)?),
+        SamplerSpec::LatinHypercube(settings) => Box::new(latin_hypercube::LatinHypercubeSampler::new(space, settings)?),
+        SamplerSpec::Tpe(settings) => Box::new(tpe::TpeSampler::new(space, objective, settings)?),
+        SamplerSpec::Gp(settings) => Box::new(gp::GpSampler::new(space, objective, settings)?),
+        SamplerSpec::Bohb(settings) => Box::new(bohb::BohbSampler::new(space, objective, settings)?),
+        SamplerSpec::RegularizedEvolution(settings) => Box::new(regularized_evolution::RegularizedEvolution::new(space, objective, settings)?),
     })
 }
 
-/// Checks `spec` against `space` (for a grid, enumerates it once to check its size).
+/// Checks `spec` against `space` (for a grid, enumerates it once to check its size), so an
+/// experiment is refused when it loads.
 pub fn validate(spec: &SamplerSpec, space: &SearchSpace) -> Result<(), SamplerError> {
-    match spec {
-        SamplerSpec::Random {} => Ok(()),
-        // Enumerating the grid also catches one too large to run.
-        SamplerSpec::Grid { resolution, resolutions, .. } => {
-            grid::GridSampler::new(space, *resolution, resolutions, false, &mut <Rng as rand::SeedableRng>::seed_from_u64(0)).map(|_| ())
-        }
-    }
+    let mut rng = <Rng as rand::SeedableRng>::seed_from_u64(0);
+    build(spec, space, &Objective::minimize("loss"), &mut rng).map(|_| ())
 }

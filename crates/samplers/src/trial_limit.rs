@@ -3,7 +3,7 @@
 //! exhausted, and schedulers finish the trials they have.
 
 use crate::Sampler;
-use hposim_core::{Config, Observation, Rng, TrialId};
+use hposim_core::{Config, Observation, Rng};
 
 /// Wraps a sampler and stops proposing after `limit` configurations.
 pub struct TrialLimit {
@@ -32,8 +32,8 @@ impl Sampler for TrialLimit {
         self.inner.observe(observation);
     }
 
-    fn on_failure(&mut self, trial: TrialId) {
-        self.inner.on_failure(trial);
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.inner.on_failure(failure);
     }
 }
 

@@ -263,8 +263,9 @@ impl crate::Scheduler for Asha {
         }
     }
 
-    fn on_failure(&mut self, trial: TrialId, fidelity: u32) {
-        self.sampler.on_failure(trial);
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.sampler.on_failure(failure);
+        let (trial, fidelity) = (failure.trial, failure.fidelity);
         self.running = self.running.saturating_sub(1);
         if let Some((b, k)) = self.due(trial, fidelity) {
             // A failed trial ranks last and can never be promoted.

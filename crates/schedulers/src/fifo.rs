@@ -3,7 +3,7 @@
 //! The sampler sees each trial's full-fidelity result and its failures.
 
 use crate::Scheduler;
-use hposim_core::{Action, Decision, Observation, Rng, TrialId, WorkerRequest};
+use hposim_core::{Action, Decision, Observation, Rng, WorkerRequest};
 use hposim_samplers::Sampler;
 
 /// The FIFO scheduler.
@@ -34,8 +34,8 @@ impl Scheduler for Fifo {
         Decision::Continue
     }
 
-    fn on_failure(&mut self, trial: TrialId, _fidelity: u32) {
-        self.sampler.on_failure(trial);
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.sampler.on_failure(failure);
     }
 }
 

@@ -21,7 +21,7 @@ pub mod rank;
 pub mod successive_halving;
 pub mod synchronous;
 
-use hposim_core::{Action, Decision, Fidelity, Objective, Observation, Rng, TrialId, WorkerRequest};
+use hposim_core::{Action, Decision, Fidelity, Objective, Observation, Rng, WorkerRequest};
 use hposim_samplers::Sampler;
 use serde::{Deserialize, Serialize};
 
@@ -33,8 +33,9 @@ pub trait Scheduler: Send {
     /// A trial reported a result with finite metrics: continue, pause or stop it.
     fn on_result(&mut self, observation: &Observation<'_>) -> Decision;
 
-    /// A trial failed at `fidelity` (its metrics were NaN or infinite); the executor stops it.
-    fn on_failure(&mut self, trial: TrialId, fidelity: u32);
+    /// A trial failed at `failure.fidelity`: its metrics were NaN or infinite. The executor
+    /// stops it; samplers rank the configuration last.
+    fn on_failure(&mut self, failure: &Observation<'_>);
 }
 
 fn default_eta() -> f64 {

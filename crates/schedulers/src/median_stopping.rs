@@ -108,8 +108,9 @@ impl crate::Scheduler for MedianStopping {
         }
     }
 
-    fn on_failure(&mut self, trial: TrialId, _fidelity: u32) {
-        self.sampler.on_failure(trial);
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.sampler.on_failure(failure);
+        let trial = failure.trial;
         if let Some(history) = self.histories.get_mut(trial as usize) {
             *history = Vec::new();
         }

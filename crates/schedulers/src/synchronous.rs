@@ -230,8 +230,9 @@ impl crate::Scheduler for Synchronous {
         Decision::Continue
     }
 
-    fn on_failure(&mut self, trial: TrialId, _fidelity: u32) {
-        self.sampler.on_failure(trial);
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.sampler.on_failure(failure);
+        let trial = failure.trial;
         if self.slots.get(trial as usize).copied().flatten().is_some_and(|slot| !slot.recorded) {
             self.record(trial, Ranked { badness: f64::INFINITY, trial });
         }

@@ -172,7 +172,8 @@ pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome
     let strategy = &spec.strategies[cell.strategy];
     let mut rng = stream(spec.seed, &cell.stream, "strategy");
     let fail = |message: String| RunError::Strategy { cell: cell.id.clone(), message };
-    let mut sampler = hposim_samplers::build(&strategy.sampler, bench.space(), &mut rng).map_err(|e| fail(format!("sampler.{e}")))?;
+    let objective = bench.objectives().first().ok_or_else(|| fail("the benchmark has no objective".into()))?;
+    let mut sampler = hposim_samplers::build(&strategy.sampler, bench.space(), objective, &mut rng).map_err(|e| fail(format!("sampler.{e}")))?;
     if let Some(limit) = spec.budget.trials {
         sampler = Box::new(TrialLimit::new(sampler, limit));
     }

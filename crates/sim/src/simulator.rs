@@ -367,7 +367,7 @@ impl Sim<'_> {
             (EpochStatus::Ok, outcome)
         } else {
             self.diverged += 1;
-            scheduler.on_failure(trial, epoch);
+            scheduler.on_failure(&Observation { trial, config: &state.config, fidelity: epoch, metrics, time: self.now });
             (EpochStatus::Diverged, TrialOutcome::Stop)
         };
         let outcome = if outcome == TrialOutcome::Continue && !self.may_dispatch() { TrialOutcome::Cut } else { outcome };

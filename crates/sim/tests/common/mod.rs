@@ -110,8 +110,8 @@ impl Scheduler for Scripted {
         self.results.push((observation.trial, observation.fidelity, observation.time));
         (self.decide)(observation)
     }
-    fn on_failure(&mut self, trial: TrialId, fidelity: u32) {
-        self.failures.push((trial, fidelity));
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.failures.push((failure.trial, failure.fidelity));
     }
 }
 

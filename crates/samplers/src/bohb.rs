@@ -1,0 +1,28 @@
+//! PLACEHOLDER (being written by a helper; must be replaced).
+
+use crate::{Sampler, SamplerError};
+use hposim_core::{Config, Objective, Rng, SearchSpace};
+use serde::{Deserialize, Serialize};
+
+/// Settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BohbSettings {}
+
+/// Placeholder.
+pub struct BohbSampler {
+    space: SearchSpace,
+}
+
+impl BohbSampler {
+    /// Placeholder.
+    pub fn new(space: &SearchSpace, _objective: Objective, _settings: &BohbSettings) -> Result<Self, SamplerError> {
+        Ok(Self { space: space.clone() })
+    }
+}
+
+impl Sampler for BohbSampler {
+    fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
+        Some(self.space.sample(rng))
+    }
+}

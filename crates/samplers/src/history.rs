@@ -1,0 +1,127 @@
+//! What model-based samplers remember: one record per trial, its latest (highest-fidelity)
+//! result as a loss to minimise, failures included at the worst loss.
+
+use hposim_core::{Config, Direction, Objective, Observation, TrialId};
+use std::collections::HashMap;
+
+/// The value of `metric` as a loss to minimise under `objective`; NaN and ±inf (a failed or
+/// diverged trial) become `+inf`, the worst rank, so failures are never dropped silently.
+pub fn loss(objective: &Objective, metric: f64) -> f64 {
+    let loss = match objective.direction {
+        Direction::Minimize => metric,
+        Direction::Maximize => -metric,
+    };
+    if loss.is_finite() { loss } else { f64::INFINITY }
+}
+
+/// One trial's latest result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// The trial.
+    pub trial: TrialId,
+    /// Its configuration.
+    pub config: Config,
+    /// The fidelity of its latest result.
+    pub fidelity: u32,
+    /// That result as a loss (`+inf` for a failure).
+    pub loss: f64,
+}
+
+/// Per-trial latest results, in the order trials first reported (oldest first).
+#[derive(Clone, Debug)]
+pub struct History {
+    objective: Objective,
+    records: Vec<Record>,
+    index: HashMap<TrialId, usize>,
+}
+
+impl History {
+    /// An empty history ranking by `objective`.
+    pub fn new(objective: Objective) -> Self {
+        Self { objective, records: Vec::new(), index: HashMap::new() }
+    }
+
+    /// Records a result; a trial's later result at a fidelity at least as high replaces its
+    /// earlier one. Returns whether anything changed.
+    pub fn observe(&mut self, observation: &Observation<'_>) -> bool {
+        let loss = observation.metrics.first().map_or(f64::INFINITY, |&m| loss(&self.objective, m));
+        self.record(observation, loss)
+    }
+
+    /// Records a failure: the trial's loss becomes `+inf` at the fidelity where it failed.
+    pub fn fail(&mut self, failure: &Observation<'_>) -> bool {
+        self.record(failure, f64::INFINITY)
+    }
+
+    fn record(&mut self, observation: &Observation<'_>, loss: f64) -> bool {
+        match self.index.get(&observation.trial) {
+            Some(&i) => {
+                let record = &mut self.records[i];
+                if observation.fidelity < record.fidelity || record.loss == f64::INFINITY {
+                    return false;
+                }
+                record.fidelity = observation.fidelity;
+                record.loss = loss;
+                true
+            }
+            None => {
+                self.index.insert(observation.trial, self.records.len());
+                self.records.push(Record {
+                    trial: observation.trial,
+                    config: observation.config.clone(),
+                    fidelity: observation.fidelity,
+                    loss,
+                });
+                true
+            }
+        }
+    }
+
+    /// The records, oldest first.
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// Number of trials with a result.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no trial has reported.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use hposim_core::Value;
+
+    fn obs<'a>(trial: TrialId, config: &'a Config, fidelity: u32, metrics: &'a [f64]) -> Observation<'a> {
+        Observation { trial, config, fidelity, metrics, time: 0.0 }
+    }
+
+    #[test]
+    fn losses_follow_the_direction_and_failures_rank_last() {
+        assert_eq!(loss(&Objective::maximize("acc"), 0.9), -0.9);
+        assert_eq!(loss(&Objective::minimize("err"), 0.1), 0.1);
+        assert_eq!(loss(&Objective::minimize("err"), f64::NAN), f64::INFINITY);
+        assert_eq!(loss(&Objective::maximize("acc"), f64::INFINITY), f64::INFINITY);
+    }
+
+    #[test]
+    fn keeps_the_latest_highest_fidelity_result_per_trial() {
+        let config = Config::new(vec![Value::Float(0.5)]);
+        let mut history = History::new(Objective::minimize("loss"));
+        assert!(history.observe(&obs(3, &config, 1, &[5.0])));
+        assert!(history.observe(&obs(1, &config, 1, &[4.0])));
+        assert!(history.observe(&obs(3, &config, 3, &[2.0])));
+        assert!(!history.observe(&obs(3, &config, 2, &[9.0])), "a lower fidelity never replaces a higher one");
+        assert!(history.fail(&obs(1, &config, 2, &[f64::NAN])));
+        assert!(!history.observe(&obs(1, &config, 3, &[0.0])), "a failed trial stays failed");
+        let seen: Vec<_> = history.records().iter().map(|r| (r.trial, r.fidelity, r.loss)).collect();
+        assert_eq!(seen, vec![(3, 3, 2.0), (1, 2, f64::INFINITY)]);
+    }
+}
