@@ -123,6 +123,10 @@ pub struct CellSummary {
     pub full_training_cost_usd: Option<f64>,
     /// Whether paused trials resumed from a checkpoint (false: they restarted from step 1).
     pub checkpointing: bool,
+    /// Proposals where the sampler's model failed (e.g. a GP covariance that could not be
+    /// factorised even with jitter) and a random configuration was proposed instead.
+    #[serde(default)]
+    pub sampler_warnings: u64,
     /// Why the cell ended: `budget:wallclock`, `budget:compute`, `budget:full_evaluations`
     /// or `strategy_finished` (the strategy had nothing more to run, e.g. a finished grid or the
     /// trial budget reached).

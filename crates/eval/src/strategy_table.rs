@@ -131,6 +131,7 @@ mod tests {
             cost_usd: Some(compute / 3600.0 * 2.0),
             full_training_cost_usd: Some(compute / 3600.0 * 4.0),
             checkpointing: true,
+            sampler_warnings: 0,
             stop_reason: String::new(),
         }
     }

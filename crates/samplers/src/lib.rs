@@ -16,6 +16,7 @@ pub mod gp;
 pub mod grid;
 pub mod history;
 pub mod latin_hypercube;
+pub mod normal;
 pub mod parzen;
 pub mod random;
 pub mod regularized_evolution;
@@ -40,6 +41,12 @@ pub trait Sampler: Send {
     /// Learns that a trial failed (diverged) at `failure.fidelity`: its metrics are NaN or
     /// infinite. Model-based samplers rank such a configuration last; they never drop it.
     fn on_failure(&mut self, _failure: &Observation<'_>) {}
+
+    /// Proposals that fell back to a random configuration because the model failed (e.g. a GP
+    /// whose covariance could not be factorised even with jitter); reported in the summary.
+    fn warnings(&self) -> u64 {
+        0
+    }
 }
 
 fn default_resolution() -> u32 {
@@ -119,7 +126,9 @@ pub fn build(spec: &SamplerSpec, space: &SearchSpace, objective: &Objective, rng
         SamplerSpec::Tpe(settings) => Box::new(tpe::TpeSampler::new(space, objective, settings)?),
         SamplerSpec::Gp(settings) => Box::new(gp::GpSampler::new(space, objective, settings)?),
         SamplerSpec::Bohb(settings) => Box::new(bohb::BohbSampler::new(space, objective, settings)?),
-        SamplerSpec::RegularizedEvolution(settings) => Box::new(regularized_evolution::RegularizedEvolution::new(space, objective, settings)?),
+        SamplerSpec::RegularizedEvolution(settings) => {
+            Box::new(regularized_evolution::RegularizedEvolution::new(space, objective, settings)?)
+        }
     })
 }
 

@@ -1,28 +1,397 @@
-//! PLACEHOLDER (being written by a helper; must be replaced).
+//! The tree-structured Parzen estimator (TPE): Bergstra, Bardenet, Bengio & Kégl, "Algorithms
+//! for Hyper-Parameter Optimization", NeurIPS 2011, with today's defaults as Watanabe's tutorial
+//! (arXiv:2304.11127, 2023) documents them and Optuna's `TPESampler` implements them
+//! (`optuna/samplers/_tpe/sampler.py`).
+//!
+//! After `startup_trials` random proposals, the trials are split into the `γ(n)` best ("below")
+//! and the rest ("above"), a [`Parzen`] estimator `l` is fitted to the below and `g` to the above,
+//! `candidates` points are drawn from `l`, and the one maximising `ln l(x) − ln g(x)` (the
+//! density ratio that is monotone in expected improvement, Bergstra et al. Eq. (4)) is proposed.
+//!
+//! Two named presets ([`TpePreset`]):
+//! - `optuna` (default): 10 start-up trials, 24 candidates, `γ(n) = min(⌈0.1·n⌉, 25)`, prior
+//!   weight 1, magic clip, flat weights for the newest 25 observations and a ramp for older ones;
+//! - `hyperopt`: hyperopt's `tpe.suggest` defaults: 20 start-up trials, `γ(n) = min(⌈0.25·√n⌉,
+//!   25)` (`gamma = 0.25`, `linear_forgetting = 25`), otherwise the same.
+//!
+//! Ranking: trials that reached a higher fidelity rank first, then by loss, as Optuna ranks
+//! pruned trials after complete ones by the step they reached; a failed trial (NaN or infinite
+//! metric) ranks last of all (Optuna would ignore it; we keep it so that the model learns where
+//! training diverges). `n` counts every trial with a result.
+//!
+//! Conditional spaces, never by imputation: the univariate sampler fits each parameter only to
+//! the trials where it was active; the multivariate sampler (`multivariate = true`, Optuna's
+//! `multivariate=True, group=True`) splits the space into groups of parameters that are active
+//! together (parameters with the same condition; Optuna finds the same groups from the trials'
+//! parameter sets) and fits each group jointly, on the trials where that group was active. Groups
+//! are sampled parents first, and a group whose condition fails is left inactive.
 
+use crate::history::History;
+use crate::parzen::{Parzen, ParzenSettings, Scale, from_internal, to_internal};
 use crate::{Sampler, SamplerError};
-use hposim_core::{Config, Objective, Rng, SearchSpace};
+use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, Value};
 use serde::{Deserialize, Serialize};
 
-/// Settings.
+/// Which defaults a TPE sampler starts from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TpePreset {
+    /// Optuna's `TPESampler()` defaults.
+    #[default]
+    Optuna,
+    /// hyperopt's `tpe.suggest` defaults (Optuna's `TPESampler.hyperopt_parameters()`).
+    Hyperopt,
+}
+
+/// A `type = "tpe"` sampler table. Unset keys take the preset's value.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TpeSettings {}
+pub struct TpeSettings {
+    /// `optuna` (default) or `hyperopt`.
+    #[serde(default)]
+    pub preset: TpePreset,
+    /// Joint kernels over groups of parameters active together (default false, as Optuna).
+    #[serde(default)]
+    pub multivariate: bool,
+    /// Random proposals before the model is used (10 for optuna, 20 for hyperopt).
+    #[serde(default)]
+    pub startup_trials: Option<u32>,
+    /// Candidates drawn from `l(x)` per proposal (24).
+    #[serde(default)]
+    pub candidates: Option<u32>,
+    /// Weight of the prior kernel (1.0).
+    #[serde(default)]
+    pub prior_weight: Option<f64>,
+}
 
-/// Placeholder.
+/// Optuna's `default_gamma`: `min(⌈0.1·n⌉, 25)`.
+pub fn optuna_gamma(n: usize) -> usize {
+    n.div_ceil(10).min(25)
+}
+
+/// Optuna's `hyperopt_default_gamma`: `min(⌈0.25·√n⌉, 25)`.
+pub fn hyperopt_gamma(n: usize) -> usize {
+    ((0.25 * (n as f64).sqrt()).ceil() as usize).min(25)
+}
+
+/// A group of parameters sampled jointly, with its reusable estimators and buffers.
+#[derive(Debug, Default)]
+struct Group {
+    params: Vec<usize>,
+    scales: Vec<Scale>,
+    below: Parzen,
+    above: Parzen,
+}
+
+/// The TPE sampler.
+#[derive(Debug)]
 pub struct TpeSampler {
     space: SearchSpace,
+    history: History,
+    groups: Vec<Group>,
+    startup: usize,
+    candidates: usize,
+    gamma: fn(usize) -> usize,
+    parzen: ParzenSettings,
+    // Reused on every proposal so that suggesting does not allocate beyond the returned Config.
+    ranked: Vec<usize>,
+    is_below: Vec<bool>,
+    rows: Vec<f64>,
+    candidate: Vec<f64>,
+    best: Vec<f64>,
 }
 
 impl TpeSampler {
-    /// Placeholder.
-    pub fn new(space: &SearchSpace, _objective: Objective, _settings: &TpeSettings) -> Result<Self, SamplerError> {
-        Ok(Self { space: space.clone() })
+    /// TPE over `space`, minimising `objective`'s loss.
+    pub fn new(space: &SearchSpace, objective: Objective, settings: &TpeSettings) -> Result<Self, SamplerError> {
+        let (startup, gamma): (u32, fn(usize) -> usize) = match settings.preset {
+            TpePreset::Optuna => (10, optuna_gamma),
+            TpePreset::Hyperopt => (20, hyperopt_gamma),
+        };
+        let startup = settings.startup_trials.unwrap_or(startup);
+        let candidates = settings.candidates.unwrap_or(24);
+        if candidates == 0 {
+            return Err(SamplerError::invalid("candidates", "must be at least 1"));
+        }
+        let prior_weight = settings.prior_weight.unwrap_or(1.0);
+        if !(prior_weight.is_finite() && prior_weight > 0.0) {
+            return Err(SamplerError::invalid("prior_weight", format!("must be a positive number, got {prior_weight}")));
+        }
+        if space.is_empty() {
+            return Err(SamplerError::invalid("type", "TPE needs at least one parameter"));
+        }
+        let groups = if settings.multivariate { condition_groups(space) } else { (0..space.len()).map(|i| vec![i]).collect() };
+        let groups = groups
+            .into_iter()
+            .map(|params| Group {
+                scales: params.iter().map(|&p| Scale::of(&space.params()[p].domain)).collect(),
+                params,
+                ..Group::default()
+            })
+            .collect();
+        Ok(Self {
+            space: space.clone(),
+            history: History::new(objective),
+            groups,
+            startup: startup as usize,
+            candidates: candidates as usize,
+            gamma,
+            parzen: ParzenSettings { prior_weight, magic_clip: true, multivariate: settings.multivariate },
+            ranked: Vec::new(),
+            is_below: Vec::new(),
+            rows: Vec::new(),
+            candidate: Vec::new(),
+            best: Vec::new(),
+        })
     }
+
+    /// Marks the `γ(n)` best trials as below.
+    fn split(&mut self) {
+        let records = self.history.records();
+        self.ranked.clear();
+        self.ranked.extend(0..records.len());
+        self.ranked.sort_by(|&a, &b| {
+            let (ra, rb) = (&records[a], &records[b]);
+            let failed = |loss: f64| loss == f64::INFINITY;
+            failed(ra.loss)
+                .cmp(&failed(rb.loss))
+                .then(rb.fidelity.cmp(&ra.fidelity))
+                .then(ra.loss.total_cmp(&rb.loss))
+                .then(ra.trial.cmp(&rb.trial))
+        });
+        let n_below = (self.gamma)(records.len());
+        self.is_below.clear();
+        self.is_below.resize(records.len(), false);
+        for &i in &self.ranked[..n_below.min(records.len())] {
+            self.is_below[i] = true;
+        }
+        // Kernels are weighted by age: order each side by trial number, as Optuna does.
+        self.ranked.clear();
+        self.ranked.extend(0..records.len());
+        self.ranked.sort_by_key(|&i| records[i].trial);
+    }
+
+    /// Fits `l` and `g` for group `g` on the trials where it is active.
+    fn fit_group(&mut self, g: usize) {
+        let group = &mut self.groups[g];
+        let records = self.history.records();
+        for below in [true, false] {
+            self.rows.clear();
+            let mut n = 0;
+            for &i in &self.ranked {
+                let config = &records[i].config;
+                if self.is_below[i] != below || !group.params.iter().all(|&p| config.get(p).is_active()) {
+                    continue;
+                }
+                self.rows.extend(group.params.iter().map(|&p| to_internal(&self.space.params()[p].domain, config.get(p))));
+                n += 1;
+            }
+            let parzen = if below { &mut group.below } else { &mut group.above };
+            parzen.fit(&group.scales, &self.rows, n, &self.parzen);
+        }
+    }
+}
+
+/// Parameters with the same condition are active in exactly the same configurations; each such
+/// set is a group, ordered by its first parameter (parents come before children).
+fn condition_groups(space: &SearchSpace) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, param) in space.params().iter().enumerate() {
+        match groups.iter_mut().find(|g| space.params()[g[0]].condition == param.condition) {
+            Some(group) => group.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
 }
 
 impl Sampler for TpeSampler {
     fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
-        Some(self.space.sample(rng))
+        if self.history.len() < self.startup.max(1) {
+            return Some(self.space.sample(rng));
+        }
+        self.split();
+        let mut values = vec![Value::Inactive; self.space.len()];
+        for g in 0..self.groups.len() {
+            let first = self.groups[g].params[0];
+            if !self.space.is_active(first, &values) {
+                continue;
+            }
+            self.fit_group(g);
+            let group = &self.groups[g];
+            let d = group.params.len();
+            self.candidate.resize(d, 0.0);
+            self.best.resize(d, 0.0);
+            let mut best_score = f64::NEG_INFINITY;
+            for c in 0..self.candidates {
+                group.below.sample(rng, &mut self.candidate);
+                let score = group.below.log_pdf(&self.candidate) - group.above.log_pdf(&self.candidate);
+                if c == 0 || score > best_score {
+                    best_score = score;
+                    self.best.copy_from_slice(&self.candidate);
+                }
+            }
+            for (&p, &x) in group.params.iter().zip(&self.best) {
+                values[p] = from_internal(&self.space.params()[p].domain, x);
+            }
+        }
+        Some(Config::new(values))
+    }
+
+    fn observe(&mut self, observation: &Observation<'_>) {
+        self.history.observe(observation);
+    }
+
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.history.fail(failure);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use hposim_core::{Choice, ConditionSpec, ParamSpec};
+    use rand::SeedableRng;
+
+    fn float(name: &str, low: f64, high: f64, log: bool, condition: Option<ConditionSpec>) -> ParamSpec {
+        ParamSpec::Float { name: name.into(), low, high, log, condition }
+    }
+
+    fn report(sampler: &mut TpeSampler, trial: u32, config: &Config, value: f64) {
+        sampler.observe(&Observation { trial, config, fidelity: 1, metrics: &[value], time: 0.0 });
+    }
+
+    #[test]
+    fn gammas_match_optuna_and_hyperopt() {
+        // optuna.samplers._tpe.sampler.default_gamma / hyperopt_default_gamma
+        assert_eq!([1, 10, 11, 100, 250, 251, 1000].map(optuna_gamma), [1, 1, 2, 10, 25, 25, 25]);
+        assert_eq!([1, 16, 17, 100, 10_000, 100_000].map(hyperopt_gamma), [1, 1, 2, 3, 25, 25]);
+    }
+
+    /// Mean distance to the optimum of 200 proposals after 50 observations of `(x − 0.3)²` on
+    /// [0, 1], and the share within 0.05, averaged over seeds 0..20.
+    fn quadratic_concentration() -> (f64, f64) {
+        let space = SearchSpace::new(&[float("x", 0.0, 1.0, false, None)]).unwrap();
+        let (mut mean, mut near) = (0.0, 0.0);
+        for seed in 0..20 {
+            let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &TpeSettings::default()).unwrap();
+            let mut rng = Rng::seed_from_u64(seed);
+            for trial in 0..50 {
+                let config = sampler.suggest(&mut rng).unwrap();
+                let Value::Float(x) = config.get(0) else { panic!() };
+                report(&mut sampler, trial, &config, (x - 0.3) * (x - 0.3));
+            }
+            for _ in 0..200 {
+                let Value::Float(x) = sampler.suggest(&mut rng).unwrap().get(0) else { panic!() };
+                mean += (x - 0.3f64).abs() / 4000.0;
+                near += f64::from(u8::from((x - 0.3f64).abs() < 0.05)) / 4000.0;
+            }
+        }
+        (mean, near)
+    }
+
+    #[test]
+    fn proposals_concentrate_near_the_optimum_of_a_quadratic_after_50_observations() {
+        // Reference: Optuna 5.0.0, the same protocol, mean distance 0.169, 20.3 % within 0.05:
+        //   for seed in range(20):
+        //     s = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
+        //     s.optimize(lambda t: (t.suggest_float("x", 0, 1) - 0.3) ** 2, n_trials=50)
+        //     then 200 × (t = s.ask(); x = t.suggest_float("x", 0, 1); s.tell(t, state=FAIL))
+        //   (TPE ignores FAIL trials, so the 200 proposals come from the same model).
+        // Uniform proposals: mean distance (0.3² + 0.7²)/2 = 0.29, 10 % within 0.05.
+        let (mean, near) = quadratic_concentration();
+        assert!((mean - 0.169).abs() < 0.035, "mean distance {mean}");
+        assert!(near > 0.15, "{near} within 0.05");
+    }
+
+    #[test]
+    fn the_split_ranks_higher_fidelities_first_and_failures_last() {
+        let space = SearchSpace::new(&[float("x", 0.0, 1.0, false, None)]).unwrap();
+        let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &TpeSettings::default()).unwrap();
+        let config = Config::new(vec![Value::Float(0.5)]);
+        let obs = |trial, fidelity, value| (trial, fidelity, value);
+        // 11 trials: γ(11) = 2 below.
+        for (trial, fidelity, value) in [
+            obs(0, 1, -100.0),
+            obs(1, 9, 5.0),
+            obs(2, 9, 3.0),
+            obs(3, 3, -50.0),
+            obs(4, 9, 4.0),
+            obs(5, 1, 0.0),
+            obs(6, 1, 0.0),
+            obs(7, 1, 0.0),
+            obs(8, 1, 0.0),
+            obs(9, 1, 0.0),
+        ] {
+            sampler.observe(&Observation { trial, config: &config, fidelity, metrics: &[value], time: 0.0 });
+        }
+        sampler.on_failure(&Observation { trial: 10, config: &config, fidelity: 9, metrics: &[f64::NAN], time: 0.0 });
+        sampler.split();
+        let below: Vec<u32> = (0..11).filter(|&i| sampler.is_below[i]).map(|i| sampler.history.records()[i].trial).collect();
+        assert_eq!(below, vec![2, 4], "complete trials first, best loss first; the failure at full fidelity last");
+    }
+
+    fn conditional_space() -> SearchSpace {
+        let sgd = || Some(ConditionSpec { parent: "optimizer".into(), values: vec![Choice::Text("sgd".into())] });
+        SearchSpace::new(&[
+            ParamSpec::Categorical {
+                name: "optimizer".into(),
+                choices: vec![Choice::Text("sgd".into()), Choice::Text("adam".into())],
+                condition: None,
+            },
+            float("lr", 1e-5, 1.0, true, None),
+            float("momentum", 0.0, 0.99, false, sgd()),
+            ParamSpec::Int { name: "nesterov_steps".into(), low: 1, high: 8, log: false, condition: sgd() },
+            float(
+                "beta2",
+                0.9,
+                0.9999,
+                false,
+                Some(ConditionSpec { parent: "optimizer".into(), values: vec![Choice::Text("adam".into())] }),
+            ),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn groups_are_the_parameters_active_together() {
+        assert_eq!(condition_groups(&conditional_space()), vec![vec![0, 1], vec![2, 3], vec![4]]);
+    }
+
+    #[test]
+    fn learns_the_better_branch_of_a_conditional_space_without_imputation() {
+        // Loss: SGD is always better than Adam; with SGD, momentum near 0.9 is best.
+        let space = conditional_space();
+        for multivariate in [false, true] {
+            let settings = TpeSettings { multivariate, ..TpeSettings::default() };
+            let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &settings).unwrap();
+            let mut rng = Rng::seed_from_u64(5);
+            for trial in 0..60 {
+                let config = sampler.suggest(&mut rng).unwrap();
+                assert!(space.contains(&config), "{config:?}");
+                let loss = match (config.get(0), config.get(2)) {
+                    (Value::Choice(0), Value::Float(m)) => (m - 0.9).abs(),
+                    _ => 2.0,
+                };
+                report(&mut sampler, trial, &config, loss);
+            }
+            let sgd = (0..100).filter(|_| sampler.suggest(&mut rng).unwrap().get(0) == Value::Choice(0)).count();
+            assert!(sgd > 80, "multivariate = {multivariate}: {sgd} of 100 proposals use SGD");
+        }
+    }
+
+    #[test]
+    fn presets_and_bad_settings() {
+        let space = SearchSpace::new(&[float("x", 0.0, 1.0, false, None)]).unwrap();
+        let hyperopt =
+            TpeSampler::new(&space, Objective::minimize("l"), &TpeSettings { preset: TpePreset::Hyperopt, ..TpeSettings::default() })
+                .unwrap();
+        assert_eq!((hyperopt.startup, hyperopt.candidates, (hyperopt.gamma)(100)), (20, 24, 3));
+        let optuna = TpeSampler::new(&space, Objective::minimize("l"), &TpeSettings::default()).unwrap();
+        assert_eq!((optuna.startup, optuna.candidates, (optuna.gamma)(100)), (10, 24, 10));
+        let bad = TpeSettings { prior_weight: Some(-1.0), ..TpeSettings::default() };
+        let error = TpeSampler::new(&space, Objective::minimize("l"), &bad).unwrap_err().to_string();
+        assert_eq!(error, "prior_weight: must be a positive number, got -1");
     }
 }

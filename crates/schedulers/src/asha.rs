@@ -263,6 +263,10 @@ impl crate::Scheduler for Asha {
         }
     }
 
+    fn sampler_warnings(&self) -> u64 {
+        self.sampler.warnings()
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         self.sampler.on_failure(failure);
         let (trial, fidelity) = (failure.trial, failure.fidelity);

@@ -34,6 +34,10 @@ impl Scheduler for Fifo {
         Decision::Continue
     }
 
+    fn sampler_warnings(&self) -> u64 {
+        self.sampler.warnings()
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         self.sampler.on_failure(failure);
     }

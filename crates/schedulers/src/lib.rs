@@ -36,6 +36,9 @@ pub trait Scheduler: Send {
     /// A trial failed at `failure.fidelity`: its metrics were NaN or infinite. The executor
     /// stops it; samplers rank the configuration last.
     fn on_failure(&mut self, failure: &Observation<'_>);
+
+    /// The [`Sampler::warnings`] of the sampler it owns.
+    fn sampler_warnings(&self) -> u64;
 }
 
 fn default_eta() -> f64 {

@@ -108,6 +108,10 @@ impl crate::Scheduler for MedianStopping {
         }
     }
 
+    fn sampler_warnings(&self) -> u64 {
+        self.sampler.warnings()
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         self.sampler.on_failure(failure);
         let trial = failure.trial;

@@ -230,6 +230,10 @@ impl crate::Scheduler for Synchronous {
         Decision::Continue
     }
 
+    fn sampler_warnings(&self) -> u64 {
+        self.sampler.warnings()
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         self.sampler.on_failure(failure);
         let trial = failure.trial;

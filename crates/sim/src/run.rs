@@ -173,7 +173,8 @@ pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome
     let mut rng = stream(spec.seed, &cell.stream, "strategy");
     let fail = |message: String| RunError::Strategy { cell: cell.id.clone(), message };
     let objective = bench.objectives().first().ok_or_else(|| fail("the benchmark has no objective".into()))?;
-    let mut sampler = hposim_samplers::build(&strategy.sampler, bench.space(), objective, &mut rng).map_err(|e| fail(format!("sampler.{e}")))?;
+    let mut sampler =
+        hposim_samplers::build(&strategy.sampler, bench.space(), objective, &mut rng).map_err(|e| fail(format!("sampler.{e}")))?;
     if let Some(limit) = spec.budget.trials {
         sampler = Box::new(TrialLimit::new(sampler, limit));
     }
@@ -234,6 +235,7 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
         cost_usd: None,
         full_training_cost_usd: None,
         checkpointing: experiment.checkpointing(cell.strategy),
+        sampler_warnings: stats.sampler_warnings,
         stop_reason: stats.stop_reason.as_str().to_owned(),
     }
 }

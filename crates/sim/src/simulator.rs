@@ -66,6 +66,8 @@ pub struct CellStats {
     pub compute_without_checkpointing_seconds: f64,
     /// Why the cell ended.
     pub stop_reason: StopReason,
+    /// Proposals where the sampler's model failed and it fell back to a random configuration.
+    pub sampler_warnings: u64,
 }
 
 /// A simulated cell: its trace and totals.
@@ -236,7 +238,9 @@ pub fn simulate(
         None if sim.waiting > 0 => StopReason::Stalled,
         None => StopReason::StrategyFinished,
     };
-    Ok(sim.finish(stop_reason))
+    let mut outcome = sim.finish(stop_reason);
+    outcome.stats.sampler_warnings = scheduler.sampler_warnings();
+    Ok(outcome)
 }
 
 impl Sim<'_> {
@@ -433,6 +437,7 @@ impl Sim<'_> {
             compute_with_checkpointing_seconds: with,
             compute_without_checkpointing_seconds: without,
             stop_reason,
+            sampler_warnings: 0,
         };
         self.trace.configs = self.trials.into_iter().map(|t| t.config).collect();
         CellOutcome { trace: self.trace, stats }

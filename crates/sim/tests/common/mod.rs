@@ -110,6 +110,9 @@ impl Scheduler for Scripted {
         self.results.push((observation.trial, observation.fidelity, observation.time));
         (self.decide)(observation)
     }
+    fn sampler_warnings(&self) -> u64 {
+        0
+    }
     fn on_failure(&mut self, failure: &Observation<'_>) {
         self.failures.push((failure.trial, failure.fidelity));
     }
