@@ -107,9 +107,13 @@ struct DimKernels {
     scale: Option<Scale>,
     mus: Vec<f64>,
     sigmas: Vec<f64>,
-    /// `−ln σ − ln Z` for continuous kernels, `−ln Z` for discrete ones (Z the truncation mass).
+    inv_sigmas: Vec<f64>,
+    /// `−ln σ − ln Z − ln √(2π)` for continuous kernels, `−ln Z` for discrete ones (Z the
+    /// truncation mass).
     log_norm: Vec<f64>,
-    /// Categorical: `ln p` per kernel and choice, row-major.
+    /// Discrete: the constant of [`discrete_log_mass_bound`], `min(ln(step/σ) − ln √(2π), −ln 2)`.
+    bound_const: Vec<f64>,
+    /// Categorical: `ln p` per choice and kernel, choice-major (`c * kernels + k`).
     log_probs: Vec<f64>,
 }
 
@@ -121,7 +125,18 @@ pub struct Parzen {
     cumulative: Vec<f64>,
     order: Vec<usize>,
     sorted: Vec<f64>,
+    // Per-kernel scratch of `log_pdf`.
+    terms: Vec<f64>,
+    bounds: Vec<f64>,
+    /// Log-densities already computed since the last fit, for a one-dimensional categorical or
+    /// discrete estimator, whose candidates repeat a few values.
+    memo: Vec<(f64, f64)>,
 }
+
+/// Kernel terms more than this below the largest are left out of a log-density: each is below
+/// `e⁻⁵⁰ ≈ 2·10⁻²²` of it, so even 10⁶ of them change the result by less than 10⁻¹⁵ relative,
+/// while computing them (an `exp`, for discrete kernels two `erfc`) dominated the cost.
+const NEGLIGIBLE: f64 = 50.0;
 
 /// Optuna's `default_weights(n)`: flat for the newest 25, a ramp from `1/n` for older ones.
 pub fn ramp_weight(i: usize, n: usize) -> f64 {
@@ -134,12 +149,33 @@ pub fn ramp_weight(i: usize, n: usize) -> f64 {
     if ramp == 1 { first } else { first + (1.0 - first) * i as f64 / (ramp - 1) as f64 }
 }
 
+/// `ln Z` of a normal truncated to `[a, b]` in standard units; exactly 0 in double precision
+/// when both bounds are more than 9 standard deviations away (Φ(−9) ≈ 10⁻¹⁹ < ε/2), which
+/// spares two `erfc` for most kernels.
+fn log_truncation_mass(alpha: f64, beta: f64) -> f64 {
+    if alpha < -9.0 && beta > 9.0 { 0.0 } else { log_mass(alpha, beta) }
+}
+
+/// An upper bound on the log-mass of the bin `[x − step/2, x + step/2]` under N(μ, σ²):
+/// 0 when the bin holds μ, else `−z²/2 + min(ln ½, ln(step/σ) − ln √(2π))` (`constant`) with
+/// `z` the distance to the nearer edge in standard units (the mass is below both
+/// `Φ(−z) ≤ ½e^{−z²/2}` and `step/σ · φ(z)`).
+fn discrete_log_mass_bound(x: f64, step: f64, mu: f64, inv_sigma: f64, constant: f64) -> f64 {
+    let (low, high) = (x - 0.5 * step, x + 0.5 * step);
+    let near = if mu < low { low - mu } else if mu > high { mu - high } else { return 0.0 };
+    let z = near * inv_sigma;
+    -0.5 * z * z + constant
+}
+
 impl Parzen {
     /// Fits the estimator to `n` observations, oldest first, stored row-major in `rows`
-    /// (`rows[i * scales.len() + d]`, on the internal scale).
-    pub fn fit(&mut self, scales: &[Scale], rows: &[f64], n: usize, settings: &ParzenSettings) {
+    /// (`rows[i * scales.len() + d]`, on the internal scale). For a single numeric dimension,
+    /// `sorted` may give the observation indices in increasing order of value (ties by index),
+    /// which spares the univariate bandwidths a sort.
+    pub fn fit(&mut self, scales: &[Scale], rows: &[f64], n: usize, settings: &ParzenSettings, sorted: Option<&[usize]>) {
         let d = scales.len();
         self.dims.resize_with(d, DimKernels::default);
+        self.memo.clear();
         let kernels = n + 1;
         self.log_weights.clear();
         self.log_weights.extend((0..n).map(|i| ramp_weight(i, n)));
@@ -158,18 +194,24 @@ impl Parzen {
             kernels_of.scale = Some(scale);
             kernels_of.mus.clear();
             kernels_of.sigmas.clear();
+            kernels_of.inv_sigmas.clear();
             kernels_of.log_norm.clear();
+            kernels_of.bound_const.clear();
             kernels_of.log_probs.clear();
             match scale {
                 Scale::Categorical { choices } => {
                     let base = settings.prior_weight / kernels as f64;
-                    for i in 0..kernels {
-                        let observed = (i < n).then(|| column(i) as usize);
-                        let row_total = base * choices as f64 + if observed.is_some() { 1.0 } else { 0.0 };
+                    kernels_of.log_probs.resize(choices * kernels, 0.0);
+                    let observed_row = (base * choices as f64 + 1.0).ln();
+                    let (hit, miss) = ((base + 1.0).ln() - observed_row, base.ln() - observed_row);
+                    for k in 0..n {
+                        let observed = column(k) as usize;
                         for c in 0..choices {
-                            let mass = base + if observed == Some(c) { 1.0 } else { 0.0 };
-                            kernels_of.log_probs.push((mass / row_total).ln());
+                            kernels_of.log_probs[c * kernels + k] = if c == observed { hit } else { miss };
                         }
+                    }
+                    for c in 0..choices {
+                        kernels_of.log_probs[c * kernels + n] = -(choices as f64).ln();
                     }
                 }
                 Scale::Numeric { low, high, step } => {
@@ -180,16 +222,8 @@ impl Parzen {
                         let sigma = 0.2 * (n.max(1) as f64).powf(-1.0 / (d as f64 + 4.0)) * range;
                         kernels_of.sigmas.extend(std::iter::repeat_n(sigma, n));
                     } else {
-                        univariate_sigmas(
-                            &kernels_of.mus,
-                            prior_mu,
-                            low,
-                            high,
-                            step,
-                            &mut self.order,
-                            &mut self.sorted,
-                            &mut kernels_of.sigmas,
-                        );
+                        let hint = sorted.filter(|s| d == 1 && s.len() == n);
+                        univariate_sigmas(&kernels_of.mus, prior_mu, (low, high, step), hint, (&mut self.order, &mut self.sorted), &mut kernels_of.sigmas);
                     }
                     let max_sigma = range;
                     let min_sigma = if settings.magic_clip { range / (1.0 + kernels as f64).min(100.0) } else { f64::EPSILON };
@@ -199,10 +233,19 @@ impl Parzen {
                     kernels_of.mus.push(prior_mu);
                     kernels_of.sigmas.push(range);
                     let (a, b) = (low - 0.5 * step, high + 0.5 * step);
+                    // Many clipped bandwidths are equal: reuse the last logarithm.
+                    let (mut last_sigma, mut last_ln) = (f64::NAN, 0.0);
                     for k in 0..kernels {
                         let (mu, sigma) = (kernels_of.mus[k], kernels_of.sigmas[k]);
-                        let log_z = log_mass((a - mu) / sigma, (b - mu) / sigma);
-                        kernels_of.log_norm.push(if step > 0.0 { -log_z } else { -sigma.ln() - log_z - LN_SQRT_2PI });
+                        if sigma != last_sigma {
+                            (last_sigma, last_ln) = (sigma, sigma.ln());
+                        }
+                        let log_z = log_truncation_mass((a - mu) / sigma, (b - mu) / sigma);
+                        kernels_of.inv_sigmas.push(1.0 / sigma);
+                        if step > 0.0 {
+                            kernels_of.bound_const.push((step.ln() - last_ln - LN_SQRT_2PI).min(-std::f64::consts::LN_2));
+                        }
+                        kernels_of.log_norm.push(if step > 0.0 { -log_z } else { -last_ln - log_z - LN_SQRT_2PI });
                     }
                 }
             }
@@ -216,16 +259,16 @@ impl Parzen {
 
     /// Draws a point from the mixture into `out` (internal scale).
     pub fn sample(&self, rng: &mut Rng, out: &mut [f64]) {
+        let kernels = self.kernels();
         let u: f64 = rng.random();
-        let k = self.cumulative.partition_point(|&c| c <= u).min(self.kernels() - 1);
+        let k = self.cumulative.partition_point(|&c| c <= u).min(kernels - 1);
         for (x, dim) in out.iter_mut().zip(&self.dims) {
             *x = match dim.scale {
                 Some(Scale::Categorical { choices }) => {
-                    let row = &dim.log_probs[k * choices..(k + 1) * choices];
                     let mut u: f64 = rng.random();
                     let mut pick = choices - 1;
-                    for (c, lp) in row.iter().enumerate() {
-                        u -= lp.exp();
+                    for c in 0..choices {
+                        u -= dim.log_probs[c * kernels + k].exp();
                         if u < 0.0 {
                             pick = c;
                             break;
@@ -243,57 +286,130 @@ impl Parzen {
     }
 
     /// The mixture's log-density (log-mass for discrete dimensions) at `x` (internal scale).
-    pub fn log_pdf(&self, x: &[f64]) -> f64 {
-        let mut max = f64::NEG_INFINITY;
-        let mut sum = 0.0;
-        for (k, &log_w) in self.log_weights.iter().enumerate() {
-            let mut term = log_w;
-            for (&xj, dim) in x.iter().zip(&self.dims) {
-                term += match dim.scale {
-                    Some(Scale::Categorical { choices }) => dim.log_probs[k * choices + xj as usize],
-                    Some(Scale::Numeric { step, .. }) => {
-                        let (mu, sigma) = (dim.mus[k], dim.sigmas[k]);
-                        if step > 0.0 {
-                            log_mass((xj - 0.5 * step - mu) / sigma, (xj + 0.5 * step - mu) / sigma) + dim.log_norm[k]
-                        } else {
-                            let z = (xj - mu) / sigma;
-                            -0.5 * z * z + dim.log_norm[k]
-                        }
+    ///
+    /// Per kernel, the continuous and categorical terms are exact and cheap; a discrete term
+    /// first enters as an upper bound. The largest bounded kernel is then computed exactly, and
+    /// only kernels whose bound comes within [`NEGLIGIBLE`] of the running maximum are
+    /// computed exactly and summed.
+    pub fn log_pdf(&mut self, x: &[f64]) -> f64 {
+        let memoised = self.dims.len() == 1
+            && match self.dims[0].scale {
+                Some(Scale::Categorical { .. }) => true,
+                Some(Scale::Numeric { step, .. }) => step > 0.0,
+                None => false,
+            };
+        if memoised && let Some(&(_, value)) = self.memo.iter().find(|(at, _)| *at == x[0]) {
+            return value;
+        }
+        let value = self.log_pdf_uncached(x);
+        if memoised {
+            self.memo.push((x[0], value));
+        }
+        value
+    }
+
+    fn log_pdf_uncached(&mut self, x: &[f64]) -> f64 {
+        let kernels = self.kernels();
+        self.terms.clear();
+        self.terms.extend_from_slice(&self.log_weights);
+        self.bounds.clear();
+        self.bounds.resize(kernels, 0.0);
+        let mut discrete = false;
+        for (&xj, dim) in x.iter().zip(&self.dims) {
+            match dim.scale {
+                Some(Scale::Categorical { .. }) => {
+                    let row = &dim.log_probs[xj as usize * kernels..(xj as usize + 1) * kernels];
+                    self.terms.iter_mut().zip(row).for_each(|(t, lp)| *t += lp);
+                }
+                Some(Scale::Numeric { step, .. }) if step > 0.0 => {
+                    discrete = true;
+                    for k in 0..kernels {
+                        let bound = discrete_log_mass_bound(xj, step, dim.mus[k], dim.inv_sigmas[k], dim.bound_const[k]) + dim.log_norm[k];
+                        self.terms[k] += bound;
+                        self.bounds[k] += bound;
                     }
-                    None => 0.0,
-                };
+                }
+                Some(Scale::Numeric { .. }) => {
+                    for (k, t) in self.terms.iter_mut().enumerate() {
+                        let z = (xj - dim.mus[k]) * dim.inv_sigmas[k];
+                        *t += dim.log_norm[k] - 0.5 * z * z;
+                    }
+                }
+                None => {}
             }
-            // Streaming log-sum-exp: one pass, no buffer.
+        }
+        if !discrete {
+            let max = self.terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if max == f64::NEG_INFINITY {
+                return max;
+            }
+            let sum: f64 = self.terms.iter().filter(|&&t| t > max - NEGLIGIBLE).map(|t| (t - max).exp()).sum();
+            return max + sum.ln();
+        }
+        // Exact term of kernel k: the bounds replaced by the true discrete log-masses.
+        let dims = &self.dims;
+        let exact = |k: usize, bounded: f64, bounds: f64| -> f64 {
+            let mut term = bounded - bounds;
+            for (&xj, dim) in x.iter().zip(dims) {
+                if let Some(Scale::Numeric { step, .. }) = dim.scale
+                    && step > 0.0
+                {
+                    let (mu, inv) = (dim.mus[k], dim.inv_sigmas[k]);
+                    term += log_mass((xj - 0.5 * step - mu) * inv, (xj + 0.5 * step - mu) * inv) + dim.log_norm[k];
+                }
+            }
+            term
+        };
+        let (first, _) = self.terms.iter().enumerate().fold((0, f64::NEG_INFINITY), |(bk, bv), (k, &t)| if t > bv { (k, t) } else { (bk, bv) });
+        let mut max = exact(first, self.terms[first], self.bounds[first]);
+        let mut sum = 1.0;
+        if max == f64::NEG_INFINITY {
+            sum = 0.0;
+        }
+        for k in 0..kernels {
+            if k == first || self.terms[k] <= max - NEGLIGIBLE {
+                continue;
+            }
+            let term = exact(k, self.terms[k], self.bounds[k]);
             if term > max {
                 sum = sum * (max - term).exp() + 1.0;
                 max = term;
-            } else if term > f64::NEG_INFINITY {
+            } else if term > max - NEGLIGIBLE {
                 sum += (term - max).exp();
             }
         }
-        if max == f64::NEG_INFINITY { max } else { max + sum.ln() }
+        if sum == 0.0 { f64::NEG_INFINITY } else { max + sum.ln() }
     }
 }
 
 /// Optuna's univariate bandwidths: sort the observations with the prior mean, take for each the
 /// larger gap to its neighbours (the domain edges, widened by half a step, bound the outermost),
-/// but give the outermost points their inner gap (`consider_endpoints = False`).
-#[allow(clippy::too_many_arguments)]
+/// but give the outermost points their inner gap (`consider_endpoints = False`). `hint`, when
+/// given, is the observations' order by value (ties by index).
 fn univariate_sigmas(
     mus: &[f64],
     prior_mu: f64,
-    low: f64,
-    high: f64,
-    step: f64,
-    order: &mut Vec<usize>,
-    sorted: &mut Vec<f64>,
+    (low, high, step): (f64, f64, f64),
+    hint: Option<&[usize]>,
+    (order, sorted): (&mut Vec<usize>, &mut Vec<f64>),
     out: &mut Vec<f64>,
 ) {
     let n = mus.len();
     let value = |i: usize| if i < n { mus[i] } else { prior_mu };
     order.clear();
-    order.extend(0..=n);
-    order.sort_by(|&a, &b| value(a).total_cmp(&value(b)).then(a.cmp(&b)));
+    match hint {
+        Some(hint) => {
+            // The prior (index n) goes after every observation of equal value.
+            let at = hint.partition_point(|&i| mus[i] <= prior_mu);
+            order.extend_from_slice(&hint[..at]);
+            order.push(n);
+            order.extend_from_slice(&hint[at..]);
+        }
+        None => {
+            order.extend(0..=n);
+            order.sort_by(|&a, &b| value(a).total_cmp(&value(b)).then(a.cmp(&b)));
+        }
+    }
     // sorted = [low − step/2, sorted points…, high + step/2]
     sorted.clear();
     sorted.push(low - 0.5 * step);
@@ -345,7 +461,7 @@ mod tests {
         // [0, 1, 1.5, 5, 10]. The outermost observation (1) takes its inner gap 0.5; 1.5 takes
         // max(0.5, 3.5) = 3.5. Magic clip: 3 kernels, minimum 10 / min(100, 4) = 2.5.
         let mut parzen = Parzen::default();
-        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[1.0, 1.5], 2, &SETTINGS);
+        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[1.0, 1.5], 2, &SETTINGS, None);
         assert_eq!(parzen.dims[0].sigmas, vec![2.5, 3.5, 10.0]);
         assert_eq!(parzen.dims[0].mus, vec![1.0, 1.5, 5.0]);
         // Mixture weights: two observations and the prior, all 1, normalised.
@@ -361,13 +477,14 @@ mod tests {
         let mut parzen = Parzen::default();
         let scales = [Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }, Scale::Categorical { choices: 3 }];
         let rows = [1.0, 0.0, 2.0, 1.0, 3.0, 2.0, 4.0, 0.0];
-        parzen.fit(&scales, &rows, 4, &ParzenSettings { multivariate: true, ..SETTINGS });
+        parzen.fit(&scales, &rows, 4, &ParzenSettings { multivariate: true, ..SETTINGS }, None);
         assert!(parzen.dims[0].sigmas[..4].iter().all(|&s| (s - 10.0 / 6.0).abs() < 1e-12), "{:?}", parzen.dims[0].sigmas);
         // Categorical kernel of observation 0 (choice 0): (1/5 + 1) / (3/5 + 1) = 0.75 on it,
         // (1/5) / (8/5) = 0.125 elsewhere; the prior kernel is uniform.
-        let p: Vec<f64> = parzen.dims[1].log_probs.iter().map(|v| v.exp()).collect();
-        assert!((p[0] - 0.75).abs() < 1e-12 && (p[1] - 0.125).abs() < 1e-12);
-        assert!(p[12..15].iter().all(|&v| (v - 1.0 / 3.0).abs() < 1e-12));
+        // choice-major: log_probs[c * 5 + k].
+        let p = |c: usize, k: usize| parzen.dims[1].log_probs[c * 5 + k].exp();
+        assert!((p(0, 0) - 0.75).abs() < 1e-12 && (p(1, 0) - 0.125).abs() < 1e-12 && (p(2, 0) - 0.125).abs() < 1e-12);
+        assert!((0..3).all(|c| (p(c, 4) - 1.0 / 3.0).abs() < 1e-12));
     }
 
     #[test]
@@ -375,11 +492,11 @@ mod tests {
         // N(5, 10²) truncated to [0, 10] at x = 5: −ln 10 − ln √(2π) − ln(Φ(0.5) − Φ(−0.5)),
         // with Φ(0.5) − Φ(−0.5) = 0.3829249225480262 (scipy.stats.norm.cdf(0.5) - norm.cdf(-0.5)).
         let mut parzen = Parzen::default();
-        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[], 0, &SETTINGS);
+        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[], 0, &SETTINGS, None);
         let expected = -(10.0f64).ln() - LN_SQRT_2PI - 0.382_924_922_548_026_2f64.ln();
         assert!((parzen.log_pdf(&[5.0]) - expected).abs() < 1e-12);
         // A discrete dimension's masses sum to one.
-        parzen.fit(&[Scale::Numeric { low: 1.0, high: 6.0, step: 1.0 }], &[2.0, 2.0, 5.0], 3, &SETTINGS);
+        parzen.fit(&[Scale::Numeric { low: 1.0, high: 6.0, step: 1.0 }], &[2.0, 2.0, 5.0], 3, &SETTINGS, None);
         let total: f64 = (1..=6).map(|v| parzen.log_pdf(&[f64::from(v)]).exp()).sum();
         assert!((total - 1.0).abs() < 1e-12, "{total}");
     }
@@ -388,7 +505,7 @@ mod tests {
     fn samples_stay_in_bounds_and_on_the_grid() {
         let mut parzen = Parzen::default();
         let scales = [Scale::Numeric { low: 1.0, high: 6.0, step: 1.0 }, Scale::Numeric { low: -2.0, high: 0.5, step: 0.0 }];
-        parzen.fit(&scales, &[1.0, 0.4, 6.0, -2.0], 2, &SETTINGS);
+        parzen.fit(&scales, &[1.0, 0.4, 6.0, -2.0], 2, &SETTINGS, None);
         let mut rng = Rng::seed_from_u64(3);
         let mut x = [0.0; 2];
         for _ in 0..2000 {
@@ -396,5 +513,64 @@ mod tests {
             assert!((1.0..=6.0).contains(&x[0]) && x[0].fract() == 0.0, "{x:?}");
             assert!((-2.0..=0.5).contains(&x[1]), "{x:?}");
         }
+    }
+
+    /// Every kernel's exact term, summed without shortcuts.
+    fn brute_force_log_pdf(parzen: &Parzen, x: &[f64]) -> f64 {
+        let kernels = parzen.kernels();
+        let terms: Vec<f64> = (0..kernels)
+            .map(|k| {
+                let mut t = parzen.log_weights[k];
+                for (&xj, dim) in x.iter().zip(&parzen.dims) {
+                    t += match dim.scale.unwrap() {
+                        Scale::Categorical { .. } => dim.log_probs[xj as usize * kernels + k],
+                        Scale::Numeric { step, .. } if step > 0.0 => {
+                            let (mu, s) = (dim.mus[k], dim.sigmas[k]);
+                            log_mass((xj - 0.5 * step - mu) / s, (xj + 0.5 * step - mu) / s) + dim.log_norm[k]
+                        }
+                        Scale::Numeric { .. } => {
+                            let z = (xj - dim.mus[k]) / dim.sigmas[k];
+                            dim.log_norm[k] - 0.5 * z * z
+                        }
+                    };
+                }
+                t
+            })
+            .collect();
+        let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()
+    }
+
+    #[test]
+    fn skipping_negligible_kernels_matches_the_brute_force_sum() {
+        let scales = [
+            Scale::Numeric { low: 0.0, high: 1.0, step: 0.0 },
+            Scale::Numeric { low: 1.0, high: 30.0, step: 1.0 },
+            Scale::Categorical { choices: 4 },
+        ];
+        let mut rng = Rng::seed_from_u64(9);
+        for (n, multivariate) in [(5, false), (300, true), (300, false), (2000, true)] {
+            let rows: Vec<f64> = (0..n)
+                .flat_map(|_| [rng.random::<f64>().powi(3), f64::from(rng.random_range(1..=30u32)), f64::from(rng.random_range(0..4u32))])
+                .collect();
+            let mut parzen = Parzen::default();
+            parzen.fit(&scales, &rows, n, &ParzenSettings { multivariate, ..SETTINGS }, None);
+            let mut x = [0.0; 3];
+            for _ in 0..200 {
+                parzen.sample(&mut rng, &mut x);
+                let (fast, slow) = (parzen.log_pdf(&x), brute_force_log_pdf(&parzen, &x));
+                assert!((fast - slow).abs() <= 1e-12 * slow.abs().max(1.0), "n = {n}: {fast} vs {slow} at {x:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_sort_hint_gives_the_same_bandwidths() {
+        let rows = [0.3, 0.1, 0.7, 0.1, 0.5, 0.3];
+        let scales = [Scale::Numeric { low: 0.0, high: 1.0, step: 0.0 }];
+        let (mut hinted, mut sorted) = (Parzen::default(), Parzen::default());
+        hinted.fit(&scales, &rows, 6, &SETTINGS, Some(&[1, 3, 0, 5, 4, 2]));
+        sorted.fit(&scales, &rows, 6, &SETTINGS, None);
+        assert_eq!(hinted.dims[0].sigmas, sorted.dims[0].sigmas);
     }
 }

@@ -99,6 +99,13 @@ pub struct TpeSampler {
     rows: Vec<f64>,
     candidate: Vec<f64>,
     best: Vec<f64>,
+    row_of: Vec<usize>,
+    hint: Vec<usize>,
+    /// Record indices in trial order, kept sorted as results arrive.
+    by_trial: Vec<usize>,
+    /// Per parameter, the records where it is active in order of (internal value, trial), kept
+    /// sorted as results arrive so that univariate bandwidths need no sort per proposal.
+    by_value: Vec<Vec<usize>>,
 }
 
 impl TpeSampler {
@@ -142,52 +149,88 @@ impl TpeSampler {
             rows: Vec::new(),
             candidate: Vec::new(),
             best: Vec::new(),
+            row_of: Vec::new(),
+            hint: Vec::new(),
+            by_trial: Vec::new(),
+            by_value: vec![Vec::new(); space.len()],
         })
     }
 
     /// Marks the `γ(n)` best trials as below.
     fn split(&mut self) {
         let records = self.history.records();
+        let n_below = (self.gamma)(records.len()).min(records.len());
         self.ranked.clear();
         self.ranked.extend(0..records.len());
-        self.ranked.sort_by(|&a, &b| {
-            let (ra, rb) = (&records[a], &records[b]);
-            let failed = |loss: f64| loss == f64::INFINITY;
-            failed(ra.loss)
-                .cmp(&failed(rb.loss))
-                .then(rb.fidelity.cmp(&ra.fidelity))
-                .then(ra.loss.total_cmp(&rb.loss))
-                .then(ra.trial.cmp(&rb.trial))
-        });
-        let n_below = (self.gamma)(records.len());
+        if n_below > 0 && n_below < records.len() {
+            // Only the best γ(n) matter, in no particular order: a selection, not a sort.
+            self.ranked.select_nth_unstable_by(n_below - 1, |&a, &b| {
+                let (ra, rb) = (&records[a], &records[b]);
+                let failed = |loss: f64| loss == f64::INFINITY;
+                failed(ra.loss)
+                    .cmp(&failed(rb.loss))
+                    .then(rb.fidelity.cmp(&ra.fidelity))
+                    .then(ra.loss.total_cmp(&rb.loss))
+                    .then(ra.trial.cmp(&rb.trial))
+            });
+        }
         self.is_below.clear();
         self.is_below.resize(records.len(), false);
-        for &i in &self.ranked[..n_below.min(records.len())] {
+        for &i in &self.ranked[..n_below] {
             self.is_below[i] = true;
         }
-        // Kernels are weighted by age: order each side by trial number, as Optuna does.
-        self.ranked.clear();
-        self.ranked.extend(0..records.len());
-        self.ranked.sort_by_key(|&i| records[i].trial);
     }
 
-    /// Fits `l` and `g` for group `g` on the trials where it is active.
+    /// Files a new record (the last one) into the trial and value orders.
+    fn index_new_record(&mut self) {
+        let records = self.history.records();
+        let r = records.len() - 1;
+        let trial = records[r].trial;
+        let at = self.by_trial.partition_point(|&i| records[i].trial < trial);
+        self.by_trial.insert(at, r);
+        for (p, param) in self.space.params().iter().enumerate() {
+            let value = records[r].config.get(p);
+            if !value.is_active() {
+                continue;
+            }
+            let x = to_internal(&param.domain, value);
+            let key = |i: usize| (to_internal(&param.domain, records[i].config.get(p)), records[i].trial);
+            let at = self.by_value[p].partition_point(|&i| {
+                let (v, t) = key(i);
+                v.total_cmp(&x).then(t.cmp(&trial)).is_lt()
+            });
+            self.by_value[p].insert(at, r);
+        }
+    }
+
+    /// Fits `l` and `g` for group `g` on the trials where it is active, kernels in trial order
+    /// (weights are by age, as Optuna orders each side by trial number).
     fn fit_group(&mut self, g: usize) {
         let group = &mut self.groups[g];
         let records = self.history.records();
+        self.row_of.resize(records.len(), usize::MAX);
         for below in [true, false] {
             self.rows.clear();
             let mut n = 0;
-            for &i in &self.ranked {
+            for &i in &self.by_trial {
                 let config = &records[i].config;
                 if self.is_below[i] != below || !group.params.iter().all(|&p| config.get(p).is_active()) {
                     continue;
                 }
                 self.rows.extend(group.params.iter().map(|&p| to_internal(&self.space.params()[p].domain, config.get(p))));
+                self.row_of[i] = n;
                 n += 1;
             }
+            let hint = match group.params[..] {
+                [p] => {
+                    self.hint.clear();
+                    self.hint.extend(self.by_value[p].iter().filter(|&&i| self.is_below[i] == below).map(|&i| self.row_of[i]));
+                    Some(&self.hint[..])
+                }
+                _ => None,
+            };
             let parzen = if below { &mut group.below } else { &mut group.above };
-            parzen.fit(&group.scales, &self.rows, n, &self.parzen);
+            parzen.fit(&group.scales, &self.rows, n, &self.parzen, hint);
         }
     }
 }
@@ -218,7 +261,7 @@ impl Sampler for TpeSampler {
                 continue;
             }
             self.fit_group(g);
-            let group = &self.groups[g];
+            let group = &mut self.groups[g];
             let d = group.params.len();
             self.candidate.resize(d, 0.0);
             self.best.resize(d, 0.0);
@@ -239,11 +282,19 @@ impl Sampler for TpeSampler {
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
+        let before = self.history.len();
         self.history.observe(observation);
+        if self.history.len() > before {
+            self.index_new_record();
+        }
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
+        let before = self.history.len();
         self.history.fail(failure);
+        if self.history.len() > before {
+            self.index_new_record();
+        }
     }
 }
 

@@ -30,6 +30,27 @@ fn default_fifo() -> SchedulerSpec {
     SchedulerSpec::Fifo {}
 }
 
+/// A strategy whose table names no scheduler gets FIFO, except BOHB's sampler, which gets
+/// HyperBand with HpBandSter's bracket sizing: together they are the strategy BOHB as
+/// Falkner et al. ran it.
+fn default_schedulers(spec: &mut ExperimentSpec, source: &str) {
+    let Ok(table) = toml::from_str::<toml::Table>(source) else { return };
+    let Some(entries) = table.get("strategies").and_then(|s| s.as_array()) else { return };
+    for (strategy, entry) in spec.strategies.iter_mut().zip(entries) {
+        let named = entry.as_table().is_some_and(|t| t.contains_key("scheduler"));
+        if !named && matches!(strategy.sampler, SamplerSpec::Bohb(_)) {
+            strategy.scheduler = SchedulerSpec::Hyperband {
+                eta: 3.0,
+                min_fidelity: None,
+                max_fidelity: None,
+                sizing: hposim_schedulers::brackets::Sizing::Hpbandster,
+                overlap: true,
+                max_brackets: None,
+            };
+        }
+    }
+}
+
 /// A strategy: a sampler behind a scheduler.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,7 +59,8 @@ pub struct StrategySpec {
     pub name: String,
     /// Which configuration to try next.
     pub sampler: SamplerSpec,
-    /// How much budget each trial gets (default FIFO).
+    /// How much budget each trial gets (default FIFO; for the `bohb` sampler, HyperBand with
+    /// HpBandSter's sizing).
     #[serde(default = "default_fifo")]
     pub scheduler: SchedulerSpec,
     /// Overrides the experiment's `checkpointing` for this strategy, so one table can show a
@@ -129,7 +151,8 @@ impl Experiment {
     /// Validates the experiment text `source` (read from `path`).
     pub fn parse(path: &Path, source: &str) -> Result<Self, ExperimentError> {
         let fail = |message: String| ExperimentError { path: path.to_owned(), message };
-        let spec: ExperimentSpec = toml::from_str(source).map_err(|e| fail(e.to_string().trim_end().to_owned()))?;
+        let mut spec: ExperimentSpec = toml::from_str(source).map_err(|e| fail(e.to_string().trim_end().to_owned()))?;
+        default_schedulers(&mut spec, source);
         let name = spec
             .name
             .clone()

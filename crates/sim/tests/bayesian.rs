@@ -99,3 +99,49 @@ scheduler = { type = "hyperband", sizing = "hpbandster" }
     let (hb, bohb) = (mean_regret("HB"), mean_regret("BOHB"));
     assert!(bohb < 0.8 * hb, "BOHB {bohb} vs HyperBand {hb}");
 }
+
+#[test]
+fn the_bohb_sampler_defaults_to_hyperband_with_hpbandster_sizing() {
+    let text = r#"
+[budget]
+trials = 10
+[[benchmarks]]
+type = "counting_ones"
+[[strategies]]
+name = "BOHB"
+sampler = { type = "bohb" }
+[[strategies]]
+name = "BOHB under ASHA"
+sampler = { type = "bohb" }
+scheduler = { type = "asha" }
+[[strategies]]
+name = "TPE"
+sampler = { type = "tpe" }
+"#;
+    let experiment = Experiment::parse(Path::new("bohb.toml"), text).unwrap();
+    let schedulers: Vec<String> = experiment.spec.strategies.iter().map(|s| format!("{:?}", s.scheduler)).collect();
+    assert!(schedulers[0].starts_with("Hyperband") && schedulers[0].contains("Hpbandster"), "{}", schedulers[0]);
+    assert!(schedulers[1].starts_with("Asha"), "{}", schedulers[1]);
+    assert!(schedulers[2].starts_with("Fifo"), "{}", schedulers[2]);
+}
+
+#[test]
+fn bad_sampler_settings_are_refused_when_the_experiment_loads() {
+    let refusal = |sampler: &str| {
+        let text = format!("[budget]\ntrials = 5\n[[benchmarks]]\ntype = \"hartmann6\"\n[[strategies]]\nname = \"s\"\nsampler = {sampler}\n");
+        Experiment::parse(Path::new("bad.toml"), &text).unwrap_err().to_string()
+    };
+    let cases = [
+        ("{ type = 'tpe', candidates = 0 }", "sampler.candidates: must be at least 1"),
+        ("{ type = 'bohb', top_n_percent = 100 }", "sampler.top_n_percent"),
+        ("{ type = 'gp', restarts = 0 }", "sampler.restarts: must be at least 1"),
+        ("{ type = 'latin_hypercube', points = 0 }", "sampler.points"),
+        ("{ type = 'regularized_evolution', population = 1 }", "sampler.population"),
+        ("{ type = 'grid', resolution = 0 }", "sampler.resolution"),
+        ("{ type = 'tpe', preset = 'smac' }", "unknown variant `smac`"),
+    ];
+    for (sampler, expected) in cases {
+        let message = refusal(sampler);
+        assert!(message.contains("bad.toml") && message.contains(expected), "{sampler}: {message}");
+    }
+}
