@@ -19,7 +19,8 @@ use std::time::Duration;
 
 fn space() -> SearchSpace {
     let float = |name: &str, low: f64, high: f64, log: bool| ParamSpec::Float { name: name.into(), low, high, log, condition: None };
-    let cat = |name: &str, k: i64| ParamSpec::Categorical { name: name.into(), choices: (0..k).map(Choice::Int).collect(), condition: None };
+    let cat =
+        |name: &str, k: i64| ParamSpec::Categorical { name: name.into(), choices: (0..k).map(Choice::Int).collect(), condition: None };
     SearchSpace::new(&[
         float("dropout", 0.0, 0.8, false),
         float("momentum", 0.5, 0.99, false),
@@ -86,7 +87,9 @@ fn per_study(c: &mut Criterion) {
     let space = space();
     let mut group = c.benchmark_group("study");
     group.sample_size(10).measurement_time(Duration::from_secs(8));
-    for (name, spec, trials) in [("tpe", "type = 'tpe'", 200), ("tpe", "type = 'tpe'", 1000), ("bohb_kde", "type = 'bohb'", 200), ("gp", "type = 'gp'", 200)] {
+    for (name, spec, trials) in
+        [("tpe", "type = 'tpe'", 200), ("tpe", "type = 'tpe'", 1000), ("bohb_kde", "type = 'bohb'", 200), ("gp", "type = 'gp'", 200)]
+    {
         group.bench_with_input(BenchmarkId::new(name, trials), &trials, |b, &trials| {
             b.iter(|| black_box(trained(spec, &space, trials, &mut Rng::seed_from_u64(3))));
         });

@@ -34,7 +34,7 @@ use crate::{Sampler, SamplerError};
 use features::Features;
 use hposim_core::encoding::{from_unit, to_unit};
 use hposim_core::{Config, Domain, Objective, Observation, Rng, SearchSpace, Value};
-use posterior::Posterior;
+use posterior::{Posterior, Scratch};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,7 +43,7 @@ fn default_startup() -> u32 {
     10
 }
 fn default_candidates() -> u32 {
-    1024
+    512
 }
 fn default_restarts() -> u32 {
     3
@@ -51,6 +51,11 @@ fn default_restarts() -> u32 {
 fn default_local_search() -> u32 {
     4
 }
+
+/// Step sizes of the local search, in unit-cube coordinates.
+const LOCAL_STEPS: [f64; 3] = [0.05, 0.01, 0.002];
+/// Moves at most per step size of the local search.
+const MAX_MOVES_PER_STEP: usize = 4;
 
 /// A `type = "gp"` sampler table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,7 +67,9 @@ pub struct GpSettings {
     /// Candidates scored per proposal (default 1024).
     #[serde(default = "default_candidates")]
     pub candidates: u32,
-    /// Starts of the hyperparameter fit (default 3: the previous optimum and two random).
+    /// Starts of the hyperparameter fit when the data have doubled since the last such fit
+    /// (default 3: the previous optimum and two random); other refits start from the previous
+    /// optimum alone.
     #[serde(default = "default_restarts")]
     pub restarts: u32,
     /// Best candidates refined by coordinate search (default 4).
@@ -100,6 +107,10 @@ pub struct GpSampler {
     /// The modelled fidelity, the number of points at the last hyperparameter fit, the optimum.
     fitted: Option<(u32, usize, Vec<f64>)>,
     posterior: Option<(u32, Posterior)>,
+    /// Points at the last fit from several starts.
+    multi_start_n: usize,
+    /// Most single-parameter moves of a point: the local search's batch.
+    batch: usize,
     warnings: u64,
     // Reused buffers.
     y: Vec<f64>,
@@ -107,6 +118,8 @@ pub struct GpSampler {
     pool_features: Vec<f64>,
     mean: Vec<f64>,
     var: Vec<f64>,
+    pool_scratch: Scratch,
+    move_scratch: Scratch,
 }
 
 impl GpSampler {
@@ -129,12 +142,20 @@ impl GpSampler {
             levels: BTreeMap::new(),
             fitted: None,
             posterior: None,
+            multi_start_n: 0,
+            batch: space
+                .params()
+                .iter()
+                .map(|p| p.domain.choice_count().filter(|_| matches!(p.domain, Domain::Categorical { .. })).unwrap_or(2))
+                .sum(),
             warnings: 0,
             y: Vec::new(),
             pool: Vec::new(),
             pool_features: Vec::new(),
             mean: Vec::new(),
             var: Vec::new(),
+            pool_scratch: Scratch::default(),
+            move_scratch: Scratch::default(),
         })
     }
 
@@ -182,8 +203,15 @@ impl GpSampler {
             None => true,
         };
         if refit {
-            let warm = self.fitted.as_ref().map(|(_, _, eta)| eta.clone());
-            let eta = fit::fit(&level.features, &self.y, width, warm.as_deref(), self.settings.restarts, rng)
+            let warm = self.fitted.as_ref().filter(|(f, _, _)| *f == fidelity).map(|(_, _, eta)| eta.clone());
+            // Random restarts when the data have doubled since the last multi-start fit (or the
+            // fidelity changed); in between, the warm start alone, as Optuna refits.
+            let multi_start = warm.is_none() || n >= 2 * self.multi_start_n;
+            if multi_start {
+                self.multi_start_n = n;
+            }
+            let starts = if multi_start { self.settings.restarts } else { 1 };
+            let eta = fit::fit(&level.features, &self.y, width, warm.as_deref(), starts, rng)
                 .or(warm)
                 .unwrap_or_else(|| fit::default_start(width));
             self.posterior = Posterior::new(fit::unpack(&eta), &level.features, width).map(|p| (fidelity, p));
@@ -297,55 +325,74 @@ impl Sampler for GpSampler {
         self.mean.resize(m, 0.0);
         self.var.resize(m, 0.0);
         let Some((_, posterior)) = &mut self.posterior else { return Some(self.space.sample(rng)) };
-        posterior.predict(&self.pool_features, &mut self.mean, &mut self.var);
+        posterior.predict(&self.pool_features, &mut self.mean, &mut self.var, &mut self.pool_scratch);
         let mut order: Vec<usize> = (0..m).collect();
         let scores: Vec<f64> = (0..m).map(|c| Self::log_ei(best_y, self.mean[c], self.var[c])).collect();
         order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-        // Coordinate search from the best few candidates, with shrinking steps.
+        // Best-improvement coordinate search from the best few candidates, with shrinking
+        // steps: every single-parameter move of the current point is scored in one batch.
         let mut best: Option<(f64, Vec<Value>)> = None;
-        let mut x = vec![0.0; width];
-        let (mut mu, mut var) = ([0.0], [0.0]);
-        let mut score_of = |values: &[Value], posterior: &mut Posterior, features: &Features, space: &SearchSpace| {
-            features.encode(space, values, &mut x);
-            posterior.predict(&x, &mut mu, &mut var);
-            Self::log_ei(best_y, mu[0], var[0])
-        };
+        let mut moves: Vec<Value> = Vec::new();
+        let mut move_features: Vec<f64> = Vec::new();
         for &start in order.iter().take(self.settings.local_search.max(1) as usize) {
             let mut current: Vec<Value> = self.pool[start * p..(start + 1) * p].to_vec();
             let mut current_score = scores[start];
-            for step in [0.05, 0.01, 0.002] {
-                for i in 0..p {
-                    if !current[i].is_active() {
-                        continue;
-                    }
-                    let domain = &self.space.params()[i].domain;
-                    let moves: Vec<Value> = match domain {
-                        Domain::Categorical { choices } => (0..choices.len() as u32).map(Value::Choice).collect(),
-                        _ => {
-                            let u = to_unit(domain, current[i]);
-                            vec![from_unit(domain, u - step), from_unit(domain, u + step)]
-                        }
-                    };
-                    for value in moves {
-                        if value == current[i] {
+            for step in LOCAL_STEPS {
+                for _ in 0..MAX_MOVES_PER_STEP {
+                    moves.clear();
+                    for i in 0..p {
+                        if !current[i].is_active() {
                             continue;
                         }
-                        let mut next = current.clone();
-                        next[i] = value;
-                        resolve(&self.space, &mut next, rng);
-                        let s = score_of(&next, posterior, &self.features, &self.space);
-                        if s > current_score {
-                            current_score = s;
-                            current = next;
+                        let domain = &self.space.params()[i].domain;
+                        let mut push = |value: Value, moves: &mut Vec<Value>| {
+                            if value != current[i] {
+                                let at = moves.len();
+                                moves.extend_from_slice(&current);
+                                moves[at + i] = value;
+                                resolve(&self.space, &mut moves[at..at + p], rng);
+                            }
+                        };
+                        match domain {
+                            Domain::Categorical { choices } => (0..choices.len() as u32).for_each(|c| push(Value::Choice(c), &mut moves)),
+                            _ => {
+                                let u = to_unit(domain, current[i]);
+                                push(from_unit(domain, u - step), &mut moves);
+                                push(from_unit(domain, u + step), &mut moves);
+                            }
                         }
                     }
+                    let real = moves.len() / p;
+                    if real == 0 {
+                        break;
+                    }
+                    // Pad to a fixed batch with copies of the current point (they never win:
+                    // a move must improve) so that the prediction buffers keep their shape.
+                    let count = real.max(self.batch);
+                    for _ in real..count {
+                        moves.extend_from_slice(&current);
+                    }
+                    move_features.resize(count * width, 0.0);
+                    for c in 0..count {
+                        self.features.encode(&self.space, &moves[c * p..(c + 1) * p], &mut move_features[c * width..(c + 1) * width]);
+                    }
+                    self.mean.resize(count, 0.0);
+                    self.var.resize(count, 0.0);
+                    posterior.predict(&move_features, &mut self.mean[..count], &mut self.var[..count], &mut self.move_scratch);
+                    let (winner, score) = (0..count)
+                        .map(|c| (c, Self::log_ei(best_y, self.mean[c], self.var[c])))
+                        .fold((usize::MAX, current_score), |acc, (c, s)| if s > acc.1 { (c, s) } else { acc });
+                    if winner == usize::MAX {
+                        break;
+                    }
+                    current.copy_from_slice(&moves[winner * p..(winner + 1) * p]);
+                    current_score = score;
                 }
             }
             if best.as_ref().is_none_or(|(b, _)| current_score > *b) {
                 best = Some((current_score, current));
             }
         }
-        let _ = &self.objective;
         best.map(|(_, values)| Config::new(values)).or_else(|| Some(self.space.sample(rng)))
     }
 

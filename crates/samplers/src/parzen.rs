@@ -162,7 +162,13 @@ fn log_truncation_mass(alpha: f64, beta: f64) -> f64 {
 /// `Φ(−z) ≤ ½e^{−z²/2}` and `step/σ · φ(z)`).
 fn discrete_log_mass_bound(x: f64, step: f64, mu: f64, inv_sigma: f64, constant: f64) -> f64 {
     let (low, high) = (x - 0.5 * step, x + 0.5 * step);
-    let near = if mu < low { low - mu } else if mu > high { mu - high } else { return 0.0 };
+    let near = if mu < low {
+        low - mu
+    } else if mu > high {
+        mu - high
+    } else {
+        return 0.0;
+    };
     let z = near * inv_sigma;
     -0.5 * z * z + constant
 }
@@ -223,7 +229,14 @@ impl Parzen {
                         kernels_of.sigmas.extend(std::iter::repeat_n(sigma, n));
                     } else {
                         let hint = sorted.filter(|s| d == 1 && s.len() == n);
-                        univariate_sigmas(&kernels_of.mus, prior_mu, (low, high, step), hint, (&mut self.order, &mut self.sorted), &mut kernels_of.sigmas);
+                        univariate_sigmas(
+                            &kernels_of.mus,
+                            prior_mu,
+                            (low, high, step),
+                            hint,
+                            (&mut self.order, &mut self.sorted),
+                            &mut kernels_of.sigmas,
+                        );
                     }
                     let max_sigma = range;
                     let min_sigma = if settings.magic_clip { range / (1.0 + kernels as f64).min(100.0) } else { f64::EPSILON };
@@ -360,7 +373,8 @@ impl Parzen {
             }
             term
         };
-        let (first, _) = self.terms.iter().enumerate().fold((0, f64::NEG_INFINITY), |(bk, bv), (k, &t)| if t > bv { (k, t) } else { (bk, bv) });
+        let (first, _) =
+            self.terms.iter().enumerate().fold((0, f64::NEG_INFINITY), |(bk, bv), (k, &t)| if t > bv { (k, t) } else { (bk, bv) });
         let mut max = exact(first, self.terms[first], self.bounds[first]);
         let mut sum = 1.0;
         if max == f64::NEG_INFINITY {

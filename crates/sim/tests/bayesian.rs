@@ -128,7 +128,8 @@ sampler = { type = "tpe" }
 #[test]
 fn bad_sampler_settings_are_refused_when_the_experiment_loads() {
     let refusal = |sampler: &str| {
-        let text = format!("[budget]\ntrials = 5\n[[benchmarks]]\ntype = \"hartmann6\"\n[[strategies]]\nname = \"s\"\nsampler = {sampler}\n");
+        let text =
+            format!("[budget]\ntrials = 5\n[[benchmarks]]\ntype = \"hartmann6\"\n[[strategies]]\nname = \"s\"\nsampler = {sampler}\n");
         Experiment::parse(Path::new("bad.toml"), &text).unwrap_err().to_string()
     };
     let cases = [

@@ -135,8 +135,8 @@ fn with_space(param: &str) -> String {
 fn unknown_keys_and_names_are_refused_with_the_line() {
     let m = refusal(&format!("{HEAD}wrokers = 3\n[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}"));
     assert!(m.contains("unknown field `wrokers`") && m.contains("line 4"), "{m}");
-    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n[[strategies]]\nname = \"r\"\nsampler = {{ type = \"tpe\" }}\n"));
-    assert!(m.contains("unknown variant `tpe`") && m.contains("line 8"), "{m}");
+    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n[[strategies]]\nname = \"r\"\nsampler = {{ type = \"smac\" }}\n"));
+    assert!(m.contains("unknown variant `smac`") && m.contains("line 8"), "{m}");
     let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"pbt\" }}\n"));
     assert!(m.contains("unknown variant `pbt`") && m.contains("line 9"), "{m}");
     let m = refusal(&format!(

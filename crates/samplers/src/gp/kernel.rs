@@ -24,6 +24,13 @@ pub fn matern52_d_r2(r2: f64) -> f64 {
     -5.0 / 6.0 * (1.0 + SQRT5 * r) * (-SQRT5 * r).exp()
 }
 
+/// [`matern52`] and [`matern52_d_r2`] together, from one exponential.
+pub fn matern52_with_derivative(r2: f64) -> (f64, f64) {
+    let r = r2.max(0.0).sqrt();
+    let e = (-SQRT5 * r).exp();
+    ((1.0 + SQRT5 * r + 5.0 / 3.0 * r2) * e, -5.0 / 6.0 * (1.0 + SQRT5 * r) * e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,6 +45,9 @@ mod tests {
             let h = 1e-6;
             let numeric = (matern52(r2 + h) - matern52(r2 - h)) / (2.0 * h);
             assert!((numeric - matern52_d_r2(r2)).abs() < 1e-7, "r2 = {r2}");
+        }
+        for r2 in [0.0, 0.3, 4.0] {
+            assert_eq!(matern52_with_derivative(r2), (matern52(r2), matern52_d_r2(r2)));
         }
         assert_eq!(scaled_sq_dist(&[0.0, 1.0], &[1.0, 3.0], &[2.0, 0.5]), 2.0 + 2.0);
     }

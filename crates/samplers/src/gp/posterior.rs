@@ -39,9 +39,37 @@ pub struct Posterior {
     jitter: f64,
     linv: DMatrix<f64>,
     alpha: DVector<f64>,
-    // Scratch for batch prediction, reused between calls.
+    /// The points scaled by `√λ` (one row each) and their squared norms, so that the scaled
+    /// distances to a batch come from one matrix product: `r² = |a|² + |b|² − 2a·b`.
+    scaled: DMatrix<f64>,
+    norms: Vec<f64>,
+}
+
+/// Buffers of a batch prediction, kept between calls of the same batch size so that predicting
+/// does not allocate.
+#[derive(Clone, Debug)]
+pub struct Scratch {
+    probe: DMatrix<f64>,
+    probe_norms: Vec<f64>,
     cross: DMatrix<f64>,
     solved: DMatrix<f64>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self { probe: DMatrix::zeros(0, 0), probe_norms: Vec::new(), cross: DMatrix::zeros(0, 0), solved: DMatrix::zeros(0, 0) }
+    }
+}
+
+/// Row `i` of `x` scaled by `root` into row `i` of `out`; returns its squared norm.
+fn scale_row(x: &[f64], root: &[f64], out: &mut DMatrix<f64>, i: usize) -> f64 {
+    let mut norm = 0.0;
+    for (q, (v, r)) in x.iter().zip(root).enumerate() {
+        let s = v * r;
+        out[(i, q)] = s;
+        norm += s * s;
+    }
+    norm
 }
 
 impl Posterior {
@@ -58,16 +86,10 @@ impl Posterior {
             }
             let Some(chol) = k.cholesky() else { continue };
             let linv = chol.l().solve_lower_triangular(&DMatrix::identity(n, n))?;
-            return Some(Self {
-                hyper,
-                dim,
-                x: x.to_vec(),
-                jitter,
-                linv,
-                alpha: DVector::zeros(n),
-                cross: DMatrix::zeros(0, 0),
-                solved: DMatrix::zeros(0, 0),
-            });
+            let root: Vec<f64> = hyper.lambda.iter().map(|l| l.sqrt()).collect();
+            let mut scaled = DMatrix::zeros(n, dim);
+            let norms = (0..n).map(|i| scale_row(row(i), &root, &mut scaled, i)).collect();
+            return Some(Self { hyper, dim, x: x.to_vec(), jitter, linv, alpha: DVector::zeros(n), scaled, norms });
         }
         None
     }
@@ -103,6 +125,10 @@ impl Posterior {
         self.linv[(n, n)] = 1.0 / d;
         self.x.extend_from_slice(point);
         self.alpha = DVector::zeros(n + 1);
+        self.scaled = std::mem::replace(&mut self.scaled, DMatrix::zeros(0, 0)).resize_vertically(n + 1, 0.0);
+        let root: Vec<f64> = self.hyper.lambda.iter().map(|l| l.sqrt()).collect();
+        let norm = scale_row(point, &root, &mut self.scaled, n);
+        self.norms.push(norm);
         true
     }
 
@@ -115,23 +141,39 @@ impl Posterior {
 
     /// Predictive means and variances (of the latent function) at `m` points stored row-major
     /// in `points`, written into `mean` and `var`.
-    pub fn predict(&mut self, points: &[f64], mean: &mut [f64], var: &mut [f64]) {
+    pub fn predict(&self, points: &[f64], mean: &mut [f64], var: &mut [f64], scratch: &mut Scratch) {
         let n = self.len();
         let m = points.len() / self.dim;
-        if self.cross.shape() != (n, m) {
-            self.cross = DMatrix::zeros(n, m);
-            self.solved = DMatrix::zeros(n, m);
+        if scratch.cross.shape() != (n, m) {
+            scratch.cross = DMatrix::zeros(n, m);
+            scratch.solved = DMatrix::zeros(n, m);
         }
+        if scratch.probe.shape() != (self.dim, m) {
+            scratch.probe = DMatrix::zeros(self.dim, m);
+        }
+        scratch.probe_norms.clear();
         for j in 0..m {
-            let p = &points[j * self.dim..(j + 1) * self.dim];
+            // One column per point, scaled by √λ.
+            let mut norm = 0.0;
+            for (q, (v, l)) in points[j * self.dim..(j + 1) * self.dim].iter().zip(&self.hyper.lambda).enumerate() {
+                let s = v * l.sqrt();
+                scratch.probe[(q, j)] = s;
+                norm += s * s;
+            }
+            scratch.probe_norms.push(norm);
+        }
+        // Cross inner products in one product, then the kernel elementwise.
+        scratch.cross.gemm(1.0, &self.scaled, &scratch.probe, 0.0);
+        for j in 0..m {
             for i in 0..n {
-                self.cross[(i, j)] = self.hyper.k(&self.x[i * self.dim..(i + 1) * self.dim], p);
+                let r2 = (self.norms[i] + scratch.probe_norms[j] - 2.0 * scratch.cross[(i, j)]).max(0.0);
+                scratch.cross[(i, j)] = self.hyper.scale * matern52(r2);
             }
         }
-        self.solved.gemm(1.0, &self.linv, &self.cross, 0.0);
+        scratch.solved.gemm(1.0, &self.linv, &scratch.cross, 0.0);
         for j in 0..m {
-            mean[j] = self.cross.column(j).dot(&self.alpha);
-            var[j] = (self.hyper.scale - self.solved.column(j).norm_squared()).max(1e-12 * self.hyper.scale);
+            mean[j] = scratch.cross.column(j).dot(&self.alpha);
+            var[j] = (self.hyper.scale - scratch.solved.column(j).norm_squared()).max(1e-12 * self.hyper.scale);
         }
     }
 }
@@ -152,14 +194,14 @@ mod tests {
         let mut gp = Posterior::new(hyper(), &x, 2).unwrap();
         gp.set_targets(&y);
         let (mut mean, mut var) = ([0.0; 5], [0.0; 5]);
-        gp.predict(&x, &mut mean, &mut var);
+        gp.predict(&x, &mut mean, &mut var, &mut Scratch::default());
         for i in 0..5 {
             assert!((mean[i] - y[i]).abs() < 1e-4, "point {i}: {} vs {}", mean[i], y[i]);
             assert!(var[i] < 1e-4, "variance at a training point: {}", var[i]);
         }
         // Far from the data the variance returns to the prior's.
         let (mut m, mut v) = ([0.0], [0.0]);
-        gp.predict(&[40.0, 40.0], &mut m, &mut v);
+        gp.predict(&[40.0, 40.0], &mut m, &mut v, &mut Scratch::default());
         assert!((v[0] - 1.3).abs() < 1e-9 && m[0].abs() < 1e-9);
     }
 
@@ -175,8 +217,8 @@ mod tests {
         full.set_targets(&y);
         let probe = [0.3, 0.6, 0.7, 0.1];
         let (mut m1, mut v1, mut m2, mut v2) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
-        grown.predict(&probe, &mut m1, &mut v1);
-        full.predict(&probe, &mut m2, &mut v2);
+        grown.predict(&probe, &mut m1, &mut v1, &mut Scratch::default());
+        full.predict(&probe, &mut m2, &mut v2, &mut Scratch::default());
         for i in 0..2 {
             assert!((m1[i] - m2[i]).abs() < 1e-9 && (v1[i] - v2[i]).abs() < 1e-9);
         }
