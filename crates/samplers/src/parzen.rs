@@ -173,27 +173,60 @@ fn discrete_log_mass_bound(x: f64, step: f64, mu: f64, inv_sigma: f64, constant:
     -0.5 * z * z + constant
 }
 
+/// `ln` of Optuna's unnormalised weights for `n` observations, kept for the last `n` asked:
+/// the estimators of one proposal mostly share their `n`, and the logarithms of the ramp were a
+/// tenth of a proposal's cost.
+#[derive(Clone, Debug, Default)]
+pub struct LogWeights {
+    n: usize,
+    log_weights: Vec<f64>,
+    total: f64,
+}
+
+impl LogWeights {
+    /// `(ln wᵢ for i < n, Σ wᵢ)`.
+    fn get(&mut self, n: usize) -> (&[f64], f64) {
+        if self.n != n || self.log_weights.len() != n {
+            self.n = n;
+            self.log_weights.clear();
+            self.log_weights.extend((0..n).map(|i| ramp_weight(i, n).ln()));
+            self.total = (0..n).map(|i| ramp_weight(i, n)).sum();
+        }
+        (&self.log_weights, self.total)
+    }
+}
+
 impl Parzen {
     /// Fits the estimator to `n` observations, oldest first, stored row-major in `rows`
     /// (`rows[i * scales.len() + d]`, on the internal scale). For a single numeric dimension,
     /// `sorted` may give the observation indices in increasing order of value (ties by index),
     /// which spares the univariate bandwidths a sort.
-    pub fn fit(&mut self, scales: &[Scale], rows: &[f64], n: usize, settings: &ParzenSettings, sorted: Option<&[usize]>) {
+    pub fn fit(
+        &mut self,
+        scales: &[Scale],
+        rows: &[f64],
+        n: usize,
+        settings: &ParzenSettings,
+        sorted: Option<&[usize]>,
+        weights: &mut LogWeights,
+    ) {
         let d = scales.len();
         self.dims.resize_with(d, DimKernels::default);
         self.memo.clear();
         let kernels = n + 1;
+        let (log_ramp, ramp_total) = weights.get(n);
+        let total = ramp_total + settings.prior_weight;
+        let log_total = total.ln();
         self.log_weights.clear();
-        self.log_weights.extend((0..n).map(|i| ramp_weight(i, n)));
-        self.log_weights.push(settings.prior_weight);
-        let total: f64 = self.log_weights.iter().sum();
+        self.log_weights.extend(log_ramp.iter().map(|lw| lw - log_total));
+        self.log_weights.push(settings.prior_weight.ln() - log_total);
         self.cumulative.clear();
         let mut acc = 0.0;
-        for w in &mut self.log_weights {
-            acc += *w / total;
+        for i in 0..n {
+            acc += ramp_weight(i, n) / total;
             self.cumulative.push(acc);
-            *w = (*w / total).ln();
         }
+        self.cumulative.push(acc + settings.prior_weight / total);
         for (j, &scale) in scales.iter().enumerate() {
             let column = |i: usize| rows[i * d + j];
             let kernels_of = &mut self.dims[j];
@@ -475,7 +508,7 @@ mod tests {
         // [0, 1, 1.5, 5, 10]. The outermost observation (1) takes its inner gap 0.5; 1.5 takes
         // max(0.5, 3.5) = 3.5. Magic clip: 3 kernels, minimum 10 / min(100, 4) = 2.5.
         let mut parzen = Parzen::default();
-        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[1.0, 1.5], 2, &SETTINGS, None);
+        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[1.0, 1.5], 2, &SETTINGS, None, &mut LogWeights::default());
         assert_eq!(parzen.dims[0].sigmas, vec![2.5, 3.5, 10.0]);
         assert_eq!(parzen.dims[0].mus, vec![1.0, 1.5, 5.0]);
         // Mixture weights: two observations and the prior, all 1, normalised.
@@ -491,7 +524,7 @@ mod tests {
         let mut parzen = Parzen::default();
         let scales = [Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }, Scale::Categorical { choices: 3 }];
         let rows = [1.0, 0.0, 2.0, 1.0, 3.0, 2.0, 4.0, 0.0];
-        parzen.fit(&scales, &rows, 4, &ParzenSettings { multivariate: true, ..SETTINGS }, None);
+        parzen.fit(&scales, &rows, 4, &ParzenSettings { multivariate: true, ..SETTINGS }, None, &mut LogWeights::default());
         assert!(parzen.dims[0].sigmas[..4].iter().all(|&s| (s - 10.0 / 6.0).abs() < 1e-12), "{:?}", parzen.dims[0].sigmas);
         // Categorical kernel of observation 0 (choice 0): (1/5 + 1) / (3/5 + 1) = 0.75 on it,
         // (1/5) / (8/5) = 0.125 elsewhere; the prior kernel is uniform.
@@ -506,11 +539,11 @@ mod tests {
         // N(5, 10²) truncated to [0, 10] at x = 5: −ln 10 − ln √(2π) − ln(Φ(0.5) − Φ(−0.5)),
         // with Φ(0.5) − Φ(−0.5) = 0.3829249225480262 (scipy.stats.norm.cdf(0.5) - norm.cdf(-0.5)).
         let mut parzen = Parzen::default();
-        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[], 0, &SETTINGS, None);
+        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[], 0, &SETTINGS, None, &mut LogWeights::default());
         let expected = -(10.0f64).ln() - LN_SQRT_2PI - 0.382_924_922_548_026_2f64.ln();
         assert!((parzen.log_pdf(&[5.0]) - expected).abs() < 1e-12);
         // A discrete dimension's masses sum to one.
-        parzen.fit(&[Scale::Numeric { low: 1.0, high: 6.0, step: 1.0 }], &[2.0, 2.0, 5.0], 3, &SETTINGS, None);
+        parzen.fit(&[Scale::Numeric { low: 1.0, high: 6.0, step: 1.0 }], &[2.0, 2.0, 5.0], 3, &SETTINGS, None, &mut LogWeights::default());
         let total: f64 = (1..=6).map(|v| parzen.log_pdf(&[f64::from(v)]).exp()).sum();
         assert!((total - 1.0).abs() < 1e-12, "{total}");
     }
@@ -519,7 +552,7 @@ mod tests {
     fn samples_stay_in_bounds_and_on_the_grid() {
         let mut parzen = Parzen::default();
         let scales = [Scale::Numeric { low: 1.0, high: 6.0, step: 1.0 }, Scale::Numeric { low: -2.0, high: 0.5, step: 0.0 }];
-        parzen.fit(&scales, &[1.0, 0.4, 6.0, -2.0], 2, &SETTINGS, None);
+        parzen.fit(&scales, &[1.0, 0.4, 6.0, -2.0], 2, &SETTINGS, None, &mut LogWeights::default());
         let mut rng = Rng::seed_from_u64(3);
         let mut x = [0.0; 2];
         for _ in 0..2000 {
@@ -568,7 +601,7 @@ mod tests {
                 .flat_map(|_| [rng.random::<f64>().powi(3), f64::from(rng.random_range(1..=30u32)), f64::from(rng.random_range(0..4u32))])
                 .collect();
             let mut parzen = Parzen::default();
-            parzen.fit(&scales, &rows, n, &ParzenSettings { multivariate, ..SETTINGS }, None);
+            parzen.fit(&scales, &rows, n, &ParzenSettings { multivariate, ..SETTINGS }, None, &mut LogWeights::default());
             let mut x = [0.0; 3];
             for _ in 0..200 {
                 parzen.sample(&mut rng, &mut x);
@@ -583,8 +616,8 @@ mod tests {
         let rows = [0.3, 0.1, 0.7, 0.1, 0.5, 0.3];
         let scales = [Scale::Numeric { low: 0.0, high: 1.0, step: 0.0 }];
         let (mut hinted, mut sorted) = (Parzen::default(), Parzen::default());
-        hinted.fit(&scales, &rows, 6, &SETTINGS, Some(&[1, 3, 0, 5, 4, 2]));
-        sorted.fit(&scales, &rows, 6, &SETTINGS, None);
+        hinted.fit(&scales, &rows, 6, &SETTINGS, Some(&[1, 3, 0, 5, 4, 2]), &mut LogWeights::default());
+        sorted.fit(&scales, &rows, 6, &SETTINGS, None, &mut LogWeights::default());
         assert_eq!(hinted.dims[0].sigmas, sorted.dims[0].sigmas);
     }
 }

@@ -27,7 +27,7 @@
 //! are sampled parents first, and a group whose condition fails is left inactive.
 
 use crate::history::History;
-use crate::parzen::{Parzen, ParzenSettings, Scale, from_internal, to_internal};
+use crate::parzen::{LogWeights, Parzen, ParzenSettings, Scale, from_internal, to_internal};
 use crate::{Sampler, SamplerError};
 use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, Value};
 use serde::{Deserialize, Serialize};
@@ -101,6 +101,7 @@ pub struct TpeSampler {
     best: Vec<f64>,
     row_of: Vec<usize>,
     hint: Vec<usize>,
+    log_weights: LogWeights,
     /// Record indices in trial order, kept sorted as results arrive.
     by_trial: Vec<usize>,
     /// Per parameter, the records where it is active in order of (internal value, trial), kept
@@ -151,6 +152,7 @@ impl TpeSampler {
             best: Vec::new(),
             row_of: Vec::new(),
             hint: Vec::new(),
+            log_weights: LogWeights::default(),
             by_trial: Vec::new(),
             by_value: vec![Vec::new(); space.len()],
         })
@@ -230,7 +232,7 @@ impl TpeSampler {
                 _ => None,
             };
             let parzen = if below { &mut group.below } else { &mut group.above };
-            parzen.fit(&group.scales, &self.rows, n, &self.parzen, hint);
+            parzen.fit(&group.scales, &self.rows, n, &self.parzen, hint, &mut self.log_weights);
         }
     }
 }
