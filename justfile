@@ -12,6 +12,10 @@ run FILE:
 seed-scenario:
     cargo run --release -- run experiments/seed-resnet50-hyperband.toml
 
+# The BOHB paper's comparison: random, TPE, GP-BO, HyperBand, BOHB (about a minute)
+bohb-paper:
+    cargo run --release -- run experiments/bohb-paper.toml
+
 # HyperBand's bracket table: just brackets 81 3
 brackets R ETA:
     cargo run --release -- brackets --max-fidelity {{R}} --eta {{ETA}}
@@ -25,6 +29,7 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Criterion benchmarks: simulator throughput (FIFO, ASHA, HyperBand) and curve lookups
+# Criterion benchmarks: simulator throughput (FIFO, ASHA, HyperBand), curve lookups, sampler
+# suggestions (TPE, BOHB's KDE, GP-BO)
 bench:
     cargo bench --workspace

@@ -163,6 +163,13 @@ Benchmarks ([[benchmarks]] type = ...):
 Samplers (sampler = { type = ... }):
   random         independent draws from the prior
   grid           every combination; resolution per float/int parameter, all choices
+  sobol          scrambled Sobol sequence (quasi-random)
+  latin_hypercube  Latin hypercube designs of `points` points
+  tpe            tree-structured Parzen estimator; preset = optuna | hyperopt, multivariate
+  gp             GP-BO: Matern-5/2 ARD Gaussian process, log expected improvement
+  bohb           BOHB's KDE model (Falkner et al. 2018); behind hyperband (hpbandster sizing)
+                 unless a scheduler is given: the strategy BOHB
+  regularized_evolution  aging evolution (Real et al. 2019); population, sample_size
 
 Schedulers (scheduler = { type = ... }):
   fifo                every trial to full fidelity (the default)

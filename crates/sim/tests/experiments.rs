@@ -135,7 +135,8 @@ fn with_space(param: &str) -> String {
 fn unknown_keys_and_names_are_refused_with_the_line() {
     let m = refusal(&format!("{HEAD}wrokers = 3\n[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}"));
     assert!(m.contains("unknown field `wrokers`") && m.contains("line 4"), "{m}");
-    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n[[strategies]]\nname = \"r\"\nsampler = {{ type = \"smac\" }}\n"));
+    let m =
+        refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n[[strategies]]\nname = \"r\"\nsampler = {{ type = \"smac\" }}\n"));
     assert!(m.contains("unknown variant `smac`") && m.contains("line 8"), "{m}");
     let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"pbt\" }}\n"));
     assert!(m.contains("unknown variant `pbt`") && m.contains("line 9"), "{m}");
@@ -234,4 +235,19 @@ fn bad_settings_are_refused_naming_the_key() {
         let m = refusal(&text);
         assert!(m.contains(expected), "{m}\n  expected: {expected}");
     }
+}
+
+#[test]
+fn every_shipped_experiment_file_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let mut loaded = Vec::new();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            Experiment::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            loaded.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    loaded.sort();
+    assert!(loaded.contains(&"bohb-paper.toml".to_owned()) && loaded.contains(&"default.toml".to_owned()), "{loaded:?}");
 }
