@@ -64,7 +64,7 @@ pub struct GpSettings {
     /// Random proposals before the GP is used (default 10, as Optuna's `GPSampler`).
     #[serde(default = "default_startup")]
     pub startup_trials: u32,
-    /// Candidates scored per proposal (default 1024).
+    /// Candidates scored per proposal (default 512).
     #[serde(default = "default_candidates")]
     pub candidates: u32,
     /// Starts of the hyperparameter fit when the data have doubled since the last such fit

@@ -38,8 +38,10 @@ pub trait Sampler: Send {
     /// full fidelity, or at every rung).
     fn observe(&mut self, _observation: &Observation<'_>) {}
 
-    /// Learns that a trial failed (diverged) at `failure.fidelity`: its metrics are NaN or
-    /// infinite. Model-based samplers rank such a configuration last; they never drop it.
+    /// Learns that a trial failed (diverged): its metrics are NaN or infinite. Schedulers pass
+    /// the fidelity the trial was running to (its rung, or the full fidelity), the budget the
+    /// failure counts at, as HpBandSter records a failed job. Model-based samplers rank such a
+    /// configuration last; they never drop it.
     fn on_failure(&mut self, _failure: &Observation<'_>) {}
 
     /// Proposals that fell back to a random configuration because the model failed (e.g. a GP

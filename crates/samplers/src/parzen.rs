@@ -81,6 +81,10 @@ pub fn to_internal(domain: &Domain, value: Value) -> f64 {
 
 /// The value of `domain` at internal coordinate `x` (rounded and clamped into the domain).
 pub fn from_internal(domain: &Domain, x: f64) -> Value {
+    if x.is_nan() {
+        // Never propose NaN: fall back to the middle of the unit cube.
+        return hposim_core::encoding::from_unit(domain, 0.5);
+    }
     match *domain {
         Domain::Float { low, high, log } => Value::Float(if log { x.exp() } else { x }.clamp(low, high)),
         Domain::Int { low, high, log } => Value::Int((if log { x.exp() } else { x }.round() as i64).clamp(low, high)),
@@ -255,7 +259,8 @@ impl Parzen {
                 }
                 Scale::Numeric { low, high, step } => {
                     let range = high - low + step;
-                    let prior_mu = 0.5 * (low + high);
+                    // Not (low + high)/2, which overflows for bounds near f64::MAX.
+                    let prior_mu = low + 0.5 * (high - low);
                     kernels_of.mus.extend((0..n).map(column));
                     if settings.multivariate {
                         let sigma = 0.2 * (n.max(1) as f64).powf(-1.0 / (d as f64 + 4.0)) * range;

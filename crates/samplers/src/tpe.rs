@@ -435,6 +435,20 @@ mod tests {
     }
 
     #[test]
+    fn bounds_near_the_largest_float_give_valid_proposals() {
+        // (low + high) / 2 would overflow to infinity here.
+        let space = SearchSpace::new(&[float("x", 1e308, 1.7e308, false, None)]).unwrap();
+        let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &TpeSettings::default()).unwrap();
+        let mut rng = Rng::seed_from_u64(2);
+        for trial in 0..30 {
+            let config = sampler.suggest(&mut rng).unwrap();
+            assert!(space.contains(&config), "{config:?}");
+            let Value::Float(x) = config.get(0) else { panic!() };
+            report(&mut sampler, trial, &config, x / 1e308);
+        }
+    }
+
+    #[test]
     fn presets_and_bad_settings() {
         let space = SearchSpace::new(&[float("x", 0.0, 1.0, false, None)]).unwrap();
         let hyperopt =

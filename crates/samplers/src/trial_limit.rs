@@ -35,6 +35,10 @@ impl Sampler for TrialLimit {
     fn on_failure(&mut self, failure: &Observation<'_>) {
         self.inner.on_failure(failure);
     }
+
+    fn warnings(&self) -> u64 {
+        self.inner.warnings()
+    }
 }
 
 #[cfg(test)]
@@ -51,5 +55,19 @@ mod tests {
         let mut rng = Rng::seed_from_u64(0);
         let proposals = std::iter::from_fn(|| sampler.suggest(&mut rng)).take(10).count();
         assert_eq!(proposals, 3);
+    }
+
+    #[test]
+    fn passes_the_inner_samplers_warnings_on() {
+        struct Warned;
+        impl Sampler for Warned {
+            fn suggest(&mut self, _rng: &mut Rng) -> Option<Config> {
+                None
+            }
+            fn warnings(&self) -> u64 {
+                7
+            }
+        }
+        assert_eq!(TrialLimit::new(Box::new(Warned), 3).warnings(), 7);
     }
 }

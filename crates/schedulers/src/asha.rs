@@ -268,8 +268,15 @@ impl crate::Scheduler for Asha {
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
-        self.sampler.on_failure(failure);
         let (trial, fidelity) = (failure.trial, failure.fidelity);
+        // A failure counts at the rung the trial was running to, not at the step where the
+        // metric broke.
+        let target = self
+            .trials
+            .get(trial as usize)
+            .and_then(|state| self.brackets[usize::from(state.bracket)].get(usize::from(state.next_rung)))
+            .map_or(self.max, |rung| rung.level);
+        self.sampler.on_failure(&Observation { fidelity: target, ..*failure });
         self.running = self.running.saturating_sub(1);
         if let Some((b, k)) = self.due(trial, fidelity) {
             // A failed trial ranks last and can never be promoted.

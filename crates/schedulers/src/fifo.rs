@@ -39,7 +39,8 @@ impl Scheduler for Fifo {
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
-        self.sampler.on_failure(failure);
+        // The trial ran for the full fidelity: that is the budget its failure counts at.
+        self.sampler.on_failure(&Observation { fidelity: self.max_fidelity, ..*failure });
     }
 }
 

@@ -113,7 +113,8 @@ impl crate::Scheduler for MedianStopping {
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
-        self.sampler.on_failure(failure);
+        // The trial ran for the full fidelity: that is the budget its failure counts at.
+        self.sampler.on_failure(&Observation { fidelity: self.max, ..*failure });
         let trial = failure.trial;
         if let Some(history) = self.histories.get_mut(trial as usize) {
             *history = Vec::new();

@@ -235,8 +235,11 @@ impl crate::Scheduler for Synchronous {
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
-        self.sampler.on_failure(failure);
         let trial = failure.trial;
+        // A failure counts at the rung the trial was running to (HpBandSter records a failed
+        // job at its budget), not at the step where the metric broke.
+        let target = self.slots.get(trial as usize).copied().flatten().map_or(failure.fidelity, |slot| slot.target);
+        self.sampler.on_failure(&Observation { fidelity: target, ..*failure });
         if self.slots.get(trial as usize).copied().flatten().is_some_and(|slot| !slot.recorded) {
             self.record(trial, Ranked { badness: f64::INFINITY, trial });
         }

@@ -85,7 +85,7 @@ impl Posterior {
                 k[(i, i)] += jitter * hyper.scale;
             }
             let Some(chol) = k.cholesky() else { continue };
-            let linv = chol.l().solve_lower_triangular(&DMatrix::identity(n, n))?;
+            let Some(linv) = chol.l().solve_lower_triangular(&DMatrix::identity(n, n)) else { continue };
             let root: Vec<f64> = hyper.lambda.iter().map(|l| l.sqrt()).collect();
             let mut scaled = DMatrix::zeros(n, dim);
             let norms = (0..n).map(|i| scale_row(row(i), &root, &mut scaled, i)).collect();
