@@ -20,6 +20,13 @@
 //! 1/3, `bandwidth_factor` = 3, `min_bandwidth` = 1e-3. Failed trials count as loss `+inf`
 //! at the budget where they failed, as HpBandSter's `loss = np.inf` does.
 //!
+//! When a budget gets its first model: the paper says "more than `min_points_in_model`
+//! observations"; the reference code tries once a budget has `min_points_in_model` results and
+//! keeps the model only if both the good set (`max(min_points_in_model, ⌊15 n/100⌋)` best) and
+//! the bad set (the next `max(min_points_in_model, ⌊85 n/100⌋)`) have more rows than parameters.
+//! With the default `d + 1` that is `n ≥ 2(d + 1)` while 15 % of `n` is below `d + 1`; this
+//! follows the code (tested at the switch points).
+//!
 //! Where this deviates from the reference, and why:
 //! - The good/bad split is the reference code's `idx[:n_good]` / `idx[n_good:n_good+n_bad]`
 //!   (non-overlapping), not the paper's equations. Ties in loss keep the order of arrival
