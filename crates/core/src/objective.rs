@@ -47,6 +47,20 @@ impl Objective {
         }
     }
 
+    /// `value` as a loss, smaller is better whatever the direction: the value when minimising,
+    /// its negation when maximising. NaN and ±∞ (a diverged or failed run) map to +∞, so they
+    /// rank last and never poison an ordering; −0 maps to +0, so that `total_cmp` does not
+    /// separate equal values. Schedulers rank rung results and samplers fit models with it.
+    pub fn loss(&self, value: f64) -> f64 {
+        if !value.is_finite() {
+            return f64::INFINITY;
+        }
+        match self.direction {
+            Direction::Minimize => value + 0.0,
+            Direction::Maximize => -value + 0.0,
+        }
+    }
+
     /// How far `value` is from `best_known`, in the direction of worse: `value - best` when
     /// minimising, `best - value` when maximising (so 0 is optimal and larger is worse).
     pub fn regret(&self, value: f64, best_known: f64) -> f64 {
@@ -70,5 +84,19 @@ mod tests {
         assert!(err.better(0.5, f64::NAN) && !err.better(f64::NAN, 0.5));
         assert_eq!(err.regret(0.25, 0.05), 0.2);
         assert_eq!(acc.regret(0.75, 0.95), 0.95 - 0.75);
+    }
+
+    #[test]
+    fn losses_order_by_direction_and_put_failures_last() {
+        let min = Objective::minimize("err");
+        let max = Objective::maximize("acc");
+        assert!(min.loss(0.1) < min.loss(0.2));
+        assert!(max.loss(0.9) < max.loss(0.8));
+        assert_eq!(max.loss(0.9), -0.9);
+        assert_eq!(min.loss(0.1), 0.1);
+        assert_eq!(max.loss(f64::NAN), f64::INFINITY);
+        assert_eq!(min.loss(f64::NAN), f64::INFINITY);
+        assert_eq!(max.loss(f64::INFINITY), f64::INFINITY);
+        assert_eq!(min.loss(-0.0).to_bits(), 0.0f64.to_bits());
     }
 }

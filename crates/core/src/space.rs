@@ -419,17 +419,34 @@ impl SearchSpace {
     /// Draws a configuration from the prior: uniform on each parameter's scale (log-uniform on
     /// log scales), uniform over choices, with inactive parameters marked inactive.
     pub fn sample(&self, rng: &mut Rng) -> Config {
+        self.sample_with(|_| rng.random())
+    }
+
+    /// A configuration whose active parameters take the unit-cube coordinate `unit(index)`,
+    /// decoded on their scale, front to back; `unit` is called only for active parameters
+    /// (quasi-random designs supply their own coordinates this way).
+    pub fn sample_with(&self, mut unit: impl FnMut(usize) -> f64) -> Config {
         let mut values = Vec::with_capacity(self.params.len());
         for (index, param) in self.params.iter().enumerate() {
-            let value = if self.is_active(index, &values) {
-                let u: f64 = rng.random();
-                crate::encoding::from_unit(&param.domain, u)
-            } else {
-                Value::Inactive
-            };
+            let value =
+                if self.is_active(index, &values) { crate::encoding::from_unit(&param.domain, unit(index)) } else { Value::Inactive };
             values.push(value);
         }
         Config::new(values)
+    }
+
+    /// Makes `values` consistent with the conditions after some were changed: a parameter that
+    /// became active gets a draw from its prior, one that became inactive is marked inactive,
+    /// the others keep their values. One pass suffices because parents come first.
+    pub fn resolve_conditions(&self, values: &mut [Value], rng: &mut Rng) {
+        for (index, param) in self.params.iter().enumerate() {
+            let active = self.is_active(index, values);
+            if !active {
+                values[index] = Value::Inactive;
+            } else if !values[index].is_active() {
+                values[index] = crate::encoding::from_unit(&param.domain, rng.random());
+            }
+        }
     }
 
     /// Checks that `config` belongs to the space: one value per parameter, of the right kind

@@ -487,7 +487,7 @@ impl Sampler for BohbSampler {
     }
 
     fn observe(&mut self, o: &Observation<'_>) {
-        let loss = o.metrics.first().map_or(f64::INFINITY, |&m| loss(&self.objective, m));
+        let loss = loss(&self.objective, o.metrics);
         self.record(o.config, o.fidelity, loss);
     }
 

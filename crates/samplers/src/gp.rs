@@ -292,20 +292,7 @@ fn perturb(space: &SearchSpace, values: &mut [Value], rng: &mut Rng) {
             }
         };
     }
-    resolve(space, values, rng);
-}
-
-/// Makes `values` consistent with the conditions: a parameter that became active gets a prior
-/// draw, one that became inactive is marked so.
-fn resolve(space: &SearchSpace, values: &mut [Value], rng: &mut Rng) {
-    for (i, param) in space.params().iter().enumerate() {
-        let active = space.is_active(i, values);
-        if active && !values[i].is_active() {
-            values[i] = from_unit(&param.domain, rng.random());
-        } else if !active {
-            values[i] = Value::Inactive;
-        }
-    }
+    space.resolve_conditions(values, rng);
 }
 
 impl Sampler for GpSampler {
@@ -350,7 +337,7 @@ impl Sampler for GpSampler {
                                 let at = moves.len();
                                 moves.extend_from_slice(&current);
                                 moves[at + i] = value;
-                                resolve(&self.space, &mut moves[at..at + p], rng);
+                                self.space.resolve_conditions(&mut moves[at..at + p], rng);
                             }
                         };
                         match domain {
@@ -397,7 +384,7 @@ impl Sampler for GpSampler {
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
-        let value = observation.metrics.first().map_or(f64::INFINITY, |&m| loss(&self.objective, m));
+        let value = loss(&self.objective, observation.metrics);
         self.record(observation, value);
     }
 

@@ -1,17 +1,13 @@
 //! What model-based samplers remember: one record per trial, its latest (highest-fidelity)
 //! result as a loss to minimise, failures included at the worst loss.
 
-use hposim_core::{Config, Direction, Objective, Observation, TrialId};
+use hposim_core::{Config, Objective, Observation, TrialId};
 use std::collections::HashMap;
 
-/// The value of `metric` as a loss to minimise under `objective`; NaN and ±inf (a failed or
-/// diverged trial) become `+inf`, the worst rank, so failures are never dropped silently.
-pub fn loss(objective: &Objective, metric: f64) -> f64 {
-    let loss = match objective.direction {
-        Direction::Minimize => metric,
-        Direction::Maximize => -metric,
-    };
-    if loss.is_finite() { loss } else { f64::INFINITY }
+/// The loss ([`Objective::loss`]) of a result's first metric, the one samplers optimise;
+/// `+inf` (a failure) when there is none.
+pub fn loss(objective: &Objective, metrics: &[f64]) -> f64 {
+    metrics.first().map_or(f64::INFINITY, |&m| objective.loss(m))
 }
 
 /// One trial's latest result.
@@ -44,7 +40,7 @@ impl History {
     /// Records a result; a trial's later result at a fidelity at least as high replaces its
     /// earlier one. Returns whether anything changed.
     pub fn observe(&mut self, observation: &Observation<'_>) -> bool {
-        let loss = observation.metrics.first().map_or(f64::INFINITY, |&m| loss(&self.objective, m));
+        let loss = loss(&self.objective, observation.metrics);
         self.record(observation, loss)
     }
 
@@ -105,10 +101,11 @@ mod tests {
 
     #[test]
     fn losses_follow_the_direction_and_failures_rank_last() {
-        assert_eq!(loss(&Objective::maximize("acc"), 0.9), -0.9);
-        assert_eq!(loss(&Objective::minimize("err"), 0.1), 0.1);
-        assert_eq!(loss(&Objective::minimize("err"), f64::NAN), f64::INFINITY);
-        assert_eq!(loss(&Objective::maximize("acc"), f64::INFINITY), f64::INFINITY);
+        assert_eq!(loss(&Objective::maximize("acc"), &[0.9, 5.0]), -0.9);
+        assert_eq!(loss(&Objective::minimize("err"), &[0.1]), 0.1);
+        assert_eq!(loss(&Objective::minimize("err"), &[f64::NAN]), f64::INFINITY);
+        assert_eq!(loss(&Objective::maximize("acc"), &[f64::INFINITY]), f64::INFINITY);
+        assert_eq!(loss(&Objective::maximize("acc"), &[]), f64::INFINITY);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! One dimension belongs to each parameter of the space, in the space's (parents-first) order;
 //! active parameters decode their coordinate with [`hposim_core::encoding::from_unit`], and a
 //! parameter whose condition does not hold, judged from the parents already decoded, is
-//! [`Value::Inactive`].
+//! [`hposim_core::Value::Inactive`].
 //!
 //! The balance holds for whole designs, so the natural choice for `points` is the experiment's
 //! trial budget: the run then proposes one complete design. When a design is used up, the next
@@ -20,8 +20,7 @@
 //! requested, from the suggest stream.
 
 use crate::{Sampler, SamplerError};
-use hposim_core::encoding::from_unit;
-use hposim_core::{Config, Rng, SearchSpace, Value};
+use hposim_core::{Config, Rng, SearchSpace};
 use rand::RngExt;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -132,16 +131,7 @@ impl LatinHypercubeSampler {
 impl Sampler for LatinHypercubeSampler {
     fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
         let point = self.advance(rng);
-        let mut values = Vec::with_capacity(self.space.len());
-        for (dimension, param) in self.space.params().iter().enumerate() {
-            let value = if self.space.is_active(dimension, &values) {
-                from_unit(&param.domain, self.coordinate(dimension, point, rng))
-            } else {
-                Value::Inactive
-            };
-            values.push(value);
-        }
-        Some(Config::new(values))
+        Some(self.space.sample_with(|dimension| self.coordinate(dimension, point, rng)))
     }
 }
 
@@ -149,7 +139,7 @@ impl Sampler for LatinHypercubeSampler {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use hposim_core::{Choice, ConditionSpec, ParamSpec};
+    use hposim_core::{Choice, ConditionSpec, ParamSpec, Value};
     use rand::SeedableRng;
 
     fn unit_floats(d: usize) -> SearchSpace {

@@ -340,7 +340,7 @@ impl Parzen {
     ///
     /// Per kernel, the continuous and categorical terms are exact and cheap; a discrete term
     /// first enters as an upper bound. The largest bounded kernel is then computed exactly, and
-    /// only kernels whose bound comes within [`NEGLIGIBLE`] of the running maximum are
+    /// only kernels whose bound comes within `NEGLIGIBLE` (50, in log units) of the running maximum are
     /// computed exactly and summed.
     pub fn log_pdf(&mut self, x: &[f64]) -> f64 {
         let memoised = self.dims.len() == 1

@@ -182,15 +182,7 @@ impl RegularizedEvolution {
             return Config::new(values);
         };
         values[target] = other_value(&params[target].domain, values[target], rng);
-        // Parents come first, so one pass settles every condition below the changed parameter.
-        for index in target + 1..params.len() {
-            let active = self.space.is_active(index, &values);
-            values[index] = match (active, values[index]) {
-                (false, _) => Value::Inactive,
-                (true, Value::Inactive) => from_unit(&params[index].domain, rng.random::<f64>()),
-                (true, value) => value,
-            };
-        }
+        self.space.resolve_conditions(&mut values, rng);
         Config::new(values)
     }
 
@@ -243,7 +235,7 @@ impl Sampler for RegularizedEvolution {
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
-        let loss = observation.metrics.first().map_or(f64::INFINITY, |&metric| loss(&self.objective, metric));
+        let loss = loss(&self.objective, observation.metrics);
         self.record(observation, loss);
     }
 

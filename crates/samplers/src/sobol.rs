@@ -4,7 +4,7 @@
 //! (parents-first) order; each active parameter decodes its coordinate with
 //! [`hposim_core::encoding::from_unit`] (so log scales, integer bins and choice bins are
 //! respected), and a parameter whose condition does not hold, judged from the parents already
-//! decoded, is [`Value::Inactive`]. Its coordinate is simply unused, so every parameter keeps its
+//! decoded, is [`hposim_core::Value::Inactive`]. Its coordinate is simply unused, so every parameter keeps its
 //! own dimension whatever the activity pattern.
 //!
 //! The points come from [`sobol_burley`], Burley's hash-based Owen scrambling (Burley, "Practical
@@ -29,8 +29,7 @@
 //!   makes every value of an integer range wider than 2^23 reachable.
 
 use crate::{Sampler, SamplerError};
-use hposim_core::encoding::from_unit;
-use hposim_core::{Config, Rng, SearchSpace, Value};
+use hposim_core::{Config, Rng, SearchSpace};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -96,16 +95,7 @@ impl Sampler for SobolSampler {
     fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
         let index = self.next;
         self.next += 1;
-        let mut values = Vec::with_capacity(self.space.len());
-        for (dimension, param) in self.space.params().iter().enumerate() {
-            let value = if self.space.is_active(dimension, &values) {
-                from_unit(&param.domain, self.coordinate(index, dimension, rng))
-            } else {
-                Value::Inactive
-            };
-            values.push(value);
-        }
-        Some(Config::new(values))
+        Some(self.space.sample_with(|dimension| self.coordinate(index, dimension, rng)))
     }
 }
 
@@ -113,7 +103,7 @@ impl Sampler for SobolSampler {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use hposim_core::{Choice, ConditionSpec, ParamSpec};
+    use hposim_core::{Choice, ConditionSpec, ParamSpec, Value};
     use rand::SeedableRng;
 
     fn unit_floats(d: usize) -> SearchSpace {

@@ -25,7 +25,7 @@
 //! Rung membership costs O(log n) per result ([`TopSplit`], [`RankQuantile`]); finding a
 //! promotable trial pops a lazily cleaned heap of top-set members, amortised O(log n).
 
-use crate::rank::{RankQuantile, Ranked, TopSplit, badness};
+use crate::rank::{RankQuantile, Ranked, TopSplit};
 use crate::synchronous::promotions;
 use hposim_core::{Action, Decision, Objective, Observation, Rng, TrialId, WorkerRequest};
 use hposim_samplers::Sampler;
@@ -248,7 +248,7 @@ impl crate::Scheduler for Asha {
         };
         self.sampler.observe(observation);
         self.trials[trial as usize].next_rung = (k + 1) as u8;
-        let item = Ranked { badness: badness(&self.objective, observation.metrics[0]), trial };
+        let item = Ranked { badness: self.objective.loss(observation.metrics[0]), trial };
         let continues = self.enter(b, k, item);
         match self.variant {
             AshaVariant::Stopping if continues => Decision::Continue,

@@ -14,7 +14,7 @@
 //! query); a completed trial inserts its running average at every step once, so the work per
 //! simulated step is O(log n) amortised.
 
-use crate::rank::{RankQuantile, Ranked, badness};
+use crate::rank::{RankQuantile, Ranked};
 use hposim_core::{Action, Decision, Objective, Observation, Rng, TrialId, WorkerRequest};
 use hposim_samplers::Sampler;
 
@@ -87,7 +87,7 @@ impl crate::Scheduler for MedianStopping {
             // A repeated step (a restart without checkpoint) or one beyond our range.
             return Decision::Continue;
         }
-        let value = badness(&self.objective, observation.metrics[0]);
+        let value = self.objective.loss(observation.metrics[0]);
         history.push(value);
         let best = value.min(self.best[trial]);
         self.best[trial] = best;

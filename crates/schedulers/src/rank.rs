@@ -3,28 +3,14 @@
 //! the top 1/eta of the rung?" and "what is the k-th best value?" cost O(log n) per insertion
 //! and O(1) per query, instead of a sort of the whole rung on every result.
 
-use hposim_core::{Direction, Objective};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-
-/// How bad a value of `objective` is: smaller is better whatever the objective's direction.
-/// NaN (a diverged run) maps to +∞, so it ranks last and never poisons an ordering.
-pub fn badness(objective: &Objective, value: f64) -> f64 {
-    if value.is_nan() {
-        return f64::INFINITY;
-    }
-    // `+ 0.0` turns −0.0 into +0.0, so that `total_cmp` does not separate them.
-    match objective.direction {
-        Direction::Minimize => value + 0.0,
-        Direction::Maximize => -value + 0.0,
-    }
-}
 
 /// A trial's result in a rung, ordered best first: by badness, then by trial id (the earlier
 /// trial wins a tie, which keeps every ordering deterministic).
 #[derive(Clone, Copy, Debug)]
 pub struct Ranked {
-    /// See [`badness`].
+    /// The result as a loss ([`hposim_core::Objective::loss`]): smaller is better, failures +∞.
     pub badness: f64,
     /// The trial.
     pub trial: u32,
@@ -219,13 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn badness_orders_by_direction_and_puts_nan_last() {
-        let min = Objective::minimize("err");
-        let max = Objective::maximize("acc");
-        assert!(badness(&min, 0.1) < badness(&min, 0.2));
-        assert!(badness(&max, 0.9) < badness(&max, 0.8));
-        assert_eq!(badness(&max, f64::NAN), f64::INFINITY);
-        assert_eq!(badness(&min, -0.0).to_bits(), 0.0f64.to_bits());
+    fn ties_in_badness_go_to_the_earlier_trial() {
         assert!(r(1.0, 3) < r(1.0, 4) && r(1.0, 9) < r(2.0, 0));
     }
 

@@ -16,7 +16,7 @@
 //! configurations it got, later rungs shrink accordingly, and no new bracket starts.
 
 use crate::brackets::{Bracket, steps};
-use crate::rank::{Ranked, badness};
+use crate::rank::Ranked;
 use hposim_core::{Action, Decision, Objective, Observation, Rng, TrialId, WorkerRequest};
 use hposim_samplers::Sampler;
 
@@ -224,7 +224,7 @@ impl crate::Scheduler for Synchronous {
             .is_some_and(|slot| !slot.recorded && observation.fidelity == slot.target);
         if due {
             self.sampler.observe(observation);
-            let item = Ranked { badness: badness(&self.objective, observation.metrics[0]), trial: observation.trial };
+            let item = Ranked { badness: self.objective.loss(observation.metrics[0]), trial: observation.trial };
             self.record(observation.trial, item);
         }
         Decision::Continue
