@@ -503,6 +503,24 @@ mod tests {
     }
 
     #[test]
+    fn a_covariance_that_cannot_be_factorised_falls_back_to_a_random_proposal_with_a_warning() {
+        let space = space();
+        let mut sampler = GpSampler::new(&space, Objective::minimize("loss"), &GpSettings::default()).unwrap();
+        let mut rng = Rng::seed_from_u64(6);
+        for trial in 0..12 {
+            let config = space.sample(&mut rng);
+            sampler.observe(&Observation { trial, config: &config, fidelity: 1, metrics: &[quadratic(&config)], time: 0.0 });
+        }
+        // Hyperparameters that make every covariance entry NaN: no jitter can rescue them, and
+        // the refit is not due (fitted at this very n).
+        let width = sampler.features.width();
+        sampler.fitted = Some((1, 12, vec![f64::NAN; width + 2]));
+        let config = sampler.suggest(&mut rng).unwrap();
+        assert!(space.contains(&config));
+        assert_eq!(sampler.warnings(), 1);
+    }
+
+    #[test]
     fn models_the_highest_fidelity_with_enough_results() {
         let mut sampler =
             GpSampler::new(&space(), Objective::minimize("loss"), &GpSettings { startup_trials: 3, ..GpSettings::default() }).unwrap();
