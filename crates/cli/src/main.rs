@@ -1,6 +1,7 @@
 //! `hposim`: compare hyperparameter-optimization strategies on simulated learning curves.
 
 mod brackets;
+mod data;
 mod table;
 
 use anyhow::{Context, Result};
@@ -22,7 +23,7 @@ use std::time::Instant;
     version,
     about,
     long_about,
-    after_help = "Examples:\n  hposim                                  run experiments/default.toml\n  hposim run experiments/default.toml     the same, explicitly\n  hposim run my.toml --out results/my --threads 2\n  hposim list                             what can go in an experiment file\n  hposim brackets --max-fidelity 81 --eta 3   HyperBand's bracket table\n\nExperiment files are documented key by key in experiments/README.md."
+    after_help = "Examples:\n  hposim                                  run experiments/default.toml\n  hposim run experiments/default.toml     the same, explicitly\n  hposim run my.toml --out results/my --threads 2\n  hposim list                             what can go in an experiment file\n  hposim brackets --max-fidelity 81 --eta 3   HyperBand's bracket table\n  hposim data info mlp-digits             a recorded benchmark in data/\n\nExperiment files are documented key by key in experiments/README.md."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -70,6 +71,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Recorded benchmarks (data/FORMAT.md): describe or validate one.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DataCommand {
+    /// Print a recorded benchmark's space, objectives, fidelity range, configurations, best
+    /// values and curve statistics, per task.
+    Info {
+        /// The table (FILE.parquet), its metadata (FILE.toml), or a name in ./data (mlp-digits).
+        file: PathBuf,
+    },
+    /// Validate a recorded benchmark against data/FORMAT.md; exit status 1 with the file, row and
+    /// column of the first problem.
+    Check {
+        /// The table (FILE.parquet), its metadata (FILE.toml), or a name in ./data (mlp-digits).
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -84,6 +106,8 @@ fn main() -> ExitCode {
         Some(Command::Brackets { max_fidelity, eta, min_fidelity, sizing, json }) => {
             brackets::print(min_fidelity, max_fidelity, eta, &sizing, json)
         }
+        Some(Command::Data { command: DataCommand::Info { file } }) => data::info(&file),
+        Some(Command::Data { command: DataCommand::Check { file } }) => data::check(&file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -159,6 +183,8 @@ Benchmarks ([[benchmarks]] type = ...):
   branin         multi-fidelity Branin (Kandasamy et al., BOCA, ICML 2017)
   hartmann6      multi-fidelity Hartmann-6 (BOCA), maximised
   counting_ones  counting ones (Falkner et al., BOHB, ICML 2018)
+  recorded       a recorded table replayed (data/FORMAT.md): path, task, objectives,
+                 lookup = nearest | recorded; see `hposim data info FILE`
 
 Samplers (sampler = { type = ... }):
   random         independent draws from the prior

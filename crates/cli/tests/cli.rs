@@ -176,3 +176,63 @@ fn brackets_prints_the_table_as_json_and_text() {
     assert_eq!(huge.status.code(), Some(1));
     assert!(text(&huge.stderr).contains("more than 63"), "{}", text(&huge.stderr));
 }
+
+fn repository() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+#[test]
+fn data_info_describes_a_recorded_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    hposim_curves::recorded::example::write_example(dir.path()).unwrap();
+    let out = hposim(&["data", "info", "tiny.toml"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("tiny (tiny.parquet)\n"), "{stdout}");
+    assert!(stdout.contains("fidelity: epoch, steps 1..=full fidelity = 3; first rung at step 1"), "{stdout}");
+    assert!(stdout.contains("momentum             float 0..1   (only if optimizer is \"sgd\")"), "{stdout}");
+    assert!(stdout.contains("metrics: accuracy (maximize), loss (minimize)"), "{stdout}");
+    // Hand-derived: 3 configurations, 4 curves, 1 diverged; best 0.85 (config 1, final); finals
+    // 0.80, 0.78, 0.85 → median 0.80; first-epoch vs final ranks (1,2,3) vs (2,1,3) → ρ = 0.5;
+    // curve costs 33, 34.5, 60, 10 → median 33.75; total 137.5 s = 0.04 h.
+    let row = stdout.lines().last().unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells, ["-", "3", "4", "3", "1", "0.8500", "0.8500", "0.8000", "0.5000", "33.7500", "0.04"], "{stdout}");
+}
+
+#[test]
+fn data_check_passes_on_every_shipped_file() {
+    let data = repository().join("data");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "parquet") {
+            let out = hposim(&["data", "check", path.to_str().unwrap()], repository());
+            assert!(out.status.success(), "{}: {}", path.display(), text(&out.stderr));
+            assert!(text(&out.stdout).starts_with("ok: "), "{}", text(&out.stdout));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "mlp-digits, mlp-breast-cancer, nas-bench-201, fcnet, lcdb at least; found {checked}");
+    // A name in ./data works too.
+    let out = hposim(&["data", "check", "mlp-digits"], repository());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn data_commands_refuse_bad_input_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hposim(&["data", "check", "lcbench"], repository());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("lcbench: no such recorded benchmark") && stderr.contains("mlp-digits"), "{stderr}");
+    let table = hposim_curves::recorded::example::write_example(dir.path()).unwrap();
+    std::fs::write(&table, b"not parquet at all").unwrap();
+    for command in ["check", "info"] {
+        let out = hposim(&["data", command, "tiny.parquet"], dir.path());
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with("error: tiny.parquet: not a readable Parquet file"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

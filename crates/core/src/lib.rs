@@ -1,6 +1,6 @@
 //! The shared model of hposim: search spaces (float and int parameters on linear or log
 //! scales, categorical and ordinal parameters, nested conditions), configurations and their
-//! encoding to the unit cube, objectives with directions, the types that executors and
+//! encoding to the unit cube (and nearest-configuration queries), objectives with directions, the types that executors and
 //! strategies exchange (observations, actions, decisions), the trace schema, and the seeded
 //! random streams that make every simulation reproducible.
 //!
@@ -9,6 +9,7 @@
 pub mod config;
 pub mod encoding;
 pub mod fidelity;
+pub mod nearest;
 pub mod objective;
 pub mod rng;
 pub mod space;

@@ -1,5 +1,6 @@
 //! Cost of resolving a configuration into a curve (`open`, once per trial) and of one epoch
-//! lookup (`step`, once per simulated epoch), per benchmark.
+//! lookup (`step`, once per simulated epoch), per benchmark, the recorded tables of `data/`
+//! included.
 //!
 //! Run with `cargo bench -p hposim-curves --bench curve_lookup` (or `just bench`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
@@ -7,9 +8,10 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use hposim_core::Rng;
 use hposim_curves::synthetic::{DivergenceSpec, Family, SyntheticSpec};
-use hposim_curves::{BenchmarkSpec, build};
+use hposim_curves::{BenchmarkSpec, build, build_relative};
 use rand::SeedableRng;
 use std::hint::black_box;
+use std::path::Path;
 
 fn specs() -> Vec<(&'static str, BenchmarkSpec)> {
     let synthetic = |family| SyntheticSpec {
@@ -26,13 +28,23 @@ fn specs() -> Vec<(&'static str, BenchmarkSpec)> {
         ("branin", toml_spec("type = \"branin\"")),
         ("hartmann6", toml_spec("type = \"hartmann6\"")),
         ("counting_ones", toml_spec("type = \"counting_ones\"")),
+        // Recorded tables shipped in data/: nearest-configuration resolution in `open`.
+        ("recorded_mlp_digits", toml_spec("type = \"recorded\"\npath = \"mlp-digits.parquet\"")),
+        ("recorded_nas_bench_201", toml_spec("type = \"recorded\"\npath = \"nas-bench-201.parquet\"\ntask = \"cifar10\"")),
+        ("recorded_fcnet", toml_spec("type = \"recorded\"\npath = \"fcnet.parquet\"\ntask = \"protein_structure\"")),
     ]
+}
+
+/// The repository's data directory.
+fn data_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
 }
 
 fn lookups(c: &mut Criterion) {
     let mut group = c.benchmark_group("curve");
     for (name, spec) in specs() {
-        let bench = build(&spec).expect("valid benchmark");
+        let bench = if matches!(spec, BenchmarkSpec::Recorded(_)) { build_relative(&spec, data_dir()) } else { build(&spec) }
+            .expect("valid benchmark");
         let mut rng = Rng::seed_from_u64(5);
         let configs: Vec<_> = (0..64).map(|_| bench.space().sample(&mut rng)).collect();
         let max = bench.fidelity().max;

@@ -12,7 +12,9 @@
 //!   dependent cost per epoch;
 //! - [`branin::Branin`] and [`hartmann6::Hartmann6`]: the multi-fidelity test functions of
 //!   Kandasamy et al. (BOCA, ICML 2017);
-//! - [`counting_ones::CountingOnes`]: the counting-ones problem of Falkner et al. (BOHB, ICML 2018).
+//! - [`counting_ones::CountingOnes`]: the counting-ones problem of Falkner et al. (BOHB, ICML 2018);
+//! - [`tabular::Tabular`]: recorded learning curves ([`recorded`], the format of
+//!   `data/FORMAT.md`) replayed step by step.
 
 pub mod branin;
 pub mod counting_ones;
@@ -20,12 +22,14 @@ pub mod default_space;
 pub mod field;
 pub mod hartmann6;
 pub mod landscape;
+pub mod recorded;
 pub mod spec;
 pub mod synthetic;
+pub mod tabular;
 
 use hposim_core::{Config, Fidelity, Objective, SearchSpace, SpaceError};
 
-pub use spec::{BenchmarkSpec, build};
+pub use spec::{BenchmarkSpec, build, build_relative};
 
 /// Number of coefficients a [`TrialCurve`] holds inline.
 pub const INLINE_COEFFICIENTS: usize = 8;
@@ -77,6 +81,27 @@ pub trait Benchmark: Send + Sync {
     fn cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
         let mut metrics = vec![0.0; self.objectives().len()];
         (1..=step).map(|s| self.step(curve, s, &mut metrics)).sum()
+    }
+
+    /// The configurations a sampler must choose among, for benchmarks that only know a fixed
+    /// set (a recorded table replayed with `lookup = "recorded"`); `None` lets samplers propose
+    /// anywhere in the space.
+    fn recorded_configs(&self) -> Option<&[Config]> {
+        None
+    }
+
+    /// A hash of the data behind the benchmark where it lives outside the experiment file (a
+    /// recorded table), so that results computed from other data are not reused.
+    fn content_hash(&self) -> Option<u64> {
+        None
+    }
+
+    /// A curve that replays `curve` up to `step` and continues after it with `config` (the
+    /// trial's hyperparameters changed mid-training, as population-based training does);
+    /// `seed` seeds the new part. `None` where the benchmark cannot change a configuration
+    /// mid-training.
+    fn splice(&self, _curve: &TrialCurve, _config: &Config, _step: u32, _seed: u64) -> Option<TrialCurve> {
+        None
     }
 }
 

@@ -5,8 +5,11 @@ use crate::branin::{Branin, BraninSpec};
 use crate::counting_ones::{CountingOnes, CountingOnesSpec};
 use crate::hartmann6::{Hartmann6, Hartmann6Spec};
 use crate::synthetic::{Synthetic, SyntheticSpec};
+use crate::tabular::{Tabular, TabularSpec};
 use crate::{Benchmark, BenchmarkError};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::path::Path;
 
 /// One `[[benchmarks]]` table; `type` selects the benchmark.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,29 +23,41 @@ pub enum BenchmarkSpec {
     Hartmann6(Hartmann6Spec),
     /// Counting ones (BOHB).
     CountingOnes(CountingOnesSpec),
+    /// A recorded table replayed (`data/FORMAT.md`).
+    Recorded(TabularSpec),
 }
 
 impl BenchmarkSpec {
-    /// The benchmark's name: the `name` key, or the type's name when it is absent.
-    pub fn name(&self) -> &str {
+    /// The benchmark's name: the `name` key, or the type's name when it is absent (for a
+    /// recorded table, the file's stem and task).
+    pub fn name(&self) -> Cow<'_, str> {
         let (given, default) = match self {
             BenchmarkSpec::Synthetic(s) => (&s.name, "synthetic"),
             BenchmarkSpec::Branin(s) => (&s.name, "branin"),
             BenchmarkSpec::Hartmann6(s) => (&s.name, "hartmann6"),
             BenchmarkSpec::CountingOnes(s) => (&s.name, "counting_ones"),
+            BenchmarkSpec::Recorded(s) => return s.name.as_deref().map_or_else(|| Cow::Owned(s.default_name()), Cow::Borrowed),
         };
-        given.as_deref().unwrap_or(default)
+        Cow::Borrowed(given.as_deref().unwrap_or(default))
     }
 }
 
-/// Validates `spec` and builds the benchmark.
+/// Validates `spec` and builds the benchmark; files it names are read relative to the
+/// working directory.
 pub fn build(spec: &BenchmarkSpec) -> Result<Box<dyn Benchmark>, BenchmarkError> {
-    let name = spec.name().to_owned();
+    build_relative(spec, Path::new(""))
+}
+
+/// Validates `spec` and builds the benchmark; files it names are read relative to `base_dir`
+/// (an experiment file's directory).
+pub fn build_relative(spec: &BenchmarkSpec, base_dir: &Path) -> Result<Box<dyn Benchmark>, BenchmarkError> {
+    let name = spec.name().into_owned();
     Ok(match spec {
         BenchmarkSpec::Synthetic(s) => Box::new(Synthetic::new(name, s)?),
         BenchmarkSpec::Branin(s) => Box::new(Branin::new(name, s)?),
         BenchmarkSpec::Hartmann6(s) => Box::new(Hartmann6::new(name, s)?),
         BenchmarkSpec::CountingOnes(s) => Box::new(CountingOnes::new(name, s)?),
+        BenchmarkSpec::Recorded(s) => Box::new(Tabular::new(name, s, base_dir)?),
     })
 }
 
@@ -68,7 +83,7 @@ mod tests {
             type = "counting_ones"
         "#;
         let wrapper: Wrapper = toml::from_str(text).unwrap();
-        let names: Vec<&str> = wrapper.benchmarks.iter().map(BenchmarkSpec::name).collect();
+        let names: Vec<String> = wrapper.benchmarks.iter().map(|b| b.name().into_owned()).collect();
         assert_eq!(names, ["synthetic", "branin", "hartmann6", "counting_ones"]);
         let mut rng = <hposim_core::Rng as rand::SeedableRng>::seed_from_u64(5);
         for spec in &wrapper.benchmarks {

@@ -4,7 +4,9 @@
 //! this crate in later work.
 
 pub mod quantile;
+pub mod rank_correlation;
 pub mod strategy_table;
 
 pub use quantile::quantile;
+pub use rank_correlation::spearman;
 pub use strategy_table::{Spread, StrategyRow, strategy_table};

@@ -9,7 +9,12 @@
 //! Points are visited in a random order by default (Optuna's `GridSampler` also draws unvisited
 //! grid points at random), so a grid cut short by the budget still covers the space evenly.
 //! When every point has been proposed the sampler is exhausted.
+//!
+//! Restricted to a recorded set of configurations ([`crate::restricted`]), the grid is that
+//! set: every recorded configuration once, in a random order (or in the set's order with
+//! `shuffle = false`).
 
+use crate::restricted::{Candidates, Pick};
 use crate::{Sampler, SamplerError};
 use hposim_core::{Config, Domain, Rng, SearchSpace, Value};
 use rand::seq::SliceRandom;
@@ -23,6 +28,7 @@ pub const MAX_GRID_POINTS: usize = 1_000_000;
 pub struct GridSampler {
     points: Vec<Config>,
     next: usize,
+    shuffle: bool,
 }
 
 impl GridSampler {
@@ -42,7 +48,7 @@ impl GridSampler {
         if shuffle {
             points.shuffle(rng);
         }
-        Ok(Self { points, next: 0 })
+        Ok(Self { points, next: 0, shuffle })
     }
 
     /// All grid points, in the order they will be proposed.
@@ -56,6 +62,10 @@ impl Sampler for GridSampler {
         let point = self.points.get(self.next)?.clone();
         self.next += 1;
         Some(point)
+    }
+
+    fn pick(&mut self, candidates: &Candidates<'_>, rng: &mut Rng) -> Option<Pick> {
+        if self.shuffle { candidates.uniform_unused(rng) } else { candidates.nth_unused(0) }.map(Pick::Index)
     }
 }
 

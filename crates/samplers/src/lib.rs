@@ -9,7 +9,8 @@
 //! [`tpe::TpeSampler`], [`gp::GpSampler`] and [`bohb::BohbSampler`] (BOHB's KDE model, to sit
 //! behind HyperBand), [`regularized_evolution::RegularizedEvolution`], and
 //! [`trial_limit::TrialLimit`] (caps the number of proposals, which is how an experiment's
-//! trial budget is enforced).
+//! trial budget is enforced), and [`restricted::Restricted`] (confines any sampler to a
+//! recorded set of configurations).
 
 pub mod bohb;
 pub mod gp;
@@ -20,6 +21,7 @@ pub mod normal;
 pub mod parzen;
 pub mod random;
 pub mod regularized_evolution;
+pub mod restricted;
 pub mod sobol;
 pub mod tpe;
 pub mod trial_limit;
@@ -43,6 +45,14 @@ pub trait Sampler: Send {
     /// failure counts at, as HpBandSter records a failed job. Model-based samplers rank such a
     /// configuration last; they never drop it.
     fn on_failure(&mut self, _failure: &Observation<'_>) {}
+
+    /// Chooses among a fixed set of configurations (a recorded table), for
+    /// [`restricted::Restricted`]. The default proposes freely ([`Sampler::suggest`]) and lets
+    /// the caller resolve the proposal to the nearest unused candidate; samplers that can
+    /// choose a candidate directly (random and grid search) override it.
+    fn pick(&mut self, _candidates: &restricted::Candidates<'_>, rng: &mut Rng) -> Option<restricted::Pick> {
+        self.suggest(rng).map(restricted::Pick::Proposal)
+    }
 
     /// Proposals that fell back to a random configuration because the model failed (e.g. a GP
     /// whose covariance could not be factorised even with jitter); reported in the summary.

@@ -6,7 +6,8 @@
 //! A cell's file stem is `<benchmark>__<strategy>__s<seed>__<hash>`, the hash being XXH3-64 of
 //! every setting that can change its result (benchmark and strategy specifications, seed,
 //! workers, checkpointing, budget, experiment seed), the trace format version and hposim's
-//! version (so results of older code are not reused). Editing an experiment
+//! version (so results of older code are not reused), and for a recorded benchmark the hash of
+//! its data files (so re-recorded data is not mistaken for the old). Editing an experiment
 //! therefore reruns exactly the cells it changes. Its random streams derive from the
 //! experiment seed and `"<benchmark>"/"<strategy>"/<seed>`, so they do not depend on the thread
 //! that runs it or on the other cells.
@@ -18,6 +19,7 @@ use crate::trace::{TRACE_FORMAT_VERSION, Trace};
 use hposim_core::rng::{stable_hash, stream, stream_seed};
 use hposim_core::{CellSummary, EpochStatus};
 use hposim_curves::{Benchmark, BenchmarkSpec};
+use hposim_samplers::restricted::Restricted;
 use hposim_samplers::trial_limit::TrialLimit;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -50,6 +52,9 @@ struct CellKey<'a> {
     checkpointing: bool,
     budget: &'a Budget,
     benchmark: &'a BenchmarkSpec,
+    /// The hash of a recorded benchmark's data, so new data reruns its cells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<u64>,
     strategy: &'a StrategySpec,
 }
 
@@ -145,6 +150,7 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
                     checkpointing: experiment.checkpointing(s),
                     budget: &spec.budget,
                     benchmark: bench,
+                    data: experiment.benchmarks[b].content_hash(),
                     strategy,
                 };
                 // Serialising plain data structures cannot fail; an empty key would only
@@ -155,7 +161,7 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
                     benchmark: b,
                     strategy: s,
                     seed,
-                    id: format!("{}__{}__s{seed:03}__{hash:016x}", safe(bench.name()), safe(&strategy.name)),
+                    id: format!("{}__{}__s{seed:03}__{hash:016x}", safe(&bench.name()), safe(&strategy.name)),
                     // Quoted names keep the identity unambiguous whatever the names contain.
                     stream: format!("{:?}/{:?}/{seed}", bench.name(), strategy.name),
                 });
@@ -175,6 +181,9 @@ pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome
     let objective = bench.objectives().first().ok_or_else(|| fail("the benchmark has no objective".into()))?;
     let mut sampler =
         hposim_samplers::build(&strategy.sampler, bench.space(), objective, &mut rng).map_err(|e| fail(format!("sampler.{e}")))?;
+    if let Some(configs) = bench.recorded_configs() {
+        sampler = Box::new(Restricted::new(sampler, bench.space(), configs));
+    }
     if let Some(limit) = spec.budget.trials {
         sampler = Box::new(TrialLimit::new(sampler, limit));
     }

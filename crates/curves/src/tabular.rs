@@ -1,0 +1,275 @@
+//! Tabular benchmarks: one task of a recorded file (`data/FORMAT.md`) replayed in the
+//! simulator, as the tabular back-ends of HPOBench, YAHPO's `tabular` mode and Syne Tune's
+//! blackbox repository replay LCBench, NAS-Bench-201 or FCNet.
+//!
+//! - A proposal is resolved once per trial ([`Benchmark::open`]) to a recorded configuration:
+//!   the nearest one in the encoded space, categorical values never crossing
+//!   ([`hposim_core::nearest`]). With [`Lookup::Recorded`] samplers choose among the recorded
+//!   configurations themselves ([`Benchmark::recorded_configs`]), so resolution is exact.
+//! - A trial replays one repeat of its configuration, drawn from the trial's seed.
+//! - Step `k` is one index into the task's dense arrays: constant time, no allocation.
+//! - The best known value of each objective is the best the task holds anywhere.
+//! - [`Benchmark::splice`] continues a trial from a step with another configuration's curve
+//!   (the approximation is documented in `data/FORMAT.md`, section Replay).
+
+use crate::recorded::{self, Recorded, RecordedTask};
+use crate::{Benchmark, BenchmarkError, TrialCurve};
+use hposim_core::nearest::{NearestIndex, encode_for_nearest};
+use hposim_core::rng::stateless_uniform;
+use hposim_core::{Config, Domain, Fidelity, Objective, SearchSpace, Value};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// How a sampler's proposal becomes a recorded configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lookup {
+    /// Samplers propose anywhere in the space; each proposal is resolved to the nearest
+    /// recorded configuration with the same categorical values.
+    #[default]
+    Nearest,
+    /// Samplers choose among the recorded configurations (Syne Tune's
+    /// `restrict_configurations`).
+    Recorded,
+}
+
+/// `[[benchmarks]] type = "recorded"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TabularSpec {
+    /// Display name (default: the file's stem, with `/task` where a task is chosen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The Parquet table, relative to the experiment file's directory; its metadata is the
+    /// `.toml` file beside it.
+    pub path: PathBuf,
+    /// Which task of a file with several (required there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// The metrics to optimise, in order (default: the file's first metric).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objectives: Option<Vec<String>>,
+    /// How proposals are resolved (default `nearest`).
+    #[serde(default)]
+    pub lookup: Lookup,
+}
+
+impl TabularSpec {
+    /// The default display name: the file's stem, and the task after a slash.
+    pub fn default_name(&self) -> String {
+        let stem = self.path.file_stem().map_or_else(|| "recorded".to_owned(), |s| s.to_string_lossy().into_owned());
+        match &self.task {
+            Some(task) => format!("{stem}/{task}"),
+            None => stem,
+        }
+    }
+}
+
+/// Index of the repeat stream in a trial's seed.
+const REPEAT_STREAM: u64 = 0x7265_7065_6174;
+
+/// One task of a recorded benchmark, replayed.
+#[derive(Debug)]
+pub struct Tabular {
+    name: String,
+    space: SearchSpace,
+    objectives: Vec<Objective>,
+    fidelity: Fidelity,
+    task: RecordedTask,
+    /// The metric column of each objective.
+    columns: Vec<usize>,
+    best: Vec<f64>,
+    index: NearestIndex,
+    /// The recorded configurations, offered to samplers under [`Lookup::Recorded`].
+    recorded: Option<Vec<Config>>,
+    content_hash: u64,
+}
+
+impl Tabular {
+    /// Loads the file of `spec` (relative paths from `base_dir`) and prepares its task.
+    pub fn new(name: String, spec: &TabularSpec, base_dir: &Path) -> Result<Self, BenchmarkError> {
+        let path = base_dir.join(&spec.path);
+        let data = recorded::load(&path).map_err(|e| BenchmarkError::invalid("path", e.to_string()))?;
+        Self::from_recorded(name, data, spec)
+    }
+
+    /// Prepares the task of `spec` from loaded data.
+    pub fn from_recorded(name: String, data: Recorded, spec: &TabularSpec) -> Result<Self, BenchmarkError> {
+        let task_index = data.task_index(spec.task.as_deref()).map_err(|message| BenchmarkError::invalid("task", message))?;
+        let columns =
+            data.objective_columns(spec.objectives.as_deref()).map_err(|message| BenchmarkError::invalid("objectives", message))?;
+        let Recorded { metadata, space, mut tasks, content_hash, .. } = data;
+        let task = tasks.swap_remove(task_index);
+        let objectives: Vec<Objective> = columns.iter().map(|&c| metadata.metrics[c].clone()).collect();
+        let best = columns
+            .iter()
+            .zip(&objectives)
+            .map(|(&c, objective)| {
+                let values = task.metrics.iter().skip(c).step_by(task.metric_count).copied();
+                values.filter(|v| v.is_finite()).fold(f64::NAN, |best, v| if objective.better(v, best) { v } else { best })
+            })
+            .collect();
+        let configs: Vec<Config> = task.configs.iter().map(|c| c.config.clone()).collect();
+        let index = NearestIndex::new(&space, &configs);
+        if spec.lookup == Lookup::Nearest
+            && let Some(missing) = missing_combination(&space, &index)
+        {
+            return Err(BenchmarkError::invalid(
+                "lookup",
+                format!(
+                    "\"nearest\" needs a recorded configuration for every combination of categorical values the space allows, and none has {missing}; use lookup = \"recorded\""
+                ),
+            ));
+        }
+        let fidelity = Fidelity { min: metadata.fidelity.min, max: task.max_step, unit: metadata.fidelity.unit.clone() };
+        let recorded = (spec.lookup == Lookup::Recorded).then_some(configs);
+        Ok(Self { name, space, objectives, fidelity, task, columns, best, index, recorded, content_hash })
+    }
+
+    /// The replayed task.
+    pub fn task(&self) -> &RecordedTask {
+        &self.task
+    }
+
+    /// The index (into [`RecordedTask::configs`]) of the recorded configuration nearest to
+    /// `config`.
+    pub fn resolve(&self, config: &Config) -> usize {
+        let mut query = vec![0.0; self.space.len()];
+        encode_for_nearest(&self.space, config, &mut query);
+        self.index.nearest(&query, |_| true).unwrap_or(0)
+    }
+
+    /// The curve (repeat) of configuration `index` that a trial seeded with `seed` replays.
+    fn curve_of(&self, index: usize, seed: u64) -> usize {
+        let range = self.task.configs[index].curves.clone();
+        let offset = (stateless_uniform(seed, REPEAT_STREAM) * range.len() as f64) as usize;
+        range.start + offset.min(range.len().saturating_sub(1))
+    }
+
+    /// The curve index that `curve` replays at `step`.
+    fn curve_at(curve: &TrialCurve, step: u32) -> usize {
+        let [before, after, splice, ..] = curve.coefficients;
+        (if f64::from(step) <= splice { before } else { after }) as usize
+    }
+}
+
+impl Benchmark for Tabular {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn space(&self) -> &SearchSpace {
+        &self.space
+    }
+
+    fn objectives(&self) -> &[Objective] {
+        &self.objectives
+    }
+
+    fn fidelity(&self) -> &Fidelity {
+        &self.fidelity
+    }
+
+    fn open(&self, config: &Config, seed: u64) -> TrialCurve {
+        let curve = self.curve_of(self.resolve(config), seed) as f64;
+        let mut coefficients = [0.0; crate::INLINE_COEFFICIENTS];
+        coefficients[..3].copy_from_slice(&[curve, curve, 0.0]);
+        TrialCurve::new(coefficients, seed)
+    }
+
+    fn step(&self, curve: &TrialCurve, step: u32, metrics: &mut [f64]) -> f64 {
+        let step = step.clamp(1, self.task.max_step);
+        let index = Self::curve_at(curve, step);
+        let row = self.task.metrics_at(index, step);
+        for (out, &column) in metrics.iter_mut().zip(&self.columns) {
+            *out = row[column];
+        }
+        self.task.cost_at(index, step)
+    }
+
+    fn best_known(&self) -> Option<&[f64]> {
+        self.best.iter().all(|b| b.is_finite()).then_some(&self.best)
+    }
+
+    fn cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
+        (1..=step.min(self.task.max_step)).map(|s| self.task.cost_at(Self::curve_at(curve, s), s)).sum::<f64>()
+            + f64::from(step.saturating_sub(self.task.max_step))
+                * self.task.cost_at(Self::curve_at(curve, self.task.max_step), self.task.max_step)
+    }
+
+    fn recorded_configs(&self) -> Option<&[Config]> {
+        self.recorded.as_deref()
+    }
+
+    fn content_hash(&self) -> Option<u64> {
+        Some(self.content_hash)
+    }
+
+    fn splice(&self, curve: &TrialCurve, config: &Config, step: u32, seed: u64) -> Option<TrialCurve> {
+        let mut spliced = curve.clone();
+        spliced.coefficients[0] = Self::curve_at(curve, step.max(1)) as f64;
+        spliced.coefficients[1] = self.curve_of(self.resolve(config), seed) as f64;
+        spliced.coefficients[2] = f64::from(step);
+        Some(spliced)
+    }
+}
+
+/// The first combination of categorical values (with the activity it implies) that the space
+/// allows and `index` has no configuration for, shown as `a = "x", b = "y"`. `None` when all
+/// are recorded, or when the check does not apply: a condition on a non-categorical parent
+/// (the activity pattern then depends on numbers), or more than 100 000 combinations.
+fn missing_combination(space: &SearchSpace, index: &NearestIndex) -> Option<String> {
+    const MAX_COMBINATIONS: f64 = 1e5;
+    let params = space.params();
+    let numeric_parent =
+        params.iter().any(|p| p.condition.as_ref().is_some_and(|c| !matches!(params[c.parent].domain, Domain::Categorical { .. })));
+    let combinations: f64 = params
+        .iter()
+        .filter_map(|p| p.domain.choice_count().filter(|_| matches!(p.domain, Domain::Categorical { .. })))
+        .map(|n| n as f64)
+        .product();
+    if numeric_parent || combinations > MAX_COMBINATIONS {
+        return None;
+    }
+    let mut values = vec![Value::Inactive; params.len()];
+    let mut query = vec![0.0; params.len()];
+    first_missing(space, index, 0, &mut values, &mut query)
+}
+
+fn first_missing(space: &SearchSpace, index: &NearestIndex, at: usize, values: &mut [Value], query: &mut [f64]) -> Option<String> {
+    let params = space.params();
+    let Some(param) = params.get(at) else {
+        encode_for_nearest(space, &Config::new(values.to_vec()), query);
+        if index.has_match(query) {
+            return None;
+        }
+        let shown: Vec<String> = params
+            .iter()
+            .zip(values.iter())
+            .filter_map(|(p, v)| match (v, p.domain.choices()) {
+                (Value::Choice(c), Some(choices)) if matches!(p.domain, Domain::Categorical { .. }) => {
+                    Some(format!("{} = {}", p.name, choices[*c as usize]))
+                }
+                _ => None,
+            })
+            .collect();
+        return Some(shown.join(", "));
+    };
+    if !space.is_active(at, values) {
+        values[at] = Value::Inactive;
+        return first_missing(space, index, at + 1, values, query);
+    }
+    match &param.domain {
+        Domain::Categorical { choices } => (0..choices.len() as u32).find_map(|c| {
+            values[at] = Value::Choice(c);
+            first_missing(space, index, at + 1, values, query)
+        }),
+        domain => {
+            values[at] = hposim_core::encoding::from_unit(domain, 0.5);
+            first_missing(space, index, at + 1, values, query)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use crate::recorded::example::{EXAMPLE_METADATA, EXAMPLE_ROWS, frame_of, write_example, write_frame};
+
+fn spec(path: &Path) -> TabularSpec {
+    TabularSpec { name: None, path: path.to_owned(), task: None, objectives: None, lookup: Lookup::Nearest }
+}
+
+fn example(edit: impl FnOnce(&mut TabularSpec)) -> Result<Tabular, BenchmarkError> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = spec(&write_example(dir.path()).unwrap());
+    edit(&mut spec);
+    Tabular::new("tiny".into(), &spec, Path::new(""))
+}
+
+fn config(optimizer: u32, lr: f64, momentum: Option<f64>) -> Config {
+    Config::new(vec![Value::Choice(optimizer), Value::Float(lr), momentum.map_or(Value::Inactive, Value::Float)])
+}
+
+#[test]
+fn proposals_resolve_to_the_nearest_recorded_configuration_and_categoricals_never_cross() {
+    let bench = example(|_| {}).unwrap();
+    // adam with lr 0.5: numerically next to configuration 2 (sgd, lr 0.5), but the only adam
+    // configuration is 1.
+    assert_eq!(bench.resolve(&config(1, 0.5, None)), 1);
+    assert_eq!(bench.resolve(&config(0, 0.4, Some(0.1))), 2);
+    assert_eq!(bench.resolve(&config(0, 0.01, Some(0.8))), 0);
+    // lr 0.07 is 0.85 decades from 0.01 and 0.85 decades from 0.5: momentum decides.
+    assert_eq!(bench.resolve(&config(0, 0.07, Some(0.2))), 2);
+    assert_eq!(bench.resolve(&config(0, 0.07, Some(0.7))), 0);
+}
+
+#[test]
+fn steps_replay_the_table_exactly() {
+    let bench = example(|s| s.objectives = Some(vec!["loss".into(), "accuracy".into()])).unwrap();
+    let curve = bench.open(&config(1, 0.01, None), 7);
+    let mut metrics = [0.0; 2];
+    for (step, row) in (1..=3).zip(&EXAMPLE_ROWS[6..9]) {
+        assert_eq!(bench.step(&curve, step, &mut metrics), row.3);
+        assert_eq!(metrics, [row.8, row.7]);
+    }
+    assert_eq!(bench.cost_until(&curve, 3), 60.0);
+    assert_eq!(bench.fidelity(), &Fidelity { min: 1, max: 3, unit: "epoch".into() });
+    assert_eq!(bench.best_known(), Some(&[0.5, 0.85][..]));
+}
+
+#[test]
+fn a_diverged_curve_gives_nan_from_its_diverged_step() {
+    let bench = example(|_| {}).unwrap();
+    let curve = bench.open(&config(0, 0.5, Some(0.0)), 0);
+    let mut metrics = [0.0];
+    assert_eq!(bench.step(&curve, 1, &mut metrics), 5.0);
+    assert_eq!(metrics, [0.30]);
+    assert_eq!(bench.step(&curve, 2, &mut metrics), 5.0);
+    assert!(metrics[0].is_nan());
+    // The default sum of step costs and the closed form agree past the end too.
+    assert_eq!(bench.cost_until(&curve, 3), 15.0);
+}
+
+#[test]
+fn trials_draw_among_the_repeats() {
+    let bench = example(|_| {}).unwrap();
+    let mut metrics = [0.0];
+    let mut seen = [0; 2];
+    for seed in 0..200 {
+        let curve = bench.open(&config(0, 0.01, Some(0.9)), seed);
+        bench.step(&curve, 1, &mut metrics);
+        seen[usize::from(metrics[0] == 0.52)] += 1;
+        // Each trial stays on one repeat.
+        bench.step(&curve, 3, &mut metrics);
+        assert!(metrics[0] == 0.80 || metrics[0] == 0.78);
+    }
+    assert!(seen[0] > 70 && seen[1] > 70, "both repeats drawn about equally: {seen:?}");
+}
+
+#[test]
+fn a_spliced_trial_continues_on_the_new_configurations_curve() {
+    let bench = example(|_| {}).unwrap();
+    let curve = bench.open(&config(0, 0.01, Some(0.9)), 3);
+    let spliced = bench.splice(&curve, &config(1, 0.01, None), 1, 3).unwrap();
+    let mut before = [0.0];
+    let mut after = [0.0];
+    assert_eq!(bench.step(&spliced, 1, &mut after), bench.step(&curve, 1, &mut before));
+    assert_eq!(before, after);
+    assert_eq!(bench.step(&spliced, 2, &mut after), 20.0);
+    assert_eq!(after, [0.75]);
+    assert_eq!(bench.cost_until(&spliced, 3), bench.step(&curve, 1, &mut before) + 40.0);
+}
+
+#[test]
+fn nearest_lookup_needs_every_categorical_combination() {
+    let dir = tempfile::tempdir().unwrap();
+    let sgd_only: Vec<_> = EXAMPLE_ROWS.iter().filter(|r| r.4 == "sgd").copied().collect();
+    let path = write_frame(dir.path(), "sgd", &mut frame_of(&sgd_only), EXAMPLE_METADATA).unwrap();
+    let error = Tabular::new("sgd".into(), &spec(&path), Path::new("")).unwrap_err();
+    assert!(error.to_string().starts_with("lookup: \"nearest\" needs"), "{error}");
+    assert!(error.to_string().contains("none has optimizer = \"adam\""), "{error}");
+    let recorded = TabularSpec { lookup: Lookup::Recorded, ..spec(&path) };
+    let bench = Tabular::new("sgd".into(), &recorded, Path::new("")).unwrap();
+    assert_eq!(bench.recorded_configs().map(<[Config]>::len), Some(2));
+}
+
+#[test]
+fn bad_settings_name_their_key() {
+    let error = example(|s| s.objectives = Some(vec!["top5".into()])).unwrap_err();
+    assert_eq!(error.to_string(), "objectives: no metric \"top5\" in the file; its metrics are: accuracy, loss");
+    let error = example(|s| s.task = Some("cifar10".into())).unwrap_err();
+    assert!(error.to_string().starts_with("task: the file has no task column"), "{error}");
+    let error = example(|s| s.path = PathBuf::from("/nonexistent/none.parquet")).unwrap_err();
+    assert!(error.to_string().starts_with("path: /nonexistent/none.toml: cannot read the metadata file"), "{error}");
+}
