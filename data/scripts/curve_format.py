@@ -11,16 +11,22 @@ Each Parquet column has one role, with one exception: ``[columns] cost`` may nam
 ``[[metrics]]`` columns (a training time that is also an objective, say). That column is then
 checked both as the cost (finite and > 0 on every row) and as a metric.
 
+The optional top-level key ``sha256`` holds the SHA-256 of the Parquet file's bytes (64 lowercase
+hex digits). write_pair always writes it (computed from the file just written); check_pair
+verifies it when present, before reading the Parquet file, and accepts its absence.
+
 The TOML is written by hand (string formatting): Python 3.11 can read TOML (tomllib) but not
 write it. Only the keys FORMAT.md lists are written, because the loader refuses unknown keys.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
 import os
+import re
 import sys
 import tomllib
 from typing import Any
@@ -31,9 +37,10 @@ import pyarrow.parquet as pq
 
 FORMAT_VERSION = 1
 TOP_KEYS = {
-    "format", "name", "description", "source", "licence", "command", "allow_divergence",
+    "format", "name", "description", "source", "licence", "command", "sha256", "allow_divergence",
     "columns", "fidelity", "metrics", "space",
 }
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
 COLUMN_ROLES = ("config", "step", "cost", "repeat", "task", "fidelity_value")
 REQUIRED_ROLES = ("config", "step", "cost")
 SPACE_KEYS = {
@@ -86,7 +93,7 @@ def metadata_toml(meta: dict[str, Any]) -> str:
     if unknown:
         raise ValueError(f"unknown metadata keys {sorted(unknown)}")
     lines = [f"format = {FORMAT_VERSION}"]
-    for key in ("name", "description", "source", "licence", "command", "allow_divergence"):
+    for key in ("name", "description", "source", "licence", "command", "sha256", "allow_divergence"):
         if key in meta:
             lines.append(f"{key} = {toml_value(meta[key])}")
     lines += ["", "[columns]"]
@@ -108,6 +115,15 @@ def metadata_toml(meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def file_sha256(path: str) -> str:
+    """The SHA-256 of a file's bytes, as 64 lowercase hex digits."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_pair(stem: str, table: pa.Table, meta: dict[str, Any],
                require_all_combinations: bool = True,
                byte_stream_split: list[str] | None = None) -> tuple[str, str, dict[str, Any]]:
@@ -116,7 +132,8 @@ def write_pair(stem: str, table: pa.Table, meta: dict[str, Any],
     ``byte_stream_split`` names float columns to write with Parquet's BYTE_STREAM_SPLIT encoding
     instead of dictionary/plain encoding: smaller for float values with many distinct values
     (for float32 values stored as float64 especially), larger for values repeated per
-    configuration. Returns both paths and check_pair's counts.
+    configuration. The TOML gets ``sha256`` = the SHA-256 of the Parquet file just written
+    (any ``sha256`` in ``meta`` is replaced). Returns both paths and check_pair's counts.
     """
     parquet_path, toml_path = stem + ".parquet", stem + ".toml"
     directory = os.path.dirname(os.path.abspath(parquet_path))
@@ -126,6 +143,7 @@ def write_pair(stem: str, table: pa.Table, meta: dict[str, Any],
         options["use_byte_stream_split"] = list(byte_stream_split)
         options["use_dictionary"] = [c for c in table.column_names if c not in byte_stream_split]
     pq.write_table(table, parquet_path, compression="zstd", compression_level=19, **options)
+    meta = {**meta, "sha256": file_sha256(parquet_path)}
     with open(toml_path, "w", encoding="utf-8") as f:
         f.write(metadata_toml(meta))
     counts = check_pair(parquet_path, toml_path, require_all_combinations)
@@ -149,6 +167,9 @@ def _check_metadata(meta: dict[str, Any], where: str) -> None:
         _require(isinstance(meta.get(key), str) and meta[key] != "", f"{where}: {key} missing")
     if "command" in meta:
         _require(isinstance(meta["command"], str), f"{where}: command must be a string")
+    if "sha256" in meta:
+        _require(isinstance(meta["sha256"], str) and SHA256_RE.fullmatch(meta["sha256"]) is not None,
+                 f"{where}: sha256 must be 64 lowercase hex digits")
     _require(isinstance(meta.get("allow_divergence", False), bool), f"{where}: allow_divergence")
     columns = meta.get("columns", {})
     _require(set(columns) <= set(COLUMN_ROLES), f"{where}: unknown [columns] keys")
@@ -226,11 +247,18 @@ def check_pair(parquet_path: str, toml_path: str, require_all_combinations: bool
 
     FORMAT.md's list of what the loader refuses does not include a task that lacks some
     combination of categorical values, but replay with ``lookup = "nearest"`` needs them all:
-    with ``require_all_combinations`` a missing one is an error, otherwise a warning.
+    with ``require_all_combinations`` a missing one is an error, otherwise a warning. A
+    ``sha256`` in the metadata is checked against the Parquet file's bytes before the file is
+    decoded (a mismatch is an error); without it the bytes are not checked.
     """
     with open(toml_path, "rb") as f:
         meta = tomllib.load(f)
     _check_metadata(meta, toml_path)
+    if "sha256" in meta:
+        actual_sha = file_sha256(parquet_path)
+        _require(actual_sha == meta["sha256"],
+                 f"{parquet_path}: SHA-256 {actual_sha} does not match the metadata's sha256 "
+                 f"{meta['sha256']} ({toml_path})")
     table = pq.read_table(parquet_path)
     where = parquet_path
     columns = meta["columns"]

@@ -16,7 +16,9 @@ pub fn resolve(name: &Path) -> Result<PathBuf> {
     if table.is_file() {
         return Ok(table);
     }
-    let in_data = Path::new("data").join(name).with_extension("parquet");
+    let mut stem = name.as_os_str().to_owned();
+    stem.push(".parquet");
+    let in_data = Path::new("data").join(stem);
     if name.components().count() == 1 && in_data.is_file() {
         return Ok(in_data);
     }
@@ -45,8 +47,9 @@ pub fn check(name: &Path) -> Result<()> {
     let configs: usize = data.tasks.iter().map(|t| t.configs.len()).sum();
     let curves: usize = data.tasks.iter().map(|t| t.curves.len()).sum();
     let rows: u64 = data.tasks.iter().flat_map(|t| &t.curves).map(|c| u64::from(c.steps)).sum();
+    let checksum = if data.metadata.sha256.is_some() { "SHA-256 verified" } else { "no SHA-256 in the metadata" };
     println!(
-        "ok: {} ({}): {} task(s), {configs} configurations, {curves} curves, {rows} rows (summed over tasks)",
+        "ok: {} ({}): {} task(s), {configs} configurations, {curves} curves, {rows} rows (summed over tasks); {checksum}",
         data.metadata.name,
         data.path.display(),
         data.tasks.len()
@@ -141,13 +144,10 @@ fn space_lines(space: &SearchSpace) -> String {
 
 fn task_row(task: &RecordedTask, objective: &Objective, first_rung: u32) -> Vec<String> {
     let all = (0..task.curves.len()).flat_map(|c| (1..=task.curves[c].steps).map(move |s| (c, s)));
-    let best = all
-        .map(|(c, s)| task.metrics_at(c, s)[0])
-        .filter(|v| v.is_finite())
-        .fold(f64::NAN, |b, v| if objective.better(v, b) { v } else { b });
+    let best = objective.best(all.map(|(c, s)| task.metrics_at(c, s)[0]));
     let finals: Vec<f64> = (0..task.curves.len()).map(|c| task.metrics_at(c, task.max_step)[0]).collect();
     let firsts: Vec<f64> = (0..task.curves.len()).map(|c| task.metrics_at(c, first_rung.min(task.max_step))[0]).collect();
-    let best_final = finals.iter().copied().filter(|v| v.is_finite()).fold(f64::NAN, |b, v| if objective.better(v, b) { v } else { b });
+    let best_final = objective.best(finals.iter().copied());
     let mut sorted: Vec<f64> = finals.iter().copied().filter(|v| v.is_finite()).collect();
     sorted.sort_by(f64::total_cmp);
     let curve_costs: Vec<f64> = (0..task.curves.len()).map(|c| (1..=task.curves[c].steps).map(|s| task.cost_at(c, s)).sum()).collect();
@@ -160,8 +160,8 @@ fn task_row(task: &RecordedTask, objective: &Objective, first_rung: u32) -> Vec<
         task.curves.len().to_string(),
         task.max_step.to_string(),
         task.curves.iter().filter(|c| c.diverged).count().to_string(),
-        number(Some(best)),
-        number(Some(best_final)),
+        number(best),
+        number(best_final),
         number(quantile(&sorted, 0.5)),
         number(spearman(&firsts, &finals)),
         number(quantile(&sorted_costs, 0.5)),

@@ -21,6 +21,6 @@ pub use encoding::{CategoricalEncoding, INACTIVE};
 pub use fidelity::Fidelity;
 pub use objective::{Direction, Objective};
 pub use rng::Rng;
-pub use space::{Choice, Condition, ConditionSpec, Domain, Param, ParamSpec, SearchSpace, SpaceError};
+pub use space::{Choice, Condition, ConditionSpec, Domain, Param, ParamSpec, SearchSpace, SpaceError, Violation};
 pub use summary::{CellSummary, EpochStatus, TrialOutcome};
 pub use trial::{Action, Decision, Observation, TrialId, WorkerRequest};

@@ -61,6 +61,15 @@ impl Objective {
         }
     }
 
+    /// The best finite value of `values` (NaN and ±∞, i.e. diverged or failed runs, are
+    /// skipped); `None` if there is none.
+    pub fn best(&self, values: impl IntoIterator<Item = f64>) -> Option<f64> {
+        values
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .fold(None, |best, v| if best.is_none_or(|b| self.better(v, b)) { Some(v) } else { best })
+    }
+
     /// How far `value` is from `best_known`, in the direction of worse: `value - best` when
     /// minimising, `best - value` when maximising (so 0 is optimal and larger is worse).
     pub fn regret(&self, value: f64, best_known: f64) -> f64 {
@@ -84,6 +93,9 @@ mod tests {
         assert!(err.better(0.5, f64::NAN) && !err.better(f64::NAN, 0.5));
         assert_eq!(err.regret(0.25, 0.05), 0.2);
         assert_eq!(acc.regret(0.75, 0.95), 0.95 - 0.75);
+        assert_eq!(acc.best([0.5, f64::NAN, 0.9, f64::INFINITY, 0.7]), Some(0.9));
+        assert_eq!(err.best([0.5, f64::NEG_INFINITY, 0.2]), Some(0.2));
+        assert_eq!(err.best([f64::NAN]), None);
     }
 
     #[test]

@@ -452,21 +452,43 @@ impl SearchSpace {
     /// Checks that `config` belongs to the space: one value per parameter, of the right kind
     /// and in range, active exactly where its condition holds.
     pub fn contains(&self, config: &Config) -> bool {
-        if config.len() != self.params.len() {
-            return false;
-        }
-        let values = config.values();
-        self.params.iter().enumerate().all(|(index, param)| {
+        config.len() == self.params.len() && self.violation(config.values()).is_none()
+    }
+
+    /// The first parameter (index, in the space's order) whose value in `values` breaks the
+    /// space, and how; `None` if every parameter is fine. `values` must have one entry per
+    /// parameter (missing entries read as inactive).
+    pub fn violation(&self, values: &[Value]) -> Option<(usize, Violation)> {
+        self.params.iter().enumerate().find_map(|(index, param)| {
             let active = self.is_active(index, values);
-            match (values[index], &param.domain) {
-                (Value::Inactive, _) => !active,
-                (Value::Float(x), Domain::Float { low, high, .. }) => active && x >= *low && x <= *high,
-                (Value::Int(i), Domain::Int { low, high, .. }) => active && i >= *low && i <= *high,
-                (Value::Choice(c), domain) => active && domain.choice_count().is_some_and(|n| (c as usize) < n),
-                _ => false,
-            }
+            let problem = match (values.get(index).copied().unwrap_or(Value::Inactive), &param.domain) {
+                (Value::Inactive, _) if active => Violation::MissingActive,
+                (Value::Inactive, _) => return None,
+                (_, _) if !active => Violation::SetWhileInactive,
+                (Value::Float(x), Domain::Float { low, high, .. }) if x >= *low && x <= *high => return None,
+                (Value::Int(i), Domain::Int { low, high, .. }) if i >= *low && i <= *high => return None,
+                (Value::Choice(c), domain) if domain.choice_count().is_some_and(|n| (c as usize) < n) => return None,
+                (Value::Float(_), Domain::Float { .. }) | (Value::Int(_), Domain::Int { .. }) | (Value::Choice(_), _) => {
+                    Violation::OutOfDomain
+                }
+                _ => Violation::WrongKind,
+            };
+            Some((index, problem))
         })
     }
+}
+
+/// How a value breaks a search space ([`SearchSpace::violation`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// The parameter's condition holds, but it has no value.
+    MissingActive,
+    /// The parameter has a value, but its condition does not hold.
+    SetWhileInactive,
+    /// The value lies outside the parameter's bounds or choices.
+    OutOfDomain,
+    /// The value is of another kind than the parameter (a float for an int parameter, ...).
+    WrongKind,
 }
 
 fn validate_domain(name: &str, domain: &Domain) -> Result<(), SpaceError> {
@@ -784,5 +806,19 @@ mod tests {
             saw_momentum |= config.get(2).is_active();
         }
         assert!(saw_momentum);
+    }
+
+    #[test]
+    fn violations_name_the_first_broken_parameter() {
+        let space = parse(NESTED).unwrap();
+        // optimizer, momentum_kind, momentum (parents first).
+        let sgd = |kind: Value, momentum: Value| [Value::Choice(0), kind, momentum];
+        assert_eq!(space.violation(&sgd(Value::Choice(1), Value::Float(0.5))), None);
+        assert_eq!(space.violation(&sgd(Value::Choice(1), Value::Inactive)), Some((2, Violation::MissingActive)));
+        assert_eq!(space.violation(&sgd(Value::Choice(0), Value::Float(0.5))), Some((2, Violation::SetWhileInactive)));
+        assert_eq!(space.violation(&sgd(Value::Choice(3), Value::Float(0.5))), Some((1, Violation::OutOfDomain)));
+        assert_eq!(space.violation(&sgd(Value::Choice(1), Value::Float(1.5))), Some((2, Violation::OutOfDomain)));
+        assert_eq!(space.violation(&sgd(Value::Choice(1), Value::Int(0))), Some((2, Violation::WrongKind)));
+        assert!(!space.contains(&Config::new(sgd(Value::Choice(1), Value::Int(0)).to_vec())));
     }
 }

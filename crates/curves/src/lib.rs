@@ -70,7 +70,9 @@ pub trait Benchmark: Send + Sync {
     /// the cost of that step in seconds. Constant time; never allocates. A diverged run writes
     /// NaN or infinity.
     fn step(&self, curve: &TrialCurve, step: u32, metrics: &mut [f64]) -> f64;
-    /// The best known value of each objective at full fidelity, for regret.
+    /// The best known value of each objective, for regret: the optimum at full fidelity for
+    /// closed-form benchmarks, the best value a recorded table holds at any step for recorded
+    /// ones.
     fn best_known(&self) -> Option<&[f64]>;
 
     /// What training the trial of `curve` from scratch up to `step` costs, in seconds: the sum

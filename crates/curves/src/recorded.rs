@@ -11,11 +11,14 @@ pub mod example;
 mod write;
 
 use hposim_core::{Config, Objective, ParamSpec, SearchSpace};
-use polars::prelude::{ParquetReader, SerReader};
+use polars::prelude::{ArrowDataType, ArrowSchema, ParallelStrategy, ParquetReader, PolarsResult, SerReader};
 use serde::{Deserialize, Serialize};
-use std::fmt;
+use std::cell::Cell;
+use std::fmt::{self, Write as _};
 use std::ops::Range;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 
 pub use write::write;
 
@@ -79,6 +82,11 @@ pub struct Metadata {
     /// The command that recorded or converted the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// SHA-256 of the Parquet table (64 lowercase hex digits); when given, a table whose
+    /// bytes differ is refused before it is decoded, so a corrupted file cannot reach the
+    /// decoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// Whether curves may end at a diverged step (all metrics NaN).
     #[serde(default)]
     pub allow_divergence: bool,
@@ -252,9 +260,24 @@ pub fn load(path: &Path) -> Result<Recorded, RecordedError> {
     let space = SearchSpace::new(&metadata.space).map_err(|e| key_error("space", e.to_string()))?;
     check_names(&metadata).map_err(|(key, message)| key_error(key, message))?;
     let table_bytes = std::fs::read(path).map_err(|e| file_error(path, format!("cannot read the table: {e}")))?;
-    let frame = ParquetReader::new(std::io::Cursor::new(&table_bytes))
-        .finish()
-        .map_err(|e| file_error(path, format!("not a readable Parquet file: {e}")))?;
+    if let Some(expected) = &metadata.sha256 {
+        let actual = sha256_hex(&table_bytes);
+        if !actual.eq_ignore_ascii_case(expected) {
+            return Err(file_error(
+                path,
+                format!(
+                    "its SHA-256 is {actual}, but the metadata's `sha256` says {expected}: the table is corrupted, or was changed without its metadata"
+                ),
+            ));
+        }
+    }
+    let unreadable = |e: String| file_error(path, format!("not a readable Parquet file: {e}"));
+    // Single-threaded decoding keeps any panic inside polars on this thread, where
+    // `guarded` catches it silently.
+    let mut reader = ParquetReader::new(std::io::Cursor::new(&table_bytes)).read_parallel(ParallelStrategy::None);
+    let schema = guarded(|| reader.schema()).map_err(unreadable)?;
+    check_schema(&schema, &metadata, path)?;
+    let frame = guarded(|| reader.finish()).map_err(unreadable)?;
     if frame.height() == 0 {
         return Err(file_error(path, "the table has no rows".into()));
     }
@@ -262,6 +285,82 @@ pub fn load(path: &Path) -> Result<Recorded, RecordedError> {
     let tasks = assemble::tasks(&rows, &metadata, &space, path, &meta_path)?;
     let content_hash = hposim_core::rng::stable_hash(FORMAT_VERSION.into(), &[&table_bytes, &meta_bytes]);
     Ok(Recorded { path: path.to_owned(), metadata, space, tasks, content_hash })
+}
+
+/// SHA-256 of `bytes` as 64 lowercase hex digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
+thread_local! {
+    /// Set while this thread reads a Parquet file under [`guarded`].
+    static READING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs a polars read, turning a panic inside polars (some corrupt files trip assertions
+/// deep in its decoders) into an error. The process-wide panic hook is wrapped once so that
+/// it stays silent for panics caught here and reports every other panic as before.
+fn guarded<T>(read: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !READING.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    READING.with(|r| r.set(true));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(read));
+    READING.with(|r| r.set(false));
+    match outcome {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(payload) => {
+            let message = payload.downcast_ref::<String>().cloned().or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()));
+            Err(format!("the Parquet reader failed on it ({})", message.unwrap_or_else(|| "no message".into())))
+        }
+    }
+}
+
+/// Before any data is read: every column is named by the metadata and of a type the format
+/// allows (data/FORMAT.md), so that no unsupported type reaches polars' decoders.
+fn check_schema(schema: &ArrowSchema, metadata: &Metadata, path: &Path) -> Result<(), RecordedError> {
+    let c = &metadata.columns;
+    let mut named: Vec<&str> = vec![&c.config, &c.step, &c.cost];
+    named.extend([&c.repeat, &c.task, &c.fidelity_value].into_iter().flatten().map(String::as_str));
+    named.extend(metadata.metrics.iter().map(|m| m.name.as_str()));
+    named.extend(metadata.space.iter().map(ParamSpec::name));
+    for (name, field) in schema.iter() {
+        let error = |message: String| RecordedError { file: path.to_owned(), row: None, column: Some(name.to_string()), message };
+        if !named.contains(&name.as_str()) {
+            return Err(error("the table has this column, but the metadata does not name it".into()));
+        }
+        let supported = matches!(
+            field.dtype,
+            ArrowDataType::Null
+                | ArrowDataType::Boolean
+                | ArrowDataType::Int32
+                | ArrowDataType::Int64
+                | ArrowDataType::UInt32
+                | ArrowDataType::UInt64
+                | ArrowDataType::Float32
+                | ArrowDataType::Float64
+                | ArrowDataType::Utf8
+                | ArrowDataType::LargeUtf8
+                | ArrowDataType::Utf8View
+        );
+        if !supported {
+            return Err(error(format!(
+                "has type {:?}, which the format does not allow: use 32- or 64-bit integers, 32- or 64-bit floats, plain UTF-8 strings or booleans",
+                field.dtype
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Column names must be distinct and non-empty; at least one metric; `fidelity.min >= 1`.

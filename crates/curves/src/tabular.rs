@@ -104,20 +104,17 @@ impl Tabular {
         let best = columns
             .iter()
             .zip(&objectives)
-            .map(|(&c, objective)| {
-                let values = task.metrics.iter().skip(c).step_by(task.metric_count).copied();
-                values.filter(|v| v.is_finite()).fold(f64::NAN, |best, v| if objective.better(v, best) { v } else { best })
-            })
+            .map(|(&c, objective)| objective.best(task.metrics.iter().skip(c).step_by(task.metric_count).copied()).unwrap_or(f64::NAN))
             .collect();
         let configs: Vec<Config> = task.configs.iter().map(|c| c.config.clone()).collect();
         let index = NearestIndex::new(&space, &configs);
         if spec.lookup == Lookup::Nearest
-            && let Some(missing) = missing_combination(&space, &index)
+            && let Err(problem) = all_combinations_recorded(&space, &index)
         {
             return Err(BenchmarkError::invalid(
                 "lookup",
                 format!(
-                    "\"nearest\" needs a recorded configuration for every combination of categorical values the space allows, and none has {missing}; use lookup = \"recorded\""
+                    "\"nearest\" needs a recorded configuration for every combination of categorical values the space allows, and {problem}; use lookup = \"recorded\""
                 ),
             ));
         }
@@ -146,10 +143,18 @@ impl Tabular {
         range.start + offset.min(range.len().saturating_sub(1))
     }
 
-    /// The curve index that `curve` replays at `step`.
+    /// The curve index that `curve` replays at `step`: the curve it opened with, or after a
+    /// splice at step `s` (pairs `(s, curve)` in `extra`, by increasing `s`) the spliced-in
+    /// curve from step `s + 1` on.
     fn curve_at(curve: &TrialCurve, step: u32) -> usize {
-        let [before, after, splice, ..] = curve.coefficients;
-        (if f64::from(step) <= splice { before } else { after }) as usize
+        let mut current = curve.coefficients[0];
+        for pair in curve.extra.chunks_exact(2) {
+            if f64::from(step) <= pair[0] {
+                break;
+            }
+            current = pair[1];
+        }
+        current as usize
     }
 }
 
@@ -171,9 +176,8 @@ impl Benchmark for Tabular {
     }
 
     fn open(&self, config: &Config, seed: u64) -> TrialCurve {
-        let curve = self.curve_of(self.resolve(config), seed) as f64;
         let mut coefficients = [0.0; crate::INLINE_COEFFICIENTS];
-        coefficients[..3].copy_from_slice(&[curve, curve, 0.0]);
+        coefficients[0] = self.curve_of(self.resolve(config), seed) as f64;
         TrialCurve::new(coefficients, seed)
     }
 
@@ -191,10 +195,20 @@ impl Benchmark for Tabular {
         self.best.iter().all(|b| b.is_finite()).then_some(&self.best)
     }
 
+    /// The cost of steps `1..=step`, except that a curve that diverged costs nothing past its
+    /// diverged step: training it again from scratch would stop there too, so the yardstick
+    /// "every trial trained to full fidelity" does not charge steps that were never recorded.
     fn cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
-        (1..=step.min(self.task.max_step)).map(|s| self.task.cost_at(Self::curve_at(curve, s), s)).sum::<f64>()
-            + f64::from(step.saturating_sub(self.task.max_step))
-                * self.task.cost_at(Self::curve_at(curve, self.task.max_step), self.task.max_step)
+        let mut total = 0.0;
+        for s in 1..=step.min(self.task.max_step) {
+            let index = Self::curve_at(curve, s);
+            let info = self.task.curves[index];
+            if info.diverged && s > info.steps {
+                break;
+            }
+            total += self.task.cost_at(index, s);
+        }
+        total
     }
 
     fn recorded_configs(&self) -> Option<&[Config]> {
@@ -205,35 +219,47 @@ impl Benchmark for Tabular {
         Some(self.content_hash)
     }
 
+    /// Steps up to `step` keep whatever the trial replayed (earlier splices included); later
+    /// steps replay `config`'s curve. A later splice replaces the ones at or after its step.
     fn splice(&self, curve: &TrialCurve, config: &Config, step: u32, seed: u64) -> Option<TrialCurve> {
         let mut spliced = curve.clone();
-        spliced.coefficients[0] = Self::curve_at(curve, step.max(1)) as f64;
-        spliced.coefficients[1] = self.curve_of(self.resolve(config), seed) as f64;
-        spliced.coefficients[2] = f64::from(step);
+        let keep = spliced.extra.chunks_exact(2).take_while(|pair| pair[0] < f64::from(step)).count();
+        spliced.extra.truncate(2 * keep);
+        spliced.extra.extend([f64::from(step), self.curve_of(self.resolve(config), seed) as f64]);
         Some(spliced)
     }
 }
 
-/// The first combination of categorical values (with the activity it implies) that the space
-/// allows and `index` has no configuration for, shown as `a = "x", b = "y"`. `None` when all
-/// are recorded, or when the check does not apply: a condition on a non-categorical parent
-/// (the activity pattern then depends on numbers), or more than 100 000 combinations.
-fn missing_combination(space: &SearchSpace, index: &NearestIndex) -> Option<String> {
-    const MAX_COMBINATIONS: f64 = 1e5;
+/// Most combinations of categorical values [`all_combinations_recorded`] enumerates.
+const MAX_COMBINATIONS: f64 = 1e6;
+
+/// Checks that every combination of categorical values the space allows (with the activity it
+/// implies) has a recorded configuration; the error says which is missing, or why the check
+/// cannot be made (a categorical parameter conditioned on a number, whose activity then depends
+/// on values no enumeration covers; more than [`MAX_COMBINATIONS`] combinations).
+fn all_combinations_recorded(space: &SearchSpace, index: &NearestIndex) -> Result<(), String> {
     let params = space.params();
-    let numeric_parent =
-        params.iter().any(|p| p.condition.as_ref().is_some_and(|c| !matches!(params[c.parent].domain, Domain::Categorical { .. })));
-    let combinations: f64 = params
-        .iter()
-        .filter_map(|p| p.domain.choice_count().filter(|_| matches!(p.domain, Domain::Categorical { .. })))
-        .map(|n| n as f64)
-        .product();
-    if numeric_parent || combinations > MAX_COMBINATIONS {
-        return None;
+    let is_categorical = |i: usize| matches!(params[i].domain, Domain::Categorical { .. });
+    if let Some(p) =
+        (0..params.len()).find(|&i| is_categorical(i) && params[i].condition.as_ref().is_some_and(|c| !is_categorical(c.parent)))
+    {
+        let parent = params[p].condition.as_ref().map_or("", |c| params[c.parent].name.as_str());
+        return Err(format!(
+            "categorical `{}` depends on the number `{parent}`, so which combinations the space allows cannot be enumerated",
+            params[p].name
+        ));
+    }
+    let combinations: f64 =
+        (0..params.len()).filter(|&i| is_categorical(i)).filter_map(|i| params[i].domain.choice_count()).map(|n| n as f64).product();
+    if combinations > MAX_COMBINATIONS {
+        return Err(format!("the space has {combinations} combinations, too many to check (at most {MAX_COMBINATIONS})"));
     }
     let mut values = vec![Value::Inactive; params.len()];
     let mut query = vec![0.0; params.len()];
-    first_missing(space, index, 0, &mut values, &mut query)
+    match first_missing(space, index, 0, &mut values, &mut query) {
+        Some(missing) => Err(format!("none has {missing}")),
+        None => Ok(()),
+    }
 }
 
 fn first_missing(space: &SearchSpace, index: &NearestIndex, at: usize, values: &mut [Value], query: &mut [f64]) -> Option<String> {

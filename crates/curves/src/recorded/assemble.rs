@@ -4,14 +4,15 @@
 
 use super::columns::Rows;
 use super::{CurveInfo, Metadata, RecordedConfig, RecordedError, RecordedTask};
-use hposim_core::{Config, SearchSpace, Value};
+use hposim_core::{Config, SearchSpace, Value, Violation};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Largest step a table may have: dense arrays hold every step of every curve.
-const MAX_STEP: i64 = 100_000;
-/// Largest number of (curve, step) cells of one task.
-const MAX_CELLS: usize = 1 << 28;
+pub const MAX_STEP: i64 = 100_000;
+/// Most numbers the dense arrays of a file may hold (curves × full fidelity × (metrics + 1),
+/// summed over tasks): 2^27, one GiB.
+pub const MAX_VALUES: usize = 1 << 27;
 
 /// A configuration's rows: its first row (which defines its hyperparameters) and, per repeat,
 /// its (step, row) pairs.
@@ -73,6 +74,7 @@ pub(super) fn tasks(
         slot.repeats.entry(rows.repeat[row]).or_default().push((step as u32, row));
     }
     let mut tasks = Vec::with_capacity(slots.len());
+    let mut values_held = 0usize;
     for (task_index, task_slots) in slots.into_iter().enumerate() {
         let name = rows.task_names[task_index].clone();
         let max_step = task_slots.values().flat_map(|s| s.repeats.values().flatten()).map(|&(step, _)| step).max().unwrap_or(0);
@@ -83,28 +85,21 @@ pub(super) fn tasks(
             column: Some(key.to_owned()),
             message: format!("{task_label}{message}"),
         };
-        if let Some(max) = metadata.fidelity.max
-            && max != max_step
-        {
-            return Err(meta_error("fidelity.max", format!("is {max}, but the table's largest step is {max_step}")));
-        }
-        if metadata.fidelity.min > max_step {
-            return Err(meta_error("fidelity.min", format!("is {}, beyond the table's largest step {max_step}", metadata.fidelity.min)));
-        }
         let mut ids: Vec<i64> = task_slots.keys().copied().collect();
         ids.sort_unstable();
         let curve_count: usize = task_slots.values().map(|s| s.repeats.len()).sum();
-        if curve_count.saturating_mul(max_step as usize) > MAX_CELLS {
+        let metric_count = rows.metrics.len();
+        values_held = values_held.saturating_add(curve_count.saturating_mul(max_step as usize).saturating_mul(metric_count + 1));
+        if values_held > MAX_VALUES {
             return Err(RecordedError {
                 file: path.to_owned(),
                 row: None,
                 column: None,
                 message: format!(
-                    "{task_label}{curve_count} curves × {max_step} steps is more than hposim holds in memory ({MAX_CELLS} cells)"
+                    "{task_label}curves × full fidelity × (metrics + 1), over the tasks so far, exceeds the {MAX_VALUES} numbers hposim holds in memory (a few very long curves among many short ones do that: every curve is stored to the task's full fidelity)"
                 ),
             });
         }
-        let metric_count = rows.metrics.len();
         let stride = max_step as usize;
         let mut task = RecordedTask {
             name,
@@ -117,6 +112,7 @@ pub(super) fn tasks(
             fidelity_values: Vec::new(),
         };
         let mut fidelity_values: Vec<Option<(f64, usize)>> = vec![None; stride];
+        let mut early_end: Option<RecordedError> = None;
         for id in ids {
             let slot = &task_slots[&id];
             let start = task.curves.len();
@@ -175,8 +171,10 @@ pub(super) fn tasks(
                 }
                 let &(last_step, last_row) = steps.last().unwrap_or(&(0, slot.first_row));
                 let ended_diverged = diverged[last_row];
-                if last_step < max_step && !ended_diverged {
-                    return Err(at(
+                if last_step < max_step && !ended_diverged && early_end.is_none() {
+                    // Reported after every curve's gaps and duplicates: a gap elsewhere, which
+                    // raises the task's largest step, is the likelier cause.
+                    early_end = Some(at(
                         last_row,
                         &columns.step,
                         format!("{} ends at step {last_step}, before the full fidelity {max_step}, without diverging", described()),
@@ -191,6 +189,28 @@ pub(super) fn tasks(
             }
             let values = rows.params.iter().map(|column| column[slot.first_row]).collect();
             task.configs.push(RecordedConfig { id, config: Config::new(values), curves: start..task.curves.len() });
+        }
+        if let Some(error) = early_end {
+            return Err(error);
+        }
+        if let Some(max) = metadata.fidelity.max
+            && max != max_step
+        {
+            return Err(meta_error("fidelity.max", format!("is {max}, but the table's largest step is {max_step}")));
+        }
+        if metadata.fidelity.min > max_step {
+            return Err(meta_error("fidelity.min", format!("is {}, beyond the table's largest step {max_step}", metadata.fidelity.min)));
+        }
+        if let Some((later, earlier)) = duplicate_configuration(&task.configs) {
+            let (row, id) = (task_slots[&task.configs[later].id].first_row, task.configs[later].id);
+            return Err(at(
+                row,
+                &columns.config,
+                format!(
+                    "configuration {id} has the same hyperparameters as configuration {}; record reruns as repeats of one configuration",
+                    task.configs[earlier].id
+                ),
+            ));
         }
         if rows.fidelity_value.is_some() {
             task.fidelity_values = fidelity_values.into_iter().map(|v| v.map_or(f64::NAN, |(value, _)| value)).collect();
@@ -226,23 +246,44 @@ fn diverged_rows(rows: &Rows, metadata: &Metadata, path: &Path) -> Result<Vec<bo
         .collect()
 }
 
-/// Every parameter is set exactly where its condition holds.
+/// Every parameter is set exactly where its condition holds (values were checked against
+/// their domains as the columns were read).
 fn check_conditions<'a>(space: &'a SearchSpace, values: &[Value]) -> Result<(), (&'a str, String)> {
-    for (index, param) in space.params().iter().enumerate() {
-        let active = space.is_active(index, values);
-        let parent = || param.condition.as_ref().map_or(String::new(), |c| space.params()[c.parent].name.clone());
-        match (active, values[index].is_active()) {
-            (true, false) => return Err((&param.name, "is null, but the parameter is active in this configuration".into())),
-            (false, true) => {
-                return Err((
-                    &param.name,
-                    format!("has a value, but the parameter is inactive here (its condition on `{}` does not hold); write null", parent()),
-                ));
-            }
-            _ => {}
+    let Some((index, violation)) = space.violation(values) else { return Ok(()) };
+    let param = &space.params()[index];
+    let parent = param.condition.as_ref().map_or(String::new(), |c| space.params()[c.parent].name.clone());
+    let message = match violation {
+        Violation::MissingActive => "is null, but the parameter is active in this configuration".into(),
+        Violation::SetWhileInactive => {
+            format!("has a value, but the parameter is inactive here (its condition on `{parent}` does not hold); write null")
         }
-    }
-    Ok(())
+        Violation::OutOfDomain | Violation::WrongKind => "lies outside the declared space".into(),
+    };
+    Err((&param.name, message))
+}
+
+/// The first configuration (index) whose hyperparameters equal an earlier one's, and that one.
+fn duplicate_configuration(configs: &[RecordedConfig]) -> Option<(usize, usize)> {
+    let key = |config: &Config| -> Vec<u64> {
+        config
+            .values()
+            .iter()
+            .map(|v| match *v {
+                Value::Inactive => u64::MAX,
+                Value::Float(x) => (x + 0.0).to_bits(),
+                Value::Int(i) => i as u64,
+                Value::Choice(c) => u64::from(c),
+            })
+            .collect()
+    };
+    let mut seen: HashMap<Vec<u64>, usize> = HashMap::with_capacity(configs.len());
+    configs.iter().enumerate().find_map(|(i, c)| match seen.entry(key(&c.config)) {
+        std::collections::hash_map::Entry::Occupied(first) => Some((i, *first.get())),
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(i);
+            None
+        }
+    })
 }
 
 fn shown(value: Value) -> String {

@@ -47,8 +47,17 @@ impl Reader<'_> {
             .map_err(|_| self.error(None, name, "the metadata names this column, but the table has no such column".into()))
     }
 
+    /// A column of nulls only (Parquet's `null` type, as writers infer for an all-missing
+    /// column), read as a column of any type.
+    fn all_null(&self, column: &Column) -> Option<usize> {
+        (column.dtype() == &DataType::Null).then(|| column.len())
+    }
+
     fn ints(&self, name: &str) -> Result<Vec<Option<i64>>, RecordedError> {
         let column = self.column(name)?;
+        if let Some(rows) = self.all_null(column) {
+            return Ok(vec![None; rows]);
+        }
         if !column.dtype().is_integer() {
             return Err(self.error(None, name, format!("must be an integer column, found {}", column.dtype())));
         }
@@ -56,7 +65,9 @@ impl Reader<'_> {
         let values = cast.i64().map_err(|e| self.error(None, name, e.to_string()))?;
         let out: Vec<Option<i64>> = values.iter().collect();
         if cast.null_count() > column.null_count() {
-            let row = out.iter().position(Option::is_none).unwrap_or(0);
+            // A value that was there before the cast and is gone after it did not fit.
+            let was_null = column.is_null();
+            let row = out.iter().zip(was_null.iter()).position(|(value, was)| value.is_none() && was != Some(true)).unwrap_or(0);
             return Err(self.error(Some(row), name, "the value does not fit a 64-bit signed integer".into()));
         }
         Ok(out)
@@ -72,6 +83,9 @@ impl Reader<'_> {
 
     fn floats(&self, name: &str) -> Result<Vec<Option<f64>>, RecordedError> {
         let column = self.column(name)?;
+        if let Some(rows) = self.all_null(column) {
+            return Ok(vec![None; rows]);
+        }
         if !(column.dtype().is_float() || column.dtype().is_integer()) {
             return Err(self.error(None, name, format!("must be a numeric column, found {}", column.dtype())));
         }
@@ -82,12 +96,18 @@ impl Reader<'_> {
 
     fn strings(&self, name: &str) -> Result<Vec<Option<String>>, RecordedError> {
         let column = self.column(name)?;
+        if let Some(rows) = self.all_null(column) {
+            return Ok(vec![None; rows]);
+        }
         let values = column.str().map_err(|_| self.error(None, name, format!("must be a string column, found {}", column.dtype())))?;
         Ok(values.iter().map(|v| v.map(str::to_owned)).collect())
     }
 
     fn bools(&self, name: &str) -> Result<Vec<Option<bool>>, RecordedError> {
         let column = self.column(name)?;
+        if let Some(rows) = self.all_null(column) {
+            return Ok(vec![None; rows]);
+        }
         let values = column.bool().map_err(|_| self.error(None, name, format!("must be a boolean column, found {}", column.dtype())))?;
         Ok(values.iter().collect())
     }
@@ -152,7 +172,7 @@ impl Reader<'_> {
     }
 }
 
-/// Reads every column the metadata names, refusing columns it does not name.
+/// Reads every column the metadata names (the schema check has refused the others).
 pub(super) fn read(frame: &DataFrame, metadata: &Metadata, space: &SearchSpace, path: &Path) -> Result<Rows, RecordedError> {
     let reader = Reader { frame, path };
     let c = &metadata.columns;
@@ -160,9 +180,6 @@ pub(super) fn read(frame: &DataFrame, metadata: &Metadata, space: &SearchSpace, 
     named.extend([&c.repeat, &c.task, &c.fidelity_value].into_iter().flatten().map(String::as_str));
     named.extend(metadata.metrics.iter().map(|m| m.name.as_str()));
     named.extend(metadata.space.iter().map(|p| p.name()));
-    if let Some(extra) = frame.get_column_names().into_iter().find(|n| !named.contains(&n.as_str())) {
-        return Err(reader.error(None, extra, "the table has this column, but the metadata does not name it".into()));
-    }
     for name in &named {
         reader.column(name)?;
     }

@@ -62,7 +62,9 @@ fn write_then_read_gives_the_same_benchmark() {
     let copy = dir.path().join("copy.parquet");
     write(&copy, &first.metadata, &first.space, &first.tasks).unwrap();
     let second = load(&copy).unwrap();
-    assert_eq!(first.metadata, second.metadata);
+    // The writer adds the table's checksum; everything else is as read.
+    assert_eq!(second.metadata.sha256.as_deref(), Some(sha256_hex(&std::fs::read(&copy).unwrap()).as_str()));
+    assert_eq!(first.metadata, Metadata { sha256: None, ..second.metadata.clone() });
     assert!(same_task(&first.tasks[0], &second.tasks[0]));
     assert_ne!(first.content_hash, second.content_hash, "different bytes, different hash");
 }
@@ -227,4 +229,77 @@ fn the_cost_column_may_also_be_a_metric() {
     let twice = EXAMPLE_METADATA.replace("step = \"epoch\"", "step = \"seed\"");
     let error = load_rows(&EXAMPLE_ROWS, &twice).unwrap_err();
     assert_error(&error, None, "columns.repeat", "column \"seed\" is also named by columns.step");
+}
+
+#[test]
+fn truncated_tables_are_refused_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_example(dir.path()).unwrap();
+    let original = std::fs::read(&path).unwrap();
+    for length in 0..original.len() {
+        std::fs::write(&path, &original[..length]).unwrap();
+        let error = load(&path).expect_err("a truncated table is refused");
+        assert_eq!(error.file, path);
+    }
+}
+
+#[test]
+fn a_checksum_refuses_any_corruption_before_decoding() {
+    assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"); // FIPS 180-2, B.1
+    let dir = tempfile::tempdir().unwrap();
+    let example = load(&write_example(dir.path()).unwrap()).unwrap();
+    let path = dir.path().join("summed.parquet");
+    write(&path, &example.metadata, &example.space, &example.tasks).unwrap();
+    let written = load(&path).unwrap();
+    assert_eq!(written.metadata.sha256.as_deref(), Some(sha256_hex(&std::fs::read(&path).unwrap()).as_str()));
+    let original = std::fs::read(&path).unwrap();
+    // Some flips make polars' decoder allocate without bound (an abort, not a panic); the
+    // checksum stops every one of them before decoding.
+    for position in (0..original.len()).step_by(5) {
+        let mut bytes = original.clone();
+        bytes[position] ^= 0x01;
+        std::fs::write(&path, &bytes).unwrap();
+        let error = load(&path).expect_err("a corrupted table is refused");
+        assert!(error.message.contains("the table is corrupted, or was changed without its metadata"), "{error}");
+    }
+}
+
+#[test]
+fn a_panic_inside_the_reader_becomes_an_error() {
+    let outcome: Result<(), String> = guarded(|| panic!("decoder assertion"));
+    assert_eq!(outcome, Err("the Parquet reader failed on it (decoder assertion)".into()));
+    assert_eq!(guarded(|| Ok(7)), Ok(7));
+}
+
+#[test]
+fn duplicate_configurations_and_unsupported_types_are_refused() {
+    let error = refused(|rows| {
+        for row in rows.iter_mut().filter(|r| r.0 == 2) {
+            (row.4, row.5, row.6) = ("sgd", 0.01, Some(0.9));
+        }
+    });
+    assert_error(&error, Some(9), "config_id", "configuration 2 has the same hyperparameters as configuration 0");
+    let mut frame = frame_of(&EXAMPLE_ROWS);
+    let blobs: Vec<&[u8]> = EXAMPLE_ROWS.iter().map(|r| r.4.as_bytes()).collect();
+    frame.with_column(Column::new("optimizer".into(), blobs)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let error = load(&write_frame(dir.path(), "x", &mut frame, EXAMPLE_METADATA).unwrap()).unwrap_err();
+    assert_error(&error, None, "optimizer", "which the format does not allow");
+}
+
+#[test]
+fn a_gap_is_blamed_on_its_row_not_on_the_metadata() {
+    let error = refused(|rows| rows[8].2 = 4);
+    assert_error(&error, Some(8), "epoch", "configuration 1, repeat 0 has step 4 but no step 3");
+}
+
+#[test]
+fn an_all_null_parameter_column_reads_as_inactive() {
+    // Only adam rows: momentum is null everywhere, which writers store as Parquet's null type.
+    let rows: Vec<ExampleRow> = EXAMPLE_ROWS.iter().filter(|r| r.0 == 1).copied().collect();
+    let mut frame = frame_of(&rows);
+    frame.with_column(Column::full_null("momentum".into(), rows.len(), &polars::prelude::DataType::Null)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = load(&write_frame(dir.path(), "adam", &mut frame, EXAMPLE_METADATA).unwrap()).unwrap();
+    assert_eq!(data.tasks[0].configs[0].config.get(2), Value::Inactive);
 }

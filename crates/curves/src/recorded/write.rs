@@ -1,5 +1,5 @@
-//! Writing a recorded benchmark in the format of `data/FORMAT.md`: what `hposim record` and
-//! converters written in Rust use, and the other half of the round-trip tests.
+//! Writing a recorded benchmark in the format of `data/FORMAT.md`: for converters and recorders
+//! written in Rust, and the other half of the round-trip tests.
 
 use super::{Metadata, RecordedError, RecordedTask, metadata_path};
 use hposim_core::{Choice, Domain, SearchSpace, Value};
@@ -7,8 +7,9 @@ use polars::prelude::{Column, DataFrame, ParquetCompression, ParquetWriter};
 use std::path::Path;
 
 /// Writes `tasks` (of `space`, described by `metadata`) to the Parquet table `path` and its
-/// metadata file beside it. Rows go task by task, configuration by configuration, repeat by
-/// repeat, step by step; a diverged curve's rows end at its diverged step.
+/// metadata file beside it, with the table's SHA-256. Rows go task by task, configuration by
+/// configuration, repeat by repeat, step by step; a diverged curve's rows end at its diverged
+/// step.
 pub fn write(path: &Path, metadata: &Metadata, space: &SearchSpace, tasks: &[RecordedTask]) -> Result<(), RecordedError> {
     let fail = |file: &Path, message: String| RecordedError { file: file.to_owned(), row: None, column: None, message };
     // (task, configuration, curve, step) of every row.
@@ -56,13 +57,15 @@ pub fn write(path: &Path, metadata: &Metadata, space: &SearchSpace, tasks: &[Rec
         columns.push(param_column(spec.name(), &space.params()[index].domain, rows.iter().map(value_of)));
     }
     let mut frame = DataFrame::new(rows.len(), columns).map_err(|e| fail(path, format!("cannot build the table: {e}")))?;
-    let text = toml::to_string(metadata).map_err(|e| fail(&metadata_path(path), format!("cannot write the metadata: {e}")))?;
-    let mut file = std::fs::File::create(path).map_err(|e| fail(path, format!("cannot create the file: {e}")))?;
-    ParquetWriter::new(&mut file)
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
         .with_compression(ParquetCompression::Zstd(None))
         .set_parallel(false)
         .finish(&mut frame)
         .map_err(|e| fail(path, format!("cannot write Parquet: {e}")))?;
+    let metadata = Metadata { sha256: Some(super::sha256_hex(&bytes)), ..metadata.clone() };
+    let text = toml::to_string(&metadata).map_err(|e| fail(&metadata_path(path), format!("cannot write the metadata: {e}")))?;
+    std::fs::write(path, &bytes).map_err(|e| fail(path, format!("cannot write the file: {e}")))?;
     std::fs::write(metadata_path(path), text).map_err(|e| fail(&metadata_path(path), format!("cannot write the file: {e}")))
 }
 

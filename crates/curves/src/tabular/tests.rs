@@ -54,8 +54,8 @@ fn a_diverged_curve_gives_nan_from_its_diverged_step() {
     assert_eq!(metrics, [0.30]);
     assert_eq!(bench.step(&curve, 2, &mut metrics), 5.0);
     assert!(metrics[0].is_nan());
-    // The default sum of step costs and the closed form agree past the end too.
-    assert_eq!(bench.cost_until(&curve, 3), 15.0);
+    // Training it again to full fidelity would stop at the divergence too.
+    assert_eq!(bench.cost_until(&curve, 3), 10.0);
 }
 
 #[test]
@@ -89,6 +89,27 @@ fn a_spliced_trial_continues_on_the_new_configurations_curve() {
 }
 
 #[test]
+fn splicing_twice_keeps_every_earlier_segment() {
+    let bench = example(|_| {}).unwrap();
+    let curve = bench.open(&config(0, 0.01, Some(0.9)), 0);
+    let once = bench.splice(&curve, &config(1, 0.01, None), 1, 0).unwrap();
+    let twice = bench.splice(&once, &config(0, 0.5, Some(0.0)), 2, 0).unwrap();
+    let mut metrics = [0.0];
+    let seen: Vec<(f64, f64)> = (1..=2).map(|s| (bench.step(&twice, s, &mut metrics), metrics[0])).collect();
+    // Step 1 from configuration 0 (repeat 0 or 1), step 2 from configuration 1.
+    assert!(seen[0] == (10.0, 0.50) || seen[0] == (10.5, 0.52), "{seen:?}");
+    assert_eq!(seen[1], (20.0, 0.75));
+    // Step 3 from configuration 2, which diverged at its step 2: NaN.
+    bench.step(&twice, 3, &mut metrics);
+    assert!(metrics[0].is_nan());
+    // A splice at or before an earlier one replaces it.
+    let again = bench.splice(&twice, &config(1, 0.01, None), 1, 0).unwrap();
+    assert_eq!(again.extra.len(), 2);
+    assert_eq!(bench.step(&again, 3, &mut metrics), 20.0);
+    assert_eq!(metrics, [0.85]);
+}
+
+#[test]
 fn nearest_lookup_needs_every_categorical_combination() {
     let dir = tempfile::tempdir().unwrap();
     let sgd_only: Vec<_> = EXAMPLE_ROWS.iter().filter(|r| r.4 == "sgd").copied().collect();
@@ -109,4 +130,23 @@ fn bad_settings_name_their_key() {
     assert!(error.to_string().starts_with("task: the file has no task column"), "{error}");
     let error = example(|s| s.path = PathBuf::from("/nonexistent/none.parquet")).unwrap_err();
     assert!(error.to_string().starts_with("path: /nonexistent/none.toml: cannot read the metadata file"), "{error}");
+}
+
+#[test]
+fn nearest_lookup_is_refused_where_the_combinations_cannot_be_enumerated() {
+    let dir = tempfile::tempdir().unwrap();
+    // `optimizer` conditioned on the integer `layers`: which combinations exist depends on a
+    // number, so "nearest" cannot promise that categoricals never cross.
+    let metadata = EXAMPLE_METADATA.replace(
+        "[[space]]\ntype = \"categorical\"\nname = \"optimizer\"\nchoices = [\"sgd\", \"adam\"]",
+        "[[space]]\ntype = \"int\"\nname = \"layers\"\nlow = 1\nhigh = 2\n\n[[space]]\ntype = \"categorical\"\nname = \"optimizer\"\nchoices = [\"sgd\", \"adam\"]\ncondition = { parent = \"layers\", values = [1] }",
+    );
+    assert_ne!(metadata, EXAMPLE_METADATA);
+    let mut frame = frame_of(&EXAMPLE_ROWS);
+    frame.with_column(polars::prelude::Column::new("layers".into(), vec![1i64; EXAMPLE_ROWS.len()])).unwrap();
+    let path = write_frame(dir.path(), "int-parent", &mut frame, &metadata).unwrap();
+    let error = Tabular::new("x".into(), &spec(&path), Path::new("")).unwrap_err().to_string();
+    assert!(error.contains("categorical `optimizer` depends on the number `layers`"), "{error}");
+    let recorded = TabularSpec { lookup: Lookup::Recorded, ..spec(&path) };
+    assert!(Tabular::new("x".into(), &recorded, Path::new("")).is_ok());
 }
