@@ -1,4 +1,4 @@
-# hposim tasks. Each recipe is one cargo call you can copy if you do not have `just`.
+# hposim tasks. Each recipe is a command or two you can copy if you do not have `just`.
 
 # Compare strategies: run experiments/default.toml
 experiment:
@@ -15,6 +15,22 @@ seed-scenario:
 # The BOHB paper's comparison: random, TPE, GP-BO, HyperBand, BOHB (about a minute)
 bohb-paper:
     cargo run --release -- run experiments/bohb-paper.toml
+
+# Early termination on recorded MLP curves (digits, breast cancer) and samplers on NAS-Bench-201
+recorded:
+    cargo run --release -- run experiments/recorded-mlp.toml
+    cargo run --release -- run experiments/nas-bench-201.toml
+
+# Describe and validate a recorded benchmark: just data mlp-digits
+data NAME:
+    cargo run --release -- data info {{NAME}}
+    cargo run --release -- data check {{NAME}}
+
+# Re-record the MLP curves (about 9 + 2 minutes on 2 cores; data/README.md has the details)
+record-mlp:
+    python3 -m venv data/.venv && data/.venv/bin/pip install -r data/requirements.txt
+    data/.venv/bin/python data/scripts/record_mlp.py --dataset digits --configs 500 --epochs 50 --seed 0 --jobs 2 --out data/mlp-digits
+    data/.venv/bin/python data/scripts/record_mlp.py --dataset breast_cancer --configs 500 --epochs 50 --seed 0 --jobs 2 --out data/mlp-breast-cancer
 
 # HyperBand's bracket table: just brackets 81 3
 brackets R ETA:
