@@ -163,7 +163,8 @@ fn task_row(task: &RecordedTask, objective: &Objective, first_rung: u32) -> Vec<
         number(best),
         number(best_final),
         number(quantile(&sorted, 0.5)),
-        number(spearman(&firsts, &finals)),
+        // With one step (or the first rung at full fidelity) the two are the same values.
+        number(spearman(&firsts, &finals).filter(|_| first_rung < task.max_step)),
         number(quantile(&sorted_costs, 0.5)),
         format!("{:.2}", curve_costs.iter().sum::<f64>() / 3600.0),
     ]

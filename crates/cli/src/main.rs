@@ -40,7 +40,7 @@ enum Command {
     Run {
         /// The experiment file (TOML).
         experiment: PathBuf,
-        /// Results directory [default: results/<experiment name>].
+        /// Results directory [default: results/NAME, NAME being the experiment's name].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Threads to run cells on [default: all cores]. Results do not depend on it.

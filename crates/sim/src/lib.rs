@@ -4,7 +4,7 @@
 //!   one seed), with simulated workers, clock, budgets, pause/resume with or without
 //!   checkpointing, idle accounting and divergence handling;
 //! - [`experiment`]: experiment files, validated before anything runs;
-//! - [`run`]: the grid of cells run in parallel with rayon, written atomically and resumed;
+//! - [`run`](mod@run): the grid of cells run in parallel with rayon, written atomically and resumed;
 //! - [`trace`]: the per-cell trace and its Parquet layout.
 
 pub mod budget;
