@@ -5,7 +5,9 @@ version 1, described in ``data/FORMAT.md``, and checks a written pair against th
 re-reads the TOML with :mod:`tomllib` and the Parquet file with pyarrow and asserts every rule
 the Rust loader (``hposim_curves::recorded``) enforces, as far as FORMAT.md states them, plus the
 rule of ``lookup = "nearest"`` that every combination of categorical values the space allows is
-recorded in every task.
+recorded in every task. The check is stricter than the format on column types: it accepts the
+types these scripts write (64-bit integers and floats, plain strings), not the 32-bit integers,
+boolean choices or all-null columns that FORMAT.md also allows.
 
 Each Parquet column has one role, with one exception: ``[columns] cost`` may name one of the
 ``[[metrics]]`` columns (a training time that is also an objective, say). That column is then

@@ -468,9 +468,9 @@ impl SearchSpace {
                 (Value::Float(x), Domain::Float { low, high, .. }) if x >= *low && x <= *high => return None,
                 (Value::Int(i), Domain::Int { low, high, .. }) if i >= *low && i <= *high => return None,
                 (Value::Choice(c), domain) if domain.choice_count().is_some_and(|n| (c as usize) < n) => return None,
-                (Value::Float(_), Domain::Float { .. }) | (Value::Int(_), Domain::Int { .. }) | (Value::Choice(_), _) => {
-                    Violation::OutOfDomain
-                }
+                (Value::Float(_), Domain::Float { .. })
+                | (Value::Int(_), Domain::Int { .. })
+                | (Value::Choice(_), Domain::Categorical { .. } | Domain::Ordinal { .. }) => Violation::OutOfDomain,
                 _ => Violation::WrongKind,
             };
             Some((index, problem))

@@ -79,7 +79,9 @@ pub trait Benchmark: Send + Sync {
     /// of the costs of steps `1..=step`. At full fidelity it is the yardstick of early
     /// termination (every started configuration trained to the end); at a paused trial's step
     /// it is what a restart without checkpoint repeats. The default sums [`Benchmark::step`];
-    /// benchmarks with a closed form override it.
+    /// benchmarks with a closed form override it. Benchmarks charge the steps they define: a
+    /// synthetic run that diverges still has a cost at every step, while a recorded curve ends
+    /// at its diverged step, so it is charged up to there.
     fn cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
         let mut metrics = vec![0.0; self.objectives().len()];
         (1..=step).map(|s| self.step(curve, s, &mut metrics)).sum()

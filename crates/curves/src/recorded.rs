@@ -277,6 +277,15 @@ pub fn load(path: &Path) -> Result<Recorded, RecordedError> {
     let mut reader = ParquetReader::new(std::io::Cursor::new(&table_bytes)).read_parallel(ParallelStrategy::None);
     let schema = guarded(|| reader.schema()).map_err(unreadable)?;
     check_schema(&schema, &metadata, path)?;
+    // Every row fills one cell of the dense arrays, so the footer's row count refuses a table
+    // too large to hold before it is decoded.
+    let rows = guarded(|| reader.num_rows()).map_err(unreadable)?;
+    if rows.saturating_mul(metadata.metrics.len() + 1) > assemble::MAX_VALUES {
+        return Err(file_error(
+            path,
+            format!("{rows} rows × (metrics + 1) exceeds the {} numbers hposim holds in memory", assemble::MAX_VALUES),
+        ));
+    }
     let frame = guarded(|| reader.finish()).map_err(unreadable)?;
     if frame.height() == 0 {
         return Err(file_error(path, "the table has no rows".into()));
@@ -347,7 +356,6 @@ fn check_schema(schema: &ArrowSchema, metadata: &Metadata, path: &Path) -> Resul
                 | ArrowDataType::Int64
                 | ArrowDataType::UInt32
                 | ArrowDataType::UInt64
-                | ArrowDataType::Float32
                 | ArrowDataType::Float64
                 | ArrowDataType::Utf8
                 | ArrowDataType::LargeUtf8
@@ -355,7 +363,7 @@ fn check_schema(schema: &ArrowSchema, metadata: &Metadata, path: &Path) -> Resul
         );
         if !supported {
             return Err(error(format!(
-                "has type {:?}, which the format does not allow: use 32- or 64-bit integers, 32- or 64-bit floats, plain UTF-8 strings or booleans",
+                "has type {:?}, which the format does not allow: use 32- or 64-bit integers, 64-bit floats, plain UTF-8 strings or booleans",
                 field.dtype
             )));
         }

@@ -7,7 +7,8 @@
 //!   ([`hposim_core::nearest`]). With [`Lookup::Recorded`] samplers choose among the recorded
 //!   configurations themselves ([`Benchmark::recorded_configs`]), so resolution is exact.
 //! - A trial replays one repeat of its configuration, drawn from the trial's seed.
-//! - Step `k` is one index into the task's dense arrays: constant time, no allocation.
+//! - Step `k` is one index into the task's dense arrays: constant time (plus one comparison per
+//!   splice of the trial), no allocation.
 //! - The best known value of each objective is the best the task holds anywhere.
 //! - [`Benchmark::splice`] continues a trial from a step with another configuration's curve
 //!   (the approximation is documented in `data/FORMAT.md`, section Replay).
@@ -235,17 +236,15 @@ const MAX_COMBINATIONS: f64 = 1e6;
 
 /// Checks that every combination of categorical values the space allows (with the activity it
 /// implies) has a recorded configuration; the error says which is missing, or why the check
-/// cannot be made (a categorical parameter conditioned on a number, whose activity then depends
-/// on values no enumeration covers; more than [`MAX_COMBINATIONS`] combinations).
+/// cannot be made (a parameter conditioned on a number, whose activity then depends on values
+/// no enumeration covers; more than [`MAX_COMBINATIONS`] combinations).
 fn all_combinations_recorded(space: &SearchSpace, index: &NearestIndex) -> Result<(), String> {
     let params = space.params();
     let is_categorical = |i: usize| matches!(params[i].domain, Domain::Categorical { .. });
-    if let Some(p) =
-        (0..params.len()).find(|&i| is_categorical(i) && params[i].condition.as_ref().is_some_and(|c| !is_categorical(c.parent)))
-    {
+    if let Some(p) = (0..params.len()).find(|&i| params[i].condition.as_ref().is_some_and(|c| !is_categorical(c.parent))) {
         let parent = params[p].condition.as_ref().map_or("", |c| params[c.parent].name.as_str());
         return Err(format!(
-            "categorical `{}` depends on the number `{parent}`, so which combinations the space allows cannot be enumerated",
+            "`{}` depends on the number `{parent}`, so which combinations the space allows cannot be enumerated",
             params[p].name
         ));
     }

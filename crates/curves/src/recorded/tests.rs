@@ -285,6 +285,12 @@ fn duplicate_configurations_and_unsupported_types_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let error = load(&write_frame(dir.path(), "x", &mut frame, EXAMPLE_METADATA).unwrap()).unwrap_err();
     assert_error(&error, None, "optimizer", "which the format does not allow");
+    // 32-bit floats cannot hold the bounds 0.001 and 1 exactly, so they are refused up front.
+    let mut frame = frame_of(&EXAMPLE_ROWS);
+    let rates: Vec<f32> = EXAMPLE_ROWS.iter().map(|r| r.5 as f32).collect();
+    frame.with_column(Column::new("lr".into(), rates)).unwrap();
+    let error = load(&write_frame(dir.path(), "f32", &mut frame, EXAMPLE_METADATA).unwrap()).unwrap_err();
+    assert_error(&error, None, "lr", "has type Float32, which the format does not allow");
 }
 
 #[test]

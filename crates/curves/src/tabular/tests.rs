@@ -146,7 +146,7 @@ fn nearest_lookup_is_refused_where_the_combinations_cannot_be_enumerated() {
     frame.with_column(polars::prelude::Column::new("layers".into(), vec![1i64; EXAMPLE_ROWS.len()])).unwrap();
     let path = write_frame(dir.path(), "int-parent", &mut frame, &metadata).unwrap();
     let error = Tabular::new("x".into(), &spec(&path), Path::new("")).unwrap_err().to_string();
-    assert!(error.contains("categorical `optimizer` depends on the number `layers`"), "{error}");
+    assert!(error.contains("`optimizer` depends on the number `layers`"), "{error}");
     let recorded = TabularSpec { lookup: Lookup::Recorded, ..spec(&path) };
     assert!(Tabular::new("x".into(), &recorded, Path::new("")).is_ok());
 }
