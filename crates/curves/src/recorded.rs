@@ -100,6 +100,19 @@ pub struct Metadata {
     pub space: Vec<ParamSpec>,
 }
 
+impl Metadata {
+    /// Every column the metadata names: the role columns, the metrics and the parameters (a
+    /// cost column that is also a metric appears twice).
+    pub fn column_names(&self) -> Vec<&str> {
+        let c = &self.columns;
+        let mut named: Vec<&str> = vec![&c.config, &c.step, &c.cost];
+        named.extend([&c.repeat, &c.task, &c.fidelity_value].into_iter().flatten().map(String::as_str));
+        named.extend(self.metrics.iter().map(|m| m.name.as_str()));
+        named.extend(self.space.iter().map(ParamSpec::name));
+        named
+    }
+}
+
 /// One recorded configuration of a task.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordedConfig {
@@ -338,11 +351,7 @@ fn guarded<T>(read: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
 /// Before any data is read: every column is named by the metadata and of a type the format
 /// allows (data/FORMAT.md), so that no unsupported type reaches polars' decoders.
 fn check_schema(schema: &ArrowSchema, metadata: &Metadata, path: &Path) -> Result<(), RecordedError> {
-    let c = &metadata.columns;
-    let mut named: Vec<&str> = vec![&c.config, &c.step, &c.cost];
-    named.extend([&c.repeat, &c.task, &c.fidelity_value].into_iter().flatten().map(String::as_str));
-    named.extend(metadata.metrics.iter().map(|m| m.name.as_str()));
-    named.extend(metadata.space.iter().map(ParamSpec::name));
+    let named = metadata.column_names();
     for (name, field) in schema.iter() {
         let error = |message: String| RecordedError { file: path.to_owned(), row: None, column: Some(name.to_string()), message };
         if !named.contains(&name.as_str()) {

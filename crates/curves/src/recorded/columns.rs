@@ -175,14 +175,10 @@ impl Reader<'_> {
 /// Reads every column the metadata names (the schema check has refused the others).
 pub(super) fn read(frame: &DataFrame, metadata: &Metadata, space: &SearchSpace, path: &Path) -> Result<Rows, RecordedError> {
     let reader = Reader { frame, path };
-    let c = &metadata.columns;
-    let mut named: Vec<&str> = vec![&c.config, &c.step, &c.cost];
-    named.extend([&c.repeat, &c.task, &c.fidelity_value].into_iter().flatten().map(String::as_str));
-    named.extend(metadata.metrics.iter().map(|m| m.name.as_str()));
-    named.extend(metadata.space.iter().map(|p| p.name()));
-    for name in &named {
+    for name in metadata.column_names() {
         reader.column(name)?;
     }
+    let c = &metadata.columns;
     let rows = frame.height();
     let config = reader.required_ints(&c.config)?;
     let step = reader.required_ints(&c.step)?;
