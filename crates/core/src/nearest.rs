@@ -47,9 +47,12 @@ pub fn distance(categorical: &[bool], a: &[f64], b: &[f64]) -> (u32, f64) {
 
 /// A fixed set of configurations, indexed for nearest-configuration queries: candidates are
 /// grouped by their categorical values and activity pattern, so a query scans only the
-/// candidates it can match.
+/// candidates it can match. Built once per recorded table and shared (behind an `Arc`) by the
+/// benchmark that resolves proposals and the samplers restricted to the set.
 #[derive(Clone, Debug)]
 pub struct NearestIndex {
+    /// The candidates, in index order.
+    configs: Vec<Config>,
     categorical: Vec<bool>,
     /// Row-major encodings, `space.len()` per candidate.
     points: Vec<f64>,
@@ -61,7 +64,7 @@ pub struct NearestIndex {
 
 impl NearestIndex {
     /// Indexes `candidates` (configurations of `space`).
-    pub fn new(space: &SearchSpace, candidates: &[Config]) -> Self {
+    pub fn new(space: &SearchSpace, candidates: Vec<Config>) -> Self {
         let dims = space.len();
         let categorical: Vec<bool> = space.params().iter().map(|p| matches!(p.domain, Domain::Categorical { .. })).collect();
         let mut points = vec![0.0; dims * candidates.len()];
@@ -73,12 +76,17 @@ impl NearestIndex {
             groups.entry(signature(&categorical, point)).or_default().push(i);
             exact.entry(exact_key(point)).or_insert(i);
         }
-        Self { categorical, points, groups, exact }
+        Self { configs: candidates, categorical, points, groups, exact }
+    }
+
+    /// The candidates, in index order.
+    pub fn configs(&self) -> &[Config] {
+        &self.configs
     }
 
     /// Number of candidates.
     pub fn len(&self) -> usize {
-        self.points.len().checked_div(self.categorical.len()).unwrap_or(0)
+        self.configs.len()
     }
 
     /// Whether there are no candidates.
@@ -175,7 +183,7 @@ mod tests {
         let space = space();
         // Candidate 0 has the query's learning rate exactly but the other optimizer.
         let candidates = [config(1, 1e-2, None), config(0, 1.0, Some(0.9)), config(0, 1e-3, Some(0.5))];
-        let index = NearestIndex::new(&space, &candidates);
+        let index = NearestIndex::new(&space, candidates.to_vec());
         let mut query = vec![0.0; 3];
         encode_for_nearest(&space, &config(0, 1e-2, Some(0.5)), &mut query);
         // log10 distances: to candidate 1, lr 2 decades of 4 (0.5), momentum 0.4; to candidate
@@ -191,7 +199,7 @@ mod tests {
     fn distance_is_lexicographic_and_ties_go_to_the_first() {
         let space = space();
         let candidates = [config(0, 1e-2, Some(0.4)), config(0, 1e-2, Some(0.6))];
-        let index = NearestIndex::new(&space, &candidates);
+        let index = NearestIndex::new(&space, candidates.to_vec());
         let mut query = vec![0.0; 3];
         encode_for_nearest(&space, &config(0, 1e-2, Some(0.5)), &mut query);
         assert_eq!(index.nearest(&query, |_| true), Some(0));

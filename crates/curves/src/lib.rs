@@ -27,9 +27,11 @@ pub mod spec;
 pub mod synthetic;
 pub mod tabular;
 
+use hposim_core::nearest::NearestIndex;
 use hposim_core::{Config, Fidelity, Objective, SearchSpace, SpaceError};
+use std::sync::Arc;
 
-pub use spec::{BenchmarkSpec, build, build_relative};
+pub use spec::{BenchmarkSpec, Builder, build, build_relative};
 
 /// Number of coefficients a [`TrialCurve`] holds inline.
 pub const INLINE_COEFFICIENTS: usize = 8;
@@ -87,10 +89,11 @@ pub trait Benchmark: Send + Sync {
         (1..=step).map(|s| self.step(curve, s, &mut metrics)).sum()
     }
 
-    /// The configurations a sampler must choose among, for benchmarks that only know a fixed
-    /// set (a recorded table replayed with `lookup = "recorded"`); `None` lets samplers propose
-    /// anywhere in the space.
-    fn recorded_configs(&self) -> Option<&[Config]> {
+    /// The configurations a sampler must choose among, indexed for nearest-configuration
+    /// queries, for benchmarks that only know a fixed set (a recorded table replayed with
+    /// `lookup = "recorded"`); `None` lets samplers propose anywhere in the space. The index is
+    /// built once with the benchmark and shared by every cell.
+    fn recorded_configs(&self) -> Option<Arc<NearestIndex>> {
         None
     }
 

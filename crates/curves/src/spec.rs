@@ -4,12 +4,15 @@
 use crate::branin::{Branin, BraninSpec};
 use crate::counting_ones::{CountingOnes, CountingOnesSpec};
 use crate::hartmann6::{Hartmann6, Hartmann6Spec};
+use crate::recorded::{self, Recorded};
 use crate::synthetic::{Synthetic, SyntheticSpec};
 use crate::tabular::{Tabular, TabularSpec};
 use crate::{Benchmark, BenchmarkError};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::path::Path;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::path::{Path, PathBuf};
 
 /// One `[[benchmarks]]` table; `type` selects the benchmark.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,14 +54,44 @@ pub fn build(spec: &BenchmarkSpec) -> Result<Box<dyn Benchmark>, BenchmarkError>
 /// Validates `spec` and builds the benchmark; files it names are read relative to `base_dir`
 /// (an experiment file's directory).
 pub fn build_relative(spec: &BenchmarkSpec, base_dir: &Path) -> Result<Box<dyn Benchmark>, BenchmarkError> {
-    let name = spec.name().into_owned();
-    Ok(match spec {
-        BenchmarkSpec::Synthetic(s) => Box::new(Synthetic::new(name, s)?),
-        BenchmarkSpec::Branin(s) => Box::new(Branin::new(name, s)?),
-        BenchmarkSpec::Hartmann6(s) => Box::new(Hartmann6::new(name, s)?),
-        BenchmarkSpec::CountingOnes(s) => Box::new(CountingOnes::new(name, s)?),
-        BenchmarkSpec::Recorded(s) => Box::new(Tabular::new(name, s, base_dir)?),
-    })
+    Builder::new(base_dir).build(spec)
+}
+
+/// Builds the benchmarks of one experiment, reading each recorded file once however many of
+/// its tasks (or objectives) the experiment replays.
+#[derive(Debug)]
+pub struct Builder {
+    base_dir: PathBuf,
+    loaded: HashMap<PathBuf, Recorded>,
+}
+
+impl Builder {
+    /// A builder that reads files relative to `base_dir` (an experiment file's directory).
+    pub fn new(base_dir: &Path) -> Self {
+        Self { base_dir: base_dir.to_owned(), loaded: HashMap::new() }
+    }
+
+    /// Validates `spec` and builds the benchmark.
+    pub fn build(&mut self, spec: &BenchmarkSpec) -> Result<Box<dyn Benchmark>, BenchmarkError> {
+        let name = spec.name().into_owned();
+        Ok(match spec {
+            BenchmarkSpec::Synthetic(s) => Box::new(Synthetic::new(name, s)?),
+            BenchmarkSpec::Branin(s) => Box::new(Branin::new(name, s)?),
+            BenchmarkSpec::Hartmann6(s) => Box::new(Hartmann6::new(name, s)?),
+            BenchmarkSpec::CountingOnes(s) => Box::new(CountingOnes::new(name, s)?),
+            BenchmarkSpec::Recorded(s) => {
+                let path = self.base_dir.join(&s.path);
+                let data = match self.loaded.entry(path) {
+                    Entry::Occupied(entry) => entry.into_mut(),
+                    Entry::Vacant(entry) => {
+                        let data = recorded::load(entry.key()).map_err(|e| BenchmarkError::invalid("path", e.to_string()))?;
+                        entry.insert(data)
+                    }
+                };
+                Box::new(Tabular::from_recorded(name, data, s)?)
+            }
+        })
+    }
 }
 
 #[cfg(test)]

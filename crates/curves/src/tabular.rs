@@ -20,6 +20,7 @@ use hposim_core::rng::stateless_uniform;
 use hposim_core::{Config, Domain, Fidelity, Objective, SearchSpace, Value};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How a sampler's proposal becomes a recorded configuration.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,9 +81,10 @@ pub struct Tabular {
     /// The metric column of each objective.
     columns: Vec<usize>,
     best: Vec<f64>,
-    index: NearestIndex,
-    /// The recorded configurations, offered to samplers under [`Lookup::Recorded`].
-    recorded: Option<Vec<Config>>,
+    /// The recorded configurations, indexed: resolves proposals, and under
+    /// [`Lookup::Recorded`] is what samplers choose among.
+    index: Arc<NearestIndex>,
+    lookup: Lookup,
     content_hash: u64,
 }
 
@@ -91,24 +93,24 @@ impl Tabular {
     pub fn new(name: String, spec: &TabularSpec, base_dir: &Path) -> Result<Self, BenchmarkError> {
         let path = base_dir.join(&spec.path);
         let data = recorded::load(&path).map_err(|e| BenchmarkError::invalid("path", e.to_string()))?;
-        Self::from_recorded(name, data, spec)
+        Self::from_recorded(name, &data, spec)
     }
 
-    /// Prepares the task of `spec` from loaded data.
-    pub fn from_recorded(name: String, data: Recorded, spec: &TabularSpec) -> Result<Self, BenchmarkError> {
+    /// Prepares the task of `spec` from loaded data (copying that task, so one loaded file
+    /// serves every benchmark that replays one of its tasks).
+    pub fn from_recorded(name: String, data: &Recorded, spec: &TabularSpec) -> Result<Self, BenchmarkError> {
         let task_index = data.task_index(spec.task.as_deref()).map_err(|message| BenchmarkError::invalid("task", message))?;
         let columns =
             data.objective_columns(spec.objectives.as_deref()).map_err(|message| BenchmarkError::invalid("objectives", message))?;
-        let Recorded { metadata, space, mut tasks, content_hash, .. } = data;
-        let task = tasks.swap_remove(task_index);
+        let (metadata, space, content_hash) = (&data.metadata, data.space.clone(), data.content_hash);
+        let task = data.tasks[task_index].clone();
         let objectives: Vec<Objective> = columns.iter().map(|&c| metadata.metrics[c].clone()).collect();
         let best = columns
             .iter()
             .zip(&objectives)
             .map(|(&c, objective)| objective.best(task.metrics.iter().skip(c).step_by(task.metric_count).copied()).unwrap_or(f64::NAN))
             .collect();
-        let configs: Vec<Config> = task.configs.iter().map(|c| c.config.clone()).collect();
-        let index = NearestIndex::new(&space, &configs);
+        let index = Arc::new(NearestIndex::new(&space, task.configs.iter().map(|c| c.config.clone()).collect()));
         if spec.lookup == Lookup::Nearest
             && let Err(problem) = all_combinations_recorded(&space, &index)
         {
@@ -120,8 +122,7 @@ impl Tabular {
             ));
         }
         let fidelity = Fidelity { min: metadata.fidelity.min, max: task.max_step, unit: metadata.fidelity.unit.clone() };
-        let recorded = (spec.lookup == Lookup::Recorded).then_some(configs);
-        Ok(Self { name, space, objectives, fidelity, task, columns, best, index, recorded, content_hash })
+        Ok(Self { name, space, objectives, fidelity, task, columns, best, index, lookup: spec.lookup, content_hash })
     }
 
     /// The replayed task.
@@ -212,8 +213,8 @@ impl Benchmark for Tabular {
         total
     }
 
-    fn recorded_configs(&self) -> Option<&[Config]> {
-        self.recorded.as_deref()
+    fn recorded_configs(&self) -> Option<Arc<NearestIndex>> {
+        (self.lookup == Lookup::Recorded).then(|| Arc::clone(&self.index))
     }
 
     fn content_hash(&self) -> Option<u64> {

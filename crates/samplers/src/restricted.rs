@@ -12,6 +12,7 @@ use crate::Sampler;
 use hposim_core::nearest::{NearestIndex, encode_for_nearest};
 use hposim_core::{Config, Observation, Rng, SearchSpace};
 use rand::RngExt;
+use std::sync::Arc;
 
 /// What a sampler picked among [`Candidates`].
 #[derive(Clone, Debug, PartialEq)]
@@ -52,23 +53,17 @@ impl Candidates<'_> {
 pub struct Restricted {
     inner: Box<dyn Sampler>,
     space: SearchSpace,
-    configs: Vec<Config>,
-    index: NearestIndex,
+    /// The configurations, indexed; shared with the benchmark and the other cells.
+    set: Arc<NearestIndex>,
     used: Vec<bool>,
     remaining: usize,
 }
 
 impl Restricted {
-    /// Confines `inner` (a sampler over `space`) to `configs`.
-    pub fn new(inner: Box<dyn Sampler>, space: &SearchSpace, configs: &[Config]) -> Self {
-        Self {
-            inner,
-            space: space.clone(),
-            index: NearestIndex::new(space, configs),
-            configs: configs.to_vec(),
-            used: vec![false; configs.len()],
-            remaining: configs.len(),
-        }
+    /// Confines `inner` (a sampler over `space`) to the configurations of `set`.
+    pub fn new(inner: Box<dyn Sampler>, space: &SearchSpace, set: Arc<NearestIndex>) -> Self {
+        let count = set.len();
+        Self { inner, space: space.clone(), set, used: vec![false; count], remaining: count }
     }
 }
 
@@ -77,18 +72,18 @@ impl Sampler for Restricted {
         if self.remaining == 0 {
             return None;
         }
-        let candidates = Candidates { configs: &self.configs, used: &self.used, remaining: self.remaining };
+        let candidates = Candidates { configs: self.set.configs(), used: &self.used, remaining: self.remaining };
         let chosen = match self.inner.pick(&candidates, rng)? {
             Pick::Index(i) => Some(i).filter(|&i| !self.used.get(i).copied().unwrap_or(true)),
             Pick::Proposal(config) => {
                 let mut query = vec![0.0; self.space.len()];
                 encode_for_nearest(&self.space, &config, &mut query);
-                self.index.nearest(&query, |i| !self.used[i])
+                self.set.nearest(&query, |i| !self.used[i])
             }
         }?;
         self.used[chosen] = true;
         self.remaining -= 1;
-        Some(self.configs[chosen].clone())
+        Some(self.set.configs()[chosen].clone())
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
@@ -131,6 +126,10 @@ mod tests {
         (0..10).map(|i| Config::new(vec![Value::Choice(i % 2), Value::Float(f64::from(i) / 10.0)])).collect()
     }
 
+    fn set(space: &SearchSpace) -> Arc<NearestIndex> {
+        Arc::new(NearestIndex::new(space, configs()))
+    }
+
     fn drain(sampler: &mut Restricted, rng: &mut Rng) -> Vec<usize> {
         let configs = configs();
         std::iter::from_fn(|| sampler.suggest(rng)).map(|c| configs.iter().position(|r| *r == c).unwrap()).collect()
@@ -140,7 +139,7 @@ mod tests {
     fn random_search_draws_every_recorded_configuration_once() {
         let space = space();
         let mut rng = Rng::seed_from_u64(1);
-        let mut sampler = Restricted::new(Box::new(RandomSampler::new(space.clone())), &space, &configs());
+        let mut sampler = Restricted::new(Box::new(RandomSampler::new(space.clone())), &space, set(&space));
         let mut order = drain(&mut sampler, &mut rng);
         assert_ne!(order, (0..10).collect::<Vec<_>>(), "a random order, not the table's");
         order.sort_unstable();
@@ -152,7 +151,7 @@ mod tests {
         let space = space();
         let mut rng = Rng::seed_from_u64(1);
         let grid = GridSampler::new(&space, 3, &BTreeMap::new(), false, &mut rng).unwrap();
-        let mut sampler = Restricted::new(Box::new(grid), &space, &configs());
+        let mut sampler = Restricted::new(Box::new(grid), &space, set(&space));
         assert_eq!(drain(&mut sampler, &mut rng), (0..10).collect::<Vec<_>>());
     }
 
@@ -161,7 +160,7 @@ mod tests {
         let space = space();
         let mut rng = Rng::seed_from_u64(2);
         let tpe = TpeSampler::new(&space, Objective::minimize("loss"), &TpeSettings::default()).unwrap();
-        let mut sampler = Restricted::new(Box::new(tpe), &space, &configs());
+        let mut sampler = Restricted::new(Box::new(tpe), &space, set(&space));
         let mut order = drain(&mut sampler, &mut rng);
         order.sort_unstable();
         assert_eq!(order, (0..10).collect::<Vec<_>>(), "each candidate once, then exhausted");

@@ -180,13 +180,13 @@ impl Experiment {
             return Err(fail("strategies: add at least one [[strategies]] table".into()));
         }
         let mut benchmarks = Vec::with_capacity(spec.benchmarks.len());
+        let mut builder = hposim_curves::Builder::new(path.parent().unwrap_or(Path::new("")));
         for (i, bench) in spec.benchmarks.iter().enumerate() {
             let at = entry("benchmarks", i, &bench.name(), source);
             if spec.benchmarks[..i].iter().any(|b| b.name() == bench.name()) {
                 return Err(fail(format!("{at}.name: benchmark name {:?} is used twice; give each a distinct `name`", bench.name())));
             }
-            let base_dir = path.parent().unwrap_or(Path::new(""));
-            benchmarks.push(hposim_curves::build_relative(bench, base_dir).map_err(|e| fail(format!("{at}.{e}")))?);
+            benchmarks.push(builder.build(bench).map_err(|e| fail(format!("{at}.{e}")))?);
         }
         // Only full evaluations end such a cell, so every strategy must reach full fidelity.
         let budget = &spec.budget;

@@ -181,8 +181,8 @@ pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome
     let objective = bench.objectives().first().ok_or_else(|| fail("the benchmark has no objective".into()))?;
     let mut sampler =
         hposim_samplers::build(&strategy.sampler, bench.space(), objective, &mut rng).map_err(|e| fail(format!("sampler.{e}")))?;
-    if let Some(configs) = bench.recorded_configs() {
-        sampler = Box::new(Restricted::new(sampler, bench.space(), configs));
+    if let Some(set) = bench.recorded_configs() {
+        sampler = Box::new(Restricted::new(sampler, bench.space(), set));
     }
     if let Some(limit) = spec.budget.trials {
         sampler = Box::new(TrialLimit::new(sampler, limit));
