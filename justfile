@@ -49,3 +49,18 @@ lint:
 # suggestions (TPE, BOHB's KDE, GP-BO)
 bench:
     cargo bench --workspace
+
+# Real training under a strategy (a live experiment file with a [training] table)
+tune FILE:
+    cargo run --release -- tune {{FILE}}
+
+# The simulator against real training on CPU: record, replay, run live, compare (about a minute;
+# needs python3 with data/requirements.txt, e.g. an activated venv)
+validate-cpu:
+    cargo run --release -- validate experiments/validate-cpu.toml --out results/validate-cpu
+
+# The same on a GPU machine with PyTorch (a few minutes); the report is copied to
+# reports/validation/<card>.md
+validate-gpu:
+    cargo run --release -- validate experiments/validate-gpu.toml --out results/validate-gpu
+    card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1 | tr 'A-Z ' 'a-z-'); mkdir -p reports/validation; cp results/validate-gpu/validation/report.md reports/validation/$card.md; cp results/validate-gpu/validation/report.json reports/validation/$card.json

@@ -2,6 +2,7 @@
 
 mod brackets;
 mod data;
+mod live;
 mod table;
 
 use anyhow::{Context, Result};
@@ -71,6 +72,51 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a live study: real training processes under the experiment's strategies.
+    ///
+    /// The experiment file has a `[training]` table (command, space, objectives, fidelity,
+    /// executor); see experiments/README.md and crates/runner/PROTOCOL.md. Writes the same
+    /// cells/ and summary.json as `hposim run`, plus DIR/live/ (journal, logs, checkpoints).
+    Tune {
+        /// The live experiment file (TOML).
+        experiment: PathBuf,
+        /// Results directory [default: results/NAME].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Continue a study that was interrupted or killed, from its journal.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Record real learning curves: train configurations to full fidelity and write a recorded
+    /// benchmark (data/FORMAT.md) that `hposim run` can replay.
+    Record {
+        /// The live experiment file (TOML) with a `[training]` table.
+        experiment: PathBuf,
+        /// The table to write (FILE.parquet; its metadata goes to FILE.toml).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Configurations to record [default: record.configs of the file, else 16].
+        #[arg(long, value_name = "N")]
+        configs: Option<u32>,
+        /// How to choose them: sobol, random or grid [default: record.design, else sobol].
+        #[arg(long, value_name = "DESIGN")]
+        design: Option<String>,
+        /// Continue an interrupted recording.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Check the simulator against real training: record, replay each strategy in the
+    /// simulator, run it live with the same seed, and report side by side.
+    Validate {
+        /// The live experiment file (TOML).
+        experiment: PathBuf,
+        /// Results directory [default: results/NAME].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Continue an interrupted validation.
+        #[arg(long)]
+        resume: bool,
+    },
     /// Recorded benchmarks (data/FORMAT.md): describe or validate one.
     Data {
         #[command(subcommand)]
@@ -106,6 +152,11 @@ fn main() -> ExitCode {
         Some(Command::Brackets { max_fidelity, eta, min_fidelity, sizing, json }) => {
             brackets::print(min_fidelity, max_fidelity, eta, &sizing, json)
         }
+        Some(Command::Tune { experiment, out, resume }) => live::tune(&experiment, out, resume),
+        Some(Command::Record { experiment, out, configs, design, resume }) => {
+            live::record(&experiment, &out, configs, design.as_deref(), resume)
+        }
+        Some(Command::Validate { experiment, out, resume }) => live::validate(&experiment, out, resume),
         Some(Command::Data { command: DataCommand::Info { file } }) => data::info(&file),
         Some(Command::Data { command: DataCommand::Check { file } }) => data::check(&file),
     };

@@ -14,6 +14,10 @@ pub enum EpochStatus {
     Ok,
     /// A metric was NaN or infinite: the training run diverged, and the trial is stopped.
     Diverged,
+    /// A real training process failed (crashed, timed out, or broke the trial protocol) before
+    /// completing the step: its metrics are NaN, and the trial is stopped. Only live studies
+    /// (the runner) write it.
+    Failed,
 }
 
 impl EpochStatus {
@@ -22,6 +26,7 @@ impl EpochStatus {
         match self {
             EpochStatus::Ok => "ok",
             EpochStatus::Diverged => "diverged",
+            EpochStatus::Failed => "failed",
         }
     }
 }

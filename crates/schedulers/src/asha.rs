@@ -267,6 +267,10 @@ impl crate::Scheduler for Asha {
         self.sampler.warnings()
     }
 
+    fn bracket_of(&self, trial: TrialId) -> Option<u64> {
+        self.trials.get(trial as usize).map(|t| u64::from(t.bracket))
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         let (trial, fidelity) = (failure.trial, failure.fidelity);
         // A failure counts at the rung the trial was running to, not at the step where the

@@ -39,6 +39,12 @@ pub trait Scheduler: Send {
 
     /// The [`Sampler::warnings`] of the sampler it owns.
     fn sampler_warnings(&self) -> u64;
+
+    /// The bracket trial `trial` belongs to, for schedulers that have brackets (HyperBand,
+    /// successive halving, ASHA); `None` otherwise. Trackers tag trials with it.
+    fn bracket_of(&self, _trial: hposim_core::TrialId) -> Option<u64> {
+        None
+    }
 }
 
 fn default_eta() -> f64 {

@@ -234,6 +234,10 @@ impl crate::Scheduler for Synchronous {
         self.sampler.warnings()
     }
 
+    fn bracket_of(&self, trial: TrialId) -> Option<u64> {
+        self.slots.get(trial as usize).copied().flatten().map(|slot| slot.bracket)
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         let trial = failure.trial;
         // A failure counts at the rung the trial was running to (HpBandSter records a failed

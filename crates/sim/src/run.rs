@@ -16,16 +16,19 @@ use crate::budget::Budget;
 use crate::experiment::{Experiment, StrategySpec};
 use crate::simulator::{CellOutcome, SimError, SimSettings, simulate};
 use crate::trace::{TRACE_FORMAT_VERSION, Trace};
+use hposim_core::nearest::NearestIndex;
 use hposim_core::rng::{stable_hash, stream, stream_seed};
-use hposim_core::{CellSummary, EpochStatus};
+use hposim_core::{CellSummary, EpochStatus, Fidelity, Objective, Rng, SearchSpace};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_samplers::restricted::Restricted;
 use hposim_samplers::trial_limit::TrialLimit;
+use hposim_schedulers::Scheduler;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One cell of the grid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,24 +174,48 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
     cells
 }
 
+/// Builds a strategy as a cell runs it: `strategy`'s sampler (confined to `recorded`, the
+/// configurations of a recorded table replayed with `lookup = "recorded"`, and capped at
+/// `trials` proposals) behind its scheduler, for a benchmark with `space`, `objectives` and
+/// `fidelity`. The simulator and the runner of real training both build strategies here, so
+/// the same seed gives the same strategy in both. Errors name the key (`sampler.…`,
+/// `scheduler.…`).
+pub fn build_strategy(
+    strategy: &StrategySpec,
+    space: &SearchSpace,
+    objectives: &[Objective],
+    fidelity: &Fidelity,
+    recorded: Option<Arc<NearestIndex>>,
+    trials: Option<u64>,
+    rng: &mut Rng,
+) -> Result<Box<dyn Scheduler>, String> {
+    let objective = objectives.first().ok_or_else(|| "the benchmark has no objective".to_owned())?;
+    let mut sampler = hposim_samplers::build(&strategy.sampler, space, objective, rng).map_err(|e| format!("sampler.{e}"))?;
+    if let Some(set) = recorded {
+        sampler = Box::new(Restricted::new(sampler, space, set));
+    }
+    if let Some(limit) = trials {
+        sampler = Box::new(TrialLimit::new(sampler, limit));
+    }
+    hposim_schedulers::build(&strategy.scheduler, sampler, fidelity, objectives).map_err(|e| format!("scheduler.{e}"))
+}
+
 /// Simulates one cell (nothing is written).
 pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome, RunError> {
     let spec = &experiment.spec;
     let bench: &dyn Benchmark = experiment.benchmarks[cell.benchmark].as_ref();
     let strategy = &spec.strategies[cell.strategy];
     let mut rng = stream(spec.seed, &cell.stream, "strategy");
-    let fail = |message: String| RunError::Strategy { cell: cell.id.clone(), message };
-    let objective = bench.objectives().first().ok_or_else(|| fail("the benchmark has no objective".into()))?;
-    let mut sampler =
-        hposim_samplers::build(&strategy.sampler, bench.space(), objective, &mut rng).map_err(|e| fail(format!("sampler.{e}")))?;
-    if let Some(set) = bench.recorded_configs() {
-        sampler = Box::new(Restricted::new(sampler, bench.space(), set));
-    }
-    if let Some(limit) = spec.budget.trials {
-        sampler = Box::new(TrialLimit::new(sampler, limit));
-    }
-    let mut scheduler = hposim_schedulers::build(&strategy.scheduler, sampler, bench.fidelity(), bench.objectives())
-        .map_err(|e| fail(format!("scheduler.{e}")))?;
+    let mut scheduler = build_strategy(
+        strategy,
+        bench.space(),
+        bench.objectives(),
+        bench.fidelity(),
+        bench.recorded_configs(),
+        spec.budget.trials,
+        &mut rng,
+    )
+    .map_err(|message| RunError::Strategy { cell: cell.id.clone(), message })?;
     let settings =
         SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(cell.strategy) };
     simulate(bench, scheduler.as_mut(), &settings, &mut rng, stream_seed(spec.seed, &cell.stream, "noise"))
@@ -198,9 +225,30 @@ pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome
 /// The summary record of a simulated cell.
 pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) -> CellSummary {
     let bench = experiment.benchmarks[cell.benchmark].as_ref();
-    let objective = &bench.objectives()[0];
-    let max = bench.fidelity().max;
+    let names =
+        CellNames { cell: &cell.id, benchmark: bench.name(), strategy: &experiment.spec.strategies[cell.strategy].name, seed: cell.seed };
+    let best_known = bench.best_known().and_then(|b| b.first().copied());
+    summary_of(&names, bench.fidelity().max, best_known, experiment.checkpointing(cell.strategy), outcome)
+}
+
+/// What a summary is about: the cell's file stem, its benchmark, strategy and seed.
+#[derive(Clone, Copy, Debug)]
+pub struct CellNames<'a> {
+    /// The cell's file stem.
+    pub cell: &'a str,
+    /// Benchmark name.
+    pub benchmark: &'a str,
+    /// Strategy name.
+    pub strategy: &'a str,
+    /// Repetition index.
+    pub seed: u32,
+}
+
+/// The summary record of a cell's `outcome` (simulated or live) on a benchmark whose full
+/// fidelity is `max` and whose best known value of the first objective is `best_known`.
+pub fn summary_of(names: &CellNames<'_>, max: u32, best_known: Option<f64>, checkpointing: bool, outcome: &CellOutcome) -> CellSummary {
     let trace: &Trace = &outcome.trace;
+    let objective = &trace.objectives[0];
     let mut best: Option<f64> = None;
     let mut best_full: Option<f64> = None;
     for row in 0..trace.len() {
@@ -215,13 +263,12 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
             best_full = Some(value);
         }
     }
-    let best_known = bench.best_known().and_then(|b| b.first().copied());
     let stats = &outcome.stats;
     CellSummary {
-        cell: cell.id.clone(),
-        benchmark: bench.name().to_owned(),
-        strategy: experiment.spec.strategies[cell.strategy].name.clone(),
-        seed: cell.seed,
+        cell: names.cell.to_owned(),
+        benchmark: names.benchmark.to_owned(),
+        strategy: names.strategy.to_owned(),
+        seed: names.seed,
         objective: objective.name.clone(),
         direction: objective.direction,
         max_fidelity: max,
@@ -243,7 +290,7 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
         regret_any_fidelity: best.zip(best_known).map(|(v, b)| objective.regret(v, b)),
         cost_usd: None,
         full_training_cost_usd: None,
-        checkpointing: experiment.checkpointing(cell.strategy),
+        checkpointing,
         sampler_warnings: stats.sampler_warnings,
         stop_reason: stats.stop_reason.as_str().to_owned(),
     }

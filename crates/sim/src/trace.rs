@@ -11,7 +11,7 @@
 //! | `epoch` | u32 | fidelity reached by the step (1-based) |
 //! | `start`, `end` | f64 | simulated seconds at which the step started and ended |
 //! | one column per objective | f64 | the metrics (NaN where the run diverged) |
-//! | `status` | str | `ok` or `diverged` |
+//! | `status` | str | `ok`, `diverged`, or (live studies only) `failed` |
 //! | `decision` | str | what happened next: `continue`, `pause`, `stop`, `done`, `cut` |
 //! | `config_<name>` | f64, i64, bool or str | the trial's hyperparameters; null where inactive |
 

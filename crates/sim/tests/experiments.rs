@@ -243,7 +243,9 @@ fn every_shipped_experiment_file_loads() {
     let mut loaded = Vec::new();
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
+        // Live experiments (a [training] table) are `hposim tune` files, loaded by the runner's tests.
+        let live = fs::read_to_string(&path).is_ok_and(|t| t.lines().any(|l| l.trim() == "[training]"));
+        if path.extension().is_some_and(|e| e == "toml") && !live {
             Experiment::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             loaded.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }

@@ -1,0 +1,16 @@
+//! Ending processes left behind by a study that was killed (SIGKILL gives it no chance to end
+//! its trials): on `--resume`, every launch the journal shows without an exit is ended through
+//! the handle its executor journaled, before the trial is relaunched on the same checkpoint.
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+/// Ends the process group `pgid:N` or the Slurm job `slurm:ID`; a handle that is already gone
+/// is ignored.
+pub fn end(handle: &str) {
+    if let Some(group) = handle.strip_prefix("pgid:").and_then(|g| g.parse::<i32>().ok()).filter(|&g| g > 1) {
+        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+    } else if let Some(job) = handle.strip_prefix("slurm:").filter(|j| !j.is_empty() && j.chars().all(|c| c.is_ascii_digit() || c == '_')) {
+        let _ = std::process::Command::new("scancel").arg(job).status();
+    }
+}

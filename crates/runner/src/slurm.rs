@@ -1,0 +1,288 @@
+//! The Slurm executor: each launch is a batch job (`sbatch --parsable`), at most `slots` at a
+//! time, so a study spreads over a cluster's nodes.
+//!
+//! The job's script is a two-line wrapper that `exec`s the argument vector, which `sbatch`
+//! passes through unchanged (no shell ever parses a value). The protocol's environment
+//! variables are set in `sbatch`'s own environment and exported with `--export=ALL` (values
+//! given in `--export=NAME=VALUE` would be cut at a comma, and a configuration's JSON has
+//! commas). Standard output goes to a file in the trial's directory (on the shared filesystem
+//! a cluster provides), which is read as it grows; standard error goes to the trial's log. Job
+//! states and exit codes come from `squeue --json` (Slurm ≥ 21.08), which lists every job the
+//! controller remembers (finished ones for `MinJobAge`, 300 s by default); its `exit_code` is
+//! the raw wait status. Pausing sends SIGTERM to the job's processes
+//! (`scancel --signal=TERM --full`), killing `scancel --signal=KILL --full` and then `scancel`.
+
+use crate::executor::{Event, EventKind, Executor, ExecutorError, Job, Signal};
+use serde_json::Value as Json;
+use std::collections::{HashMap, VecDeque};
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Slurm job states after which a job runs no more.
+const FINAL_STATES: [&str; 10] =
+    ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "SPECIAL_EXIT"];
+
+#[derive(Debug)]
+struct Running {
+    job_id: String,
+    stdout: PathBuf,
+    log: PathBuf,
+    offset: u64,
+    partial: Vec<u8>,
+    /// Polls in a row that did not list the job (it may not be visible yet right after sbatch).
+    missing: u32,
+}
+
+/// Batch jobs on a Slurm cluster.
+pub struct SlurmExecutor {
+    slots: usize,
+    partition: Option<String>,
+    sbatch_args: Vec<String>,
+    poll: Duration,
+    running: HashMap<u64, Running>,
+    pending: VecDeque<Event>,
+    last_poll: Option<Instant>,
+}
+
+impl SlurmExecutor {
+    /// At most `slots` jobs at once in `partition` (the default one if `None`), with extra
+    /// `sbatch_args`, polling every `poll`.
+    pub fn new(slots: usize, partition: Option<String>, sbatch_args: Vec<String>, poll: Duration) -> Self {
+        Self { slots, partition, sbatch_args, poll, running: HashMap::new(), pending: VecDeque::new(), last_poll: None }
+    }
+
+    /// The Slurm job id of a launch still running.
+    pub fn job_id(&self, launch: u64) -> Option<&str> {
+        self.running.get(&launch).map(|r| r.job_id.as_str())
+    }
+
+    /// Reads what the jobs printed since the last poll and asks Slurm for their states.
+    fn poll_jobs(&mut self) -> Result<(), ExecutorError> {
+        self.last_poll = Some(Instant::now());
+        let now = Instant::now();
+        let launches: Vec<u64> = self.running.keys().copied().collect();
+        for &launch in &launches {
+            if let Some(running) = self.running.get_mut(&launch) {
+                read_new_lines(launch, running, now, &mut self.pending);
+            }
+        }
+        if launches.is_empty() {
+            return Ok(());
+        }
+        let output = Command::new("squeue").arg("--json").output().map_err(|e| ExecutorError::new("running squeue --json", e))?;
+        if !output.status.success() {
+            return Err(ExecutorError::new("running squeue --json", String::from_utf8_lossy(&output.stderr).trim().to_owned()));
+        }
+        let states = parse_squeue(&output.stdout).map_err(|e| ExecutorError::new("reading squeue --json", e))?;
+        let mut ended = Vec::new();
+        for &launch in &launches {
+            let Some(running) = self.running.get_mut(&launch) else { continue };
+            match states.get(&running.job_id) {
+                Some(state) if FINAL_STATES.contains(&state.state.as_str()) => ended.push((launch, state.code)),
+                Some(_) => running.missing = 0,
+                None => {
+                    // Not listed: not yet visible, or finished longer ago than MinJobAge.
+                    running.missing += 1;
+                    if running.missing >= 20 {
+                        ended.push((launch, None));
+                    }
+                }
+            }
+        }
+        for (launch, code) in ended {
+            if let Some(mut running) = self.running.remove(&launch) {
+                read_new_lines(launch, &mut running, now, &mut self.pending);
+                if !running.partial.is_empty() {
+                    let line = String::from_utf8_lossy(&running.partial).into_owned();
+                    route_line(launch, &line, &running.log, now, &mut self.pending);
+                }
+                self.pending.push_back(Event { launch, kind: EventKind::Exited(code), at: now });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A job's state and, once it ended, its exit code (`None` if a signal ended it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobState {
+    /// `PENDING`, `RUNNING`, `COMPLETED`, ...
+    pub state: String,
+    /// The exit code decoded from the raw wait status.
+    pub code: Option<i32>,
+}
+
+/// The jobs of `squeue --json` output by job id (array tasks under their own id, and under
+/// `<array_job_id>_<task>`).
+pub fn parse_squeue(bytes: &[u8]) -> Result<HashMap<String, JobState>, String> {
+    let json: Json = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let jobs = json.get("jobs").and_then(Json::as_array).ok_or("no \"jobs\" list")?;
+    let mut states = HashMap::new();
+    for job in jobs {
+        let Some(id) = job.get("job_id").and_then(Json::as_u64) else { continue };
+        let state = job.get("job_state").and_then(Json::as_str).unwrap_or("UNKNOWN").to_owned();
+        // exit_code is the raw wait(2) status: low 7 bits the signal, bits 8..16 the code.
+        let raw = job.get("exit_code").and_then(Json::as_u64).unwrap_or(0);
+        let code = if raw & 0x7f != 0 { None } else { Some(((raw >> 8) & 0xff) as i32) };
+        let entry = JobState { state, code };
+        if let (Some(array), Some(task)) = (job.get("array_job_id").and_then(Json::as_u64), job.get("array_task_id").and_then(Json::as_u64))
+            && array != 0
+        {
+            states.insert(format!("{array}_{task}"), entry.clone());
+        }
+        states.insert(id.to_string(), entry);
+    }
+    Ok(states)
+}
+
+fn route_line(launch: u64, line: &str, log: &PathBuf, at: Instant, pending: &mut VecDeque<Event>) {
+    if line.trim_start().starts_with('{') {
+        pending.push_back(Event { launch, kind: EventKind::Line(line.to_owned()), at });
+    } else if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(log) {
+        let _ = writeln!(file, "{line}");
+    }
+}
+
+fn read_new_lines(launch: u64, running: &mut Running, at: Instant, pending: &mut VecDeque<Event>) {
+    let Ok(mut file) = std::fs::File::open(&running.stdout) else { return };
+    if file.seek(SeekFrom::Start(running.offset)).is_err() {
+        return;
+    }
+    let mut bytes = Vec::new();
+    let Ok(read) = file.read_to_end(&mut bytes) else { return };
+    running.offset += read as u64;
+    running.partial.extend_from_slice(&bytes);
+    while let Some(end) = running.partial.iter().position(|&b| b == b'\n') {
+        let line: Vec<u8> = running.partial.drain(..=end).collect();
+        let text = String::from_utf8_lossy(&line);
+        route_line(launch, text.trim_end_matches(['\n', '\r']), &running.log, at, pending);
+    }
+}
+
+const WRAPPER: &str = "#!/bin/sh\n# hposim: run the trial's argument vector as given (no shell parses it).\nexec \"$@\"\n";
+
+impl Executor for SlurmExecutor {
+    fn slots(&self) -> usize {
+        self.slots
+    }
+
+    fn slot_env(&self, _slot: usize) -> Vec<(String, String)> {
+        // Slurm binds GPUs itself (--gres sets CUDA_VISIBLE_DEVICES in the job).
+        Vec::new()
+    }
+
+    fn launch(&mut self, _slot: usize, job: &Job) -> Result<(), ExecutorError> {
+        let what = format!("submitting launch {} with sbatch", job.launch);
+        let script = job.trial_dir.join("slurm-job.sh");
+        std::fs::write(&script, WRAPPER).map_err(|e| ExecutorError::new(&what, format!("{}: {e}", script.display())))?;
+        let stdout = job.trial_dir.join(format!("stdout-{}.txt", job.launch));
+        let mut command = Command::new("sbatch");
+        command
+            .arg("--parsable")
+            .arg(format!("--job-name=hposim-{}", job.launch))
+            .arg(format!("--output={}", stdout.display()))
+            .arg(format!("--error={}", job.log.display()))
+            .arg("--open-mode=append")
+            .arg(format!("--chdir={}", job.workdir.display()))
+            .arg("--export=ALL");
+        if let Some(partition) = &self.partition {
+            command.arg(format!("--partition={partition}"));
+        }
+        if job.gpus > 0 {
+            command.arg(format!("--gres=gpu:{}", job.gpus));
+        }
+        // sbatch copies the script (its first non-option argument) and passes the rest to it.
+        command.args(&self.sbatch_args).arg(&script).args(&job.argv);
+        command.envs(job.env.iter().map(|(k, v)| (k, v)));
+        let output = command.output().map_err(|e| ExecutorError::new(&what, e))?;
+        if !output.status.success() {
+            return Err(ExecutorError::new(&what, String::from_utf8_lossy(&output.stderr).trim().to_owned()));
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let job_id = text.trim().split(';').next().unwrap_or_default().to_owned();
+        if job_id.is_empty() || !job_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(ExecutorError::new(&what, format!("sbatch printed {:?}, not a job id", text.trim())));
+        }
+        self.running.insert(job.launch, Running { job_id, stdout, log: job.log.clone(), offset: 0, partial: Vec::new(), missing: 0 });
+        Ok(())
+    }
+
+    fn signal(&mut self, launch: u64, signal: Signal) -> Result<(), ExecutorError> {
+        let Some(running) = self.running.get(&launch) else { return Ok(()) };
+        let name = match signal {
+            Signal::Terminate => "TERM",
+            Signal::Kill => "KILL",
+        };
+        let status = Command::new("scancel")
+            .arg(format!("--signal={name}"))
+            .arg("--full")
+            .arg(&running.job_id)
+            .status()
+            .map_err(|e| ExecutorError::new(format!("scancel {}", running.job_id), e))?;
+        if signal == Signal::Kill || !status.success() {
+            // Also cancel the job itself, so the cluster frees its resources.
+            let _ = Command::new("scancel").arg(&running.job_id).status();
+        }
+        Ok(())
+    }
+
+    fn next_event(&mut self, timeout: Duration) -> Result<Option<Event>, ExecutorError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Ok(Some(event));
+            }
+            let due = self.last_poll.map_or(Instant::now(), |t| t + self.poll);
+            if due > deadline {
+                std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                return Ok(None);
+            }
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            self.poll_jobs()?;
+            if self.pending.is_empty() && Instant::now() >= deadline {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn handle(&self, launch: u64) -> Option<String> {
+        self.running.get(&launch).map(|r| format!("slurm:{}", r.job_id))
+    }
+
+    fn name(&self) -> &'static str {
+        "slurm"
+    }
+}
+
+impl Drop for SlurmExecutor {
+    /// Jobs never outlive the study that submitted them.
+    fn drop(&mut self) {
+        for running in self.running.values() {
+            let _ = Command::new("scancel").arg(&running.job_id).status();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn squeue_json_states_and_raw_wait_statuses_are_decoded() {
+        // Shapes as printed by squeue --json of Slurm 22.05.8 (.ci/slurm-cluster.sh).
+        let text = br#"{"meta": {}, "errors": [], "jobs": [
+            {"job_id": 1, "job_state": "RUNNING", "array_job_id": 0, "array_task_id": null, "exit_code": 0},
+            {"job_id": 2, "job_state": "FAILED", "array_job_id": 0, "array_task_id": null, "exit_code": 768},
+            {"job_id": 3, "job_state": "CANCELLED", "array_job_id": 0, "array_task_id": null, "exit_code": 15},
+            {"job_id": 11, "job_state": "COMPLETED", "array_job_id": 10, "array_task_id": 0, "exit_code": 0}]}"#;
+        let states = parse_squeue(text).unwrap_or_default();
+        assert_eq!(states["1"], JobState { state: "RUNNING".into(), code: Some(0) });
+        assert_eq!(states["2"].code, Some(3));
+        assert_eq!(states["3"].code, None);
+        assert_eq!(states["10_0"].state, "COMPLETED");
+        assert!(parse_squeue(b"{}").is_err());
+    }
+}

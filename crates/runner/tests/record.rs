@@ -1,0 +1,75 @@
+//! `hposim record` end to end with the toy trainer (tests/fixtures/toy_trainer.py): the table it
+//! writes validates against data/FORMAT.md, and replaying it gives the recorded values exactly.
+
+use hposim_core::Value;
+use hposim_curves::tabular::{Lookup, TabularSpec};
+use hposim_curves::{BenchmarkSpec, Builder};
+use hposim_runner::journal::{Journal, Record};
+use hposim_runner::record::{record, study_dir};
+use hposim_runner::spec::{Design, LiveExperiment};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+#[test]
+fn a_recording_replays_exactly_what_the_trials_reported() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let trainer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/toy_trainer.py");
+    let text = format!(
+        "workers = 2\n[training]\nname = \"toy\"\ncommand = [\"python3\", \"{}\", \"0.02\"]\nobjectives = [{{ name = \"loss\", direction = \"minimize\" }}]\nfidelity = {{ min = 1, max = 5, unit = \"epoch\" }}\nlicence = \"CC0-1.0\"\n[[training.space]]\ntype = \"float\"\nname = \"x\"\nlow = 0.5\nhigh = 2.0\n[[training.space]]\ntype = \"categorical\"\nname = \"mode\"\nchoices = [\"ok\", \"crash\"]\n[[training.space]]\ntype = \"categorical\"\nname = \"at\"\nchoices = [2]\n",
+        trainer.display()
+    );
+    let path = dir.path().join("record.toml");
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    let experiment = LiveExperiment::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let table: PathBuf = dir.path().join("toy.parquet");
+    let never = AtomicBool::new(false);
+    let done = record(&experiment, &table, 6, Design::Sobol, false, &never).unwrap_or_else(|e| panic!("{e}"));
+    // Crashed configurations are left out, with their reason.
+    assert_eq!(done.recorded + done.left_out.len(), 6);
+    assert!(done.recorded > 0);
+    assert!(done.left_out.iter().all(|(_, reason)| reason.contains("exited with status 3")), "{:?}", done.left_out);
+
+    // What each trial reported, from the study's journal.
+    let journal = Journal::read(&study_dir(&table).join("journal.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    let reported: Vec<(u32, u32, f64, f64)> = journal
+        .iter()
+        .filter_map(|r| match r {
+            Record::Step { trial, step, metrics, start, end, .. } => Some((*trial, *step, metrics[0], end - start)),
+            _ => None,
+        })
+        .collect();
+
+    let spec = BenchmarkSpec::Recorded(TabularSpec {
+        name: None,
+        path: "toy.parquet".into(),
+        task: None,
+        objectives: None,
+        lookup: Lookup::Recorded,
+    });
+    let bench = Builder::new(dir.path()).build(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let set = bench.recorded_configs().unwrap_or_else(|| panic!("no recorded configurations"));
+    assert_eq!(set.len(), done.recorded);
+    let mut metrics = [0.0];
+    let mut replayed = 0;
+    for config in set.configs() {
+        let Value::Float(x) = config.get(0) else { panic!("x is not a float") };
+        let trial = reported.iter().find(|r| r.1 == 1 && (r.2 - (x * 0.9 + 0.01)).abs() < 1e-12).map(|r| r.0);
+        let trial = trial.unwrap_or_else(|| panic!("no trial reported x = {x}"));
+        let curve = bench.open(config, 0);
+        for step in 1..=5 {
+            let cost = bench.step(&curve, step, &mut metrics);
+            let &(_, _, value, seconds) =
+                reported.iter().find(|r| r.0 == trial && r.1 == step).unwrap_or_else(|| panic!("step {step} missing"));
+            assert_eq!(metrics[0].to_bits(), value.to_bits(), "trial {trial} step {step}");
+            if step > 1 {
+                assert!((cost - seconds).abs() < 1e-9, "step {step}: cost {cost} vs {seconds}");
+            }
+            assert!(cost > 0.0);
+            replayed += 1;
+        }
+    }
+    assert_eq!(replayed, done.recorded * 5);
+    // Recording again without --resume is refused, so nothing recorded is lost.
+    let error = record(&experiment, &table, 6, Design::Sobol, false, &never).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("--resume"), "{error}");
+}

@@ -1,0 +1,356 @@
+//! The trial protocol end to end with a small Python script (tests/fixtures/toy_trainer.py):
+//! normal runs, early stopping, pause and resume, crashes, garbage output, NaN metrics, time
+//! limits, processes that ignore SIGTERM, a value that looks like shell code, and a study that
+//! is interrupted or killed and resumed.
+
+use hposim_core::{EpochStatus, TrialOutcome};
+use hposim_runner::journal::{Journal, Record};
+use hposim_runner::spec::LiveExperiment;
+use hposim_runner::tune::{LiveResult, TuneOptions, tune};
+use hposim_sim::Trace;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+fn trainer() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/toy_trainer.py").display().to_string()
+}
+
+/// A live experiment in `dir` whose space is `x` in [0.5, 2] plus `extra` parameters.
+fn experiment(dir: &Path, body: &str) -> LiveExperiment {
+    let text = format!(
+        r#"
+seed = 7
+workers = 2
+[training]
+name = "toy"
+command = ["python3", "{trainer}", "{{sleep}}"]
+objectives = [{{ name = "loss", direction = "minimize" }}]
+fidelity = {{ min = 1, max = 4, unit = "epoch" }}
+grace_seconds = 1.0
+{body}
+"#,
+        trainer = trainer()
+    );
+    let path = dir.join("live.toml");
+    std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    LiveExperiment::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const SPACE: &str = r#"
+[[training.space]]
+type = "float"
+name = "x"
+low = 0.5
+high = 2.0
+[[training.space]]
+type = "categorical"
+name = "sleep"
+choices = [0.02]
+"#;
+
+fn run(experiment: &LiveExperiment, out: &Path, interrupt: &AtomicBool, resume: bool) -> Result<Vec<LiveResult>, String> {
+    let mut options = TuneOptions { out_dir: out.to_owned(), resume, restrict: None, restrict_hash: None, tracker: None, interrupt };
+    tune(experiment, &mut options, &mut |_| {}).map_err(|e| e.to_string())
+}
+
+fn outcome(results: &[LiveResult]) -> &hposim_runner::StudyOutcome {
+    results[0].outcome.as_ref().unwrap_or_else(|| panic!("the study was reused"))
+}
+
+fn expected_loss(x: f64, step: u32) -> f64 {
+    x * 0.9f64.powi(step as i32) + 0.01 * f64::from(step)
+}
+
+fn x_of(trace: &Trace, trial: u32) -> f64 {
+    match trace.configs[trial as usize].get(0) {
+        hposim_core::Value::Float(x) => x,
+        other => panic!("x is {other:?}"),
+    }
+}
+
+/// Invariants every trace (simulated or live) satisfies: per trial, steps 1, 2, ... in order
+/// (restarting at 1 only after a pause without checkpoints), non-decreasing times, and nothing
+/// after a final decision.
+fn check_trace_invariants(trace: &Trace) {
+    let trials = trace.configs.len();
+    let mut last_step = vec![0u32; trials];
+    let mut last_end = vec![f64::NEG_INFINITY; trials];
+    let mut finished = vec![false; trials];
+    for row in 0..trace.len() {
+        let t = trace.trial[row] as usize;
+        assert!(!finished[t], "row {row}: trial {t} has a row after it stopped");
+        assert!(trace.epoch[row] == last_step[t] + 1, "row {row}: trial {t} step {} after {}", trace.epoch[row], last_step[t]);
+        assert!(trace.start[row] <= trace.end[row] && trace.end[row] >= last_end[t], "row {row}: times go backwards");
+        last_step[t] = trace.epoch[row];
+        last_end[t] = trace.end[row];
+        finished[t] = matches!(trace.outcome[row], TrialOutcome::Stop | TrialOutcome::Done);
+    }
+}
+
+#[test]
+fn a_fifo_study_records_every_step_of_every_trial_exactly() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let exp = experiment(
+        dir.path(),
+        &format!("[budget]\ntrials = 3\n[[strategies]]\nname = \"random\"\nsampler = {{ type = \"random\" }}\n{SPACE}"),
+    );
+    let never = AtomicBool::new(false);
+    let results = run(&exp, &dir.path().join("out"), &never, false).unwrap_or_else(|e| panic!("{e}"));
+    let study = outcome(&results);
+    let trace = &study.cell.trace;
+    assert_eq!(trace.len(), 12);
+    check_trace_invariants(trace);
+    for row in 0..trace.len() {
+        let expected = expected_loss(x_of(trace, trace.trial[row]), trace.epoch[row]);
+        assert!((trace.metrics_of(row)[0] - expected).abs() < 1e-12, "row {row}");
+        assert_eq!(trace.outcome[row], if trace.epoch[row] == 4 { TrialOutcome::Done } else { TrialOutcome::Continue });
+    }
+    assert!(study.trials.iter().all(|t| t.status == "done" && t.launches == 1));
+    assert_eq!(results[0].summary.trials, 3);
+    assert_eq!(results[0].summary.full_evaluations, 3);
+    // Both slots were used, and the files of a simulated cell are there.
+    assert_eq!(trace.worker.iter().copied().collect::<std::collections::BTreeSet<_>>().len(), 2);
+    let cells = dir.path().join("out/cells");
+    assert!(cells.join(format!("{}.parquet", results[0].cell.id)).is_file());
+    assert!(dir.path().join("out/summary.json").is_file());
+    // Logs keep what is not a step report.
+    let log = std::fs::read_to_string(&study.trials[0].log).unwrap_or_default();
+    assert!(log.contains("starting") && log.contains("log line after step 4"), "{log}");
+    // A second run reuses the finished study.
+    let again = run(&exp, &dir.path().join("out"), &never, false).unwrap_or_else(|e| panic!("{e}"));
+    assert!(again[0].outcome.is_none());
+}
+
+fn failing_study(mode: &str, at: u32, extra: &str) -> (tempfile::TempDir, Vec<LiveResult>) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let body = format!(
+        "{extra}\n[budget]\ntrials = 2\n[[strategies]]\nname = \"random\"\nsampler = {{ type = \"random\" }}\n{SPACE}\n[[training.space]]\ntype = \"categorical\"\nname = \"mode\"\nchoices = [\"{mode}\"]\n[[training.space]]\ntype = \"categorical\"\nname = \"at\"\nchoices = [{at}]\n"
+    );
+    let exp = experiment(dir.path(), &body);
+    let never = AtomicBool::new(false);
+    let results = run(&exp, &dir.path().join("out"), &never, false).unwrap_or_else(|e| panic!("{e}"));
+    (dir, results)
+}
+
+fn assert_failed(results: &[LiveResult], status: EpochStatus, step: u32, reason: &str) {
+    let study = outcome(results);
+    assert_eq!(study.trials.len(), 2, "the study goes on after a failure");
+    for trial in &study.trials {
+        assert_eq!(trial.status, "failed");
+        let got = trial.reason.clone().unwrap_or_default();
+        assert!(got.contains(reason), "reason {got:?} lacks {reason:?}");
+        assert!(trial.log.is_file());
+    }
+    let trace = &study.cell.trace;
+    check_trace_invariants(trace);
+    let failed: Vec<usize> = (0..trace.len()).filter(|&r| trace.status[r] != EpochStatus::Ok).collect();
+    assert_eq!(failed.len(), 2);
+    for row in failed {
+        assert_eq!(trace.status[row], status);
+        assert_eq!(trace.epoch[row], step);
+        assert_eq!(trace.outcome[row], TrialOutcome::Stop);
+    }
+    assert_eq!(results[0].summary.diverged_trials, 2);
+}
+
+#[test]
+fn a_crash_is_a_failed_trial_with_its_exit_status_and_log() {
+    let (_dir, results) = failing_study("crash", 2, "");
+    assert_failed(&results, EpochStatus::Failed, 2, "exited with status 3 after step 1 of 4");
+    let log = std::fs::read_to_string(&outcome(&results).trials[0].log).unwrap_or_default();
+    assert!(log.contains("Traceback: simulated crash"), "{log}");
+}
+
+#[test]
+fn garbage_output_fails_the_trial_and_ends_its_process() {
+    let (_dir, results) = failing_study("garbage", 3, "");
+    assert_failed(&results, EpochStatus::Failed, 3, "malformed step report: not a JSON object");
+    // The script sleeps 30 s after the garbage; it was ended within the grace period.
+    assert!(results[0].summary.wallclock_seconds < 15.0, "{}", results[0].summary.wallclock_seconds);
+}
+
+#[test]
+fn nan_metrics_are_a_diverged_trial() {
+    let (_dir, results) = failing_study("nan", 2, "");
+    assert_failed(&results, EpochStatus::Diverged, 2, "non-finite metrics");
+}
+
+#[test]
+fn a_launch_past_its_time_limit_is_ended_and_failed() {
+    let (_dir, results) = failing_study("hang", 2, "time_limit_seconds = 1.5");
+    assert_failed(&results, EpochStatus::Failed, 2, "exceeded its time limit of 1.5 s");
+    assert!(results[0].summary.wallclock_seconds < 10.0, "{}", results[0].summary.wallclock_seconds);
+}
+
+#[test]
+fn steps_out_of_order_break_the_protocol() {
+    let (_dir, results) = failing_study("skip", 2, "");
+    assert_failed(&results, EpochStatus::Failed, 2, "reported step 3 where step 2 was due");
+}
+
+#[test]
+fn a_process_that_ignores_sigterm_is_killed_after_the_grace_period() {
+    let (_dir, results) = failing_study("stubborn", 0, "");
+    let study = outcome(&results);
+    // It completes its steps, then sleeps instead of exiting: SIGTERM is ignored, SIGKILL ends it.
+    assert!(study.trials.iter().all(|t| t.status == "done"), "{:?}", study.trials);
+    assert!(results[0].summary.wallclock_seconds < 10.0, "{}", results[0].summary.wallclock_seconds);
+}
+
+#[test]
+fn a_value_that_looks_like_shell_code_reaches_the_script_literally() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let marker = dir.path().join("pwned");
+    let evil = format!("$(touch {})", marker.display());
+    let body = format!(
+        "[budget]\ntrials = 1\n[[strategies]]\nname = \"grid\"\nsampler = {{ type = \"grid\" }}\n{SPACE}\n[[training.space]]\ntype = \"categorical\"\nname = \"label\"\nchoices = [{evil:?}]\n"
+    );
+    let mut exp = experiment(dir.path(), &body);
+    exp.spec.training.command.push("--label={label}".into());
+    exp.spec.training.command.push("{label}".into());
+    let never = AtomicBool::new(false);
+    let results = run(&exp, &dir.path().join("out"), &never, false).unwrap_or_else(|e| panic!("{e}"));
+    let launches = dir.path().join(format!("out/live/{}/trials/0/checkpoint/launches.jsonl", results[0].cell.id));
+    let text = std::fs::read_to_string(&launches).unwrap_or_else(|e| panic!("{}: {e}", launches.display()));
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(first["argv"], serde_json::json!(["0.02", format!("--label={evil}"), evil]));
+    assert!(!marker.exists(), "a value went through a shell");
+}
+
+fn steps_by_trial(trace: &Trace) -> Vec<(u32, u32, u64, &'static str)> {
+    let mut rows: Vec<(u32, u32, u64, &'static str)> =
+        (0..trace.len()).map(|r| (trace.trial[r], trace.epoch[r], trace.metrics_of(r)[0].to_bits(), trace.outcome[r].as_str())).collect();
+    rows.sort();
+    rows
+}
+
+const ASHA: &str = "[budget]\ntrials = 8\n[[strategies]]\nname = \"asha\"\nsampler = { type = \"random\" }\nscheduler = { type = \"asha\", eta = 2, variant = \"promotion\" }\n";
+
+#[test]
+fn a_live_asha_study_with_two_slots_completes_and_its_trace_passes_the_invariants() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let exp = experiment(dir.path(), &format!("{ASHA}{SPACE}"));
+    let never = AtomicBool::new(false);
+    let results = run(&exp, &dir.path().join("out"), &never, false).unwrap_or_else(|e| panic!("{e}"));
+    let study = outcome(&results);
+    let trace = &study.cell.trace;
+    assert_eq!(results[0].summary.stop_reason, "strategy_finished");
+    assert_eq!(study.trials.len(), 8);
+    // Promotion ASHA pauses trials at rungs 1, 2 (and 4 is the top): with checkpoints, a
+    // promoted trial resumes where it paused, in a new process.
+    assert!(study.trials.iter().any(|t| t.launches > 1), "no trial was promoted");
+    assert!(trace.outcome.contains(&TrialOutcome::Pause));
+    for row in 0..trace.len() {
+        // Python's ** and Rust's powi may differ in the last bit.
+        assert!((trace.metrics_of(row)[0] - expected_loss(x_of(trace, trace.trial[row]), trace.epoch[row])).abs() < 1e-12);
+    }
+    let mut per_trial = [0u32; 8];
+    for row in 0..trace.len() {
+        let t = trace.trial[row] as usize;
+        assert_eq!(trace.epoch[row], per_trial[t] + 1, "a resumed trial repeated or skipped a step");
+        per_trial[t] = trace.epoch[row];
+    }
+}
+
+#[test]
+fn an_interrupted_or_killed_study_resumes_without_redoing_finished_steps() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut exp = experiment(dir.path(), &format!("{ASHA}{SPACE}"));
+    // One slot: the order of results, hence every decision, is then independent of timing.
+    exp.spec.workers = 1;
+    let never = AtomicBool::new(false);
+    let reference = run(&exp, &dir.path().join("reference"), &never, false).unwrap_or_else(|e| panic!("{e}"));
+    let expected = steps_by_trial(&outcome(&reference).cell.trace);
+
+    // Ctrl-C once five steps are journaled: the study ends its trials and says how to go on.
+    let out = dir.path().join("out");
+    let journal = out.join(format!("live/{}/journal.jsonl", reference[0].cell.id));
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupt);
+    let watched = journal.clone();
+    let setter = std::thread::spawn(move || {
+        for _ in 0..3000 {
+            let steps = std::fs::read_to_string(&watched).map_or(0, |t| t.matches("\"record\":\"step\"").count());
+            if steps >= 5 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        flag.store(true, Ordering::Relaxed);
+    });
+    let error = run(&exp, &out, &interrupt, false).err().unwrap_or_default();
+    let _ = setter.join();
+    assert!(error.contains("interrupted") && error.contains("--resume"), "{error}");
+    let refused = run(&exp, &out, &never, false).err().unwrap_or_default();
+    assert!(refused.contains("--resume"), "{refused}");
+    let before = Journal::read(&journal).unwrap_or_else(|e| panic!("{e}"));
+    let steps_before = before.iter().filter(|r| matches!(r, Record::Step { .. })).count();
+    assert!(steps_before > 0 && steps_before < expected.len(), "{steps_before} steps before the interrupt");
+
+    // A kill mid-write leaves half a line; resuming drops it and carries on.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"record\":\"step\",\"tri"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resumed = run(&exp, &out, &never, true).unwrap_or_else(|e| panic!("{e}"));
+    let study = outcome(&resumed);
+    check_trace_invariants(&study.cell.trace);
+    assert_eq!(steps_by_trial(&study.cell.trace), expected, "the resumed study differs from an uninterrupted one");
+    // Every step was trained once: the relaunched trials started from their recorded step.
+    let records = Journal::read(&journal).unwrap_or_else(|e| panic!("{e}"));
+    let recorded_steps = records.iter().filter(|r| matches!(r, Record::Step { .. })).count();
+    assert_eq!(recorded_steps, expected.len());
+    let resumed_launches =
+        records[before.len()..].iter().filter(|r| matches!(r, Record::Launch { start_step, .. } if *start_step > 0)).count();
+    assert!(resumed_launches > 0 || steps_before % 4 == 0);
+}
+
+#[test]
+fn a_bad_live_experiment_is_refused_with_file_and_key() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path: PathBuf = dir.path().join("bad.toml");
+    let cases = [
+        (
+            "[training]\nname = \"t\"\ncommand = []\nobjectives = [{ name = \"l\", direction = \"minimize\" }]\nfidelity = { min = 1, max = 3, unit = \"epoch\" }\nspace = [{ type = \"float\", name = \"x\", low = 0.0, high = 1.0 }]\n[budget]\ntrials = 1\n",
+            "training.command",
+        ),
+        (
+            "[training]\nname = \"t\"\ncommand = [\"x\", \"{lr}\"]\nobjectives = [{ name = \"l\", direction = \"minimize\" }]\nfidelity = { min = 1, max = 3, unit = \"epoch\" }\nspace = [{ type = \"float\", name = \"x\", low = 0.0, high = 1.0 }]\n[budget]\ntrials = 1\n",
+            "unknown placeholder(s) {lr}",
+        ),
+        (
+            "[training]\nname = \"t\"\ncommand = [\"x\"]\nobjectives = [{ name = \"l\", direction = \"minimize\" }]\nfidelity = { min = 1, max = 3, unit = \"epoch\" }\nspace = [{ type = \"float\", name = \"x\", low = 0.0, high = 1.0 }]\n[[strategies]]\nname = \"r\"\nsampler = { type = \"random\" }\n",
+            "budget",
+        ),
+        (
+            "[training]\nname = \"t\"\ncommand = [\"x\"]\nobjectives = [{ name = \"l\", direction = \"minimize\" }]\nfidelity = { min = 0, max = 3, unit = \"epoch\" }\nspace = [{ type = \"float\", name = \"x\", low = 0.0, high = 1.0 }]\n[budget]\ntrials = 1\n",
+            "training.fidelity",
+        ),
+    ];
+    for (text, key) in cases {
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let error = LiveExperiment::load(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("bad.toml") && error.contains(key), "{error}");
+    }
+}
+
+#[test]
+fn every_shipped_live_experiment_file_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let mut loaded = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if path.extension().is_some_and(|e| e == "toml") && text.lines().any(|l| l.trim() == "[training]") {
+            let experiment = LiveExperiment::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            // The training script a live experiment names exists.
+            let script = experiment.workdir.join(&experiment.spec.training.command[1]);
+            assert!(script.is_file(), "{}: {} does not exist", path.display(), script.display());
+            loaded.push(experiment.name);
+        }
+    }
+    loaded.sort();
+    assert_eq!(loaded, ["validate-cpu", "validate-gpu"]);
+}
