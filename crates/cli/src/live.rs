@@ -60,7 +60,7 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool) -> Result<()> {
     };
     let results = hposim_runner::tune::tune(&experiment, &mut options, &mut |result| {
         let s = &result.summary;
-        let reused = if result.outcome.is_none() { " (finished earlier)" } else { "" };
+        let reused = if result.reused { " (finished earlier)" } else { "" };
         println!(
             "{} seed {}: {} trials, {} steps, best {} = {}, wall-clock {:.1} s, compute {:.1} s, stop: {}{reused}",
             s.strategy,
@@ -73,7 +73,7 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool) -> Result<()> {
             s.compute_seconds,
             s.stop_reason
         );
-        if let Some(outcome) = &result.outcome {
+        if let Some(outcome) = result.outcome.as_ref().filter(|_| !result.reused) {
             for trial in outcome.trials.iter().filter(|t| t.status == "failed") {
                 println!("  trial {} failed: {} (log: {})", trial.trial, trial.reason.as_deref().unwrap_or("?"), trial.log.display());
             }

@@ -27,6 +27,8 @@ pub struct Job {
 /// What happened to a launched process.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventKind {
+    /// It began to run (executors that queue jobs say so; the launch's clock starts again).
+    Started,
     /// It printed a line on standard output (the trailing newline removed).
     Line(String),
     /// It ended: `Some(code)` if it exited, `None` if a signal (or the cluster) ended it.

@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
@@ -89,6 +89,14 @@ impl Executor for LocalExecutor {
         let stdout = child.stdout.take().ok_or_else(|| ExecutorError::new(what(), "no standard output pipe"))?;
         let sender = self.sender.clone();
         let launch = job.launch;
+        // The waiter reaps the process, then ends what is left of its group: a descendant that
+        // kept the output pipe open would otherwise hold the reader (and the slot) forever.
+        let (status_sender, status_receiver) = channel();
+        std::thread::spawn(move || {
+            let status = child.wait().ok();
+            let _ = killpg(Pid::from_raw(pid), NixSignal::SIGKILL);
+            let _ = status_sender.send(status);
+        });
         std::thread::spawn(move || {
             let mut log = log;
             let mut reader = BufReader::new(stdout);
@@ -109,8 +117,8 @@ impl Executor for LocalExecutor {
                     }
                 }
             }
-            let code = child.wait().ok().and_then(|status| status.code().or_else(|| status.signal().map(|s| -s)));
-            let code = code.filter(|&c| c >= 0);
+            let status = status_receiver.recv().ok().flatten();
+            let code = status.and_then(|status| status.code());
             let _ = sender.send(Event { launch, kind: EventKind::Exited(code), at: Instant::now() });
         });
         Ok(())

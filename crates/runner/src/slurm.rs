@@ -34,6 +34,8 @@ struct Running {
     partial: Vec<u8>,
     /// Polls in a row that did not list the job (it may not be visible yet right after sbatch).
     missing: u32,
+    /// Whether squeue has shown it running.
+    started: bool,
 }
 
 /// Batch jobs on a Slurm cluster.
@@ -45,13 +47,17 @@ pub struct SlurmExecutor {
     running: HashMap<u64, Running>,
     pending: VecDeque<Event>,
     last_poll: Option<Instant>,
+    squeue_failures: u32,
 }
+
+/// Consecutive failed `squeue` polls after which the executor gives up.
+pub const MAX_SQUEUE_FAILURES: u32 = 600;
 
 impl SlurmExecutor {
     /// At most `slots` jobs at once in `partition` (the default one if `None`), with extra
     /// `sbatch_args`, polling every `poll`.
     pub fn new(slots: usize, partition: Option<String>, sbatch_args: Vec<String>, poll: Duration) -> Self {
-        Self { slots, partition, sbatch_args, poll, running: HashMap::new(), pending: VecDeque::new(), last_poll: None }
+        Self { slots, partition, sbatch_args, poll, running: HashMap::new(), pending: VecDeque::new(), last_poll: None, squeue_failures: 0 }
     }
 
     /// The Slurm job id of a launch still running.
@@ -72,17 +78,38 @@ impl SlurmExecutor {
         if launches.is_empty() {
             return Ok(());
         }
-        let output = Command::new("squeue").arg("--json").output().map_err(|e| ExecutorError::new("running squeue --json", e))?;
-        if !output.status.success() {
-            return Err(ExecutorError::new("running squeue --json", String::from_utf8_lossy(&output.stderr).trim().to_owned()));
-        }
-        let states = parse_squeue(&output.stdout).map_err(|e| ExecutorError::new("reading squeue --json", e))?;
+        let states = match Command::new("squeue").arg("--json").output() {
+            Ok(output) if output.status.success() => parse_squeue(&output.stdout),
+            Ok(output) => Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        let states = match states {
+            Ok(states) => {
+                self.squeue_failures = 0;
+                states
+            }
+            // A controller that restarts or times out once must not end a long study: give up
+            // only after failures for about MAX_SQUEUE_FAILURES polls in a row.
+            Err(message) => {
+                self.squeue_failures += 1;
+                if self.squeue_failures >= MAX_SQUEUE_FAILURES {
+                    return Err(ExecutorError::new(format!("running squeue --json ({} times in a row)", self.squeue_failures), message));
+                }
+                return Ok(());
+            }
+        };
         let mut ended = Vec::new();
         for &launch in &launches {
             let Some(running) = self.running.get_mut(&launch) else { continue };
             match states.get(&running.job_id) {
                 Some(state) if FINAL_STATES.contains(&state.state.as_str()) => ended.push((launch, state.code)),
-                Some(_) => running.missing = 0,
+                Some(state) => {
+                    running.missing = 0;
+                    if state.state == "RUNNING" && !running.started {
+                        running.started = true;
+                        self.pending.push_back(Event { launch, kind: EventKind::Started, at: now });
+                    }
+                }
                 None => {
                     // Not listed: not yet visible, or finished longer ago than MinJobAge.
                     running.missing += 1;
@@ -123,10 +150,29 @@ pub fn parse_squeue(bytes: &[u8]) -> Result<HashMap<String, JobState>, String> {
     let mut states = HashMap::new();
     for job in jobs {
         let Some(id) = job.get("job_id").and_then(Json::as_u64) else { continue };
-        let state = job.get("job_state").and_then(Json::as_str).unwrap_or("UNKNOWN").to_owned();
-        // exit_code is the raw wait(2) status: low 7 bits the signal, bits 8..16 the code.
-        let raw = job.get("exit_code").and_then(Json::as_u64).unwrap_or(0);
-        let code = if raw & 0x7f != 0 { None } else { Some(((raw >> 8) & 0xff) as i32) };
+        // A string up to Slurm 23.02 (data_parser v0.0.39); a list of flags from v0.0.40 on,
+        // whose first entry is the base state.
+        let state = match job.get("job_state") {
+            Some(Json::String(s)) => s.clone(),
+            Some(Json::Array(list)) => list.first().and_then(Json::as_str).unwrap_or("UNKNOWN").to_owned(),
+            _ => "UNKNOWN".to_owned(),
+        };
+        let code = match job.get("exit_code") {
+            // Up to 23.02: the raw wait(2) status, low 7 bits the signal, bits 8..16 the code.
+            Some(Json::Number(n)) => {
+                let raw = n.as_u64().unwrap_or(0);
+                if raw & 0x7f != 0 { None } else { Some(((raw >> 8) & 0xff) as i32) }
+            }
+            // From v0.0.40: {"return_code": {"set", "number"}, "signal": {"id": {"set", "number"}}}.
+            Some(Json::Object(exit)) => {
+                let number = |v: Option<&Json>| v.filter(|v| v["set"].as_bool() != Some(false)).and_then(|v| v["number"].as_i64());
+                match number(exit.get("signal").map(|s| &s["id"])) {
+                    Some(signal) if signal != 0 => None,
+                    _ => number(exit.get("return_code")).map(|c| c as i32).or(Some(0)),
+                }
+            }
+            _ => Some(0),
+        };
         let entry = JobState { state, code };
         if let (Some(array), Some(task)) = (job.get("array_job_id").and_then(Json::as_u64), job.get("array_task_id").and_then(Json::as_u64))
             && array != 0
@@ -197,7 +243,16 @@ impl Executor for SlurmExecutor {
         // sbatch copies the script (its first non-option argument) and passes the rest to it.
         command.args(&self.sbatch_args).arg(&script).args(&job.argv);
         command.envs(job.env.iter().map(|(k, v)| (k, v)));
-        let output = command.output().map_err(|e| ExecutorError::new(&what, e))?;
+        // A busy controller may refuse a submission for a moment: try a few times.
+        let mut attempt = 0;
+        let output = loop {
+            attempt += 1;
+            let output = command.output().map_err(|e| ExecutorError::new(&what, e))?;
+            if output.status.success() || attempt >= 3 {
+                break output;
+            }
+            std::thread::sleep(Duration::from_secs(attempt));
+        };
         if !output.status.success() {
             return Err(ExecutorError::new(&what, String::from_utf8_lossy(&output.stderr).trim().to_owned()));
         }
@@ -206,7 +261,10 @@ impl Executor for SlurmExecutor {
         if job_id.is_empty() || !job_id.chars().all(|c| c.is_ascii_digit()) {
             return Err(ExecutorError::new(&what, format!("sbatch printed {:?}, not a job id", text.trim())));
         }
-        self.running.insert(job.launch, Running { job_id, stdout, log: job.log.clone(), offset: 0, partial: Vec::new(), missing: 0 });
+        self.running.insert(
+            job.launch,
+            Running { job_id, stdout, log: job.log.clone(), offset: 0, partial: Vec::new(), missing: 0, started: false },
+        );
         Ok(())
     }
 
@@ -284,5 +342,12 @@ mod tests {
         assert_eq!(states["3"].code, None);
         assert_eq!(states["10_0"].state, "COMPLETED");
         assert!(parse_squeue(b"{}").is_err());
+        // Slurm 24.x (data_parser v0.0.40+): state flags and a structured exit code.
+        let text = br#"{"jobs": [
+            {"job_id": 7, "job_state": ["FAILED"], "exit_code": {"status": ["ERROR"], "return_code": {"set": true, "number": 3}, "signal": {"id": {"set": false, "number": 0}}}},
+            {"job_id": 8, "job_state": ["CANCELLED"], "exit_code": {"status": ["SIGNALED"], "return_code": {"set": true, "number": 0}, "signal": {"id": {"set": true, "number": 15}}}}]}"#;
+        let states = parse_squeue(text).unwrap_or_default();
+        assert_eq!(states["7"], JobState { state: "FAILED".into(), code: Some(3) });
+        assert_eq!(states["8"], JobState { state: "CANCELLED".into(), code: None });
     }
 }

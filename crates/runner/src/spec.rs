@@ -195,6 +195,10 @@ pub struct LiveExperiment {
     pub workdir: PathBuf,
 }
 
+/// The longest time limit or grace period (about 31 years), so that every duration stays
+/// representable.
+pub const MAX_SECONDS: f64 = 1e9;
+
 /// Most worker slots a live study may ask for.
 pub const MAX_SLOTS: u32 = 4096;
 
@@ -250,17 +254,17 @@ impl LiveExperiment {
             )));
         }
         if let Some(limit) = training.time_limit_seconds
-            && !(limit.is_finite() && limit > 0.0)
+            && !(limit > 0.0 && limit <= MAX_SECONDS)
         {
-            return Err(fail(format!("training.time_limit_seconds: must be a positive number, got {limit}")));
+            return Err(fail(format!("training.time_limit_seconds: must lie in (0, {MAX_SECONDS}] seconds, got {limit}")));
         }
-        if !(training.grace_seconds.is_finite() && training.grace_seconds >= 0.0) {
-            return Err(fail(format!("training.grace_seconds: must be a non-negative number, got {}", training.grace_seconds)));
+        if !(training.grace_seconds >= 0.0 && training.grace_seconds <= MAX_SECONDS) {
+            return Err(fail(format!("training.grace_seconds: must lie in [0, {MAX_SECONDS}] seconds, got {}", training.grace_seconds)));
         }
         if let ExecutorSpec::Slurm { poll_seconds: Some(p), .. } = &training.executor
-            && !(p.is_finite() && *p > 0.0)
+            && !(*p > 0.0 && *p <= 3600.0)
         {
-            return Err(fail(format!("training.executor.poll_seconds: must be a positive number, got {p}")));
+            return Err(fail(format!("training.executor.poll_seconds: must lie in (0, 3600] seconds, got {p}")));
         }
         if spec.record.configs == 0 {
             return Err(fail("record.configs: must be at least 1".into()));

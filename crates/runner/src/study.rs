@@ -233,6 +233,10 @@ struct Study<'s, 'e, 't> {
     failures: u64,
     consecutive_failures: u32,
     refused: Option<StopReason>,
+    /// Whether the wall-clock budget has ended the running trials.
+    wallclock_cut: bool,
+    /// Whether every process is being ended (interrupt, or too many failures): nothing new starts.
+    ending_all: bool,
     replaying: bool,
     tracker_warnings: Vec<String>,
 }
@@ -276,6 +280,8 @@ pub fn run_study(
         failures: 0,
         consecutive_failures: 0,
         refused: None,
+        wallclock_cut: false,
+        ending_all: false,
         replaying: true,
         tracker_warnings: Vec::new(),
     };
@@ -297,6 +303,8 @@ pub fn run_study(
     }
     let now = study.now();
     study.journal.append(&Record::End { now, stop_reason: stop.as_str().to_owned() })?;
+    // The study ends now, as a replay of its journal will say.
+    study.clock.offset = now;
     Ok(study.finish(stop, scheduler))
 }
 
@@ -369,12 +377,23 @@ impl Study<'_, '_, '_> {
                 Record::Launch { trial, worker, launch, now, start_step, .. } => {
                     last_time = last_time.max(*now);
                     self.next_launch = self.next_launch.max(launch + 1);
-                    if let Some(Slot::Busy(busy)) = self.slots.get_mut(*worker as usize)
-                        && busy.trial == *trial
-                    {
-                        busy.launch = Some(*launch);
-                        busy.launched = *now;
-                        busy.step_start = *now;
+                    let launched = Busy {
+                        trial: *trial,
+                        launch: Some(*launch),
+                        launched: *now,
+                        launched_at: Instant::now(),
+                        step_start: *now,
+                        ending: None,
+                    };
+                    match self.slots.get_mut(*worker as usize) {
+                        // A relaunch after an earlier resume, on the slot its exit freed.
+                        Some(slot @ Slot::Free) => *slot = Slot::Busy(launched),
+                        Some(Slot::Busy(busy)) if busy.trial == *trial => *busy = launched,
+                        _ => {
+                            return Err(
+                                self.mismatch(format!("launch {launch} of trial {trial} on worker {worker}, which is not running it"))
+                            );
+                        }
                     }
                     if let Some(t) = self.trials.get_mut(*trial as usize) {
                         t.launches += 1;
@@ -431,49 +450,55 @@ impl Study<'_, '_, '_> {
         let exited: std::collections::HashSet<u64> =
             records.iter().filter_map(|r| if let Record::Exit { launch, .. } = r { Some(*launch) } else { None }).collect();
         for record in records {
-            if let Record::Launch { launch, handle: Some(handle), .. } = record
+            if let Record::Launch { launch, trial, handle: Some(handle), .. } = record
                 && !exited.contains(launch)
             {
-                crate::orphans::end(handle);
+                crate::orphans::end(handle, &self.trial_dir(*trial).join("checkpoint"));
             }
         }
-        // Trials that were running when the study was interrupted (their processes ended, and
-        // their slots freed) go back on free slots first: the strategy believes they run.
-        let on_slots: Vec<u32> = self.slots.iter().filter_map(|s| if let Slot::Busy(b) = s { Some(b.trial) } else { None }).collect();
+        // Every process of the previous session is gone now: journal their ends and free their
+        // slots. A trial may hold two slots, its old process still ending and its resume waiting
+        // for that (see `assign`): the later one is relaunched.
+        let now = self.now();
+        let mut relaunch: Vec<(usize, u32)> = Vec::new();
+        for w in 0..self.slots.len() {
+            let Slot::Busy(busy) = self.slots[w] else { continue };
+            let superseded = busy.launch.is_some()
+                && self.slots.iter().enumerate().any(|(v, s)| {
+                    v != w && matches!(s, Slot::Busy(o) if o.trial == busy.trial && (o.launch.is_none() || o.launch > busy.launch))
+                });
+            if let Some(launch) = busy.launch {
+                self.record(Record::Exit { launch, now, code: None })?;
+            }
+            self.exited(w, now);
+            if !superseded && self.trials[busy.trial as usize].status == Status::Running {
+                relaunch.push((w, busy.trial));
+            }
+        }
+        // Trials that were running when the study was interrupted (their processes ended and
+        // their slots freed) go back on free slots: the strategy believes they run.
+        let taken: Vec<u32> = relaunch.iter().map(|&(_, t)| t).collect();
         let mut orphaned: std::collections::VecDeque<u32> =
-            (0..self.trials.len() as u32).filter(|t| self.trials[*t as usize].status == Status::Running && !on_slots.contains(t)).collect();
+            (0..self.trials.len() as u32).filter(|t| self.trials[*t as usize].status == Status::Running && !taken.contains(t)).collect();
         for w in 0..self.slots.len() {
             if self.slots[w] == Slot::Free
+                && !relaunch.iter().any(|&(v, _)| v == w)
                 && let Some(trial) = orphaned.pop_front()
             {
-                let now = self.now();
-                self.slots[w] =
-                    Slot::Busy(Busy { trial, launch: None, launched: now, launched_at: Instant::now(), step_start: now, ending: None });
+                relaunch.push((w, trial));
             }
         }
+        for (w, trial) in relaunch {
+            let start_step = self.trials[trial as usize].done;
+            self.launch(w, trial, start_step)?;
+        }
         for w in 0..self.slots.len() {
-            match self.slots[w] {
-                Slot::Busy(busy) if self.trials[busy.trial as usize].status == Status::Running => {
-                    let now = self.now();
-                    if let Some(launch) = busy.launch {
-                        self.record(Record::Exit { launch, now, code: None })?;
-                    }
-                    self.exited(w, now);
-                    let start_step = self.trials[busy.trial as usize].done;
-                    self.launch(w, busy.trial, start_step)?;
-                }
-                Slot::Busy(busy) => {
-                    // Its end was decided; the process is gone now.
-                    let now = self.now();
-                    if let Some(launch) = busy.launch {
-                        self.record(Record::Exit { launch, now, code: None })?;
-                    }
-                    self.exited(w, now);
-                    self.assign(w, scheduler, rng)?;
-                }
-                Slot::Free => self.assign(w, scheduler, rng)?,
-                Slot::Waiting { .. } | Slot::Finished => {}
+            if self.slots[w] == Slot::Free {
+                self.assign(w, scheduler, rng)?;
             }
+        }
+        if self.waiting > 0 {
+            self.wake_waiting(scheduler, rng)?;
         }
         Ok(())
     }
@@ -570,12 +595,12 @@ impl Study<'_, '_, '_> {
                 self.launch(w, busy.trial, 0)
             }
             Asked::Resume { trial, .. } => {
-                let start_step = self.trials[trial as usize].done;
-                if start_step == 0 {
-                    // Without checkpoints a resumed trial starts afresh.
-                    let dir = self.trial_dir(trial).join("checkpoint");
-                    let _ = std::fs::remove_dir_all(&dir);
+                // Its previous process may still be ending (it was paused a moment ago): the
+                // resume then waits for that exit, so two processes never share a checkpoint.
+                if self.slots.iter().enumerate().any(|(v, s)| v != w && matches!(s, Slot::Busy(b) if b.trial == trial)) {
+                    return Ok(());
                 }
+                let start_step = self.trials[trial as usize].done;
                 self.launch(w, trial, start_step)
             }
             Asked::Wait | Asked::Finish => Ok(()),
@@ -586,6 +611,11 @@ impl Study<'_, '_, '_> {
     fn launch(&mut self, w: usize, trial: u32, start_step: u32) -> Result<(), StudyError> {
         let trial_dir = self.trial_dir(trial);
         let checkpoint_dir = trial_dir.join("checkpoint");
+        if start_step == 0 {
+            // A start from step 0 (a first launch, or a resume without checkpointing) must not
+            // find an old checkpoint.
+            let _ = std::fs::remove_dir_all(&checkpoint_dir);
+        }
         std::fs::create_dir_all(&checkpoint_dir).map_err(|source| StudyError::Io { path: checkpoint_dir.clone(), source })?;
         let state = &self.trials[trial as usize];
         let seed = config_seed(self.setup.seed, &state.json);
@@ -649,6 +679,17 @@ impl Study<'_, '_, '_> {
                 let Some(w) = self.slot_of_launch(event.launch) else { continue };
                 let at = self.clock.at(event.at);
                 match event.kind {
+                    EventKind::Started => {
+                        // Queue time is not training time: the time limit, the first step's
+                        // cost and the compute count from here.
+                        if let Slot::Busy(busy) = &mut self.slots[w]
+                            && busy.step_start == busy.launched
+                        {
+                            busy.launched = at;
+                            busy.launched_at = event.at;
+                            busy.step_start = at;
+                        }
+                    }
                     EventKind::Line(line) => self.on_line(w, &line, at, scheduler)?,
                     EventKind::Exited(code) => {
                         self.on_exit(w, code, at, scheduler)?;
@@ -694,11 +735,13 @@ impl Study<'_, '_, '_> {
 
     /// Ends every running process (interrupt): SIGTERM now, SIGKILL after the grace period.
     fn end_all(&mut self) {
+        self.ending_all = true;
         for w in 0..self.slots.len() {
-            if let Slot::Busy(busy) = self.slots[w]
-                && !matches!(busy.ending, Some(Ending::Terminated { .. } | Ending::Killed))
-            {
-                self.terminate(w);
+            match self.slots[w] {
+                // A resume still waiting for its trial's previous process: nothing to end.
+                Slot::Busy(busy) if busy.launch.is_none() => self.slots[w] = Slot::Free,
+                Slot::Busy(busy) if !matches!(busy.ending, Some(Ending::Terminated { .. } | Ending::Killed)) => self.terminate(w),
+                _ => {}
             }
         }
     }
@@ -717,9 +760,10 @@ impl Study<'_, '_, '_> {
         let now = self.clock.at(instant);
         if let Some(limit) = self.setup.budget.wallclock_seconds
             && now >= limit
-            && self.refused.is_none()
+            && !self.wallclock_cut
         {
-            self.refused = Some(StopReason::Wallclock);
+            self.wallclock_cut = true;
+            self.refused = self.refused.or(Some(StopReason::Wallclock));
             for w in 0..self.slots.len() {
                 if let Slot::Busy(busy) = self.slots[w]
                     && busy.ending.is_none()
@@ -986,6 +1030,12 @@ impl Study<'_, '_, '_> {
             }
         }
         self.exited(w, at);
+        if !self.ending_all
+            && let Some(v) = self.slots.iter().position(|s| matches!(s, Slot::Busy(b) if b.trial == trial && b.launch.is_none()))
+        {
+            let start_step = self.trials[trial as usize].done;
+            self.launch(v, trial, start_step)?;
+        }
         Ok(())
     }
 
@@ -1011,7 +1061,7 @@ impl Study<'_, '_, '_> {
     }
 
     fn finish(self, stop_reason: StopReason, scheduler: &dyn Scheduler) -> StudyOutcome {
-        let wallclock = self.clock.offset.max(self.trace.end.last().copied().unwrap_or(0.0));
+        let wallclock = self.clock.offset;
         let max = f64::from(self.setup.fidelity.max);
         // Without early termination every trial would have trained to full fidelity: its mean
         // step time times the full fidelity (an extrapolation; live steps vary).

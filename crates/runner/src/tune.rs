@@ -148,8 +148,11 @@ pub struct LiveResult {
     pub cell: LiveCell,
     /// Its summary.
     pub summary: CellSummary,
-    /// The study's outcome, `None` if it was finished by an earlier run (reused).
+    /// The study's outcome (for a study finished by an earlier run, rebuilt from its journal;
+    /// `None` if that journal is gone).
     pub outcome: Option<StudyOutcome>,
+    /// Whether an earlier run finished it.
+    pub reused: bool,
 }
 
 fn write_error(path: &Path) -> impl FnOnce(String) -> TuneError + '_ {
@@ -189,14 +192,19 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
     std::fs::create_dir_all(&cells_dir).map_err(|e| write_error(&cells_dir)(e.to_string()))?;
     let summary_path = options.out_dir.join("cells").join(format!("{}.json", cell.id));
     let trace_path = options.out_dir.join("cells").join(format!("{}.parquet", cell.id));
-    if trace_path.is_file()
-        && let Some(summary) = std::fs::read_to_string(&summary_path).ok().and_then(|t| serde_json::from_str::<CellSummary>(&t).ok())
-    {
-        return Ok(LiveResult { cell: cell.clone(), summary, outcome: None });
-    }
+    let finished = if trace_path.is_file() {
+        std::fs::read_to_string(&summary_path).ok().and_then(|t| serde_json::from_str::<CellSummary>(&t).ok())
+    } else {
+        None
+    };
     let dir = options.out_dir.join("live").join(&cell.id);
     let journal = dir.join("journal.jsonl");
-    if journal.is_file() && !options.resume {
+    if let Some(summary) = &finished
+        && !journal.is_file()
+    {
+        return Ok(LiveResult { cell: cell.clone(), summary: summary.clone(), outcome: None, reused: true });
+    }
+    if journal.is_file() && finished.is_none() && !options.resume {
         return Err(TuneError::Refused(format!(
             "{} holds an unfinished study; continue it with --resume, or choose another --out",
             journal.display()
@@ -243,6 +251,10 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
         .map_err(|source| TuneError::Study { cell: cell.id.clone(), source })?;
     warnings.append(&mut outcome.tracker_warnings);
     outcome.tracker_warnings = warnings;
+    if let Some(summary) = finished {
+        // Finished by an earlier run: its journal was replayed (nothing ran) to rebuild it.
+        return Ok(LiveResult { cell: cell.clone(), summary, outcome: Some(outcome), reused: true });
+    }
     let names = CellNames { cell: &cell.id, benchmark: &training.name, strategy: &strategy.name, seed: cell.seed };
     let summary = summary_of(&names, training.fidelity.max, None, checkpointing, &outcome.cell);
     let trials_path = dir.join("trials.json");
@@ -258,5 +270,5 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
     .map_err(|e| write_error(&trace_path)(e.to_string()))?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| write_error(&summary_path)(e.to_string()))?;
     write_atomically(&summary_path, &json).map_err(|e| write_error(&summary_path)(e.to_string()))?;
-    Ok(LiveResult { cell: cell.clone(), summary, outcome: Some(outcome) })
+    Ok(LiveResult { cell: cell.clone(), summary, outcome: Some(outcome), reused: false })
 }

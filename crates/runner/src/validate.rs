@@ -221,10 +221,9 @@ fn compare(
     let live_trace = match &live.outcome {
         Some(outcome) => outcome.cell.trace.clone(),
         None => {
-            let path = live_dir.join("cells").join(format!("{}.parquet", live.cell.id));
             return Err(ValidateError::Other(format!(
-                "{} was finished by an earlier run; remove {} to validate again",
-                path.display(),
+                "the live study {} has no journal in {} to rebuild it from; remove that directory to validate again",
+                live.cell.id,
                 live_dir.display()
             )));
         }
@@ -252,27 +251,29 @@ fn compare(
     let mut overheads = Vec::new();
     let mut ratios = Vec::new();
     let mut first_of_launch: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
-    let mut trial_of_launch: BTreeMap<u64, u32> = BTreeMap::new();
-    let mut last_report: BTreeMap<u32, f64> = BTreeMap::new();
+    let mut launch_of_trial: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut last_report: BTreeMap<u64, f64> = BTreeMap::new();
     let mut exits = Vec::new();
     for record in &journal {
         match record {
             Record::Launch { trial, now, start_step, launch, .. } => {
                 launches += 1;
-                trial_of_launch.insert(*launch, *trial);
-                last_report.insert(*trial, *now);
+                launch_of_trial.insert(*trial, *launch);
+                last_report.insert(*launch, *now);
                 if *start_step > 0 {
                     resumes += 1;
                 }
                 first_of_launch.insert(*trial, (*now, *start_step + 1));
             }
             Record::Exit { launch, now, .. } => {
-                if let Some(since) = trial_of_launch.get(launch).and_then(|t| last_report.get(t)) {
+                if let Some(since) = last_report.get(launch) {
                     exits.push(now - since);
                 }
             }
             Record::Step { trial, step, start, end, .. } => {
-                last_report.insert(*trial, *end);
+                if let Some(launch) = launch_of_trial.get(trial) {
+                    last_report.insert(*launch, *end);
+                }
                 let key = config_key(space, &live_trace, *trial as usize);
                 let Some(&(cost, _)) = recorded.get(&(key, *step)) else { continue };
                 match first_of_launch.get(trial) {
@@ -365,7 +366,11 @@ fn markdown(experiment: &LiveExperiment, report: &ValidationReport) -> String {
         for r in &s.rungs {
             let _ = writeln!(md, "| {} | {} | {} | {} |", r.fidelity, r.simulated, r.live, r.both);
         }
-        let _ = writeln!(md, "\n{} configuration(s) ended at a different step live than in the simulation.\n", s.different_decisions);
+        let _ = writeln!(
+            md,
+            "\n{} configuration(s) ended at a different step live than in the simulation (or ran in only one of them).\n",
+            s.different_decisions
+        );
         let _ = writeln!(md, "Why prediction and measurement differ:\n");
         let _ = writeln!(md, "- processes started live: {} ({} resumed a paused trial);", s.launches.0, s.launches.1);
         if let Some(o) = s.resume_overhead_seconds {
@@ -392,7 +397,7 @@ fn markdown(experiment: &LiveExperiment, report: &ValidationReport) -> String {
         if let Some(d) = s.max_metric_difference {
             let _ = writeln!(
                 md,
-                "- training noise: the largest difference between a live metric and the recorded one at the same step is {d:.3e}{}.",
+                "- training noise: the largest difference between a live value of the first objective and the recorded one at the same step is {d:.3e}{}.",
                 if d == 0.0 { " (training is deterministic given HPOSIM_SEED)" } else { "" }
             );
         }

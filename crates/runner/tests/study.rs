@@ -119,7 +119,10 @@ fn a_fifo_study_records_every_step_of_every_trial_exactly() {
     assert!(log.contains("starting") && log.contains("log line after step 4"), "{log}");
     // A second run reuses the finished study.
     let again = run(&exp, &dir.path().join("out"), &never, false).unwrap_or_else(|e| panic!("{e}"));
-    assert!(again[0].outcome.is_none());
+    assert!(again[0].reused);
+    // Rebuilt from the journal, without running anything: the same trace.
+    let rebuilt = &again[0].outcome.as_ref().unwrap_or_else(|| panic!("not rebuilt")).cell.trace;
+    assert_eq!(steps_by_trial(rebuilt), steps_by_trial(trace));
 }
 
 fn failing_study(mode: &str, at: u32, extra: &str) -> (tempfile::TempDir, Vec<LiveResult>) {
@@ -218,6 +221,24 @@ fn a_value_that_looks_like_shell_code_reaches_the_script_literally() {
     assert!(!marker.exists(), "a value went through a shell");
 }
 
+/// A flag set once `journal` holds `steps` step records (polled from a thread).
+fn interrupt_after(journal: &Path, steps: usize) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let setter = Arc::clone(&flag);
+    let watched = journal.to_owned();
+    std::thread::spawn(move || {
+        for _ in 0..6000 {
+            let seen = std::fs::read_to_string(&watched).map_or(0, |t| t.matches("\"record\":\"step\"").count());
+            if seen >= steps {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        setter.store(true, Ordering::Relaxed);
+    });
+    flag
+}
+
 fn steps_by_trial(trace: &Trace) -> Vec<(u32, u32, u64, &'static str)> {
     let mut rows: Vec<(u32, u32, u64, &'static str)> =
         (0..trace.len()).map(|r| (trace.trial[r], trace.epoch[r], trace.metrics_of(r)[0].to_bits(), trace.outcome[r].as_str())).collect();
@@ -266,21 +287,8 @@ fn an_interrupted_or_killed_study_resumes_without_redoing_finished_steps() {
     // Ctrl-C once five steps are journaled: the study ends its trials and says how to go on.
     let out = dir.path().join("out");
     let journal = out.join(format!("live/{}/journal.jsonl", reference[0].cell.id));
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupt);
-    let watched = journal.clone();
-    let setter = std::thread::spawn(move || {
-        for _ in 0..3000 {
-            let steps = std::fs::read_to_string(&watched).map_or(0, |t| t.matches("\"record\":\"step\"").count());
-            if steps >= 5 {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        flag.store(true, Ordering::Relaxed);
-    });
+    let interrupt = interrupt_after(&journal, 5);
     let error = run(&exp, &out, &interrupt, false).err().unwrap_or_default();
-    let _ = setter.join();
     assert!(error.contains("interrupted") && error.contains("--resume"), "{error}");
     let refused = run(&exp, &out, &never, false).err().unwrap_or_default();
     assert!(refused.contains("--resume"), "{refused}");
@@ -294,6 +302,11 @@ fn an_interrupted_or_killed_study_resumes_without_redoing_finished_steps() {
         .open(&journal)
         .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"record\":\"step\",\"tri"))
         .unwrap_or_else(|e| panic!("{e}"));
+    // Resumed, interrupted again, resumed again: a second replay must see the first resume's
+    // launches and exits exactly.
+    let again = interrupt_after(&journal, steps_before + 3);
+    let error = run(&exp, &out, &again, true).err().unwrap_or_default();
+    assert!(error.contains("interrupted"), "{error}");
     let resumed = run(&exp, &out, &never, true).unwrap_or_else(|e| panic!("{e}"));
     let study = outcome(&resumed);
     check_trace_invariants(&study.cell.trace);
@@ -353,4 +366,38 @@ fn every_shipped_live_experiment_file_loads() {
     }
     loaded.sort();
     assert_eq!(loaded, ["validate-cpu", "validate-gpu"]);
+}
+
+#[test]
+fn a_trial_resumed_while_its_paused_process_still_exits_never_runs_twice() {
+    // Synchronous successive halving with 2 slots: when a rung fills, the waiting slot is asked
+    // at once and may resume a trial whose process (paused a moment ago) has not exited yet.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let body = format!(
+        "[budget]\ntrials = 8\n[[strategies]]\nname = \"sh\"\nsampler = {{ type = \"random\" }}\nscheduler = {{ type = \"successive_halving\", eta = 2, configs = 8, max_brackets = 1 }}\n{SPACE}"
+    );
+    let exp = experiment(dir.path(), &body);
+    let never = AtomicBool::new(false);
+    let results = run(&exp, &dir.path().join("out"), &never, false).unwrap_or_else(|e| panic!("{e}"));
+    let study = outcome(&results);
+    check_trace_invariants(&study.cell.trace);
+    assert_eq!(results[0].summary.stop_reason, "strategy_finished");
+    assert!(study.trials.iter().all(|t| t.status != "failed"), "{:?}", study.trials);
+    // Per trial, launches and exits alternate: never two processes at once.
+    let journal = dir.path().join(format!("out/live/{}/journal.jsonl", results[0].cell.id));
+    let records = Journal::read(&journal).unwrap_or_else(|e| panic!("{e}"));
+    let mut running: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+    for record in &records {
+        match record {
+            Record::Launch { trial, launch, .. } => {
+                assert!(!running.values().any(|t| t == trial), "trial {trial} launched while its process runs");
+                running.insert(*launch, *trial);
+            }
+            Record::Exit { launch, .. } => {
+                running.remove(launch);
+            }
+            _ => {}
+        }
+    }
+    assert!(study.trials.iter().any(|t| t.launches > 1), "no trial was resumed");
 }
