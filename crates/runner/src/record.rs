@@ -6,7 +6,8 @@
 //! step's cost runs from the process launch, so it includes the script's start-up (imports,
 //! data loading). Trials that crashed or broke the protocol are left out (with a warning);
 //! diverged ones are kept up to the diverged step (`allow_divergence`). The study's journal sits
-//! beside the table (`<table>.record/`), so an interrupted recording resumes.
+//! beside the table (`<table>.record/`), so an interrupted recording resumes; the first step a
+//! resumed trial reports after such a resume then carries its start-up time again.
 
 use crate::spec::{Design, LiveExperiment};
 use crate::study::{StudyError, StudySetup, run_study};

@@ -228,6 +228,13 @@ fn compare(
             )));
         }
     };
+    // Live traces obey what simulated ones do: checked on both, or the comparison is void.
+    let checkpointing = experiment.checkpointing(live.cell.strategy);
+    for (side, trace) in [("simulated", &simulated.trace), ("live", &live_trace)] {
+        trace
+            .check_invariants(checkpointing)
+            .map_err(|e| ValidateError::Other(format!("the {side} trace of study {} breaks a trace invariant: {e}", live.cell.id)))?;
+    }
     let sim_reached = reached(space, &simulated.trace);
     let live_reached = reached(space, &live_trace);
     let levels: BTreeSet<u32> = sim_reached.values().chain(live_reached.values()).copied().collect();
@@ -371,6 +378,7 @@ fn markdown(experiment: &LiveExperiment, report: &ValidationReport) -> String {
             "\n{} configuration(s) ended at a different step live than in the simulation (or ran in only one of them).\n",
             s.different_decisions
         );
+        let _ = writeln!(md, "Both traces pass the invariants every trace satisfies (`Trace::check_invariants`).\n");
         let _ = writeln!(md, "Why prediction and measurement differ:\n");
         let _ = writeln!(md, "- processes started live: {} ({} resumed a paused trial);", s.launches.0, s.launches.1);
         if let Some(o) = s.resume_overhead_seconds {

@@ -69,23 +69,10 @@ fn x_of(trace: &Trace, trial: u32) -> f64 {
     }
 }
 
-/// Invariants every trace (simulated or live) satisfies: per trial, steps 1, 2, ... in order
-/// (restarting at 1 only after a pause without checkpoints), non-decreasing times, and nothing
-/// after a final decision.
+/// The invariants every trace satisfies, simulated or live ([`Trace::check_invariants`], which
+/// the simulator's property tests check too); the toy studies all checkpoint.
 fn check_trace_invariants(trace: &Trace) {
-    let trials = trace.configs.len();
-    let mut last_step = vec![0u32; trials];
-    let mut last_end = vec![f64::NEG_INFINITY; trials];
-    let mut finished = vec![false; trials];
-    for row in 0..trace.len() {
-        let t = trace.trial[row] as usize;
-        assert!(!finished[t], "row {row}: trial {t} has a row after it stopped");
-        assert!(trace.epoch[row] == last_step[t] + 1, "row {row}: trial {t} step {} after {}", trace.epoch[row], last_step[t]);
-        assert!(trace.start[row] <= trace.end[row] && trace.end[row] >= last_end[t], "row {row}: times go backwards");
-        last_step[t] = trace.epoch[row];
-        last_end[t] = trace.end[row];
-        finished[t] = matches!(trace.outcome[row], TrialOutcome::Stop | TrialOutcome::Done);
-    }
+    assert_eq!(trace.check_invariants(true), Ok(()));
 }
 
 #[test]

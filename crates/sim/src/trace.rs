@@ -115,6 +115,52 @@ impl Trace {
         &self.metrics[row * k..(row + 1) * k]
     }
 
+    /// Checks what every trace (simulated or live) satisfies, whatever the strategy: per trial,
+    /// steps follow one another (`continue` → the next step; `pause` → the next step with
+    /// checkpointing, step 1 without), pauses come at rising fidelities (a trial is never
+    /// promoted twice from one rung), nothing follows `stop`, `done` or `cut`, a diverged or
+    /// failed row stops its trial, and no step ends before it starts or before the trial's
+    /// previous step ended. The first violation is returned in words.
+    pub fn check_invariants(&self, checkpointing: bool) -> Result<(), String> {
+        let trials = self.configs.len().max(self.trial.iter().map(|&t| t as usize + 1).max().unwrap_or(0));
+        let mut last: Vec<Option<usize>> = vec![None; trials];
+        let mut pauses: Vec<u32> = vec![0; trials];
+        for row in 0..self.len() {
+            let t = self.trial[row] as usize;
+            let (epoch, start, end) = (self.epoch[row], self.start[row], self.end[row]);
+            if start > end {
+                return Err(format!("row {row}: trial {t} step {epoch} ends ({end}) before it starts ({start})"));
+            }
+            if self.status[row] != EpochStatus::Ok && self.outcome[row] != TrialOutcome::Stop {
+                return Err(format!("row {row}: trial {t} is {} at step {epoch} but not stopped", self.status[row].as_str()));
+            }
+            let expected = match last[t] {
+                None => 1,
+                Some(prev) => match self.outcome[prev] {
+                    TrialOutcome::Continue => self.epoch[prev] + 1,
+                    TrialOutcome::Pause => {
+                        if self.epoch[prev] <= pauses[t] {
+                            return Err(format!("row {prev}: trial {t} paused at {} after a pause at {}", self.epoch[prev], pauses[t]));
+                        }
+                        pauses[t] = self.epoch[prev];
+                        if checkpointing { self.epoch[prev] + 1 } else { 1 }
+                    }
+                    other => return Err(format!("row {row}: trial {t} has a step after its decision {:?}", other.as_str())),
+                },
+            };
+            if epoch != expected {
+                return Err(format!("row {row}: trial {t} reached step {epoch} where step {expected} was due"));
+            }
+            if let Some(prev) = last[t]
+                && end < self.end[prev]
+            {
+                return Err(format!("row {row}: trial {t} step {epoch} ends before its previous step"));
+            }
+            last[t] = Some(row);
+        }
+        Ok(())
+    }
+
     /// The trace as a polars data frame (see the module documentation for the columns).
     pub fn to_dataframe(&self, space: &SearchSpace) -> PolarsResult<DataFrame> {
         let k = self.objectives.len();
@@ -183,4 +229,40 @@ fn config_column(name: &str, domain: &Domain, rows: usize, value_of: impl Fn(usi
 /// Reads a trace file written by [`Trace::write_parquet`].
 pub fn read_parquet(path: &Path) -> PolarsResult<DataFrame> {
     ParquetReader::new(File::open(path)?).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace(rows: &[(u32, u32, TrialOutcome)]) -> Trace {
+        let mut trace = Trace::with_capacity(vec![Objective::minimize("loss")], rows.len());
+        for (i, &(trial, epoch, outcome)) in rows.iter().enumerate() {
+            let t = i as f64;
+            trace.push(Row { trial, worker: 0, epoch, start: t, end: t + 1.0, status: EpochStatus::Ok, outcome }, &[0.5]);
+        }
+        trace
+    }
+
+    #[test]
+    fn invariants_hold_for_a_valid_trace_and_each_violation_is_named() {
+        use TrialOutcome::{Continue, Done, Pause, Stop};
+        let valid = trace(&[(0, 1, Continue), (1, 1, Pause), (0, 2, Pause), (1, 2, Stop), (0, 3, Done)]);
+        assert_eq!(valid.check_invariants(true), Ok(()));
+        // Without checkpointing a resumed trial restarts at step 1.
+        assert_eq!(trace(&[(0, 1, Pause), (0, 1, Continue), (0, 2, Done)]).check_invariants(false), Ok(()));
+        let broken =
+            |rows: &[(u32, u32, TrialOutcome)], checkpointing: bool| trace(rows).check_invariants(checkpointing).err().unwrap_or_default();
+        assert!(broken(&[(0, 2, Continue)], true).contains("step 1 was due"));
+        assert!(broken(&[(0, 1, Continue), (0, 3, Done)], true).contains("step 2 was due"));
+        assert!(broken(&[(0, 1, Pause), (0, 2, Done)], false).contains("step 1 was due"));
+        assert!(broken(&[(0, 1, Stop), (0, 2, Done)], true).contains("after its decision \"stop\""));
+        assert!(broken(&[(0, 1, Pause), (0, 1, Pause), (0, 1, Done)], false).contains("paused at 1 after a pause at 1"));
+        let mut failed = trace(&[(0, 1, Continue)]);
+        failed.status[0] = EpochStatus::Failed;
+        assert!(failed.check_invariants(true).err().unwrap_or_default().contains("failed at step 1 but not stopped"));
+        let mut backwards = trace(&[(0, 1, Done)]);
+        backwards.start[0] = 5.0;
+        assert!(backwards.check_invariants(true).err().unwrap_or_default().contains("before it starts"));
+    }
 }

@@ -100,6 +100,9 @@ proptest! {
         }
         let out = run(&bench, &spec, workers, checkpointing, trials, seed);
         let t = &out.trace;
+        // The invariants every trace satisfies, simulated or live (the runner's tests check
+        // live traces with the same function).
+        prop_assert_eq!(t.check_invariants(checkpointing), Ok(()));
         let mut reached = vec![0u32; t.configs.len()];
         for trial in 0..t.configs.len() as u32 {
             let rows = trial_rows(&out, trial);
