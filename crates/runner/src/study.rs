@@ -78,12 +78,12 @@ pub enum StudyError {
         message: String,
     },
     /// A trial directory could not be prepared.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The directory.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The scheduler broke the protocol.
     #[error("the scheduler {0}")]
@@ -254,7 +254,7 @@ pub fn run_study(
 ) -> Result<StudyOutcome, StudyError> {
     let io = |path: &Path| {
         let path = path.to_owned();
-        move |source| StudyError::Io { path, source }
+        move |error| StudyError::Io { path, error }
     };
     std::fs::create_dir_all(setup.dir.join("trials")).map_err(io(&setup.dir.join("trials")))?;
     let journal_path = setup.dir.join("journal.jsonl");
@@ -616,7 +616,7 @@ impl Study<'_, '_, '_> {
             // find an old checkpoint.
             let _ = std::fs::remove_dir_all(&checkpoint_dir);
         }
-        std::fs::create_dir_all(&checkpoint_dir).map_err(|source| StudyError::Io { path: checkpoint_dir.clone(), source })?;
+        std::fs::create_dir_all(&checkpoint_dir).map_err(|error| StudyError::Io { path: checkpoint_dir.clone(), error })?;
         let state = &self.trials[trial as usize];
         let seed = config_seed(self.setup.seed, &state.json);
         let until = state.until;

@@ -24,12 +24,12 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum TuneError {
     /// The study failed.
-    #[error("study {cell}: {source}")]
+    #[error("study {cell}: {error}")]
     Study {
         /// The cell.
         cell: String,
         /// The cause.
-        source: StudyError,
+        error: StudyError,
     },
     /// A file could not be written.
     #[error("{}: {message}", path.display())]
@@ -248,7 +248,7 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
     }
     let tracker = options.tracker.as_mut().map(|t| t.as_mut() as &mut dyn Tracker);
     let mut outcome = run_study(&setup, scheduler.as_mut(), &mut rng, executor.as_mut(), tracker, options.interrupt)
-        .map_err(|source| TuneError::Study { cell: cell.id.clone(), source })?;
+        .map_err(|error| TuneError::Study { cell: cell.id.clone(), error })?;
     warnings.append(&mut outcome.tracker_warnings);
     outcome.tracker_warnings = warnings;
     if let Some(summary) = finished {

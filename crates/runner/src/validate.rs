@@ -32,7 +32,7 @@ use std::sync::atomic::AtomicBool;
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
     /// Recording failed.
-    #[error("recording: {0}")]
+    #[error(transparent)]
     Record(#[from] RecordError),
     /// The live study failed.
     #[error(transparent)]

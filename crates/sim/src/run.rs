@@ -87,12 +87,12 @@ pub struct RunReport {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// Reading or writing a results file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (shown in the message, so not a `source`: it would be printed twice).
+        error: std::io::Error,
     },
     /// Writing a trace failed.
     #[error("{}: cannot write the trace: {message}", path.display())]
@@ -103,12 +103,12 @@ pub enum RunError {
         message: String,
     },
     /// A strategy broke the simulator's protocol in a cell.
-    #[error("cell {cell}: {source}")]
+    #[error("cell {cell}: {error}")]
     Sim {
         /// The cell.
         cell: String,
         /// The cause.
-        source: SimError,
+        error: SimError,
     },
     /// A strategy could not be built for a cell.
     #[error("cell {cell}: {message}")]
@@ -129,7 +129,7 @@ pub enum RunError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io { path: path.to_owned(), source }
+    move |error| RunError::Io { path: path.to_owned(), error }
 }
 
 /// File-name-safe form of a name.
@@ -219,7 +219,7 @@ pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome
     let settings =
         SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(cell.strategy) };
     simulate(bench, scheduler.as_mut(), &settings, &mut rng, stream_seed(spec.seed, &cell.stream, "noise"))
-        .map_err(|source| RunError::Sim { cell: cell.id.clone(), source })
+        .map_err(|error| RunError::Sim { cell: cell.id.clone(), error })
 }
 
 /// The summary record of a simulated cell.
