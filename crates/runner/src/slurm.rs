@@ -1,5 +1,6 @@
 //! The Slurm executor: each launch is a batch job (`sbatch --parsable`), at most `slots` at a
-//! time, so a study spreads over a cluster's nodes.
+//! time, so a study spreads over a cluster's nodes; launches decided together are submitted as
+//! one job array (`sbatch --array`), a task per trial.
 //!
 //! The job's script is a two-line wrapper that `exec`s the argument vector, which `sbatch`
 //! passes through unchanged (no shell ever parses a value). The protocol's environment
@@ -48,6 +49,10 @@ pub struct SlurmExecutor {
     pending: VecDeque<Event>,
     last_poll: Option<Instant>,
     squeue_failures: u32,
+    /// Launches to submit at the next `next_event`.
+    queued: Vec<Job>,
+    /// Where each launch's job id is written once it is submitted.
+    id_files: HashMap<u64, PathBuf>,
 }
 
 /// Consecutive failed `squeue` polls after which the executor gives up.
@@ -57,7 +62,18 @@ impl SlurmExecutor {
     /// At most `slots` jobs at once in `partition` (the default one if `None`), with extra
     /// `sbatch_args`, polling every `poll`.
     pub fn new(slots: usize, partition: Option<String>, sbatch_args: Vec<String>, poll: Duration) -> Self {
-        Self { slots, partition, sbatch_args, poll, running: HashMap::new(), pending: VecDeque::new(), last_poll: None, squeue_failures: 0 }
+        Self {
+            slots,
+            partition,
+            sbatch_args,
+            poll,
+            running: HashMap::new(),
+            pending: VecDeque::new(),
+            last_poll: None,
+            squeue_failures: 0,
+            queued: Vec::new(),
+            id_files: HashMap::new(),
+        }
     }
 
     /// The Slurm job id of a launch still running.
@@ -109,6 +125,10 @@ impl SlurmExecutor {
                         running.started = true;
                         self.pending.push_back(Event { launch, kind: EventKind::Started, at: now });
                     }
+                }
+                // An array task not yet started is listed only under the array's id.
+                None if running.job_id.split_once('_').and_then(|(array, _)| states.get(array)).is_some_and(|s| s.state == "PENDING") => {
+                    running.missing = 0;
                 }
                 None => {
                     // Not listed: not yet visible, or finished longer ago than MinJobAge.
@@ -210,6 +230,160 @@ fn read_new_lines(launch: u64, running: &mut Running, at: Instant, pending: &mut
 
 const WRAPPER: &str = "#!/bin/sh\n# hposim: run the trial's argument vector as given (no shell parses it).\nexec \"$@\"\n";
 
+/// The script of an array of trials: task `$SLURM_ARRAY_TASK_ID` reads its environment (one
+/// file per variable), its argument vector (one file per argument, in name order) and its log
+/// path from files, so that no shell ever parses a value; `$(cat f; printf x)` keeps trailing
+/// newlines.
+const ARRAY_WRAPPER: &str = r#"#!/bin/sh
+# hposim: one task of an array of trials; values come from files, never through a shell.
+d="$HPOSIM_ARRAY_DIR/task-$SLURM_ARRAY_TASK_ID"
+for f in "$d"/env/*; do
+    [ -e "$f" ] || continue
+    v=$(cat "$f"; printf x)
+    export "${f##*/}=${v%x}"
+done
+set --
+for f in "$d"/argv/*; do
+    v=$(cat "$f"; printf x)
+    set -- "$@" "${v%x}"
+done
+l=$(cat "$d/log"; printf x)
+exec "$@" 2>>"${l%x}"
+"#;
+
+/// Where the Slurm job id of `job` is written once submitted.
+fn id_file(job: &Job) -> PathBuf {
+    job.trial_dir.join(format!("slurm-{}.id", job.launch))
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8], what: &str) -> Result<(), ExecutorError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| ExecutorError::new(what, format!("{}: {e}", parent.display())))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| ExecutorError::new(what, format!("{}: {e}", path.display())))
+}
+
+impl SlurmExecutor {
+    /// The `sbatch` options every submission shares.
+    fn sbatch(&self, first: &Job) -> Command {
+        let mut command = Command::new("sbatch");
+        command.arg("--parsable").arg("--open-mode=append").arg(format!("--chdir={}", first.workdir.display())).arg("--export=ALL");
+        if let Some(partition) = &self.partition {
+            command.arg(format!("--partition={partition}"));
+        }
+        if first.gpus > 0 {
+            command.arg(format!("--gres=gpu:{}", first.gpus));
+        }
+        command.args(&self.sbatch_args);
+        command
+    }
+
+    /// Runs `sbatch`, retrying a refusal twice (a busy controller may refuse for a moment), and
+    /// returns the job id it printed.
+    fn submit(command: &mut Command, what: &str) -> Result<String, ExecutorError> {
+        let mut attempt = 0;
+        let output = loop {
+            attempt += 1;
+            let output = command.output().map_err(|e| ExecutorError::new(what, e))?;
+            if output.status.success() || attempt >= 3 {
+                break output;
+            }
+            std::thread::sleep(Duration::from_secs(attempt));
+        };
+        if !output.status.success() {
+            return Err(ExecutorError::new(what, String::from_utf8_lossy(&output.stderr).trim().to_owned()));
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let job_id = text.trim().split(';').next().unwrap_or_default().to_owned();
+        if job_id.is_empty() || !job_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(ExecutorError::new(what, format!("sbatch printed {:?}, not a job id", text.trim())));
+        }
+        Ok(job_id)
+    }
+
+    fn track(&mut self, job: &Job, job_id: String, stdout: PathBuf) -> Result<(), ExecutorError> {
+        write_file(&id_file(job), job_id.as_bytes(), "recording a job id")?;
+        self.running.insert(
+            job.launch,
+            Running { job_id, stdout, log: job.log.clone(), offset: 0, partial: Vec::new(), missing: 0, started: false },
+        );
+        Ok(())
+    }
+
+    /// Submits the queued launches: one alone as a job, several together (the study starting
+    /// its first trials, or a rung releasing several) as one job array (`sbatch --array`), each
+    /// task its own trial; launches with different GPU needs or working directories are never
+    /// mixed in one array.
+    fn submit_queued(&mut self) -> Result<(), ExecutorError> {
+        let queued = std::mem::take(&mut self.queued);
+        let mut groups: Vec<Vec<Job>> = Vec::new();
+        for job in queued {
+            match groups.iter_mut().find(|g| g[0].gpus == job.gpus && g[0].workdir == job.workdir) {
+                Some(group) => group.push(job),
+                None => groups.push(vec![job]),
+            }
+        }
+        for group in groups {
+            if group.len() == 1 {
+                self.submit_single(&group[0])?;
+            } else {
+                self.submit_array(&group)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn submit_single(&mut self, job: &Job) -> Result<(), ExecutorError> {
+        let what = format!("submitting launch {} with sbatch", job.launch);
+        let script = job.trial_dir.join("slurm-job.sh");
+        write_file(&script, WRAPPER.as_bytes(), &what)?;
+        let stdout = job.trial_dir.join(format!("stdout-{}.txt", job.launch));
+        let mut command = self.sbatch(job);
+        command
+            .arg(format!("--job-name=hposim-{}", job.launch))
+            .arg(format!("--output={}", stdout.display()))
+            .arg(format!("--error={}", job.log.display()));
+        // sbatch copies the script (its first non-option argument) and passes the rest to it.
+        command.arg(&script).args(&job.argv);
+        command.envs(job.env.iter().map(|(k, v)| (k, v)));
+        let job_id = Self::submit(&mut command, &what)?;
+        self.track(job, job_id, stdout)
+    }
+
+    fn submit_array(&mut self, jobs: &[Job]) -> Result<(), ExecutorError> {
+        let first = &jobs[0];
+        let what = format!("submitting launches {}..={} as a job array", first.launch, jobs[jobs.len() - 1].launch);
+        // <study>/trials/<id> → <study>/arrays/<first launch>
+        let study = first.trial_dir.parent().and_then(|p| p.parent()).unwrap_or(&first.trial_dir);
+        let dir = study.join("arrays").join(first.launch.to_string());
+        for (task, job) in jobs.iter().enumerate() {
+            let task_dir = dir.join(format!("task-{task}"));
+            for (i, arg) in job.argv.iter().enumerate() {
+                write_file(&task_dir.join("argv").join(format!("{i:06}")), arg.as_bytes(), &what)?;
+            }
+            for (name, value) in &job.env {
+                write_file(&task_dir.join("env").join(name), value.as_bytes(), &what)?;
+            }
+            write_file(&task_dir.join("log"), job.log.display().to_string().as_bytes(), &what)?;
+        }
+        let script = dir.join("array-job.sh");
+        write_file(&script, ARRAY_WRAPPER.as_bytes(), &what)?;
+        let mut command = self.sbatch(first);
+        command
+            .arg(format!("--array=0-{}", jobs.len() - 1))
+            .arg(format!("--job-name=hposim-{}-array", first.launch))
+            .arg(format!("--output={}", dir.join("task-%a.out").display()))
+            .arg(format!("--error={}", dir.join("task-%a.err").display()))
+            .arg(&script)
+            .env("HPOSIM_ARRAY_DIR", &dir);
+        let array_id = Self::submit(&mut command, &what)?;
+        for (task, job) in jobs.iter().enumerate() {
+            self.track(job, format!("{array_id}_{task}"), dir.join(format!("task-{task}.out")))?;
+        }
+        Ok(())
+    }
+}
+
 impl Executor for SlurmExecutor {
     fn slots(&self) -> usize {
         self.slots
@@ -221,54 +395,22 @@ impl Executor for SlurmExecutor {
     }
 
     fn launch(&mut self, _slot: usize, job: &Job) -> Result<(), ExecutorError> {
-        let what = format!("submitting launch {} with sbatch", job.launch);
-        let script = job.trial_dir.join("slurm-job.sh");
-        std::fs::write(&script, WRAPPER).map_err(|e| ExecutorError::new(&what, format!("{}: {e}", script.display())))?;
-        let stdout = job.trial_dir.join(format!("stdout-{}.txt", job.launch));
-        let mut command = Command::new("sbatch");
-        command
-            .arg("--parsable")
-            .arg(format!("--job-name=hposim-{}", job.launch))
-            .arg(format!("--output={}", stdout.display()))
-            .arg(format!("--error={}", job.log.display()))
-            .arg("--open-mode=append")
-            .arg(format!("--chdir={}", job.workdir.display()))
-            .arg("--export=ALL");
-        if let Some(partition) = &self.partition {
-            command.arg(format!("--partition={partition}"));
+        if job.argv.is_empty() {
+            return Err(ExecutorError::new(format!("submitting launch {}", job.launch), "the command is empty"));
         }
-        if job.gpus > 0 {
-            command.arg(format!("--gres=gpu:{}", job.gpus));
-        }
-        // sbatch copies the script (its first non-option argument) and passes the rest to it.
-        command.args(&self.sbatch_args).arg(&script).args(&job.argv);
-        command.envs(job.env.iter().map(|(k, v)| (k, v)));
-        // A busy controller may refuse a submission for a moment: try a few times.
-        let mut attempt = 0;
-        let output = loop {
-            attempt += 1;
-            let output = command.output().map_err(|e| ExecutorError::new(&what, e))?;
-            if output.status.success() || attempt >= 3 {
-                break output;
-            }
-            std::thread::sleep(Duration::from_secs(attempt));
-        };
-        if !output.status.success() {
-            return Err(ExecutorError::new(&what, String::from_utf8_lossy(&output.stderr).trim().to_owned()));
-        }
-        let text = String::from_utf8_lossy(&output.stdout);
-        let job_id = text.trim().split(';').next().unwrap_or_default().to_owned();
-        if job_id.is_empty() || !job_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(ExecutorError::new(&what, format!("sbatch printed {:?}, not a job id", text.trim())));
-        }
-        self.running.insert(
-            job.launch,
-            Running { job_id, stdout, log: job.log.clone(), offset: 0, partial: Vec::new(), missing: 0, started: false },
-        );
+        // Submitted at the next `next_event`, together with the launches that come with it.
+        self.id_files.insert(job.launch, id_file(job));
+        self.queued.push(job.clone());
         Ok(())
     }
 
     fn signal(&mut self, launch: u64, signal: Signal) -> Result<(), ExecutorError> {
+        if let Some(i) = self.queued.iter().position(|job| job.launch == launch) {
+            // Never submitted: it ends here.
+            self.queued.remove(i);
+            self.pending.push_back(Event { launch, kind: EventKind::Exited(None), at: Instant::now() });
+            return Ok(());
+        }
         let Some(running) = self.running.get(&launch) else { return Ok(()) };
         let name = match signal {
             Signal::Terminate => "TERM",
@@ -288,6 +430,7 @@ impl Executor for SlurmExecutor {
     }
 
     fn next_event(&mut self, timeout: Duration) -> Result<Option<Event>, ExecutorError> {
+        self.submit_queued()?;
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(event) = self.pending.pop_front() {
@@ -307,7 +450,8 @@ impl Executor for SlurmExecutor {
     }
 
     fn handle(&self, launch: u64) -> Option<String> {
-        self.running.get(&launch).map(|r| format!("slurm:{}", r.job_id))
+        // The job id is known only once the launch is submitted: it is written to this file.
+        self.id_files.get(&launch).map(|file| format!("slurm-file:{}", file.display()))
     }
 
     fn name(&self) -> &'static str {

@@ -2,9 +2,10 @@
 //! `.ci/slurm-cluster.sh` and sets `HPOSIM_REQUIRE_SLURM=1`; elsewhere these tests run where
 //! `sinfo` answers and are skipped (with a message) where it does not.
 //!
-//! Studies of the toy trainer (tests/fixtures/toy_trainer.py) are submitted with sbatch, their
-//! states read from squeue, their stopped trials cancelled with scancel; the traces must be
-//! exactly those of the same studies run with local processes.
+//! Studies of the toy trainer (tests/fixtures/toy_trainer.py) are submitted with sbatch (the
+//! first trials together as a job array), their states read from squeue, their stopped trials
+//! cancelled with scancel; the traces must be exactly those of the same studies run with local
+//! processes.
 
 use hposim_core::{EpochStatus, TrialOutcome};
 use hposim_runner::spec::LiveExperiment;
@@ -90,6 +91,16 @@ fn slurm_jobs_run_trials_to_completion_and_crashes_are_failed_with_their_exit_st
         }
     }
     assert!(study.cell.trace.status.contains(&EpochStatus::Failed) || study.trials.iter().all(|t| t.status == "done"));
+    // The first two trials started together, as one job array of two tasks (each with its own
+    // argument files); the third alone, as a plain job.
+    let live = dir.path().join("slurm/live").join(&slurm[0].cell.id);
+    let array = live.join("arrays/0");
+    assert!(array.join("task-0/argv").is_dir() && array.join("task-1/argv").is_dir(), "no job array in {}", live.display());
+    assert!(!array.join("task-2").exists());
+    let ids: Vec<String> =
+        (0..3).map(|t| std::fs::read_to_string(live.join(format!("trials/{t}/slurm-{t}.id"))).unwrap_or_default()).collect();
+    assert!(ids[0].ends_with("_0") && ids[1].ends_with("_1") && ids[0].split('_').next() == ids[1].split('_').next(), "{ids:?}");
+    assert!(!ids[2].is_empty() && !ids[2].contains('_'), "{ids:?}");
 }
 
 #[test]
