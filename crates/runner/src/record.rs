@@ -21,7 +21,6 @@ use hposim_sim::{Budget, Trace};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 /// A sampler that proposes a fixed list of configurations in order, then nothing.
 pub struct Listed {
@@ -118,20 +117,7 @@ pub fn record(
     let mut scheduler =
         hposim_schedulers::build(&SchedulerSpec::Fifo {}, Box::new(Listed::new(list)), &training.fidelity, &training.objectives)
             .map_err(|e| RecordError::Other(e.to_string()))?;
-    let setup = StudySetup {
-        space: &experiment.space,
-        objectives: &training.objectives,
-        fidelity: &training.fidelity,
-        command: &training.command,
-        workdir: &experiment.workdir,
-        dir: &dir,
-        budget: &budget,
-        checkpointing: true,
-        time_limit: training.time_limit_seconds.map(Duration::from_secs_f64),
-        grace: Duration::from_secs_f64(training.grace_seconds),
-        gpus_per_trial: training.gpus_per_trial,
-        seed: experiment.spec.seed,
-    };
+    let setup = StudySetup::of(experiment, &dir, &budget, true);
     let mut executor = executor_for(experiment, experiment.spec.workers as usize);
     let mut rng = stream(experiment.spec.seed, "record", "strategy");
     let outcome = run_study(&setup, scheduler.as_mut(), &mut rng, executor.as_mut(), None, interrupt)?;

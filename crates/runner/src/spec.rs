@@ -4,6 +4,7 @@
 //! bad file with the file and key named.
 
 use hposim_core::{Fidelity, Objective, ParamSpec, SearchSpace};
+use hposim_sim::experiment::check_strategy;
 use hposim_sim::{Budget, StrategySpec};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -283,10 +284,7 @@ impl LiveExperiment {
             if spec.strategies[..i].iter().any(|s| s.name == strategy.name) {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }
-            hposim_samplers::validate(&strategy.sampler, &space).map_err(|e| fail(format!("{at}.sampler.{e}")))?;
-            let probe = Box::new(hposim_samplers::random::RandomSampler::new(space.clone()));
-            hposim_schedulers::build(&strategy.scheduler, probe, fidelity, &training.objectives)
-                .map_err(|e| fail(format!("{at}.scheduler.{e}")))?;
+            check_strategy(strategy, &space, fidelity, &training.objectives).map_err(|e| fail(format!("{at}.{e}")))?;
         }
         Ok(Self { path: path.to_owned(), name, source: source.to_owned(), spec, space, workdir })
     }

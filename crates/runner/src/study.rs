@@ -56,6 +56,27 @@ pub struct StudySetup<'a> {
     pub seed: u64,
 }
 
+impl<'a> StudySetup<'a> {
+    /// The setup of a study of `experiment`'s training in `dir`, under `budget`.
+    pub fn of(experiment: &'a crate::spec::LiveExperiment, dir: &'a Path, budget: &'a Budget, checkpointing: bool) -> Self {
+        let training = &experiment.spec.training;
+        Self {
+            space: &experiment.space,
+            objectives: &training.objectives,
+            fidelity: &training.fidelity,
+            command: &training.command,
+            workdir: &experiment.workdir,
+            dir,
+            budget,
+            checkpointing,
+            time_limit: training.time_limit_seconds.map(Duration::from_secs_f64),
+            grace: Duration::from_secs_f64(training.grace_seconds),
+            gpus_per_trial: training.gpus_per_trial,
+            seed: experiment.spec.seed,
+        }
+    }
+}
+
 /// Consecutive failed trials after which a study gives up: the command is almost certainly
 /// broken, and going on would only burn the budget.
 pub const MAX_CONSECUTIVE_FAILURES: u32 = 20;

@@ -12,7 +12,7 @@ use crate::tracker::Tracker;
 use hposim_core::CellSummary;
 use hposim_core::nearest::NearestIndex;
 use hposim_core::rng::{stable_hash, stream};
-use hposim_sim::run::{write_atomically, write_atomically_with};
+use hposim_sim::run::{safe_name, write_atomically, write_atomically_with};
 use hposim_sim::{CellNames, summary_of};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -72,10 +72,6 @@ struct CellKey<'a> {
     restricted: Option<u64>,
 }
 
-fn safe(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
-}
-
 /// The studies of `experiment`, strategy by strategy, seed by seed; `restricted` is the hash
 /// of the configuration set the samplers are confined to (validation), if any.
 pub fn live_cells(experiment: &LiveExperiment, restricted: Option<u64>) -> Vec<LiveCell> {
@@ -100,7 +96,7 @@ pub fn live_cells(experiment: &LiveExperiment, restricted: Option<u64>) -> Vec<L
             cells.push(LiveCell {
                 strategy: s,
                 seed,
-                id: format!("{}__{}__s{seed:03}__live{hash:016x}", safe(&spec.training.name), safe(&strategy.name)),
+                id: format!("{}__{}__s{seed:03}__live{hash:016x}", safe_name(&spec.training.name), safe_name(&strategy.name)),
                 stream: format!("{:?}/{:?}/{seed}", spec.training.name, strategy.name),
             });
         }
@@ -225,20 +221,7 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
         TuneError::Refused(format!("{}: strategies[{}] ({:?}).{message}", experiment.path.display(), cell.strategy, strategy.name))
     })?;
     let checkpointing = experiment.checkpointing(cell.strategy);
-    let setup = StudySetup {
-        space: &experiment.space,
-        objectives: &training.objectives,
-        fidelity: &training.fidelity,
-        command: &training.command,
-        workdir: &experiment.workdir,
-        dir: &dir,
-        budget: &spec.budget,
-        checkpointing,
-        time_limit: training.time_limit_seconds.map(Duration::from_secs_f64),
-        grace: Duration::from_secs_f64(training.grace_seconds),
-        gpus_per_trial: training.gpus_per_trial,
-        seed: spec.seed,
-    };
+    let setup = StudySetup::of(experiment, &dir, &spec.budget, checkpointing);
     let mut executor = executor_for(experiment, spec.workers as usize);
     let mut warnings = Vec::new();
     if let Some(tracker) = options.tracker.as_deref_mut()

@@ -17,11 +17,10 @@ use crate::journal::{Journal, Record};
 use crate::record::{RecordError, record};
 use crate::spec::LiveExperiment;
 use crate::tune::{LiveResult, TuneError, TuneOptions, live_cells, run_cell};
-use hposim_core::rng::{stream, stream_seed};
 use hposim_core::{EpochStatus, SearchSpace};
 use hposim_curves::tabular::{Lookup, TabularSpec};
 use hposim_curves::{Benchmark, BenchmarkSpec, Builder};
-use hposim_sim::{CellOutcome, SimSettings, Trace, simulate};
+use hposim_sim::{CellOutcome, SimSettings, Trace, simulate_strategy};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -137,7 +136,11 @@ pub fn validate(
     };
     let mut strategies = Vec::new();
     for cell in live_cells(experiment, options.restrict_hash) {
-        let simulated = simulate_cell(experiment, bench.as_ref(), &cell.stream, cell.strategy)?;
+        let spec = &experiment.spec;
+        let settings =
+            SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(cell.strategy) };
+        let simulated = simulate_strategy(bench.as_ref(), &spec.strategies[cell.strategy], spec.seed, &cell.stream, &settings, &cell.id)
+            .map_err(|e| ValidateError::Other(e.to_string()))?;
         let live = run_cell(experiment, &cell, &mut options)?;
         strategies.push(compare(experiment, bench.as_ref(), &simulated, &live, &options.out_dir)?);
     }
@@ -154,29 +157,6 @@ pub fn validate(
     hposim_sim::run::write_atomically(&dir.join("report.md"), markdown(experiment, &report).as_bytes())
         .map_err(|e| ValidateError::Other(e.to_string()))?;
     Ok(report)
-}
-
-fn simulate_cell(
-    experiment: &LiveExperiment,
-    bench: &dyn Benchmark,
-    cell_stream: &str,
-    strategy: usize,
-) -> Result<CellOutcome, ValidateError> {
-    let spec = &experiment.spec;
-    let mut rng = stream(spec.seed, cell_stream, "strategy");
-    let mut scheduler = hposim_sim::build_strategy(
-        &spec.strategies[strategy],
-        bench.space(),
-        bench.objectives(),
-        bench.fidelity(),
-        bench.recorded_configs(),
-        spec.budget.trials,
-        &mut rng,
-    )
-    .map_err(ValidateError::Other)?;
-    let settings = SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(strategy) };
-    simulate(bench, scheduler.as_mut(), &settings, &mut rng, stream_seed(spec.seed, cell_stream, "noise"))
-        .map_err(|e| ValidateError::Other(e.to_string()))
 }
 
 fn config_key(space: &SearchSpace, trace: &Trace, trial: usize) -> String {

@@ -6,6 +6,7 @@
 //! `[[strategies]]`, the line).
 
 use crate::budget::Budget;
+use hposim_core::{Fidelity, Objective, SearchSpace};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_samplers::SamplerSpec;
 use hposim_schedulers::SchedulerSpec;
@@ -200,11 +201,8 @@ impl Experiment {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }
             for bench in &benchmarks {
-                hposim_samplers::validate(&strategy.sampler, bench.space())
-                    .map_err(|e| fail(format!("{at}.sampler.{e} (on benchmark {:?})", bench.name())))?;
-                let probe = Box::new(hposim_samplers::random::RandomSampler::new(bench.space().clone()));
-                hposim_schedulers::build(&strategy.scheduler, probe, bench.fidelity(), bench.objectives())
-                    .map_err(|e| fail(format!("{at}.scheduler.{e} (on benchmark {:?})", bench.name())))?;
+                check_strategy(strategy, bench.space(), bench.fidelity(), bench.objectives())
+                    .map_err(|e| fail(format!("{at}.{e} (on benchmark {:?})", bench.name())))?;
                 let top = hposim_schedulers::top_fidelity(&strategy.scheduler, bench.fidelity());
                 if let Some(top) = top.filter(|&top| only_full_evaluations && top < bench.fidelity().max) {
                     return Err(fail(format!(
@@ -219,6 +217,16 @@ impl Experiment {
         }
         Ok(Self { path: path.to_owned(), name, source: source.to_owned(), spec, benchmarks })
     }
+}
+
+/// Checks that `strategy`'s sampler and scheduler can be built for a benchmark (or live
+/// training) with `space`, `fidelity` and `objectives`; the error starts with the key
+/// (`sampler.…` or `scheduler.…`).
+pub fn check_strategy(strategy: &StrategySpec, space: &SearchSpace, fidelity: &Fidelity, objectives: &[Objective]) -> Result<(), String> {
+    hposim_samplers::validate(&strategy.sampler, space).map_err(|e| format!("sampler.{e}"))?;
+    let probe = Box::new(hposim_samplers::random::RandomSampler::new(space.clone()));
+    hposim_schedulers::build(&strategy.scheduler, probe, fidelity, objectives).map_err(|e| format!("scheduler.{e}"))?;
+    Ok(())
 }
 
 /// `benchmarks[1] ("crossing", line 14)`: an entry of an array of tables, with the line of its

@@ -16,6 +16,6 @@ pub mod trace;
 
 pub use budget::{Budget, StopReason};
 pub use experiment::{Experiment, ExperimentError, ExperimentSpec, StrategySpec};
-pub use run::{Cell, CellNames, RunError, RunOptions, RunReport, build_strategy, cells, run, simulate_cell, summary_of};
+pub use run::{Cell, CellNames, RunError, RunOptions, RunReport, build_strategy, cells, run, simulate_cell, simulate_strategy, summary_of};
 pub use simulator::{CellOutcome, CellStats, SimError, SimSettings, simulate};
 pub use trace::{Trace, read_parquet};

@@ -132,8 +132,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     move |error| RunError::Io { path: path.to_owned(), error }
 }
 
-/// File-name-safe form of a name.
-fn safe(name: &str) -> String {
+/// File-name-safe form of a name (letters, digits, `-`, `_` and `.` kept, the rest `_`).
+pub fn safe_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
@@ -164,7 +164,7 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
                     benchmark: b,
                     strategy: s,
                     seed,
-                    id: format!("{}__{}__s{seed:03}__{hash:016x}", safe(&bench.name()), safe(&strategy.name)),
+                    id: format!("{}__{}__s{seed:03}__{hash:016x}", safe_name(&bench.name()), safe_name(&strategy.name)),
                     // Quoted names keep the identity unambiguous whatever the names contain.
                     stream: format!("{:?}/{:?}/{seed}", bench.name(), strategy.name),
                 });
@@ -204,22 +204,35 @@ pub fn build_strategy(
 pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome, RunError> {
     let spec = &experiment.spec;
     let bench: &dyn Benchmark = experiment.benchmarks[cell.benchmark].as_ref();
-    let strategy = &spec.strategies[cell.strategy];
-    let mut rng = stream(spec.seed, &cell.stream, "strategy");
+    let settings =
+        SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(cell.strategy) };
+    simulate_strategy(bench, &spec.strategies[cell.strategy], spec.seed, &cell.stream, &settings, &cell.id)
+}
+
+/// Simulates `strategy` on `bench` under `settings` with the random streams of cell
+/// `cell_stream` of an experiment seeded `experiment_seed` (errors name `cell_id`): what a cell
+/// runs, and what `hposim validate` predicts a live study with.
+pub fn simulate_strategy(
+    bench: &dyn Benchmark,
+    strategy: &StrategySpec,
+    experiment_seed: u64,
+    cell_stream: &str,
+    settings: &SimSettings,
+    cell_id: &str,
+) -> Result<CellOutcome, RunError> {
+    let mut rng = stream(experiment_seed, cell_stream, "strategy");
     let mut scheduler = build_strategy(
         strategy,
         bench.space(),
         bench.objectives(),
         bench.fidelity(),
         bench.recorded_configs(),
-        spec.budget.trials,
+        settings.budget.trials,
         &mut rng,
     )
-    .map_err(|message| RunError::Strategy { cell: cell.id.clone(), message })?;
-    let settings =
-        SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(cell.strategy) };
-    simulate(bench, scheduler.as_mut(), &settings, &mut rng, stream_seed(spec.seed, &cell.stream, "noise"))
-        .map_err(|error| RunError::Sim { cell: cell.id.clone(), error })
+    .map_err(|message| RunError::Strategy { cell: cell_id.to_owned(), message })?;
+    simulate(bench, scheduler.as_mut(), settings, &mut rng, stream_seed(experiment_seed, cell_stream, "noise"))
+        .map_err(|error| RunError::Sim { cell: cell_id.to_owned(), error })
 }
 
 /// The summary record of a simulated cell.
