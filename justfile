@@ -1,8 +1,13 @@
 # hposim tasks. Each recipe is a command or two you can copy if you do not have `just`.
 
-# Compare strategies: run experiments/default.toml
+# Compare strategies: run experiments/default.toml and write its report to reports/default
 experiment:
     cargo run --release -- run experiments/default.toml
+    cargo run --release -- report results/default --out reports/default
+
+# The comparison report of any results directory: just report results/bohb-paper
+report DIR:
+    cargo run --release -- report {{DIR}}
 
 # Run any experiment file: just run experiments/test-functions.toml
 run FILE:

@@ -3,6 +3,7 @@
 mod brackets;
 mod data;
 mod live;
+mod report;
 mod table;
 
 use anyhow::{Context, Result};
@@ -24,7 +25,8 @@ use std::time::Instant;
     version,
     about,
     long_about,
-    after_help = "Examples:\n  hposim                                  run experiments/default.toml\n  hposim run experiments/default.toml     the same, explicitly\n  hposim run my.toml --out results/my --threads 2\n  hposim list                             what can go in an experiment file\n  hposim brackets --max-fidelity 81 --eta 3   HyperBand's bracket table\n  hposim data info mlp-digits             a recorded benchmark in data/\n\nExperiment files are documented key by key in experiments/README.md."
+    after_help = "Examples:\n  hposim                                  run experiments/default.toml\n  hposim run experiments/default.toml     the same, explicitly\n  hposim run my.toml --out results/my --threads 2\n  hposim list                             what can go in an experiment file\n  hposim brackets --max-fidelity 81 --eta 3   HyperBand's bracket table\n  hposim report results/default           report.md, report.html, figures, tables
+  hposim data info mlp-digits             a recorded benchmark in data/\n\nExperiment files are documented key by key in experiments/README.md."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -117,6 +119,26 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// Write the comparison report of a results directory (of `hposim run` or `hposim tune`):
+    /// report.md, a self-contained report.html, figures (PNG and SVG) and tables (CSV).
+    ///
+    /// The first page is the verdict: per benchmark the best strategy, its final regret with a
+    /// confidence interval, its speed-up over the baseline, compute and cost. Missing cells
+    /// are listed, not fatal.
+    Report {
+        /// The results directory.
+        results: PathBuf,
+        /// Where to write [default: reports/NAME, NAME being the results directory's name].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The strategy speed-ups are measured against.
+        #[arg(long, value_name = "STRATEGY", default_value = "random")]
+        baseline: String,
+        /// Which evaluations can be the incumbent: highest-fidelity (HpBandSter: the best at
+        /// the highest fidelity reached so far) or any-fidelity (Syne Tune).
+        #[arg(long, value_parser = ["highest-fidelity", "any-fidelity"], default_value = "highest-fidelity")]
+        convention: String,
+    },
     /// Recorded benchmarks (data/FORMAT.md): describe or validate one.
     Data {
         #[command(subcommand)]
@@ -157,6 +179,7 @@ fn main() -> ExitCode {
             live::record(&experiment, &out, configs, design.as_deref(), resume)
         }
         Some(Command::Validate { experiment, out, resume }) => live::validate(&experiment, out, resume),
+        Some(Command::Report { results, out, baseline, convention }) => report::report(&results, out, &baseline, &convention),
         Some(Command::Data { command: DataCommand::Info { file } }) => data::info(&file),
         Some(Command::Data { command: DataCommand::Check { file } }) => data::check(&file),
     };

@@ -236,3 +236,34 @@ fn data_commands_refuse_bad_input_without_panicking() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn report_writes_the_report_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    assert!(hposim(&["run", "tiny.toml", "--out", "res", "--quiet"], dir.path()).status.success());
+    let out = hposim(&["report", "res", "--out", "rep", "--baseline", "grid", "--convention", "any-fidelity"], dir.path());
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("smooth: best") && stdout.contains("speed-up over grid"), "{stdout}");
+    let md = std::fs::read_to_string(dir.path().join("rep/report.md")).unwrap();
+    assert!(md.contains("Incumbent convention: **any-fidelity**; baseline for speed-ups: **grid**"), "{md}");
+    // The exact commands that reproduce results and report.
+    assert!(md.contains("hposim run tiny.toml --out res\nhposim report res --out rep --baseline grid --convention any-fidelity"), "{md}");
+    assert!(dir.path().join("rep/report.html").is_file() && dir.path().join("rep/figures/ranks.svg").is_file());
+    // With 2 seeds, the tests say plainly that the data are too few.
+    assert!(md.contains("too few seeds"), "{md}");
+
+    let missing = hposim(&["report", "nowhere"], dir.path());
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("nowhere: no such results directory"), "{}", text(&missing.stderr));
+    let bad = hposim(&["report", "res", "--convention", "best"], dir.path());
+    assert!(!bad.status.success() && text(&bad.stderr).contains("--convention"));
+    // A foreign trace is refused with the file named, not a panic.
+    let cells = dir.path().join("res/cells");
+    let json = std::fs::read_dir(&cells).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
+    std::fs::write(json.with_extension("parquet"), b"garbage").unwrap();
+    let refused = hposim(&["report", "res"], dir.path());
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("not a readable Parquet trace"), "{}", text(&refused.stderr));
+}

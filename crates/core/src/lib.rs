@@ -9,6 +9,7 @@
 pub mod config;
 pub mod encoding;
 pub mod fidelity;
+pub mod manifest;
 pub mod nearest;
 pub mod objective;
 pub mod rng;
@@ -19,6 +20,7 @@ pub mod trial;
 pub use config::{Config, Value};
 pub use encoding::{CategoricalEncoding, INACTIVE};
 pub use fidelity::Fidelity;
+pub use manifest::{BenchmarkReference, ExpectedCell, MANIFEST_FILE, Manifest, TRACE_FORMAT_VERSION};
 pub use objective::{Direction, Objective};
 pub use rng::Rng;
 pub use space::{Choice, Condition, ConditionSpec, Domain, Param, ParamSpec, SearchSpace, SpaceError, Violation};

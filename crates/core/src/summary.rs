@@ -60,9 +60,17 @@ impl TrialOutcome {
     }
 }
 
+fn first_trace_format() -> u32 {
+    1
+}
+
 /// One cell (benchmark × strategy × seed) of an experiment, as recorded in `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CellSummary {
+    /// The trace layout version of the cell's trace ([`crate::TRACE_FORMAT_VERSION`]; files
+    /// written before the field existed are version 1).
+    #[serde(default = "first_trace_format")]
+    pub trace_format: u32,
     /// The cell's file stem in `cells/` (names plus a hash of all its settings).
     pub cell: String,
     /// Benchmark name.

@@ -22,6 +22,7 @@ pub mod default_space;
 pub mod field;
 pub mod hartmann6;
 pub mod landscape;
+pub mod median_random;
 pub mod recorded;
 pub mod spec;
 pub mod synthetic;

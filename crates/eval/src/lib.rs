@@ -1,12 +1,34 @@
-//! Evaluation of simulated runs. For now: per-strategy statistics over seeds of the cell
-//! summaries (median and interquartile range of the final regret, compute and cost), which
-//! `hposim run` prints at the end. Incumbent trajectories, ranks, speed-ups and tests build on
-//! this crate in later work.
+//! Evaluation of hposim results: reading a results directory, incumbent trajectories under
+//! HpBandSter's and Syne Tune's conventions, regret and normalised regret, aggregation over
+//! seeds with bootstrap intervals, ranks over time, speed-ups over a baseline, fixed-target
+//! ECDFs and expected running times, and the statistical tests of Demšar (2006). The
+//! [`analysis`] module puts them together for `hposim report`; [`tables`] turns an analysis
+//! into polars data frames.
 
+pub mod aggregate;
+pub mod analysis;
+pub mod bootstrap;
+pub mod comparisons;
+pub mod fixed_target;
+pub mod friedman;
+pub mod holm;
+pub mod incumbent;
+pub mod nemenyi;
 pub mod quantile;
 pub mod rank_correlation;
+pub mod ranks;
+pub mod results;
+pub mod scale;
+pub mod speedup;
 pub mod strategy_table;
+pub mod studentized_range;
+pub mod tables;
+pub mod trimmed_mean;
+pub mod wilcoxon;
 
+pub use analysis::{Analysis, Options, analyse};
+pub use incumbent::Convention;
 pub use quantile::quantile;
 pub use rank_correlation::spearman;
+pub use results::{Results, ResultsError, load};
 pub use strategy_table::{Spread, StrategyRow, strategy_table};

@@ -9,6 +9,11 @@ pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;
+    if lo == hi || sorted[lo] == sorted[hi] || sorted[hi].is_infinite() {
+        // Exact order statistic, or an infinite upper neighbour (a run that never reached a
+        // target): interpolating would give NaN or a meaningless mix.
+        return Some(if lo == hi || sorted[lo] == sorted[hi] { sorted[lo] } else { sorted[hi] });
+    }
     Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
 }
 
@@ -27,5 +32,9 @@ mod tests {
         assert_eq!(quantile(&[0.1, 0.4, 0.5, 0.9, 2.0], 0.25), Some(0.4));
         assert_eq!(quantile(&[7.0], 0.9), Some(7.0));
         assert_eq!(quantile(&[], 0.5), None);
+        // Infinite values (targets never reached) are order statistics like any other.
+        assert_eq!(quantile(&[1.0, 2.0, f64::INFINITY], 0.5), Some(2.0));
+        assert_eq!(quantile(&[1.0, f64::INFINITY, f64::INFINITY], 0.5), Some(f64::INFINITY));
+        assert_eq!(quantile(&[1.0, 3.0, f64::INFINITY, f64::INFINITY], 0.5), Some(f64::INFINITY));
     }
 }

@@ -105,6 +105,7 @@ mod tests {
 
     fn cell(benchmark: &str, strategy: &str, regret: Option<f64>, compute: f64) -> CellSummary {
         CellSummary {
+            trace_format: 1,
             cell: String::new(),
             benchmark: benchmark.into(),
             strategy: strategy.into(),

@@ -9,9 +9,9 @@ use crate::slurm::SlurmExecutor;
 use crate::spec::{ExecutorSpec, LiveExperiment};
 use crate::study::{StudyError, StudyOutcome, StudySetup, run_study};
 use crate::tracker::Tracker;
-use hposim_core::CellSummary;
 use hposim_core::nearest::NearestIndex;
 use hposim_core::rng::{stable_hash, stream};
+use hposim_core::{BenchmarkReference, CellSummary, Direction, ExpectedCell, MANIFEST_FILE, Manifest, TRACE_FORMAT_VERSION};
 use hposim_sim::run::{safe_name, write_atomically, write_atomically_with};
 use hposim_sim::{CellNames, summary_of};
 use serde::Serialize;
@@ -166,8 +166,12 @@ pub fn tune(
     std::fs::create_dir_all(&cells_dir).map_err(|e| write_error(&cells_dir)(e.to_string()))?;
     let copy = options.out_dir.join("experiment.toml");
     write_atomically(&copy, experiment.source.as_bytes()).map_err(|e| write_error(&copy)(e.to_string()))?;
+    let cells = live_cells(experiment, options.restrict_hash);
+    let manifest_path = options.out_dir.join(MANIFEST_FILE);
+    let json = serde_json::to_vec_pretty(&manifest(experiment, &cells)).map_err(|e| write_error(&manifest_path)(e.to_string()))?;
+    write_atomically(&manifest_path, &json).map_err(|e| write_error(&manifest_path)(e.to_string()))?;
     let mut results = Vec::new();
-    for cell in live_cells(experiment, options.restrict_hash) {
+    for cell in cells {
         let result = run_cell(experiment, &cell, options)?;
         on_cell(&result);
         results.push(result);
@@ -177,6 +181,43 @@ pub fn tune(
     let json = serde_json::to_vec_pretty(&summaries).map_err(|e| write_error(&path)(e.to_string()))?;
     write_atomically(&path, &json).map_err(|e| write_error(&path)(e.to_string()))?;
     Ok(results)
+}
+
+/// The manifest of a live study's results directory (`hposim report` reads it): the training
+/// as the one benchmark, without a best known value or a random-configuration median (real
+/// training has neither), and the studies as cells.
+pub fn manifest(experiment: &LiveExperiment, cells: &[LiveCell]) -> Manifest {
+    let spec = &experiment.spec;
+    let training = &spec.training;
+    let objective = training.objectives.first();
+    Manifest {
+        trace_format: TRACE_FORMAT_VERSION,
+        hposim: env!("CARGO_PKG_VERSION").to_owned(),
+        kind: "live".to_owned(),
+        experiment: experiment.name.clone(),
+        description: spec.description.clone(),
+        command: format!("hposim tune {}", experiment.path.display()),
+        workers: spec.workers,
+        price_per_worker_hour: None,
+        benchmarks: vec![BenchmarkReference {
+            name: training.name.clone(),
+            objective: objective.map(|o| o.name.clone()).unwrap_or_default(),
+            direction: objective.map_or(Direction::Minimize, |o| o.direction),
+            max_fidelity: training.fidelity.max,
+            best_known: None,
+            median_random: None,
+        }],
+        strategies: spec.strategies.iter().map(|s| s.name.clone()).collect(),
+        cells: cells
+            .iter()
+            .map(|c| ExpectedCell {
+                cell: c.id.clone(),
+                benchmark: training.name.clone(),
+                strategy: spec.strategies[c.strategy].name.clone(),
+                seed: c.seed,
+            })
+            .collect(),
+    }
 }
 
 /// Runs one study and writes its trace, trial list and summary (the summary last: its

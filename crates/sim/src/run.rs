@@ -18,7 +18,10 @@ use crate::simulator::{CellOutcome, SimError, SimSettings, simulate};
 use crate::trace::{TRACE_FORMAT_VERSION, Trace};
 use hposim_core::nearest::NearestIndex;
 use hposim_core::rng::{stable_hash, stream, stream_seed};
-use hposim_core::{CellSummary, EpochStatus, Fidelity, Objective, Rng, SearchSpace};
+use hposim_core::{
+    BenchmarkReference, CellSummary, Direction, EpochStatus, ExpectedCell, Fidelity, MANIFEST_FILE, Manifest, Objective, Rng, SearchSpace,
+};
+use hposim_curves::median_random::{MEDIAN_RANDOM_SAMPLES, median_random_final};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_samplers::restricted::Restricted;
 use hposim_samplers::trial_limit::TrialLimit;
@@ -174,6 +177,51 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
     cells
 }
 
+/// The manifest of `experiment`'s results directory: its cells, and per benchmark the values
+/// that regret is judged against (the best known value, and the median random configuration's
+/// final value from [`MEDIAN_RANDOM_SAMPLES`] prior draws on the stream
+/// `"<benchmark>"/"median-random"`).
+pub fn manifest(experiment: &Experiment, cells: &[Cell]) -> Manifest {
+    let spec = &experiment.spec;
+    let benchmarks = experiment
+        .benchmarks
+        .iter()
+        .map(|bench| {
+            let objective = bench.objectives().first();
+            let mut rng = stream(spec.seed, &format!("{:?}/median-random", bench.name()), "reference");
+            BenchmarkReference {
+                name: bench.name().to_owned(),
+                objective: objective.map(|o| o.name.clone()).unwrap_or_default(),
+                direction: objective.map_or(Direction::Minimize, |o| o.direction),
+                max_fidelity: bench.fidelity().max,
+                best_known: bench.best_known().and_then(|b| b.first().copied()),
+                median_random: median_random_final(bench.as_ref(), MEDIAN_RANDOM_SAMPLES, &mut rng),
+            }
+        })
+        .collect();
+    Manifest {
+        trace_format: TRACE_FORMAT_VERSION,
+        hposim: env!("CARGO_PKG_VERSION").to_owned(),
+        kind: "simulated".to_owned(),
+        experiment: experiment.name.clone(),
+        description: spec.description.clone(),
+        command: format!("hposim run {}", experiment.path.display()),
+        workers: spec.workers,
+        price_per_worker_hour: spec.price_per_worker_hour,
+        benchmarks,
+        strategies: spec.strategies.iter().map(|s| s.name.clone()).collect(),
+        cells: cells
+            .iter()
+            .map(|c| ExpectedCell {
+                cell: c.id.clone(),
+                benchmark: experiment.benchmarks[c.benchmark].name().to_owned(),
+                strategy: spec.strategies[c.strategy].name.clone(),
+                seed: c.seed,
+            })
+            .collect(),
+    }
+}
+
 /// Builds a strategy as a cell runs it: `strategy`'s sampler (confined to `recorded`, the
 /// configurations of a recorded table replayed with `lookup = "recorded"`, and capped at
 /// `trials` proposals) behind its scheduler, for a benchmark with `space`, `objectives` and
@@ -278,6 +326,7 @@ pub fn summary_of(names: &CellNames<'_>, max: u32, best_known: Option<f64>, chec
     }
     let stats = &outcome.stats;
     CellSummary {
+        trace_format: TRACE_FORMAT_VERSION,
         cell: names.cell.to_owned(),
         benchmark: names.benchmark.to_owned(),
         strategy: names.strategy.to_owned(),
@@ -366,6 +415,10 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
     fs::create_dir_all(&dir).map_err(io(&dir))?;
     write_atomically(&options.out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
     let all = cells(experiment);
+    let manifest_path = options.out_dir.join(MANIFEST_FILE);
+    let json = serde_json::to_vec_pretty(&manifest(experiment, &all))
+        .map_err(|e| RunError::Trace { path: manifest_path.clone(), message: e.to_string() })?;
+    write_atomically(&manifest_path, &json)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build()

@@ -21,8 +21,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-/// Version of the trace layout; part of every cell key, so a layout change reruns old cells.
-pub const TRACE_FORMAT_VERSION: u32 = 1;
+pub use hposim_core::TRACE_FORMAT_VERSION;
 
 /// One completed step, minus its metrics.
 #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,587 @@
+//! The report's content, section by section: the verdict first, then the compute table, the
+//! figures, the tests, the fixed-target table, what is missing, and the settings with the
+//! commands that reproduce everything.
+
+use crate::ReportError;
+use crate::document::Block;
+use crate::figures::critical_difference::CdDiagram;
+use crate::figures::lines::{Line, LineFigure};
+use crate::figures::rungs::{RungFigure, TrialLine};
+use crate::figures::speedup::{Bar, BarFigure};
+use crate::figures::utilisation::{Usage, UtilisationFigure};
+use crate::figures::{Figure, save};
+use crate::format::{estimate, num, p_equals, p_value};
+use hposim_core::TrialOutcome;
+use hposim_eval::analysis::{BUDGET_FRACTIONS, BenchmarkAnalysis};
+use hposim_eval::comparisons::{ALPHA, RankTest};
+use hposim_eval::results::CellResult;
+use hposim_eval::{Analysis, Results};
+use std::path::{Path, PathBuf};
+
+/// The experiment's name.
+pub fn experiment_name(results: &Results) -> String {
+    results.manifest.as_ref().map_or_else(
+        || results.dir.file_name().map_or_else(|| "results".to_owned(), |n| n.to_string_lossy().into_owned()),
+        |m| m.experiment.clone(),
+    )
+}
+
+fn stem(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| p.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("__")
+}
+
+struct Figures<'a> {
+    dir: &'a Path,
+    written: Vec<PathBuf>,
+}
+
+impl Figures<'_> {
+    fn add(&mut self, figure: &impl Figure, stem: &str, caption: String, blocks: &mut Vec<Block>) -> Result<(), ReportError> {
+        let (png, svg) = save(figure, self.dir, stem).map_err(|message| ReportError::Figure { stem: stem.to_owned(), message })?;
+        self.written.push(png);
+        self.written.push(svg);
+        blocks.push(Block::Figure { stem: stem.to_owned(), caption });
+        Ok(())
+    }
+}
+
+/// Builds the report's blocks, drawing its figures into `figures_dir`.
+pub fn build(
+    results: &Results,
+    analysis: &Analysis,
+    reproduce: &[String],
+    figures_dir: &Path,
+) -> Result<(Vec<Block>, Vec<PathBuf>), ReportError> {
+    let mut b = Vec::new();
+    let mut figures = Figures { dir: figures_dir, written: Vec::new() };
+    let name = experiment_name(results);
+    b.push(Block::Heading(1, format!("hposim report: {name}")));
+    if let Some(d) = results.manifest.as_ref().and_then(|m| m.description.clone()) {
+        b.push(Block::Paragraph(d));
+    }
+    let cells = results.cells.len();
+    let expected = cells + results.missing.len();
+    let mut intro = format!(
+        "{cells} of {expected} cells ({} benchmarks × {} strategies × seeds) from `{}`. Incumbent convention: **{}**; baseline for speed-ups: **{}**; intervals are {:.0} % percentile-bootstrap intervals over seeds.",
+        analysis.benchmarks.len(),
+        analysis.strategies.len(),
+        results.dir.display(),
+        analysis.options.convention.as_str(),
+        analysis.options.baseline,
+        100.0 * analysis.options.level,
+    );
+    if !results.missing.is_empty() {
+        intro.push_str(&format!(
+            " **{} cells are missing** (listed at the end); everything below covers the cells that are there.",
+            results.missing.len()
+        ));
+    }
+    b.push(Block::Paragraph(intro));
+    verdict(&mut b, analysis);
+    savings(&mut b, analysis);
+    fractions(&mut b, analysis);
+    b.push(Block::Heading(2, "Figures".into()));
+    anytime_figures(&mut b, &mut figures, analysis)?;
+    rank_figure(&mut b, &mut figures, analysis)?;
+    ecdf_figure(&mut b, &mut figures, analysis)?;
+    speedup_figure(&mut b, &mut figures, analysis)?;
+    utilisation_figure(&mut b, &mut figures, analysis)?;
+    rung_figures(&mut b, &mut figures, results, analysis)?;
+    b.push(Block::Paragraph(
+        "Population-based training lineage: no population-based strategy in this experiment, so there is no lineage to draw.".into(),
+    ));
+    tests(&mut b, &mut figures, analysis)?;
+    fixed_target(&mut b, analysis);
+    missing(&mut b, results);
+    settings(&mut b, results, reproduce);
+    Ok((b, figures.written))
+}
+
+fn verdict(b: &mut Vec<Block>, analysis: &Analysis) {
+    b.push(Block::Heading(2, "Verdict".into()));
+    let baseline = &analysis.options.baseline;
+    let rows = analysis
+        .verdict
+        .iter()
+        .map(|v| {
+            let bench = analysis.benchmarks.iter().find(|x| x.reference.name == v.benchmark);
+            vec![
+                v.benchmark.clone(),
+                format!("**{}**", v.best),
+                format!("{} ({})", estimate(v.final_regret), bench.map_or(String::new(), |x| x.scale.regret_label())),
+                if bench.is_some_and(|x| x.baseline_target.is_some()) {
+                    format!("{}×", estimate(v.speedup))
+                } else {
+                    "no baseline".into()
+                },
+                num(v.usage.compute_hours),
+                v.usage.cost_usd.map_or("—".into(), |c| format!("${}", num(c))),
+            ]
+        })
+        .collect();
+    b.push(Block::Table {
+        header: vec![
+            "benchmark".into(),
+            "best strategy (lowest median final score)".into(),
+            "its final regret: median [95 % CI]".into(),
+            format!("speed-up over {baseline}: × [95 % CI]"),
+            "compute (worker-hours, median)".into(),
+            "cost (median)".into(),
+        ],
+        rows,
+    });
+    b.push(Block::Paragraph(format!(
+        "The speed-up is the time {baseline} needs to reach its own median final quality divided by the time the strategy needs to reach it (medians over seeds; the BOHB paper's ×-fold speed-up); 0 means the strategy did not reach it in most seeds. Scores are normalised regret where the benchmark has a best known value and a median random configuration (0 = best known, 1 = median random configuration), plain regret with only a best known value, and the objective otherwise."
+    )));
+}
+
+fn savings(b: &mut Vec<Block>, analysis: &Analysis) {
+    b.push(Block::Heading(2, "Compute with and without early termination".into()));
+    let mut rows = Vec::new();
+    for bench in &analysis.benchmarks {
+        for s in &bench.strategies {
+            let u = s.usage;
+            rows.push(vec![
+                bench.reference.name.clone(),
+                s.name.clone(),
+                num(u.trials),
+                num(u.compute_hours),
+                num(u.full_training_hours),
+                format!("{:.1} %", 100.0 * u.compute_saved),
+                u.cost_usd.map_or("—".into(), |c| format!("${}", num(c))),
+                u.full_training_cost_usd.map_or("—".into(), |c| format!("${}", num(c))),
+                num(u.idle_hours),
+            ]);
+        }
+    }
+    b.push(Block::Table {
+        header: vec![
+            "benchmark".into(),
+            "strategy".into(),
+            "trials".into(),
+            "compute (worker-h)".into(),
+            "without early termination (worker-h)".into(),
+            "saved".into(),
+            "cost".into(),
+            "cost without early termination".into(),
+            "idle (worker-h)".into(),
+        ],
+        rows,
+    });
+    b.push(Block::Paragraph(
+        "Medians over seeds. \"Without early termination\" is what training every trial the strategy started to full fidelity would have cost: the talk's comparison of full training against successive halving and HyperBand.".into(),
+    ));
+}
+
+fn fractions(b: &mut Vec<Block>, analysis: &Analysis) {
+    b.push(Block::Heading(2, "Anytime regret at fractions of the compute budget".into()));
+    let mut header = vec!["benchmark".to_owned(), "strategy".to_owned()];
+    header.extend(BUDGET_FRACTIONS.iter().map(|f| format!("{:.0} %", 100.0 * f)));
+    let mut rows = Vec::new();
+    for bench in &analysis.benchmarks {
+        // The best (smallest) median at each fraction is set in bold.
+        let best: Vec<f64> = (0..BUDGET_FRACTIONS.len())
+            .map(|i| bench.strategies.iter().map(|s| bench.scale.score_of_regret(s.at_fractions[i])).fold(f64::INFINITY, f64::min))
+            .collect();
+        for (j, s) in bench.strategies.iter().enumerate() {
+            let mut row = vec![if j == 0 { bench.reference.name.clone() } else { String::new() }, s.name.clone()];
+            row.extend(s.at_fractions.iter().zip(&best).map(|(v, b)| {
+                let text = num(*v);
+                if bench.scale.score_of_regret(*v) == *b && b.is_finite() { format!("**{text}**") } else { text }
+            }));
+            rows.push(row);
+        }
+    }
+    b.push(Block::Table { header, rows });
+    b.push(Block::Paragraph(format!(
+        "Median over seeds of the incumbent's {} once the given share of each benchmark's compute horizon (the most worker-time any of its cells used) was spent; ∞ where most seeds had no incumbent yet.",
+        analysis.benchmarks.first().map_or("regret".into(), |x| x.scale.regret_label())
+    )));
+}
+
+fn anytime_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    for bench in &analysis.benchmarks {
+        for (axis, grid, x_label) in
+            [("wall clock", &bench.time_grid, "simulated wall-clock hours"), ("compute", &bench.compute_grid, "compute (worker-hours)")]
+        {
+            let lines: Vec<Line> = bench
+                .strategies
+                .iter()
+                .map(|s| {
+                    let bands = if axis == "compute" { &s.compute_bands } else { &s.bands };
+                    let mut points = Vec::new();
+                    let mut band = Vec::new();
+                    for (t, band_at) in grid.iter().zip(bands) {
+                        let hours = t / 3600.0;
+                        match band_at.median {
+                            Some(e) => {
+                                let (lo, hi) = (bench.scale.shown(e.low), bench.scale.shown(e.high));
+                                points.push((hours, bench.scale.shown(e.value)));
+                                band.push((hours, lo.min(hi), lo.max(hi)));
+                            }
+                            None => points.push((hours, f64::NAN)),
+                        }
+                    }
+                    Line { name: s.name.clone(), color: s.index, points, band }
+                })
+                .collect();
+            let positive = lines
+                .iter()
+                .flat_map(|l| l.points.iter().map(|p| p.1).chain(l.band.iter().map(|x| x.1)))
+                .filter(|v| v.is_finite())
+                .all(|v| v > 0.0);
+            let log_y = positive && bench.scale.measure != hposim_eval::scale::Measure::Value;
+            let figure = LineFigure {
+                title: format!("{}: anytime performance ({axis})", bench.reference.name),
+                x_label: x_label.into(),
+                y_label: format!("{}{}", bench.scale.label(), if log_y { " (log)" } else { "" }),
+                log_x: false,
+                log_y,
+                y_range: None,
+                lines,
+                note: Some("median over seeds, 95 % CI".into()),
+            };
+            let caption = format!(
+                "{}: the incumbent's {} over {x_label}, median over seeds with its 95 % bootstrap interval (a curve starts once every seed has an incumbent; convention {}).",
+                bench.reference.name,
+                bench.scale.label(),
+                analysis.options.convention.as_str()
+            );
+            let kind = if axis == "compute" { "anytime-compute" } else { "anytime" };
+            figures.add(&figure, &stem(&[kind, &bench.reference.name]), caption, b)?;
+        }
+    }
+    Ok(())
+}
+
+fn rank_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    let lines: Vec<Line> = analysis
+        .strategies
+        .iter()
+        .enumerate()
+        .zip(&analysis.average_rank)
+        .filter(|(_, r)| !r.is_empty())
+        .map(|((i, name), r)| Line {
+            name: name.clone(),
+            color: i,
+            points: analysis.fraction_grid.iter().copied().zip(r.iter().copied()).collect(),
+            band: Vec::new(),
+        })
+        .collect();
+    let k = analysis.strategies.len() as f64;
+    let figure = LineFigure {
+        title: "Average rank over time".into(),
+        x_label: "fraction of each benchmark's time horizon".into(),
+        y_label: "mean rank (1 = best)".into(),
+        log_x: false,
+        log_y: false,
+        y_range: Some((0.8, k + 0.2)),
+        lines,
+        note: Some(format!("over seeds, then over {} benchmarks", analysis.benchmarks.len())),
+    };
+    figures.add(
+        &figure,
+        "ranks",
+        "Mean rank of each strategy's incumbent at each moment (ranked per seed, averaged over seeds, then over benchmarks); time is a fraction of each benchmark's longest run.".into(),
+        b,
+    )
+}
+
+fn ecdf_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    let lines: Vec<Line> = analysis
+        .strategies
+        .iter()
+        .enumerate()
+        .zip(&analysis.ecdf)
+        .map(|((i, name), y)| Line {
+            name: name.clone(),
+            color: i,
+            points: analysis.ecdf_grid.iter().copied().zip(y.iter().copied()).collect(),
+            band: Vec::new(),
+        })
+        .collect();
+    let figure = LineFigure {
+        title: "Fixed-target ECDF".into(),
+        x_label: "fraction of each benchmark's time horizon (log)".into(),
+        y_label: "fraction of (run, target) pairs reached".into(),
+        log_x: true,
+        log_y: false,
+        y_range: Some((0.0, 1.0)),
+        lines,
+        note: Some("pooled over targets and benchmarks".into()),
+    };
+    let targets: Vec<String> = analysis.benchmarks.iter().map(|x| format!("{}: {}", x.reference.name, x.targets_are)).collect();
+    figures.add(
+        &figure,
+        "ecdf",
+        format!("Empirical cumulative distribution of the time to reach each target (COCO/IOHprofiler convention), pooled over targets and benchmarks. Targets: {}.", targets.join("; ")),
+        b,
+    )
+}
+
+fn speedup_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    let bars: Vec<Bar> = analysis
+        .benchmarks
+        .iter()
+        .filter(|x| x.baseline_target.is_some())
+        .flat_map(|x| {
+            x.strategies.iter().filter_map(move |s| {
+                s.speedup_time.map(|e| Bar {
+                    label: format!("{} / {}", x.reference.name, s.name),
+                    color: s.index,
+                    value: e.value,
+                    interval: Some((e.low, e.high)),
+                })
+            })
+        })
+        .collect();
+    if bars.is_empty() {
+        b.push(Block::Paragraph(format!("No speed-up figure: no benchmark has results of the baseline `{}`.", analysis.options.baseline)));
+        return Ok(());
+    }
+    let figure = BarFigure {
+        title: format!("Speed-up over {} (wall clock)", analysis.options.baseline),
+        x_label: format!("× faster to reach {}'s median final quality (95 % CI)", analysis.options.baseline),
+        bars,
+        reference: Some(1.0),
+    };
+    figures.add(&figure, "speedup", format!("Speed-up over {} on the wall-clock axis with 95 % bootstrap intervals; the line marks 1 (as fast as the baseline). Speed-ups on the compute axis are in tables/strategies.csv.", analysis.options.baseline), b)
+}
+
+fn utilisation_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    let bars: Vec<Usage> = analysis
+        .benchmarks
+        .iter()
+        .flat_map(|x| {
+            x.strategies.iter().map(move |s| Usage {
+                label: format!("{} / {}", x.reference.name, s.name),
+                color: s.index,
+                busy: s.usage.compute_hours,
+                idle: s.usage.idle_hours,
+            })
+        })
+        .collect();
+    let figure = UtilisationFigure { title: "Worker utilisation".into(), bars };
+    figures.add(&figure, "utilisation", "Worker-hours training (solid) and idle (light) per strategy, medians over seeds: the idle time synchronous schedulers pay while rungs fill.".into(), b)
+}
+
+/// Whether a cell's strategy terminates trials early (a pause or stop below full fidelity).
+fn terminates_early(cell: &CellResult, max: u32) -> bool {
+    let t = &cell.trace;
+    (0..t.len()).any(|r| t.epoch[r] < max && matches!(t.decision[r], TrialOutcome::Pause | TrialOutcome::Stop))
+}
+
+fn rung_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Results, analysis: &Analysis) -> Result<(), ReportError> {
+    let Some(bench) = analysis.benchmarks.first() else { return Ok(()) };
+    for s in &bench.strategies {
+        let Some(cell) = results.cells_of(&bench.reference.name, &s.name).min_by_key(|c| c.summary.seed) else { continue };
+        if !terminates_early(cell, bench.reference.max_fidelity) {
+            continue;
+        }
+        let t = &cell.trace;
+        let trials = t.trial.iter().copied().max().map_or(0, |m| m as usize + 1);
+        let mut lines: Vec<Option<TrialLine>> = vec![None; trials];
+        for r in 0..t.len() {
+            let line = lines[t.trial[r] as usize].get_or_insert(TrialLine { start: t.start[r] / 3600.0, marks: Vec::new(), top: 0 });
+            line.top = line.top.max(t.epoch[r]);
+            if t.decision[r] != TrialOutcome::Continue {
+                line.marks.push((t.epoch[r], t.decision[r]));
+            }
+        }
+        let figure = RungFigure {
+            title: format!("{} on {} (seed {})", s.name, bench.reference.name, cell.summary.seed),
+            color: s.index,
+            max_fidelity: bench.reference.max_fidelity,
+            unit: "fidelity".into(),
+            trials: lines.into_iter().flatten().collect(),
+        };
+        figures.add(
+            &figure,
+            &stem(&["rungs", &bench.reference.name, &s.name]),
+            format!("Rungs of {} (seed {}): each trial is a line at its start time up to the fidelity it reached; circles mark pauses (rungs), crosses stops, dots full training.", s.name, cell.summary.seed),
+            b,
+        )?;
+    }
+    Ok(())
+}
+
+fn rank_test_blocks(
+    b: &mut Vec<Block>,
+    figures: &mut Figures<'_>,
+    scope: &str,
+    test: &Result<RankTest, String>,
+    analysis: &Analysis,
+) -> Result<(), ReportError> {
+    match test {
+        Err(why) => b.push(Block::Paragraph(format!("Friedman test ({scope}): not run — {why}."))),
+        Ok(t) => {
+            let verdict = if t.p_value < ALPHA {
+                "the strategies' ranks differ significantly"
+            } else {
+                "no significant difference among the strategies' ranks"
+            };
+            b.push(Block::Paragraph(format!(
+                "Friedman test ({scope}, {} blocks): χ²_F = {}, {} — {verdict} at α = {ALPHA}. Nemenyi critical difference: {}.",
+                t.blocks,
+                num(t.statistic),
+                p_equals(t.p_value),
+                num(t.critical_difference)
+            )));
+            let entries = t
+                .names
+                .iter()
+                .zip(&t.mean_ranks)
+                .map(|(n, r)| (n.clone(), analysis.strategies.iter().position(|s| s == n).unwrap_or(0), *r))
+                .collect();
+            let figure = CdDiagram { title: format!("Critical difference ({scope})"), entries, critical_difference: t.critical_difference };
+            figures.add(&figure, &stem(&["cd", scope]), format!("Critical-difference diagram ({scope}): mean ranks (1 = best); strategies joined by a bar are not significantly different (Nemenyi, α = {ALPHA})."), b)?;
+        }
+    }
+    Ok(())
+}
+
+fn tests(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    b.push(Block::Heading(2, "Statistical tests".into()));
+    b.push(Block::Paragraph(format!(
+        "On the final scores, paired by seed: per benchmark, two-sided Wilcoxon signed-rank tests between every two strategies, Holm-corrected over the benchmark's pairs, and the Friedman test with seeds as blocks; across benchmarks, the Friedman test on each strategy's median final score with benchmarks as blocks, then the Nemenyi post-hoc test (Demšar, 2006). α = {ALPHA}."
+    )));
+    for bench in &analysis.benchmarks {
+        b.push(Block::Heading(3, bench.reference.name.clone()));
+        rank_test_blocks(b, figures, &format!("{}, seeds as blocks", bench.reference.name), &bench.rank_test, analysis)?;
+        wilcoxon_table(b, bench);
+    }
+    b.push(Block::Heading(3, "Across benchmarks".into()));
+    rank_test_blocks(b, figures, "across benchmarks", &analysis.across, analysis)
+}
+
+fn wilcoxon_table(b: &mut Vec<Block>, bench: &BenchmarkAnalysis) {
+    let rows = bench
+        .pairwise
+        .iter()
+        .map(|t| match &t.outcome {
+            Ok(o) => vec![
+                t.a.clone(),
+                t.b.clone(),
+                t.pairs.to_string(),
+                num(bench.scale.shown(t.median_difference)),
+                num(o.statistic),
+                p_value(o.p_value),
+                p_value(o.p_holm),
+                if o.p_holm < ALPHA {
+                    format!("**{} better**", if t.median_difference < 0.0 { &t.a } else { &t.b })
+                } else {
+                    "not significant".into()
+                },
+            ],
+            Err(why) => vec![
+                t.a.clone(),
+                t.b.clone(),
+                t.pairs.to_string(),
+                num(t.median_difference),
+                "—".into(),
+                "—".into(),
+                "—".into(),
+                why.clone(),
+            ],
+        })
+        .collect();
+    b.push(Block::Table {
+        header: vec![
+            "a".into(),
+            "b".into(),
+            "seeds".into(),
+            "median a − b (score)".into(),
+            "W".into(),
+            "p".into(),
+            "p (Holm)".into(),
+            "outcome".into(),
+        ],
+        rows,
+    });
+}
+
+fn fixed_target(b: &mut Vec<Block>, analysis: &Analysis) {
+    b.push(Block::Heading(2, "Expected running time to targets".into()));
+    b.push(Block::Paragraph(
+        "Expected running time (simulated hours) to reach each target: the total time of all runs until they reached it (or their whole length where they never did), divided by the runs that reached it (COCO's ERT); ∞ where no run did.".into(),
+    ));
+    for bench in &analysis.benchmarks {
+        let mut header = vec![format!("{} ({})", bench.reference.name, bench.targets_are)];
+        header.extend(bench.targets.iter().map(|t| format!("≤ {}", num(bench.scale.shown(*t)))));
+        let rows = bench
+            .strategies
+            .iter()
+            .map(|s| {
+                let mut row = vec![s.name.clone()];
+                row.extend(s.ert.iter().map(|e| e.map_or("∞".into(), |v| num(v / 3600.0))));
+                row
+            })
+            .collect();
+        b.push(Block::Table { header, rows });
+    }
+}
+
+fn missing(b: &mut Vec<Block>, results: &Results) {
+    if results.missing.is_empty() {
+        return;
+    }
+    b.push(Block::Heading(2, "Missing cells".into()));
+    b.push(Block::Paragraph(format!("{} cells the experiment runs are not in the results directory; rerun the experiment's command to complete it (finished cells are reused).", results.missing.len())));
+    b.push(Block::Table {
+        header: vec!["benchmark".into(), "strategy".into(), "seed".into(), "why".into()],
+        rows: results
+            .missing
+            .iter()
+            .map(|m| vec![m.cell.benchmark.clone(), m.cell.strategy.clone(), m.cell.seed.to_string(), m.reason.clone()])
+            .collect(),
+    });
+}
+
+fn settings(b: &mut Vec<Block>, results: &Results, reproduce: &[String]) {
+    b.push(Block::Heading(2, "Settings and reproduction".into()));
+    b.push(Block::Paragraph(
+        "These commands reproduce the results and this report exactly (every random stream derives from the experiment seed):".into(),
+    ));
+    b.push(Block::Code(reproduce.join("\n")));
+    if let Some(m) = &results.manifest {
+        b.push(Block::List(vec![
+            format!("hposim {} ({} results, trace format {})", m.hposim, m.kind, m.trace_format),
+            format!("{} workers per cell", m.workers),
+            m.price_per_worker_hour.map_or("no price per worker-hour set".into(), |p| format!("${p} per worker-hour")),
+        ]));
+        let rows = m
+            .benchmarks
+            .iter()
+            .map(|x| {
+                vec![
+                    x.name.clone(),
+                    format!("{} ({:?})", x.objective, x.direction).to_lowercase(),
+                    x.max_fidelity.to_string(),
+                    x.best_known.map_or("—".into(), num),
+                    x.median_random.map_or("—".into(), num),
+                ]
+            })
+            .collect();
+        b.push(Block::Table {
+            header: vec![
+                "benchmark".into(),
+                "objective".into(),
+                "full fidelity".into(),
+                "best known".into(),
+                "median random configuration".into(),
+            ],
+            rows,
+        });
+    }
+    match &results.experiment_source {
+        Some(source) => {
+            b.push(Block::Paragraph("The experiment file, as run:".into()));
+            b.push(Block::Code(source.clone()));
+        }
+        None => b.push(Block::Paragraph("The results directory holds no copy of the experiment file.".into())),
+    }
+}

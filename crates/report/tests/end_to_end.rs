@@ -1,0 +1,167 @@
+//! A report end to end: a small experiment is simulated, analysed and reported; every figure
+//! must decode (PNG) or parse (SVG), the tables must be CSV with the expected headers, the
+//! report must open with the verdict, and missing or foreign cells must be handled as the
+//! issue asks (listed, or refused with a clear message).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use hposim_eval::{Options, analyse, load};
+use hposim_report::{ReportOptions, write_report};
+use hposim_sim::{Experiment, RunOptions};
+use std::path::Path;
+
+const SMALL: &str = r#"
+name = "small"
+seeds = 6
+workers = 2
+price_per_worker_hour = 2.0
+[budget]
+compute_seconds = 40000
+[[benchmarks]]
+name = "smooth"
+type = "synthetic"
+max_epochs = 9
+epoch_seconds = 60
+[[benchmarks]]
+name = "crossing"
+type = "synthetic"
+family = "crossing"
+max_epochs = 9
+epoch_seconds = 60
+[[strategies]]
+name = "random"
+sampler = { type = "random" }
+[[strategies]]
+name = "asha"
+sampler = { type = "random" }
+scheduler = { type = "asha", eta = 3 }
+[[strategies]]
+name = "hyperband"
+sampler = { type = "random" }
+scheduler = { type = "hyperband", eta = 3 }
+"#;
+
+fn simulate(dir: &Path) -> std::path::PathBuf {
+    let file = dir.join("small.toml");
+    std::fs::write(&file, SMALL).unwrap();
+    let experiment = Experiment::load(&file).unwrap();
+    let results = dir.join("results");
+    hposim_sim::run(&experiment, &RunOptions { out_dir: results.clone(), threads: 1 }, &|_, _| {}).unwrap();
+    results
+}
+
+fn check_figures(figures: &[std::path::PathBuf]) {
+    assert!(!figures.is_empty());
+    for path in figures {
+        let bytes = std::fs::read(path).unwrap();
+        assert!(!bytes.is_empty(), "{}", path.display());
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("png") => {
+                let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+                let mut reader = decoder.read_info().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let mut buf = vec![0; reader.output_buffer_size()];
+                let info = reader.next_frame(&mut buf).unwrap();
+                assert!(info.width >= 400 && info.height >= 100, "{}", path.display());
+                // Not a blank canvas: some pixel differs from the white background.
+                assert!(buf[..info.buffer_size()].iter().any(|&b| b < 200), "{} is blank", path.display());
+            }
+            Some("svg") => {
+                let text = String::from_utf8(bytes).unwrap();
+                let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert_eq!(doc.root_element().tag_name().name(), "svg");
+                assert!(doc.descendants().any(|n| n.tag_name().name() == "text"), "{} has no text", path.display());
+            }
+            other => panic!("unexpected figure file {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_small_experiment_is_reported_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let results_dir = simulate(dir.path());
+    let results = load(&results_dir).unwrap();
+    assert_eq!(results.cells.len(), 2 * 3 * 6);
+    assert!(results.missing.is_empty());
+    let analysis = analyse(&results, &Options::default());
+    let out = dir.path().join("report");
+    let written =
+        write_report(&results, &analysis, &ReportOptions { out_dir: out.clone(), reproduce: vec!["hposim run small.toml".into()] })
+            .unwrap();
+    check_figures(&written.figures);
+    let stems: Vec<String> = written.figures.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for expected in [
+        "anytime__smooth.png",
+        "anytime-compute__crossing.svg",
+        "ranks.png",
+        "ecdf.svg",
+        "speedup.png",
+        "utilisation.png",
+        "cd__smooth__seeds_as_blocks.png",
+    ] {
+        assert!(stems.iter().any(|s| s == expected), "{expected} missing from {stems:?}");
+    }
+    assert!(stems.iter().any(|s| s.starts_with("rungs__smooth__hyperband")), "{stems:?}");
+    let md = std::fs::read_to_string(&written.markdown).unwrap();
+    let verdict = md.find("## Verdict").unwrap();
+    assert!(verdict < md.find("## Figures").unwrap() && md.find("## Figures").unwrap() < md.find("## Statistical tests").unwrap());
+    assert!(md.contains("| smooth | **") && md.contains("| crossing | **"), "{md}");
+    assert!(md.contains("hposim run small.toml"));
+    // Two benchmarks are too few for the Friedman test across benchmarks, and the report says so.
+    assert!(md.contains("Friedman test (across benchmarks): not run — too few benchmarks: 2"), "{md}");
+    let html = std::fs::read_to_string(&written.html).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.matches("<svg").count() >= 10 && !html.contains("<?xml"));
+    let verdict_csv = std::fs::read_to_string(out.join("tables/verdict.csv")).unwrap();
+    assert!(verdict_csv.starts_with("benchmark,best_strategy,final_regret,final_regret_low,final_regret_high,speedup"), "{verdict_csv}");
+    assert_eq!(verdict_csv.lines().count(), 3);
+    let strategies = std::fs::read_to_string(out.join("tables/strategies.csv")).unwrap();
+    assert_eq!(strategies.lines().count(), 1 + 2 * 3);
+    let wilcoxon = std::fs::read_to_string(out.join("tables/wilcoxon.csv")).unwrap();
+    assert_eq!(wilcoxon.lines().count(), 1 + 2 * 3, "{wilcoxon}");
+}
+
+#[test]
+fn missing_cells_are_listed_and_foreign_traces_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let results_dir = simulate(dir.path());
+    let cells = results_dir.join("cells");
+    let mut summaries: Vec<_> =
+        std::fs::read_dir(&cells).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    summaries.sort();
+    // An interrupted cell (trace without summary) and one never run.
+    std::fs::remove_file(&summaries[0]).unwrap();
+    std::fs::remove_file(summaries[1].with_extension("parquet")).unwrap();
+    std::fs::remove_file(&summaries[1]).unwrap();
+    let results = load(&results_dir).unwrap();
+    assert_eq!(results.cells.len(), 34);
+    assert_eq!(results.missing.len(), 2);
+    assert!(results.missing.iter().any(|m| m.reason.starts_with("unfinished")));
+    assert!(results.missing.iter().any(|m| m.reason == "not run yet"));
+    let analysis = analyse(&results, &Options::default());
+    let out = dir.path().join("report");
+    let written = write_report(&results, &analysis, &ReportOptions { out_dir: out.clone(), reproduce: vec![] }).unwrap();
+    let md = std::fs::read_to_string(&written.markdown).unwrap();
+    assert!(md.contains("34 of 36 cells") && md.contains("## Missing cells") && md.contains("not run yet"), "{md}");
+    assert_eq!(std::fs::read_to_string(out.join("tables/missing.csv")).unwrap().lines().count(), 3);
+
+    // A summary of another trace format is refused, naming the file and both versions.
+    let text = std::fs::read_to_string(&summaries[2]).unwrap().replacen("\"trace_format\": 1", "\"trace_format\": 7", 1);
+    std::fs::write(&summaries[2], text).unwrap();
+    let error = load(&results_dir).unwrap_err().to_string();
+    assert!(
+        error.contains(&summaries[2].display().to_string()) && error.contains("trace format 7") && error.contains("reads format 1"),
+        "{error}"
+    );
+    // So is a manifest of another format.
+    let manifest = results_dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap().replacen("\"trace_format\": 1", "\"trace_format\": 2", 1);
+    std::fs::write(&manifest, text).unwrap();
+    assert!(load(&results_dir).unwrap_err().to_string().contains("written with trace format 2"));
+}
+
+#[test]
+fn an_empty_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("cells")).unwrap();
+    let error = load(dir.path()).unwrap_err().to_string();
+    assert!(error.contains("no finished cells"), "{error}");
+}
