@@ -14,7 +14,7 @@ use crate::quantile::quantile;
 use crate::ranks::mean_ranks;
 use crate::results::{CellResult, Results};
 use crate::scale::{Measure, Scale};
-use crate::speedup::speedup;
+use crate::speedup::{self, Axis};
 use hposim_core::BenchmarkReference;
 use hposim_core::rng::stream;
 use rayon::prelude::*;
@@ -53,8 +53,12 @@ pub struct StrategyAnalysis {
     pub seeds: Vec<u32>,
     /// Incumbent trajectory per seed.
     pub trajectories: Vec<Trajectory>,
-    /// Final score per seed.
+    /// Final score per seed: `None` where the strategy did not run the seed, infinite where
+    /// the run never had an incumbent.
     pub finals: Vec<Option<f64>>,
+    /// Seeds whose final incumbent was evaluated below full fidelity (no run reached it, or
+    /// under the any-fidelity convention a lower fidelity looked better).
+    pub below_full: usize,
     /// Per seed: the cell's wall-clock length in seconds (`None`: the seed did not run).
     pub lengths: Vec<Option<f64>>,
     /// Aggregates at each point of the benchmark's time grid.
@@ -238,27 +242,21 @@ pub fn analyse(results: &Results, options: &Options) -> Analysis {
 
 fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options: &Options, price: Option<f64>) -> BenchmarkAnalysis {
     let scale = Scale::of(reference);
-    let horizon = results
-        .cells
-        .iter()
-        .filter(|c| c.summary.benchmark == reference.name)
-        .filter_map(|c| c.trace.end.last().copied())
-        .fold(0.0f64, f64::max);
-    let time_grid: Vec<f64> = (0..options.grid).map(|i| horizon * i as f64 / (options.grid.max(2) - 1) as f64).collect();
-    let compute_horizon = results
-        .cells
-        .iter()
-        .filter(|c| c.summary.benchmark == reference.name)
-        .map(|c| c.trace.start.iter().zip(&c.trace.end).map(|(s, e)| e - s).sum::<f64>())
-        .fold(0.0f64, f64::max);
-    let compute_grid: Vec<f64> = (0..options.grid).map(|i| compute_horizon * i as f64 / (options.grid.max(2) - 1) as f64).collect();
+    let cells_here = || results.cells.iter().filter(|c| c.summary.benchmark == reference.name);
+    let horizon = cells_here().filter_map(|c| c.trace.end.last().copied()).fold(0.0f64, f64::max);
+    let grid_of = |h: f64| -> Vec<f64> { (0..options.grid).map(|i| h * i as f64 / (options.grid.max(2) - 1) as f64).collect() };
+    let time_grid = grid_of(horizon);
+    let compute_horizon =
+        cells_here().map(|c| c.trace.start.iter().zip(&c.trace.end).map(|(s, e)| e - s).sum::<f64>()).fold(0.0f64, f64::max);
+    let compute_grid = grid_of(compute_horizon);
     let seeds: Vec<u32> = {
-        let mut s: Vec<u32> = results.cells.iter().filter(|c| c.summary.benchmark == reference.name).map(|c| c.summary.seed).collect();
+        let mut s: Vec<u32> = cells_here().map(|c| c.summary.seed).collect();
         s.sort_unstable();
         s.dedup();
         s
     };
-    // Trajectories and per-seed finals, aligned on the benchmark's seeds.
+    // Trajectories and per-seed finals, aligned on the benchmark's seeds: `None` where the
+    // strategy did not run the seed, infinite where it ran without ever having an incumbent.
     let mut strategies: Vec<StrategyAnalysis> = results
         .strategies
         .iter()
@@ -278,8 +276,13 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
                 .iter()
                 .map(|c| c.map(|c| trajectory(&c.trace, options.convention, |v| scale.score(v))).unwrap_or_default())
                 .collect();
-            let finals = by_seed.iter().zip(&trajectories).map(|(c, t)| c.and(t.last())).collect();
+            let finals = by_seed.iter().zip(&trajectories).map(|(c, t)| c.map(|_| t.last().unwrap_or(f64::INFINITY))).collect();
             let lengths = by_seed.iter().map(|c| c.map(|c| c.trace.end.last().copied().unwrap_or(0.0))).collect();
+            let below_full = by_seed
+                .iter()
+                .zip(&trajectories)
+                .filter(|(c, t)| c.is_some() && t.last_fidelity().is_some_and(|f| f < reference.max_fidelity))
+                .count();
             Some(StrategyAnalysis {
                 name: name.clone(),
                 index,
@@ -287,6 +290,7 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
                 trajectories,
                 finals,
                 lengths,
+                below_full,
                 bands: Vec::new(),
                 compute_bands: Vec::new(),
                 at_fractions: Vec::new(),
@@ -299,24 +303,19 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
             })
         })
         .collect();
-    // Seeds a strategy lacks are left out of its aggregates.
-    let present = |s: &StrategyAnalysis| -> Vec<usize> { (0..seeds.len()).filter(|&i| s.finals[i].is_some()).collect() };
+    // Every seed a strategy ran counts in its aggregates; one without an incumbent yet keeps a
+    // moment from having an aggregate, and counts as infinitely bad in medians.
+    let ran = |s: &StrategyAnalysis| -> Vec<usize> { (0..seeds.len()).filter(|&i| s.lengths[i].is_some()).collect() };
     strategies.par_iter_mut().for_each(|s| {
         let mut rng = rng_for(&[&reference.name, &s.name, "anytime"]);
-        let have = present(s);
+        let have = ran(s);
         s.bands = time_grid
             .iter()
-            .map(|&t| {
-                let scores: Vec<Option<f64>> = have.iter().map(|&i| s.trajectories[i].at_time(t)).collect();
-                band(&scores, options.level, &mut rng)
-            })
+            .map(|&t| band(&have.iter().map(|&i| s.trajectories[i].at_time(t)).collect::<Vec<_>>(), options.level, &mut rng))
             .collect();
         s.compute_bands = compute_grid
             .iter()
-            .map(|&c| {
-                let scores: Vec<Option<f64>> = have.iter().map(|&i| s.trajectories[i].at_compute(c)).collect();
-                band(&scores, options.level, &mut rng)
-            })
+            .map(|&c| band(&have.iter().map(|&i| s.trajectories[i].at_compute(c)).collect::<Vec<_>>(), options.level, &mut rng))
             .collect();
         s.at_fractions = BUDGET_FRACTIONS
             .iter()
@@ -324,19 +323,21 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
                 let at: Vec<f64> =
                     have.iter().map(|&i| s.trajectories[i].at_compute(f * compute_horizon).unwrap_or(f64::INFINITY)).collect();
                 // The regret is an increasing affine map of the score, so it commutes with the median.
-                crate::speedup::median_of(&at).map_or(f64::NAN, |m| if m.is_finite() { scale.regret(m) } else { m })
+                crate::speedup::median_of(&at).map_or(f64::NAN, |m| scale.regret(m))
             })
             .collect();
         let finals: Vec<f64> = s.finals.iter().flatten().copied().collect();
         s.final_score = bootstrap(&finals, options.level, &mut rng, median);
     });
-    // Ranks over time, per seed across strategies.
+    // Ranks over time, per seed across strategies, over the seeds every strategy ran.
+    let complete: Vec<usize> = (0..seeds.len()).filter(|&i| strategies.iter().all(|s| s.lengths[i].is_some())).collect();
     let mut ranks = vec![Vec::with_capacity(time_grid.len()); strategies.len()];
     for &t in &time_grid {
         let rows: Vec<Vec<Option<f64>>> =
-            (0..seeds.len()).map(|i| strategies.iter().map(|s| s.trajectories[i].at_time(t)).collect()).collect();
-        for (r, m) in ranks.iter_mut().zip(mean_ranks(&rows)) {
-            r.push(m);
+            complete.iter().map(|&i| strategies.iter().map(|s| s.trajectories[i].at_time(t)).collect()).collect();
+        let mean = mean_ranks(&rows);
+        for (k, r) in ranks.iter_mut().enumerate() {
+            r.push(mean.get(k).copied().unwrap_or(f64::NAN));
         }
     }
     // Fixed targets.
@@ -346,8 +347,6 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
         let finals: Vec<f64> = strategies.iter().flat_map(|s| s.finals.iter().flatten().copied()).collect();
         (data_targets(&finals), "quantiles of the final scores of all runs")
     };
-    // Runs that never had an incumbent still count as runs that never reached a target.
-    let ran = |s: &StrategyAnalysis| -> Vec<usize> { (0..seeds.len()).filter(|&i| s.lengths[i].is_some()).collect() };
     for s in &mut strategies {
         let have = ran(s);
         let lengths: Vec<f64> = have.iter().map(|&i| s.lengths[i].unwrap_or(0.0)).collect();
@@ -364,28 +363,26 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
             })
             .collect();
     }
-    // Speed-ups over the baseline's median final score.
-    let baseline = strategies.iter().find(|s| s.name == options.baseline);
-    let baseline_target = baseline.and_then(|b| {
-        let mut finals: Vec<f64> = b.finals.iter().map(|f| f.unwrap_or(f64::INFINITY)).collect();
-        finals.sort_by(f64::total_cmp);
-        // The upper median for an even number of seeds, so that at least half the baseline's
-        // seeds reach it and its own median time to it is finite.
-        finals.get(finals.len() / 2).copied().filter(|t| t.is_finite())
-    });
-    if let Some(target) = baseline_target {
-        let hits_of = |s: &StrategyAnalysis| -> (Vec<f64>, Vec<f64>) {
-            ran(s).iter().map(|&i| s.trajectories[i].first_reaching(target).unwrap_or((f64::INFINITY, f64::INFINITY))).unzip()
-        };
-        let base = strategies.iter().find(|s| s.name == options.baseline).map(hits_of).unwrap_or_default();
-        for s in &mut strategies {
-            let (time, compute) = hits_of(s);
+    // Speed-ups over the baseline (the baseline's seeds that ran).
+    let runs_of = |s: &StrategyAnalysis| -> Vec<Trajectory> { ran(s).iter().map(|&i| s.trajectories[i].clone()).collect() };
+    let baseline_runs: Option<Vec<Trajectory>> = strategies.iter().find(|s| s.name == options.baseline).map(runs_of);
+    let baseline_target = baseline_runs.as_ref().and_then(|b| speedup::baseline_target(&b.iter().collect::<Vec<_>>()));
+    if let (Some(base), Some(_)) = (&baseline_runs, baseline_target) {
+        let base: Vec<&Trajectory> = base.iter().collect();
+        strategies.par_iter_mut().for_each(|s| {
+            if s.name == options.baseline {
+                let one = Some(Estimate { value: 1.0, low: 1.0, high: 1.0 });
+                (s.speedup_time, s.speedup_compute) = (one, one);
+                return;
+            }
+            let runs = runs_of(s);
+            let runs: Vec<&Trajectory> = runs.iter().collect();
             let mut rng = rng_for(&[&reference.name, &s.name, "speedup"]);
-            s.speedup_time = speedup(&base.0, &time, options.level, &mut rng);
-            s.speedup_compute = speedup(&base.1, &compute, options.level, &mut rng);
-        }
+            s.speedup_time = speedup::speedup(&base, &runs, Axis::Time, options.level, &mut rng);
+            s.speedup_compute = speedup::speedup(&base, &runs, Axis::Compute, options.level, &mut rng);
+        });
     }
-    // Tests on the final scores, paired by seed.
+    // Tests on the final scores, seeds matched by index.
     let names: Vec<String> = strategies.iter().map(|s| s.name.clone()).collect();
     let finals: Vec<Vec<Option<f64>>> = strategies.iter().map(|s| s.finals.clone()).collect();
     let pairwise = pairwise_wilcoxon(&names, &finals);

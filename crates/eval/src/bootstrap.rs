@@ -21,13 +21,21 @@ pub struct Estimate {
     pub high: f64,
 }
 
+/// Fewest values for which an interval is given: resampling one or two values says nothing
+/// about a population.
+pub const MIN_SAMPLE: usize = 3;
+
 /// The statistic `of` on `sample` with a percentile bootstrap interval at `level` (e.g. 0.95)
 /// from [`RESAMPLES`] resamples drawn with `rng`; `of` receives each resample sorted
-/// ascending. `None` for an empty sample or where `of` gives `None` on it.
+/// ascending. `None` for an empty sample or where `of` gives `None` on it; with fewer than
+/// [`MIN_SAMPLE`] values the interval is NaN (none).
 pub fn bootstrap(sample: &[f64], level: f64, rng: &mut Rng, of: impl Fn(&[f64]) -> Option<f64>) -> Option<Estimate> {
     let mut sorted = sample.to_vec();
     sorted.sort_by(f64::total_cmp);
     let value = of(&sorted)?;
+    if sample.len() < MIN_SAMPLE {
+        return Some(Estimate { value, low: f64::NAN, high: f64::NAN });
+    }
     let n = sample.len();
     let mut resample = vec![0.0; n];
     let mut replicates = Vec::with_capacity(RESAMPLES);
@@ -70,6 +78,8 @@ mod tests {
         let e = bootstrap(&sample, 0.95, &mut rng, median).unwrap();
         assert!(e.low <= e.value && e.value <= e.high && e.low < e.high, "{e:?}");
         assert!(bootstrap(&[], 0.95, &mut rng, mean).is_none());
+        let two = bootstrap(&[1.0, 2.0], 0.95, &mut rng, mean).unwrap();
+        assert!(two.value == 1.5 && two.low.is_nan() && two.high.is_nan());
     }
 
     #[test]

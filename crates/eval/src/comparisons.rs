@@ -44,10 +44,15 @@ pub struct PairOutcome {
     pub p_holm: f64,
     /// How the p-value was computed (exact, permutation, normal).
     pub method: String,
+    /// Whether the ranks favour a (R⁻ > R⁺ for the differences a − b: a's scores mostly smaller).
+    pub favours_a: bool,
 }
 
 /// Pairwise Wilcoxon tests between every two of `names`, whose final scores by seed are
-/// `finals[i][seed]` (`None` where a seed has none), Holm-corrected together.
+/// `finals[i][seed]` (`None` where the strategy did not run the seed, infinite where its run
+/// had no result), Holm-corrected together. Seeds are matched by index; each cell's random
+/// streams are its own, so the pairs are independent runs and, under the null hypothesis of
+/// equal distributions, each difference is symmetric about zero, which is what the test needs.
 pub fn pairwise_wilcoxon(names: &[String], finals: &[Vec<Option<f64>>]) -> Vec<PairTest> {
     let mut tests = Vec::new();
     for i in 0..names.len() {
@@ -66,6 +71,7 @@ pub fn pairwise_wilcoxon(names: &[String], finals: &[Vec<Option<f64>>]) -> Vec<P
                         p_value: w.p_value,
                         p_holm: f64::NAN,
                         method: format!("{:?}", w.method).to_lowercase(),
+                        favours_a: w.r_minus > w.r_plus,
                     }),
                     None => Err("the two strategies ended equal on every seed".to_owned()),
                 }
@@ -102,8 +108,9 @@ pub struct RankTest {
     pub pairwise: Vec<Vec<f64>>,
 }
 
-/// Friedman and Nemenyi on `rows` (one per block: every treatment's score, smaller is better;
-/// `None` where a treatment has none, which drops the block), or why not.
+/// Friedman and Nemenyi on `rows` (one per block: every treatment's score, smaller is better,
+/// infinite for a run without a result; `None` where a treatment did not run the block, which
+/// drops the block), or why not.
 pub fn friedman_nemenyi(names: &[String], rows: &[Vec<Option<f64>>], blocks_are: &str) -> Result<RankTest, String> {
     if names.len() < 3 {
         return Err(format!("{} strategies: the Friedman test compares at least 3 (use the pairwise tests)", names.len()));
@@ -158,6 +165,7 @@ mod tests {
         let tests = pairwise_wilcoxon(&names(3), &[s0, s1, s2]);
         let first = tests[0].outcome.as_ref().unwrap();
         assert!((first.p_value - 2.0 / 1024.0).abs() < 1e-15);
+        assert!(first.favours_a);
         // Holm: the smallest of three p-values is multiplied by 3.
         assert!((first.p_holm - 3.0 * 2.0 / 1024.0).abs() < 1e-12, "{first:?}");
         let rows: Vec<Vec<Option<f64>>> = (0..6).map(|i| vec![Some(0.1 * f64::from(i)), Some(1.0), Some(2.0)]).collect();

@@ -22,13 +22,13 @@ pub struct Friedman {
     pub blocks: usize,
 }
 
-/// Runs the test on `rows` (one row per block, one column per treatment; smaller is better).
-/// `None` with fewer than 2 blocks or 2 treatments, rows of unequal length, a non-finite
-/// value, or when every block ties every treatment.
+/// Runs the test on `rows` (one row per block, one column per treatment; smaller is better;
+/// infinite values rank last, equal ones tie). `None` with fewer than 2 blocks or 2
+/// treatments, rows of unequal length, a NaN, or when every block ties every treatment.
 pub fn friedman(rows: &[Vec<f64>]) -> Option<Friedman> {
     let n = rows.len();
     let k = rows.first()?.len();
-    if n < 2 || k < 2 || rows.iter().any(|r| r.len() != k || r.iter().any(|v| !v.is_finite())) {
+    if n < 2 || k < 2 || rows.iter().any(|r| r.len() != k || r.iter().any(|v| v.is_nan())) {
         return None;
     }
     let mut rank_sums = vec![0.0; k];
@@ -102,5 +102,8 @@ mod tests {
         assert!(friedman(&[vec![1.0, 2.0], vec![1.0]]).is_none());
         assert!(friedman(&[vec![1.0, 1.0], vec![2.0, 2.0]]).is_none());
         assert!(friedman(&[vec![1.0, f64::NAN], vec![2.0, 1.0]]).is_none());
+        // A run without a result (infinite) ranks last.
+        let f = friedman(&[vec![1.0, f64::INFINITY], vec![1.0, 2.0]]).unwrap();
+        assert_eq!(f.mean_ranks, [1.0, 2.0]);
     }
 }

@@ -3,7 +3,7 @@
 //! of the two conventions in use.
 
 use crate::results::CellTrace;
-use hposim_core::EpochStatus;
+use hposim_core::{EpochStatus, TrialOutcome};
 use serde::{Deserialize, Serialize};
 
 /// Which observations can be the incumbent.
@@ -13,7 +13,9 @@ pub enum Convention {
     /// higher fidelity replaces the incumbent even when its value is worse, and a lower one
     /// never does. HpBandSter's `Result.get_incumbent_trajectory` with its defaults
     /// (`all_budgets=True, bigger_is_better=True, non_decreasing_budget=True`,
-    /// hpbandster/core/result.py), used for the BOHB paper's plots.
+    /// hpbandster/core/result.py), used for the BOHB paper's plots. As in HpBandSter, an
+    /// evaluation is a finished run to a budget: a trace row where the trial paused, stopped or
+    /// finished, not the epochs it passed on the way (`continue`) nor a run the budget cut off.
     HighestFidelity,
     /// The best evaluation at any fidelity: Syne Tune's benchmarking plots (the running best
     /// of every reported metric, `syne_tune/experiments`).
@@ -41,6 +43,8 @@ pub struct Trajectory {
     pub compute: Vec<f64>,
     /// The incumbent's score from then on.
     pub score: Vec<f64>,
+    /// The fidelity of the evaluation that is the incumbent from then on.
+    pub fidelity: Vec<u32>,
 }
 
 impl Trajectory {
@@ -65,6 +69,11 @@ impl Trajectory {
     pub fn last(&self) -> Option<f64> {
         self.score.last().copied()
     }
+
+    /// The fidelity of the final incumbent.
+    pub fn last_fidelity(&self) -> Option<u32> {
+        self.fidelity.last().copied()
+    }
 }
 
 /// The trajectory of `trace` under `convention`, with `score(value)` mapping an objective value
@@ -76,6 +85,9 @@ pub fn trajectory(trace: &CellTrace, convention: Convention, score: impl Fn(f64)
     for row in 0..trace.len() {
         compute += trace.end[row] - trace.start[row];
         if trace.status[row] != EpochStatus::Ok || !trace.value[row].is_finite() {
+            continue;
+        }
+        if convention == Convention::HighestFidelity && matches!(trace.decision[row], TrialOutcome::Continue | TrialOutcome::Cut) {
             continue;
         }
         let (fidelity, s) = (trace.epoch[row], score(trace.value[row]));
@@ -91,10 +103,12 @@ pub fn trajectory(trace: &CellTrace, convention: Convention, score: impl Fn(f64)
                 let last = out.score.len() - 1;
                 out.score[last] = s;
                 out.compute[last] = compute;
+                out.fidelity[last] = fidelity;
             } else {
                 out.time.push(trace.end[row]);
                 out.compute.push(compute);
                 out.score.push(s);
+                out.fidelity.push(fidelity);
             }
         }
     }
@@ -104,22 +118,22 @@ pub fn trajectory(trace: &CellTrace, convention: Convention, score: impl Fn(f64)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hposim_core::TrialOutcome;
+    use TrialOutcome::{Continue, Pause, Stop};
 
-    /// A hand-made trace: two workers; trial 0 runs epochs 1–3, trial 1 epochs 1–2 (paused),
-    /// trial 2 diverges at epoch 1.
+    /// A hand-made trace: two workers; trial 0 runs epochs 1–3 and pauses (a rung at 3), trial 1
+    /// pauses at epoch 1 (a rung), is resumed and stops at epoch 2, trial 2 diverges at epoch 1.
     fn trace() -> CellTrace {
-        // (trial, worker, epoch, start, end, value, status)
+        // (trial, worker, epoch, start, end, value, status, decision)
         let rows = [
-            (0, 0, 1, 0.0, 10.0, 0.50, EpochStatus::Ok),
-            (1, 1, 1, 0.0, 12.0, 0.40, EpochStatus::Ok),
-            (0, 0, 2, 10.0, 20.0, 0.45, EpochStatus::Ok),
-            (1, 1, 2, 12.0, 24.0, 0.30, EpochStatus::Ok),
-            (2, 1, 1, 24.0, 30.0, f64::NAN, EpochStatus::Diverged),
-            (0, 0, 3, 20.0, 30.0, 0.35, EpochStatus::Ok),
+            (0, 0, 1, 0.0, 10.0, 0.50, EpochStatus::Ok, Continue),
+            (1, 1, 1, 0.0, 12.0, 0.40, EpochStatus::Ok, Pause),
+            (0, 0, 2, 10.0, 20.0, 0.45, EpochStatus::Ok, Continue),
+            (1, 1, 2, 12.0, 24.0, 0.30, EpochStatus::Ok, Stop),
+            (2, 1, 1, 24.0, 30.0, f64::NAN, EpochStatus::Diverged, Stop),
+            (0, 0, 3, 20.0, 30.0, 0.35, EpochStatus::Ok, Pause),
         ];
         let mut t = CellTrace::default();
-        for (trial, worker, epoch, start, end, value, status) in rows {
+        for (trial, worker, epoch, start, end, value, status, decision) in rows {
             t.trial.push(trial);
             t.worker.push(worker);
             t.epoch.push(epoch);
@@ -127,7 +141,7 @@ mod tests {
             t.end.push(end);
             t.value.push(value);
             t.status.push(status);
-            t.decision.push(TrialOutcome::Continue);
+            t.decision.push(decision);
         }
         t
     }
@@ -149,12 +163,15 @@ mod tests {
 
     #[test]
     fn highest_fidelity_follows_the_furthest_trained_evaluation() {
-        // Epoch 1: 0.50 then 0.40 (better, same fidelity); epoch 2 at t=20: 0.45 replaces it
-        // though worse; 0.30 at epoch 2 improves; epoch 3 at t=30: 0.35 replaces it though worse.
+        // Evaluations (rows ending a run: pause or stop): 0.40 at fidelity 1 (t=12), 0.30 at
+        // fidelity 2 (t=24), 0.35 at fidelity 3 (t=30), which replaces 0.30 though worse. The
+        // epochs trial 0 passed on the way (continue) are not evaluations.
         let t = trajectory(&trace(), Convention::HighestFidelity, |v| v);
-        assert_eq!(t.time, [10.0, 12.0, 20.0, 24.0, 30.0]);
-        assert_eq!(t.score, [0.50, 0.40, 0.45, 0.30, 0.35]);
-        assert_eq!(t.last(), Some(0.35));
+        assert_eq!(t.time, [12.0, 24.0, 30.0]);
+        assert_eq!(t.score, [0.40, 0.30, 0.35]);
+        assert_eq!(t.fidelity, [1, 2, 3]);
+        assert_eq!((t.last(), t.last_fidelity()), (Some(0.35), Some(3)));
+        assert_eq!(t.compute, [22.0, 44.0, 60.0]);
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub fn load(dir: &Path) -> Result<Results, ResultsError> {
         None
     };
     let cells_dir = dir.join("cells");
+    if manifest.is_none() && !cells_dir.is_dir() {
+        return Err(ResultsError::Empty { dir: dir.to_owned() });
+    }
     let expected = match &manifest {
         Some(m) => m.cells.clone(),
         None => discover(&cells_dir)?,
@@ -298,6 +301,9 @@ pub fn read_trace(path: &Path, objective: &str) -> Result<CellTrace, ResultsErro
 }
 
 fn check_order(path: &Path, trace: &CellTrace) -> Result<(), ResultsError> {
+    if let Some(row) = trace.start.iter().zip(&trace.end).position(|(s, e)| !s.is_finite() || !e.is_finite() || s > e) {
+        return Err(refused(path, format!("row {row}: `start` and `end` must be finite with start ≤ end")));
+    }
     if let Some(row) = trace.end.windows(2).position(|w| w[1] < w[0]) {
         return Err(refused(path, format!("row {}: `end` decreases; trace rows must be in order of completion", row + 1)));
     }

@@ -28,9 +28,9 @@ impl Builder {
         self
     }
     fn estimate(self, name: &str, values: &[Option<Estimate>]) -> Self {
-        self.num(name, values.iter().map(|e| e.map(|e| e.value)).collect())
-            .num(&format!("{name}_low"), values.iter().map(|e| e.map(|e| e.low)).collect())
-            .num(&format!("{name}_high"), values.iter().map(|e| e.map(|e| e.high)).collect())
+        self.num(name, values.iter().map(|e| e.and_then(|e| finite(e.value))).collect())
+            .num(&format!("{name}_low"), values.iter().map(|e| e.and_then(|e| finite(e.low))).collect())
+            .num(&format!("{name}_high"), values.iter().map(|e| e.and_then(|e| finite(e.high))).collect())
     }
     fn build(self) -> PolarsResult<DataFrame> {
         let height = self.columns.first().map_or(0, Column::len);
@@ -38,7 +38,8 @@ impl Builder {
     }
 }
 
-/// Finite numbers only; infinite and NaN become null (CSV readers disagree on them).
+/// Finite numbers only; infinite and NaN become null (CSV readers disagree on them): an
+/// infinite median or speed-up bound is null in the CSV and `∞` in the report.
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
@@ -80,6 +81,41 @@ pub fn strategies(analysis: &Analysis) -> PolarsResult<DataFrame> {
         .num("wallclock_hours", usage(|u| u.wallclock_hours))
         .num("cost_usd", pairs.iter().map(|(_, s)| s.usage.cost_usd).collect())
         .num("cost_without_early_termination_usd", pairs.iter().map(|(_, s)| s.usage.full_training_cost_usd).collect())
+        .build()
+}
+
+/// Every cell's incumbent trajectory: one row per change of the incumbent, with the moment
+/// (simulated seconds, worker-seconds of compute), the measure as shown, and the plain regret
+/// (or the objective's value without a best known value).
+pub fn trajectories(analysis: &Analysis) -> PolarsResult<DataFrame> {
+    let (mut bench, mut strat, mut seed, mut time, mut compute, mut shown, mut regret) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for b in &analysis.benchmarks {
+        for s in &b.strategies {
+            for ((sd, t), ran) in s.seeds.iter().zip(&s.trajectories).zip(&s.lengths) {
+                if ran.is_none() {
+                    continue;
+                }
+                for i in 0..t.score.len() {
+                    bench.push(b.reference.name.clone());
+                    strat.push(s.name.clone());
+                    seed.push(u64::from(*sd));
+                    time.push(Some(t.time[i]));
+                    compute.push(Some(t.compute[i]));
+                    shown.push(finite(b.scale.shown(t.score[i])));
+                    regret.push(finite(b.scale.regret(t.score[i])));
+                }
+            }
+        }
+    }
+    Builder::default()
+        .text("benchmark", bench)
+        .text("strategy", strat)
+        .int("seed", seed)
+        .num("time_seconds", time)
+        .num("compute_seconds", compute)
+        .num("measure", shown)
+        .num("regret", regret)
         .build()
 }
 

@@ -26,6 +26,10 @@ pub enum WilcoxonMethod {
 pub struct Wilcoxon {
     /// min(R⁺, R⁻).
     pub statistic: f64,
+    /// R⁺, the rank sum of the positive differences (x > y).
+    pub r_plus: f64,
+    /// R⁻, the rank sum of the negative differences (x < y).
+    pub r_minus: f64,
     /// Two-sided p-value.
     pub p_value: f64,
     /// Pairs with a non-zero difference.
@@ -40,10 +44,12 @@ pub const EXACT_MAX_PAIRS: usize = 50;
 /// rule out the exact one.
 pub const PERMUTATION_MAX_PAIRS: usize = 13;
 
-/// Tests whether the differences `x − y` are symmetric about zero. Pairs where either value
-/// is not finite are left out. `None` if no difference is non-zero.
+/// Tests whether the differences `x − y` are symmetric about zero. Infinite values are allowed
+/// (a run without a result is infinitely bad): an infinite difference has the largest rank,
+/// and two infinite values of the same sign tie (a zero difference). Pairs with a NaN are left
+/// out. `None` if no difference is non-zero.
 pub fn wilcoxon(x: &[f64], y: &[f64]) -> Option<Wilcoxon> {
-    let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).filter(|d| d.is_finite()).collect();
+    let d: Vec<f64> = x.iter().zip(y).filter(|(a, b)| !a.is_nan() && !b.is_nan()).map(|(a, b)| if a == b { 0.0 } else { a - b }).collect();
     let pairs = d.len();
     let d: Vec<f64> = d.into_iter().filter(|&v| v != 0.0).collect();
     let n = d.len();
@@ -63,7 +69,7 @@ pub fn wilcoxon(x: &[f64], y: &[f64]) -> Option<Wilcoxon> {
     } else {
         (normal_p(&ranks, statistic), WilcoxonMethod::Normal)
     };
-    Some(Wilcoxon { statistic, p_value, nonzero: n, method })
+    Some(Wilcoxon { statistic, r_plus, r_minus: total - r_plus, p_value, nonzero: n, method })
 }
 
 fn has_ties(ranks: &[f64]) -> bool {
@@ -178,5 +184,19 @@ mod tests {
         let y: Vec<f64> = (0..60).map(|i| f64::from(i) * 0.1).collect();
         assert_eq!(wilcoxon(&x, &y).unwrap().method, WilcoxonMethod::Normal);
         assert_eq!(wilcoxon(&y, &y), None);
+    }
+
+    #[test]
+    fn runs_without_a_result_rank_as_the_largest_differences() {
+        // x misses a result on its last seed: that difference (+∞) ranks 6 of 6, so
+        // R⁺ = 1 + 6 = 7 and R⁻ = 2 + 3 + 4 + 5 = 14, exactly as if it were any value above 0.5.
+        let x = [0.1, 0.1, 0.1, 0.1, 0.1, f64::INFINITY];
+        let y = [0.05, 0.25, 0.3, 0.35, 0.4, 0.1];
+        let w = wilcoxon(&x, &y).unwrap();
+        let z = wilcoxon(&[0.1, 0.1, 0.1, 0.1, 0.1, 0.7], &y).unwrap();
+        assert_eq!((w.r_plus, w.r_minus), (7.0, 14.0));
+        assert_eq!(w, z);
+        // Two missing results tie (a zero difference, dropped).
+        assert_eq!(wilcoxon(&[f64::INFINITY, 1.0], &[f64::INFINITY, 2.0]).unwrap().nonzero, 1);
     }
 }

@@ -58,7 +58,12 @@ pub fn markdown(blocks: &[Block]) -> String {
             Block::Figure { stem, caption } => {
                 out.push_str(&format!("![{stem}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg))\n\n"));
             }
-            Block::Code(text) => out.push_str(&format!("```\n{}\n```\n\n", text.trim_end())),
+            Block::Code(text) => {
+                // A fence longer than any run of backticks inside the text.
+                let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+                let fence = "`".repeat(longest.max(2) + 1);
+                out.push_str(&format!("{fence}\n{}\n{fence}\n\n", text.trim_end()));
+            }
         }
     }
     out
@@ -150,6 +155,7 @@ mod tests {
             Block::Table { header: vec!["a|b".into(), "c".into()], rows: vec![vec!["1".into(), "2".into()]] },
         ];
         let md = markdown(&blocks);
+        assert_eq!(markdown(&[Block::Code("a ``` b".into())]), "````\na ``` b\n````\n\n");
         assert!(md.contains("## Verdict\n"));
         assert!(md.contains("| a\\|b | c |\n|---|---|\n| 1 | 2 |\n"));
         let h = html("t", &blocks, Path::new("."));

@@ -24,9 +24,19 @@ pub fn num(x: f64) -> String {
     }
 }
 
-/// An estimate as `value [low, high]`; `—` where absent.
+/// An estimate as `value [low, high]`, just the value where there is no interval (too few
+/// seeds); `—` where absent.
 pub fn estimate(e: Option<Estimate>) -> String {
-    e.map_or_else(|| "—".to_owned(), |e| format!("{} [{}, {}]", num(e.value), num(e.low), num(e.high)))
+    e.map_or_else(
+        || "—".to_owned(),
+        |e| {
+            if e.low.is_nan() || e.high.is_nan() {
+                format!("{} (no interval: too few seeds)", num(e.value))
+            } else {
+                format!("{} [{}, {}]", num(e.value), num(e.low), num(e.high))
+            }
+        },
+    )
 }
 
 /// A p-value, with `< 0.0001` below that.

@@ -92,6 +92,7 @@ fn write_tables(results: &Results, analysis: &Analysis, dir: &Path) -> Result<Ve
     let built = [
         ("verdict", tables::verdict(analysis)),
         ("strategies", tables::strategies(analysis)),
+        ("trajectories", tables::trajectories(analysis)),
         ("anytime", tables::anytime(analysis)),
         ("ranks", tables::ranks(analysis)),
         ("ecdf", tables::ecdf(analysis)),

@@ -37,10 +37,20 @@ fn stem(parts: &[&str]) -> String {
 struct Figures<'a> {
     dir: &'a Path,
     written: Vec<PathBuf>,
+    stems: std::collections::HashSet<String>,
 }
 
 impl Figures<'_> {
     fn add(&mut self, figure: &impl Figure, stem: &str, caption: String, blocks: &mut Vec<Block>) -> Result<(), ReportError> {
+        // Names that differ only in characters a file name cannot hold must not overwrite each
+        // other's figures.
+        let mut unique = stem.to_owned();
+        let mut n = 2;
+        while !self.stems.insert(unique.clone()) {
+            unique = format!("{stem}-{n}");
+            n += 1;
+        }
+        let stem = unique.as_str();
         let (png, svg) = save(figure, self.dir, stem).map_err(|message| ReportError::Figure { stem: stem.to_owned(), message })?;
         self.written.push(png);
         self.written.push(svg);
@@ -57,7 +67,7 @@ pub fn build(
     figures_dir: &Path,
 ) -> Result<(Vec<Block>, Vec<PathBuf>), ReportError> {
     let mut b = Vec::new();
-    let mut figures = Figures { dir: figures_dir, written: Vec::new() };
+    let mut figures = Figures { dir: figures_dir, written: Vec::new(), stems: std::collections::HashSet::new() };
     let name = experiment_name(results);
     b.push(Block::Heading(1, format!("hposim report: {name}")));
     if let Some(d) = results.manifest.as_ref().and_then(|m| m.description.clone()) {
@@ -112,12 +122,18 @@ fn verdict(b: &mut Vec<Block>, analysis: &Analysis) {
             vec![
                 v.benchmark.clone(),
                 format!("**{}**", v.best),
-                format!("{} ({})", estimate(v.final_regret), bench.map_or(String::new(), |x| x.scale.regret_label())),
-                if bench.is_some_and(|x| x.baseline_target.is_some()) {
-                    format!("{}×", estimate(v.speedup))
-                } else {
-                    "no baseline".into()
+                format!(
+                    "{} ({}){}",
+                    estimate(v.final_regret),
+                    bench.map_or(String::new(), |x| x.scale.regret_label()),
+                    bench.map_or(String::new(), |x| below_full_note(x, &v.best))
+                ),
+                match bench {
+                    Some(x) if x.baseline_target.is_some() => format!("{}×", estimate(v.speedup)),
+                    Some(x) if x.strategies.iter().any(|s| &s.name == baseline) => "baseline has no median final result".into(),
+                    _ => "no baseline results".into(),
                 },
+                bench.map_or("—".into(), |x| against_baseline(x, &v.best, baseline)),
                 num(v.usage.compute_hours),
                 v.usage.cost_usd.map_or("—".into(), |c| format!("${}", num(c))),
             ]
@@ -129,14 +145,44 @@ fn verdict(b: &mut Vec<Block>, analysis: &Analysis) {
             "best strategy (lowest median final score)".into(),
             "its final regret: median [95 % CI]".into(),
             format!("speed-up over {baseline}: × [95 % CI]"),
+            format!("final score vs {baseline} (Wilcoxon, Holm)"),
             "compute (worker-hours, median)".into(),
             "cost (median)".into(),
         ],
         rows,
     });
+    if analysis.verdict.is_empty() {
+        b.push(Block::Paragraph("No strategy has a final result on any benchmark: no run produced a finite value.".into()));
+    }
     b.push(Block::Paragraph(format!(
-        "The speed-up is the time {baseline} needs to reach its own median final quality divided by the time the strategy needs to reach it (medians over seeds; the BOHB paper's ×-fold speed-up); 0 means the strategy did not reach it in most seeds. Scores are normalised regret where the benchmark has a best known value and a median random configuration (0 = best known, 1 = median random configuration), plain regret with only a best known value, and the objective otherwise."
+        "The speed-up is the time {baseline} needs to reach its own median final quality divided by the time the strategy needs to reach it (medians over seeds; the BOHB paper's ×-fold speed-up; the interval resamples the seeds of both and redoes the whole procedure); 0 means the strategy did not reach it in at least half its seeds. A seed whose run never had a result counts as infinitely bad. Scores are normalised regret where the benchmark has a best known value and a median random configuration (0 = best known, 1 = median random configuration), plain regret with only a best known value, and the objective otherwise."
     )));
+}
+
+/// A warning when some seeds' final incumbents of `strategy` were evaluated below full fidelity.
+fn below_full_note(bench: &BenchmarkAnalysis, strategy: &str) -> String {
+    match bench.strategies.iter().find(|s| s.name == strategy) {
+        Some(s) if s.below_full > 0 => {
+            format!("; in {} of {} seeds the final incumbent is below full fidelity", s.below_full, s.lengths.iter().flatten().count())
+        }
+        _ => String::new(),
+    }
+}
+
+/// Whether `best` ended significantly better than `baseline` on `bench`, in words.
+fn against_baseline(bench: &BenchmarkAnalysis, best: &str, baseline: &str) -> String {
+    if best == baseline {
+        return "is the baseline".into();
+    }
+    let Some(test) = bench.pairwise.iter().find(|t| (t.a == best && t.b == baseline) || (t.b == best && t.a == baseline)) else {
+        return "no baseline".into();
+    };
+    match &test.outcome {
+        Ok(o) if o.p_holm < ALPHA && o.favours_a == (test.a == best) => format!("better, {}", p_equals(o.p_holm)),
+        Ok(o) if o.p_holm < ALPHA => format!("worse by the signed ranks, {}", p_equals(o.p_holm)),
+        Ok(o) => format!("not significant, {}", p_equals(o.p_holm)),
+        Err(why) => why.split(':').next().unwrap_or("not tested").to_owned(),
+    }
 }
 
 fn savings(b: &mut Vec<Block>, analysis: &Analysis) {
@@ -198,8 +244,8 @@ fn fractions(b: &mut Vec<Block>, analysis: &Analysis) {
     }
     b.push(Block::Table { header, rows });
     b.push(Block::Paragraph(format!(
-        "Median over seeds of the incumbent's {} once the given share of each benchmark's compute horizon (the most worker-time any of its cells used) was spent; ∞ where most seeds had no incumbent yet.",
-        analysis.benchmarks.first().map_or("regret".into(), |x| x.scale.regret_label())
+        "Median over seeds of the incumbent's regret (the objective itself on benchmarks without a best known value: {}) once the given share of each benchmark's compute horizon (the most worker-time any of its cells used) was spent; ∞ where at least half the seeds had no incumbent yet.",
+        analysis.benchmarks.iter().map(|x| format!("{}: {}", x.reference.name, x.scale.regret_label())).collect::<Vec<_>>().join(", ")
     )));
 }
 
@@ -297,7 +343,9 @@ fn ecdf_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysi
         .iter()
         .enumerate()
         .zip(&analysis.ecdf)
-        .map(|((i, name), y)| Line {
+        .zip(&analysis.average_rank)
+        .filter(|(_, rank)| !rank.is_empty())
+        .map(|(((i, name), y), _)| Line {
             name: name.clone(),
             color: i,
             points: analysis.ecdf_grid.iter().copied().zip(y.iter().copied()).collect(),
@@ -340,7 +388,12 @@ fn speedup_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Anal
         })
         .collect();
     if bars.is_empty() {
-        b.push(Block::Paragraph(format!("No speed-up figure: no benchmark has results of the baseline `{}`.", analysis.options.baseline)));
+        let why = if analysis.benchmarks.iter().any(|x| x.strategies.iter().any(|s| s.name == analysis.options.baseline)) {
+            "the baseline has no median final result on any benchmark (fewer than half its seeds have one)"
+        } else {
+            "no benchmark has results of the baseline"
+        };
+        b.push(Block::Paragraph(format!("No speed-up figure for baseline `{}`: {why}.", analysis.options.baseline)));
         return Ok(());
     }
     let figure = BarFigure {
@@ -383,10 +436,9 @@ fn rung_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Results
             continue;
         }
         let t = &cell.trace;
-        let trials = t.trial.iter().copied().max().map_or(0, |m| m as usize + 1);
-        let mut lines: Vec<Option<TrialLine>> = vec![None; trials];
+        let mut lines: std::collections::BTreeMap<u32, TrialLine> = std::collections::BTreeMap::new();
         for r in 0..t.len() {
-            let line = lines[t.trial[r] as usize].get_or_insert(TrialLine { start: t.start[r] / 3600.0, marks: Vec::new(), top: 0 });
+            let line = lines.entry(t.trial[r]).or_insert(TrialLine { start: t.start[r] / 3600.0, marks: Vec::new(), top: 0 });
             line.top = line.top.max(t.epoch[r]);
             if t.decision[r] != TrialOutcome::Continue {
                 line.marks.push((t.epoch[r], t.decision[r]));
@@ -397,7 +449,7 @@ fn rung_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Results
             color: s.index,
             max_fidelity: bench.reference.max_fidelity,
             unit: "fidelity".into(),
-            trials: lines.into_iter().flatten().collect(),
+            trials: lines.into_values().collect(),
         };
         figures.add(
             &figure,
@@ -447,7 +499,7 @@ fn rank_test_blocks(
 fn tests(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
     b.push(Block::Heading(2, "Statistical tests".into()));
     b.push(Block::Paragraph(format!(
-        "On the final scores, paired by seed: per benchmark, two-sided Wilcoxon signed-rank tests between every two strategies, Holm-corrected over the benchmark's pairs, and the Friedman test with seeds as blocks; across benchmarks, the Friedman test on each strategy's median final score with benchmarks as blocks, then the Nemenyi post-hoc test (Demšar, 2006). α = {ALPHA}."
+        "On the final scores (a run without a result counts as infinitely bad), seeds matched by index (each cell's random streams are its own, so a pair is two independent runs: under the null hypothesis each difference is symmetric about zero, which the signed-rank test needs): per benchmark, two-sided Wilcoxon signed-rank tests between every two strategies, Holm-corrected over the benchmark's pairs, and the Friedman test with seeds as blocks; across benchmarks, the Friedman test on each strategy's median final score with benchmarks as blocks, then the Nemenyi post-hoc test (Demšar, 2006). α = {ALPHA}."
     )));
     for bench in &analysis.benchmarks {
         b.push(Block::Heading(3, bench.reference.name.clone()));
@@ -459,6 +511,10 @@ fn tests(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> 
 }
 
 fn wilcoxon_table(b: &mut Vec<Block>, bench: &BenchmarkAnalysis) {
+    if bench.pairwise.is_empty() {
+        b.push(Block::Paragraph("One strategy: nothing to compare pairwise.".into()));
+        return;
+    }
     let rows = bench
         .pairwise
         .iter()
@@ -471,17 +527,13 @@ fn wilcoxon_table(b: &mut Vec<Block>, bench: &BenchmarkAnalysis) {
                 num(o.statistic),
                 p_value(o.p_value),
                 p_value(o.p_holm),
-                if o.p_holm < ALPHA {
-                    format!("**{} better**", if t.median_difference < 0.0 { &t.a } else { &t.b })
-                } else {
-                    "not significant".into()
-                },
+                if o.p_holm < ALPHA { format!("**{} better**", if o.favours_a { &t.a } else { &t.b }) } else { "not significant".into() },
             ],
             Err(why) => vec![
                 t.a.clone(),
                 t.b.clone(),
                 t.pairs.to_string(),
-                num(t.median_difference),
+                num(bench.scale.shown(t.median_difference)),
                 "—".into(),
                 "—".into(),
                 "—".into(),
@@ -494,7 +546,7 @@ fn wilcoxon_table(b: &mut Vec<Block>, bench: &BenchmarkAnalysis) {
             "a".into(),
             "b".into(),
             "seeds".into(),
-            "median a − b (score)".into(),
+            "median a − b (measure)".into(),
             "W".into(),
             "p".into(),
             "p (Holm)".into(),

@@ -115,6 +115,11 @@ fn a_small_experiment_is_reported_end_to_end() {
     assert_eq!(verdict_csv.lines().count(), 3);
     let strategies = std::fs::read_to_string(out.join("tables/strategies.csv")).unwrap();
     assert_eq!(strategies.lines().count(), 1 + 2 * 3);
+    let trajectories = std::fs::read_to_string(out.join("tables/trajectories.csv")).unwrap();
+    assert!(trajectories.starts_with("benchmark,strategy,seed,time_seconds,compute_seconds,measure,regret\n"));
+    // At least one incumbent per cell.
+    assert!(trajectories.lines().count() > 36);
+    assert!(md.contains("final score vs random (Wilcoxon, Holm)"), "{md}");
     let wilcoxon = std::fs::read_to_string(out.join("tables/wilcoxon.csv")).unwrap();
     assert_eq!(wilcoxon.lines().count(), 1 + 2 * 3, "{wilcoxon}");
 }
