@@ -51,7 +51,7 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
 # Criterion benchmarks: simulator throughput (FIFO, ASHA, HyperBand), curve lookups, sampler
-# suggestions (TPE, BOHB's KDE, GP-BO)
+# suggestions (TPE, BOHB's KDE, GP-BO), the report's statistics (trajectories, bootstrap, tests)
 bench:
     cargo bench --workspace
 
