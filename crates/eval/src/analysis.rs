@@ -166,7 +166,7 @@ pub struct Analysis {
     pub ecdf: Vec<Vec<f64>>,
     /// Friedman and Nemenyi across benchmarks, or why not.
     pub across: Result<RankTest, String>,
-    /// The verdict, per benchmark.
+    /// The verdict, per benchmark where some strategy has a finite median final score.
     pub verdict: Vec<Verdict>,
 }
 
@@ -419,7 +419,14 @@ fn across_benchmarks(strategies: &[String], benchmarks: &[BenchmarkAnalysis]) ->
 }
 
 fn verdict_of(bench: &BenchmarkAnalysis) -> Option<Verdict> {
-    let best = bench.strategies.iter().filter_map(|s| s.final_score.map(|e| (s, e))).min_by(|a, b| a.1.value.total_cmp(&b.1.value))?;
+    // A strategy whose median final score is infinitely bad (most seeds without a result) is
+    // never the verdict's best.
+    let best = bench
+        .strategies
+        .iter()
+        .filter_map(|s| s.final_score.map(|e| (s, e)))
+        .filter(|(_, e)| e.value.is_finite())
+        .min_by(|a, b| a.1.value.total_cmp(&b.1.value))?;
     let (s, e) = best;
     let final_regret =
         Some(Estimate { value: bench.scale.regret(e.value), low: bench.scale.regret(e.low), high: bench.scale.regret(e.high) })

@@ -138,21 +138,33 @@ fn verdict(b: &mut Vec<Block>, analysis: &Analysis) {
                 v.usage.cost_usd.map_or("—".into(), |c| format!("${}", num(c))),
             ]
         })
+        .collect::<Vec<_>>();
+    // With no verdict at all there is nothing to tabulate; the paragraph below says why.
+    if !rows.is_empty() {
+        b.push(Block::Table {
+            header: vec![
+                "benchmark".into(),
+                "best strategy (lowest median final score)".into(),
+                "its final regret: median [95 % CI]".into(),
+                format!("speed-up over {baseline}: × [95 % CI]"),
+                format!("final score vs {baseline} (Wilcoxon, Holm)"),
+                "compute (worker-hours, median)".into(),
+                "cost (median)".into(),
+            ],
+            rows,
+        });
+    }
+    let without: Vec<&str> = analysis
+        .benchmarks
+        .iter()
+        .map(|x| x.reference.name.as_str())
+        .filter(|name| !analysis.verdict.iter().any(|v| v.benchmark == *name))
         .collect();
-    b.push(Block::Table {
-        header: vec![
-            "benchmark".into(),
-            "best strategy (lowest median final score)".into(),
-            "its final regret: median [95 % CI]".into(),
-            format!("speed-up over {baseline}: × [95 % CI]"),
-            format!("final score vs {baseline} (Wilcoxon, Holm)"),
-            "compute (worker-hours, median)".into(),
-            "cost (median)".into(),
-        ],
-        rows,
-    });
-    if analysis.verdict.is_empty() {
-        b.push(Block::Paragraph("No strategy has a final result on any benchmark: no run produced a finite value.".into()));
+    if !without.is_empty() {
+        b.push(Block::Paragraph(format!(
+            "No verdict for {}: no strategy has a result in at least half its seeds (its median final score is infinitely bad).",
+            without.join(", ")
+        )));
     }
     b.push(Block::Paragraph(format!(
         "The speed-up is the time {baseline} needs to reach its own median final quality divided by the time the strategy needs to reach it (medians over seeds; the BOHB paper's ×-fold speed-up; the interval resamples the seeds of both and redoes the whole procedure); 0 means the strategy did not reach it in at least half its seeds. A seed whose run never had a result counts as infinitely bad. Scores are normalised regret where the benchmark has a best known value and a median random configuration (0 = best known, 1 = median random configuration), plain regret with only a best known value, and the objective otherwise."

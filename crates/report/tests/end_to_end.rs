@@ -170,3 +170,35 @@ fn an_empty_directory_is_refused() {
     let error = load(dir.path()).unwrap_err().to_string();
     assert!(error.contains("no finished cells"), "{error}");
 }
+
+#[test]
+fn seeds_without_a_result_count_as_infinitely_bad_and_no_verdict_is_invented() {
+    // 45 simulated seconds of one worker with 60-second epochs: most seeds end before their first
+    // step, so no strategy has a result in at least half its seeds.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("partial.toml");
+    std::fs::write(
+        &file,
+        "name = \"partial\"\nseeds = 10\nworkers = 1\n[budget]\nwallclock_seconds = 45\n[[benchmarks]]\nname = \"b\"\ntype = \"synthetic\"\nmax_epochs = 27\nepoch_seconds = 60\n[[strategies]]\nname = \"random\"\nsampler = { type = \"random\" }\n[[strategies]]\nname = \"asha\"\nsampler = { type = \"random\" }\nscheduler = { type = \"asha\", eta = 3 }\n",
+    )
+    .unwrap();
+    let experiment = Experiment::load(&file).unwrap();
+    let results_dir = dir.path().join("results");
+    hposim_sim::run(&experiment, &RunOptions { out_dir: results_dir.clone(), threads: 1 }, &|_, _| {}).unwrap();
+    let results = load(&results_dir).unwrap();
+    let analysis = analyse(&results, &Options::default());
+    let bench = &analysis.benchmarks[0];
+    for s in &bench.strategies {
+        // Every seed ran; those without an incumbent are infinitely bad, never dropped.
+        assert_eq!(s.finals.iter().flatten().count(), 10);
+        let without = s.finals.iter().flatten().filter(|f| f.is_infinite()).count();
+        assert!(without > 5, "{}: {without}", s.name);
+        assert_eq!(s.final_score.unwrap().value, f64::INFINITY);
+    }
+    assert!(analysis.verdict.is_empty());
+    let out = dir.path().join("report");
+    let written = write_report(&results, &analysis, &ReportOptions { out_dir: out, reproduce: vec![] }).unwrap();
+    check_figures(&written.figures);
+    let md = std::fs::read_to_string(&written.markdown).unwrap();
+    assert!(md.contains("No verdict for b: no strategy has a result in at least half its seeds"), "{md}");
+}
