@@ -51,7 +51,8 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
 # Criterion benchmarks: simulator throughput (FIFO, ASHA, HyperBand), curve lookups, sampler
-# suggestions (TPE, BOHB's KDE, GP-BO), the report's statistics (trajectories, bootstrap, tests)
+# suggestions (TPE, BOHB's KDE, GP-BO), the report's statistics (trajectories, bootstrap, tests),
+# hypervolume and non-dominated sorting
 bench:
     cargo bench --workspace
 

@@ -2,6 +2,7 @@
 
 mod brackets;
 mod data;
+mod hypervolume;
 mod live;
 mod report;
 mod table;
@@ -139,6 +140,19 @@ enum Command {
         #[arg(long, value_parser = ["highest-fidelity", "any-fidelity"], default_value = "highest-fidelity")]
         convention: String,
     },
+    /// The hypervolume of a CSV of points (header row = objective names; every objective
+    /// minimised unless named in --maximize): prints the hypervolume of the non-dominated set with
+    /// full precision on the first line, then the 0-based rows of the non-dominated points.
+    Hypervolume {
+        /// The CSV file.
+        points: PathBuf,
+        /// The reference point, one coordinate per objective: R1,R2,...
+        #[arg(long, value_name = "R1,R2,...", allow_hyphen_values = true)]
+        reference: String,
+        /// Objectives to maximise, by name: NAME,...
+        #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+        maximize: Vec<String>,
+    },
     /// Recorded benchmarks (data/FORMAT.md): describe or validate one.
     Data {
         #[command(subcommand)]
@@ -180,6 +194,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Validate { experiment, out, resume }) => live::validate(&experiment, out, resume),
         Some(Command::Report { results, out, baseline, convention }) => report::report(&results, out, &baseline, &convention),
+        Some(Command::Hypervolume { points, reference, maximize }) => hypervolume::print(&points, &reference, &maximize),
         Some(Command::Data { command: DataCommand::Info { file } }) => data::info(&file),
         Some(Command::Data { command: DataCommand::Check { file } }) => data::check(&file),
     };

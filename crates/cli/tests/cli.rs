@@ -267,3 +267,31 @@ fn report_writes_the_report_and_refuses_bad_input() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(text(&refused.stderr).contains("not a readable Parquet trace"), "{}", text(&refused.stderr));
 }
+
+#[test]
+fn hypervolume_prints_the_volume_then_the_non_dominated_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    // Minimising both: the staircase (1,3), (2,2), (3,1) within (4,4) covers 3 + 2 + 1 = 6;
+    // (2.5, 2.5) is dominated by (2, 2); (5, 0) is outside the box but not dominated.
+    std::fs::write(dir.path().join("p.csv"), "err,time\n1,3\n2,2\n3,1\n2.5,2.5\n5,0\n").unwrap();
+    let out = hposim(&["hypervolume", "p.csv", "--reference", "4,4"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "6\n0\n1\n2\n4\n");
+    assert!(text(&out.stderr).contains("1 of 5 points are not strictly better than the reference point"));
+    // Maximising both against (−1, −1): (2.5, 2.5) now dominates (2, 2). The union of the
+    // boxes [(−1, −1), p], in horizontal slabs: y ≤ 0 up to x = 5 (6·1), 0–1 up to 3 (4·1),
+    // 1–2.5 up to 2.5 (3.5·1.5), 2.5–3 up to 1 (2·0.5): 6 + 4 + 5.25 + 1 = 16.25.
+    let out = hposim(&["hypervolume", "p.csv", "--reference", "-1,-1", "--maximize", "err,time"], dir.path());
+    assert_eq!(text(&out.stdout), "16.25\n0\n2\n3\n4\n", "{}", text(&out.stderr));
+    for (args, message) in [
+        (vec!["hypervolume", "p.csv", "--reference", "4"], "--reference: 1 coordinates, but p.csv has 2 objectives"),
+        (vec!["hypervolume", "p.csv", "--reference", "4,4", "--maximize", "acc"], "--maximize: \"acc\" is not an objective of p.csv"),
+        (vec!["hypervolume", "missing.csv", "--reference", "4,4"], "reading missing.csv"),
+        (vec!["hypervolume", "bad.csv", "--reference", "4,4"], "bad.csv: line 3, column time: \"x\" is not a number"),
+    ] {
+        std::fs::write(dir.path().join("bad.csv"), "err,time\n1,2\n3,x\n").unwrap();
+        let out = hposim(&args, dir.path());
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
+    }
+}

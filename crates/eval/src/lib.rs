@@ -1,7 +1,8 @@
 //! Evaluation of hposim results: reading a results directory, incumbent trajectories under
 //! HpBandSter's and Syne Tune's conventions, regret and normalised regret, aggregation over
 //! seeds with bootstrap intervals, ranks over time, speed-ups over a baseline, fixed-target
-//! ECDFs and expected running times, and the statistical tests of Demšar (2006). The
+//! ECDFs and expected running times, the statistical tests of Demšar (2006), and Pareto
+//! machinery (non-dominated sorting, crowding distance, exact hypervolume). The
 //! [`analysis`] module puts them together for `hposim report`; [`tables`] turns an analysis
 //! into polars data frames.
 
@@ -9,11 +10,14 @@ pub mod aggregate;
 pub mod analysis;
 pub mod bootstrap;
 pub mod comparisons;
+pub mod crowding;
 pub mod fixed_target;
 pub mod friedman;
 pub mod holm;
+pub mod hypervolume;
 pub mod incumbent;
 pub mod nemenyi;
+pub mod non_dominated;
 pub mod quantile;
 pub mod rank_correlation;
 pub mod ranks;

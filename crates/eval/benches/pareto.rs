@@ -1,0 +1,35 @@
+//! Cost of the Pareto machinery on random points (uniform in the unit cube, every objective
+//! minimised, reference point 1.1 in each): hypervolume of 1,000 points in 2 and 3 objectives
+//! and of 200 points in 5 objectives, and non-dominated sorting of 10,000 points in 2
+//! objectives. The same points are written by `pareto_points.py` beside this file, which times
+//! Optuna's implementation on them for comparison (optuna issue #6364).
+//!
+//! Run with `cargo bench -p hposim-eval --bench pareto` (or `just bench`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hposim_core::rng::stateless_uniform;
+use hposim_eval::hypervolume::minimising;
+use hposim_eval::non_dominated::front_ranks;
+use std::hint::black_box;
+
+/// `n` points in `m` objectives: coordinate k of point i is the stateless uniform draw of seed
+/// `m` at counter `i·m + k` (hposim_core::rng::stateless_uniform, SplitMix64-based).
+fn points(n: usize, m: usize) -> Vec<Vec<f64>> {
+    (0..n).map(|i| (0..m).map(|k| stateless_uniform(m as u64, (i * m + k) as u64)).collect()).collect()
+}
+
+fn pareto(c: &mut Criterion) {
+    for (n, m) in [(1000, 2), (1000, 3), (200, 5)] {
+        let p = points(n, m);
+        let reference = vec![1.1; m];
+        c.bench_function(&format!("hypervolume/{n}_points_{m}_objectives"), |b| {
+            b.iter(|| minimising(black_box(&p), black_box(&reference)))
+        });
+    }
+    let p = points(10_000, 2);
+    c.bench_function("non_dominated_sort/10000_points_2_objectives", |b| b.iter(|| front_ranks(black_box(&p))));
+}
+
+criterion_group!(benches, pareto);
+criterion_main!(benches);
