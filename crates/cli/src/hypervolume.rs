@@ -11,12 +11,20 @@ use std::path::Path;
 /// Reads `file`, computes and prints.
 pub fn print(file: &Path, reference: &str, maximize: &[String]) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    // A byte-order mark (as spreadsheet exports write) is not part of the first name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else { bail!("{}: empty file; expected a header row of objective names", file.display()) };
-    let names: Vec<String> = header.split(',').map(|n| n.trim().to_owned()).collect();
+    let Some((header_line, header)) = lines.next() else {
+        bail!("{}: empty file; expected a header row of objective names", file.display())
+    };
+    let names: Vec<String> = header.split(',').map(|n| n.trim().trim_matches('"').to_owned()).collect();
     if names.iter().any(String::is_empty) {
-        bail!("{}: line 1: an objective name is empty", file.display());
+        bail!("{}: line {}: an objective name is empty", file.display(), header_line + 1);
     }
+    if let Some(name) = names.iter().enumerate().find_map(|(i, n)| names[..i].contains(n).then_some(n)) {
+        bail!("{}: line {}: objective {name:?} is named twice", file.display(), header_line + 1);
+    }
+    let maximize: Vec<String> = maximize.iter().map(|m| m.trim().to_owned()).collect();
     let reference: Vec<f64> = reference
         .split(',')
         .enumerate()
@@ -24,14 +32,14 @@ pub fn print(file: &Path, reference: &str, maximize: &[String]) -> Result<()> {
             v.trim()
                 .parse::<f64>()
                 .ok()
-                .filter(|x| !x.is_nan())
-                .with_context(|| format!("--reference: coordinate {} ({v:?}) is not a number", i + 1))
+                .filter(|x| x.is_finite())
+                .with_context(|| format!("--reference: coordinate {} ({v:?}) is not a finite number", i + 1))
         })
         .collect::<Result<_>>()?;
     if reference.len() != names.len() {
         bail!("--reference: {} coordinates, but {} has {} objectives ({})", reference.len(), file.display(), names.len(), names.join(", "));
     }
-    for name in maximize {
+    for name in &maximize {
         if !names.contains(name) {
             bail!("--maximize: {name:?} is not an objective of {} (its objectives: {})", file.display(), names.join(", "));
         }
@@ -49,6 +57,7 @@ pub fn print(file: &Path, reference: &str, maximize: &[String]) -> Result<()> {
             .zip(&names)
             .map(|(v, name)| {
                 v.trim()
+                    .trim_matches('"')
                     .parse::<f64>()
                     .ok()
                     .filter(|x| !x.is_nan())

@@ -283,10 +283,18 @@ fn hypervolume_prints_the_volume_then_the_non_dominated_rows() {
     // 1–2.5 up to 2.5 (3.5·1.5), 2.5–3 up to 1 (2·0.5): 6 + 4 + 5.25 + 1 = 16.25.
     let out = hposim(&["hypervolume", "p.csv", "--reference", "-1,-1", "--maximize", "err,time"], dir.path());
     assert_eq!(text(&out.stdout), "16.25\n0\n2\n3\n4\n", "{}", text(&out.stderr));
+    // Signed zeros are equal ((0, 3) dominates (−0, 5)); a byte-order mark and quotes are not
+    // part of a name.
+    std::fs::write(dir.path().join("z.csv"), "\u{feff}\"a\",b\r\n-0,5\r\n0,3\r\n").unwrap();
+    let out = hposim(&["hypervolume", "z.csv", "--reference", "-10,10", "--maximize", " a"], dir.path());
+    assert_eq!(text(&out.stdout), "70\n1\n", "{}", text(&out.stderr));
+    let out = hposim(&["hypervolume", "z.csv", "--reference", "10,10"], dir.path());
+    assert_eq!(text(&out.stdout), "70\n1\n", "{}", text(&out.stderr));
     for (args, message) in [
         (vec!["hypervolume", "p.csv", "--reference", "4"], "--reference: 1 coordinates, but p.csv has 2 objectives"),
         (vec!["hypervolume", "p.csv", "--reference", "4,4", "--maximize", "acc"], "--maximize: \"acc\" is not an objective of p.csv"),
         (vec!["hypervolume", "missing.csv", "--reference", "4,4"], "reading missing.csv"),
+        (vec!["hypervolume", "p.csv", "--reference", "inf,4"], "--reference: coordinate 1 (\"inf\") is not a finite number"),
         (vec!["hypervolume", "bad.csv", "--reference", "4,4"], "bad.csv: line 3, column time: \"x\" is not a number"),
     ] {
         std::fs::write(dir.path().join("bad.csv"), "err,time\n1,2\n3,x\n").unwrap();

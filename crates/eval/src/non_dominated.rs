@@ -34,7 +34,10 @@ pub fn non_dominated(points: &[Vec<f64>]) -> Vec<usize> {
 
 fn ranks_2d(points: &[Vec<f64>]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..points.len()).collect();
-    order.sort_by(|&a, &b| points[a][0].total_cmp(&points[b][0]).then(points[a][1].total_cmp(&points[b][1])));
+    // `partial_cmp`, not `total_cmp`: −0 and 0 must compare equal, as they do in `dominates`
+    // (no NaN here), or a later point could dominate an earlier one.
+    let cmp = |x: f64, y: f64| x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal);
+    order.sort_by(|&a, &b| cmp(points[a][0], points[b][0]).then(cmp(points[a][1], points[b][1])));
     let mut ranks = vec![0; points.len()];
     // The last point added to each front; along the fronts their second objectives rise, so
     // "front f dominates p" is true for a prefix of the fronts.
@@ -124,6 +127,8 @@ mod tests {
         // (3, 4) is dominated by (2, 3); (5, 5) by (3, 4); the duplicate (2, 3) ties.
         assert_eq!(front_ranks(&points), [0, 0, 1, 0, 0, 2]);
         assert_eq!(non_dominated(&points), [0, 1, 3, 4]);
+        // Signed zeros are equal: (0, 3) dominates (−0, 5).
+        assert_eq!(front_ranks(&[vec![-0.0, 5.0], vec![0.0, 3.0]]), [1, 0]);
         let three = vec![vec![1.0, 2.0, 3.0], vec![2.0, 3.0, 4.0], vec![3.0, 1.0, 1.0]];
         assert_eq!(front_ranks(&three), [0, 1, 0]);
     }

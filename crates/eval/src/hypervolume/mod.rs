@@ -21,7 +21,7 @@ pub struct Hypervolume {
 }
 
 /// Why a hypervolume cannot be computed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum HypervolumeError {
     /// The reference point has the wrong number of coordinates.
     #[error("the reference point has {found} coordinates, but the points have {expected} objectives")]
@@ -30,6 +30,14 @@ pub enum HypervolumeError {
         expected: usize,
         /// Coordinates given.
         found: usize,
+    },
+    /// A reference coordinate is NaN or infinite.
+    #[error("reference coordinate {objective} is {value}; it must be a finite number")]
+    NonFiniteReference {
+        /// The objective.
+        objective: usize,
+        /// The value.
+        value: f64,
     },
     /// A point has the wrong number of values.
     #[error("point {index} has {found} values, but the reference point has {expected}")]
@@ -65,6 +73,9 @@ pub fn hypervolume(points: &[Vec<f64>], reference: &[f64], directions: &[Directi
     let m = reference.len();
     if directions.len() != m {
         return Err(HypervolumeError::Directions { expected: m, found: directions.len() });
+    }
+    if let Some(objective) = reference.iter().position(|v| !v.is_finite()) {
+        return Err(HypervolumeError::NonFiniteReference { objective, value: reference[objective] });
     }
     let sign: Vec<f64> = directions.iter().map(|d| if *d == Direction::Maximize { -1.0 } else { 1.0 }).collect();
     let r: Vec<f64> = reference.iter().zip(&sign).map(|(v, s)| v * s).collect();
@@ -165,6 +176,7 @@ mod tests {
             Err(HypervolumeError::NotANumber { index: 0, objective: 0 })
         ));
         assert!(matches!(hypervolume(&[], &[3.0, 3.0], &min(3)), Err(HypervolumeError::Directions { .. })));
+        assert!(matches!(hypervolume(&[], &[f64::INFINITY, 1.0], &min(2)), Err(HypervolumeError::NonFiniteReference { objective: 0, .. })));
     }
 
     fn cloud(m: usize, max: usize) -> impl Strategy<Value = Vec<Vec<f64>>> {

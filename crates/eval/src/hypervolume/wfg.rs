@@ -37,7 +37,14 @@ pub fn hypervolume_wfg(points: &[Vec<f64>], reference: &[f64]) -> f64 {
 /// The non-dominated points of `points`, duplicates kept once; points equal to the corner
 /// they were limited to add no volume but are harmless.
 fn non_dominated_set(mut points: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
-    points.sort_by(|a, b| a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal));
+    // `partial_cmp` so that −0 and 0 are equal, as in `dominates` (no NaN here).
+    points.sort_by(|a, b| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     points.dedup();
     let mut kept: Vec<Vec<f64>> = Vec::with_capacity(points.len());
     for p in points {
