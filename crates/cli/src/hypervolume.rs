@@ -68,8 +68,7 @@ pub fn print(file: &Path, reference: &str, maximize: &[String]) -> Result<()> {
     }
     let result = hypervolume(&points, &reference, &directions).with_context(|| format!("{}", file.display()))?;
     // Non-dominated sorting minimises: maximised objectives are negated.
-    let minimised: Vec<Vec<f64>> =
-        points.iter().map(|p| p.iter().zip(&directions).map(|(v, d)| if *d == Direction::Maximize { -v } else { *v }).collect()).collect();
+    let minimised: Vec<Vec<f64>> = points.iter().map(|p| p.iter().zip(&directions).map(|(v, d)| d.sign() * v).collect()).collect();
     println!("{}", result.volume);
     for index in non_dominated(&minimised) {
         println!("{index}");

@@ -12,6 +12,17 @@ pub enum Direction {
     Maximize,
 }
 
+impl Direction {
+    /// The factor that makes values of this direction "smaller is better": 1 when
+    /// minimising, −1 when maximising.
+    pub fn sign(self) -> f64 {
+        match self {
+            Direction::Minimize => 1.0,
+            Direction::Maximize => -1.0,
+        }
+    }
+}
+
 /// A named metric with a direction. Every observation carries one value per objective.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Objective {

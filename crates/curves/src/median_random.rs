@@ -5,8 +5,8 @@
 //! Benchmarks 2021, Section 5).
 
 use crate::Benchmark;
+use hposim_core::Rng;
 use hposim_core::rng::mix;
-use hposim_core::{Direction, Rng};
 use rand::RngExt;
 
 /// Configurations drawn for [`median_random_final`] by default: enough for the median's
@@ -22,11 +22,7 @@ pub fn median_random_final(bench: &dyn Benchmark, samples: usize, rng: &mut Rng)
     let objective = bench.objectives().first()?;
     let max = bench.fidelity().max;
     let mut metrics = vec![0.0; bench.objectives().len()];
-    // Stored as "badness" (smaller is better) so one sort serves both directions.
-    let sign = match objective.direction {
-        Direction::Minimize => 1.0,
-        Direction::Maximize => -1.0,
-    };
+    // Stored as losses (smaller is better, diverged = +∞) so one sort serves both directions.
     let mut finals = Vec::with_capacity(samples);
     for index in 0..samples {
         let config = bench.space().sample(rng);
@@ -34,18 +30,17 @@ pub fn median_random_final(bench: &dyn Benchmark, samples: usize, rng: &mut Rng)
         let mut value = f64::INFINITY;
         for step in 1..=max {
             bench.step(&curve, step, &mut metrics);
-            if !metrics[0].is_finite() {
-                value = f64::INFINITY;
+            value = objective.loss(metrics[0]);
+            if value == f64::INFINITY {
                 break;
             }
-            value = sign * metrics[0];
         }
         finals.push(value);
     }
     finals.sort_by(f64::total_cmp);
     let (lower, upper) = (*finals.get(samples.checked_sub(1)? / 2)?, *finals.get(samples / 2)?);
     let median = 0.5 * (lower + upper);
-    median.is_finite().then_some(sign * median)
+    median.is_finite().then_some(objective.direction.sign() * median)
 }
 
 #[cfg(test)]

@@ -10,11 +10,12 @@ use crate::bootstrap::{Estimate, bootstrap, median};
 use crate::comparisons::{PairTest, RankTest, friedman_nemenyi, pairwise_wilcoxon};
 use crate::fixed_target::{NORMALISED_TARGETS, data_targets, ecdf, expected_running_time};
 use crate::incumbent::{Convention, Trajectory, trajectory};
-use crate::quantile::quantile;
+use crate::quantile::median_of;
 use crate::ranks::mean_ranks;
 use crate::results::{CellResult, Results};
 use crate::scale::{Measure, Scale};
 use crate::speedup::{self, Axis};
+use crate::strategy_table::Spread;
 use hposim_core::BenchmarkReference;
 use hposim_core::rng::stream;
 use rayon::prelude::*;
@@ -174,14 +175,8 @@ fn rng_for(parts: &[&str]) -> hposim_core::Rng {
     stream(0, &format!("{parts:?}"), "report-bootstrap")
 }
 
-fn median_of(values: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = values.filter(|x| !x.is_nan()).collect();
-    v.sort_by(f64::total_cmp);
-    quantile(&v, 0.5).unwrap_or(f64::NAN)
-}
-
 fn usage_of(cells: &[&CellResult], price: Option<f64>) -> Usage {
-    let m = |f: &dyn Fn(&CellResult) -> f64| median_of(cells.iter().map(|c| f(c)));
+    let m = |f: &dyn Fn(&CellResult) -> f64| Spread::of(cells.iter().map(|c| f(c))).map_or(f64::NAN, |s| s.median);
     let compute_hours = m(&|c| c.summary.compute_seconds / 3600.0);
     let full_training_hours = m(&|c| c.summary.full_training_seconds / 3600.0);
     Usage {
@@ -323,7 +318,7 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
                 let at: Vec<f64> =
                     have.iter().map(|&i| s.trajectories[i].at_compute(f * compute_horizon).unwrap_or(f64::INFINITY)).collect();
                 // The regret is an increasing affine map of the score, so it commutes with the median.
-                crate::speedup::median_of(&at).map_or(f64::NAN, |m| scale.regret(m))
+                median_of(&at).map_or(f64::NAN, |m| scale.regret(m))
             })
             .collect();
         let finals: Vec<f64> = s.finals.iter().flatten().copied().collect();
@@ -363,24 +358,28 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
             })
             .collect();
     }
-    // Speed-ups over the baseline (the baseline's seeds that ran).
-    let runs_of = |s: &StrategyAnalysis| -> Vec<Trajectory> { ran(s).iter().map(|&i| s.trajectories[i].clone()).collect() };
-    let baseline_runs: Option<Vec<Trajectory>> = strategies.iter().find(|s| s.name == options.baseline).map(runs_of);
-    let baseline_target = baseline_runs.as_ref().and_then(|b| speedup::baseline_target(&b.iter().collect::<Vec<_>>()));
-    if let (Some(base), Some(_)) = (&baseline_runs, baseline_target) {
-        let base: Vec<&Trajectory> = base.iter().collect();
-        strategies.par_iter_mut().for_each(|s| {
-            if s.name == options.baseline {
-                let one = Some(Estimate { value: 1.0, low: 1.0, high: 1.0 });
-                (s.speedup_time, s.speedup_compute) = (one, one);
-                return;
-            }
-            let runs = runs_of(s);
-            let runs: Vec<&Trajectory> = runs.iter().collect();
-            let mut rng = rng_for(&[&reference.name, &s.name, "speedup"]);
-            s.speedup_time = speedup::speedup(&base, &runs, Axis::Time, options.level, &mut rng);
-            s.speedup_compute = speedup::speedup(&base, &runs, Axis::Compute, options.level, &mut rng);
-        });
+    // Speed-ups over the baseline (the baseline's seeds that ran), computed from borrowed
+    // trajectories and stored once every strategy's are known.
+    let baseline = strategies.iter().find(|s| s.name == options.baseline);
+    let base: Vec<&Trajectory> = baseline.map(|b| ran(b).into_iter().map(|i| &b.trajectories[i]).collect()).unwrap_or_default();
+    let baseline_target = baseline.and_then(|_| speedup::baseline_target(&base));
+    if baseline_target.is_some() {
+        let one = Some(Estimate { value: 1.0, low: 1.0, high: 1.0 });
+        let speedups: Vec<(Option<Estimate>, Option<Estimate>)> = strategies
+            .par_iter()
+            .map(|s| {
+                if s.name == options.baseline {
+                    return (one, one);
+                }
+                let runs: Vec<&Trajectory> = ran(s).into_iter().map(|i| &s.trajectories[i]).collect();
+                let mut rng = rng_for(&[&reference.name, &s.name, "speedup"]);
+                let time = speedup::speedup(&base, &runs, Axis::Time, options.level, &mut rng);
+                (time, speedup::speedup(&base, &runs, Axis::Compute, options.level, &mut rng))
+            })
+            .collect();
+        for (s, (time, compute)) in strategies.iter_mut().zip(speedups) {
+            (s.speedup_time, s.speedup_compute) = (time, compute);
+        }
     }
     // Tests on the final scores, seeds matched by index.
     let names: Vec<String> = strategies.iter().map(|s| s.name.clone()).collect();

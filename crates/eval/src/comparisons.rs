@@ -60,7 +60,7 @@ pub fn pairwise_wilcoxon(names: &[String], finals: &[Vec<Option<f64>>]) -> Vec<P
             let (x, y): (Vec<f64>, Vec<f64>) =
                 finals[i].iter().zip(&finals[j]).filter_map(|(a, b)| a.zip(*b)).filter(|(a, b)| a.is_finite() && b.is_finite()).unzip();
             let differences: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a - b).collect();
-            let median_difference = crate::speedup::median_of(&differences).unwrap_or(f64::NAN);
+            let median_difference = crate::quantile::median_of(&differences).unwrap_or(f64::NAN);
             let nonzero = differences.iter().filter(|d| **d != 0.0).count();
             let outcome = if nonzero < MIN_PAIRS {
                 Err(format!("too few seeds: {nonzero} with a difference (at least {MIN_PAIRS} are needed for p < {ALPHA} to be possible)"))

@@ -6,7 +6,7 @@
 //! C = 1 − Σ(t³ − t) / (N k (k² − 1)) the tie correction, compared with χ² on k − 1 degrees of
 //! freedom.
 
-use crate::rank_correlation::average_ranks;
+use crate::rank_correlation::{average_ranks, tie_term};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 /// The result of a Friedman test.
@@ -32,23 +32,16 @@ pub fn friedman(rows: &[Vec<f64>]) -> Option<Friedman> {
         return None;
     }
     let mut rank_sums = vec![0.0; k];
-    let mut tie_term = 0.0;
+    let mut ties = 0.0;
     for row in rows {
         let ranks = average_ranks(row);
         for (sum, r) in rank_sums.iter_mut().zip(&ranks) {
             *sum += r;
         }
-        let mut sorted = row.clone();
-        sorted.sort_by(f64::total_cmp);
-        let mut start = 0;
-        while start < k {
-            let t = sorted[start..].iter().take_while(|&&v| v == sorted[start]).count();
-            tie_term += (t * t * t - t) as f64;
-            start += t;
-        }
+        ties += tie_term(row);
     }
     let (nf, kf) = (n as f64, k as f64);
-    let correction = 1.0 - tie_term / (nf * kf * (kf * kf - 1.0));
+    let correction = 1.0 - ties / (nf * kf * (kf * kf - 1.0));
     if correction <= 0.0 {
         return None;
     }

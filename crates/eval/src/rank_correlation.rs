@@ -24,6 +24,20 @@ pub fn average_ranks(values: &[f64]) -> Vec<f64> {
     ranks
 }
 
+/// Σ (t³ − t) over the groups of `t` equal values in `values`: the tie term of the variance
+/// corrections of rank tests (Wilcoxon's signed-rank, Friedman's). Zero when nothing is tied.
+pub fn tie_term(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .chunk_by(|a, b| a == b)
+        .map(|group| {
+            let t = group.len() as f64;
+            t * t * t - t
+        })
+        .sum()
+}
+
 /// Spearman's ρ between paired samples, over the pairs where both are finite; `None` with
 /// fewer than 3 such pairs or when either side is constant.
 pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
@@ -50,6 +64,9 @@ mod tests {
     #[test]
     fn ties_get_average_ranks() {
         assert_eq!(average_ranks(&[10.0, 20.0, 10.0, 30.0]), [1.5, 3.0, 1.5, 4.0]);
+        // Groups of 2 and 3: (8 − 2) + (27 − 3) = 30.
+        assert_eq!(tie_term(&[1.0, 2.0, 1.0, 3.0, 3.0, 3.0, 4.0]), 30.0);
+        assert_eq!(tie_term(&[1.0, 2.0]), 0.0);
     }
 
     #[test]

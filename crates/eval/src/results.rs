@@ -4,7 +4,7 @@
 //! there is; a trace or summary of another trace-format version is refused.
 
 use hposim_core::{
-    BenchmarkReference, CellSummary, Direction, EpochStatus, ExpectedCell, MANIFEST_FILE, Manifest, TRACE_FORMAT_VERSION, TrialOutcome,
+    BenchmarkReference, CellSummary, EpochStatus, ExpectedCell, MANIFEST_FILE, Manifest, TRACE_FORMAT_VERSION, TrialOutcome,
 };
 use polars::prelude::{DataType, ParallelStrategy, ParquetReader, SerReader};
 use std::fs::{self, File};
@@ -308,14 +308,6 @@ fn check_order(path: &Path, trace: &CellTrace) -> Result<(), ResultsError> {
         return Err(refused(path, format!("row {}: `end` decreases; trace rows must be in order of completion", row + 1)));
     }
     Ok(())
-}
-
-/// Sign that turns `direction` into "smaller is better".
-pub fn sign(direction: Direction) -> f64 {
-    match direction {
-        Direction::Minimize => 1.0,
-        Direction::Maximize => -1.0,
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! objective itself otherwise (live studies). Internally every measure is a *score*, smaller
 //! is better.
 
-use crate::results::sign;
 use hposim_core::{BenchmarkReference, Direction};
 
 /// The measure of a benchmark.
@@ -37,7 +36,7 @@ pub struct Scale {
 impl Scale {
     /// The scale of `reference`.
     pub fn of(reference: &BenchmarkReference) -> Self {
-        let s = sign(reference.direction);
+        let s = reference.direction.sign();
         let random_regret =
             reference.best_known.zip(reference.median_random).map(|(b, m)| s * (m - b)).filter(|r| *r > 0.0 && r.is_finite());
         let measure = match (reference.best_known, random_regret) {
@@ -56,7 +55,7 @@ impl Scale {
 
     /// The score of an objective value (smaller is better).
     pub fn score(&self, value: f64) -> f64 {
-        let s = sign(self.direction);
+        let s = self.direction.sign();
         match (self.measure, self.best_known, self.random_regret) {
             (Measure::NormalisedRegret, Some(b), Some(r)) => s * (value - b) / r,
             (Measure::Regret, Some(b), _) => s * (value - b),
@@ -67,7 +66,7 @@ impl Scale {
     /// A score as it is shown: the measure itself (the objective's value for [`Measure::Value`]).
     pub fn shown(&self, score: f64) -> f64 {
         match self.measure {
-            Measure::Value => sign(self.direction) * score,
+            Measure::Value => self.direction.sign() * score,
             _ => score,
         }
     }
@@ -86,7 +85,7 @@ impl Scale {
         match (self.measure, self.random_regret) {
             (Measure::NormalisedRegret, Some(r)) => regret / r,
             (Measure::Regret, _) => regret,
-            _ => sign(self.direction) * regret,
+            _ => self.direction.sign() * regret,
         }
     }
 

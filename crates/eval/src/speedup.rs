@@ -9,7 +9,7 @@
 
 use crate::bootstrap::{Estimate, RESAMPLES};
 use crate::incumbent::Trajectory;
-use crate::quantile::quantile;
+use crate::quantile::{median_of, quantile};
 use hposim_core::Rng;
 use rand::RngExt;
 
@@ -20,13 +20,6 @@ pub enum Axis {
     Time,
     /// Worker-seconds of compute.
     Compute,
-}
-
-/// The median of `values` (any order; infinite values allowed).
-pub fn median_of(values: &[f64]) -> Option<f64> {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    quantile(&v, 0.5)
 }
 
 /// The baseline's target: the upper median of its seeds' final scores (infinite where a seed

@@ -7,7 +7,7 @@
 //! when there are ties or zeros and at most 13 pairs, and otherwise from the normal
 //! approximation with the tie correction of the variance and no continuity correction.
 
-use crate::rank_correlation::average_ranks;
+use crate::rank_correlation::{average_ranks, tie_term};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// How the p-value was computed.
@@ -61,7 +61,8 @@ pub fn wilcoxon(x: &[f64], y: &[f64]) -> Option<Wilcoxon> {
     let r_plus: f64 = d.iter().zip(&ranks).filter(|(v, _)| **v > 0.0).map(|(_, r)| r).sum();
     let total = (n * (n + 1)) as f64 / 2.0;
     let statistic = r_plus.min(total - r_plus);
-    let ties = has_ties(&ranks);
+    // Tied |d| share an average rank, so equal ranks are exactly the ties.
+    let ties = tie_term(&ranks) > 0.0;
     let (p_value, method) = if pairs <= EXACT_MAX_PAIRS && !ties && zeros == 0 {
         (exact_p(n, statistic), WilcoxonMethod::Exact)
     } else if pairs <= PERMUTATION_MAX_PAIRS {
@@ -70,14 +71,6 @@ pub fn wilcoxon(x: &[f64], y: &[f64]) -> Option<Wilcoxon> {
         (normal_p(&ranks, statistic), WilcoxonMethod::Normal)
     };
     Some(Wilcoxon { statistic, r_plus, r_minus: total - r_plus, p_value, nonzero: n, method })
-}
-
-fn has_ties(ranks: &[f64]) -> bool {
-    ranks.iter().any(|r| r.fract() != 0.0) || {
-        let mut sorted = ranks.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        sorted.windows(2).any(|w| w[0] == w[1])
-    }
 }
 
 /// 2·P(R⁺ ≤ t) under the null, from the number of subsets of {1, …, n} with each rank sum.
@@ -116,18 +109,9 @@ fn permutation_p(ranks: &[f64], r_plus: f64) -> f64 {
 /// 2·Φ(−|z|) with z = (t − n(n+1)/4) / σ, σ² = n(n+1)(2n+1)/24 − Σ(t³ − t)/48 over tie groups.
 fn normal_p(ranks: &[f64], statistic: f64) -> f64 {
     let n = ranks.len() as f64;
-    let mut sorted = ranks.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mut tie_term = 0.0;
-    let mut start = 0;
-    while start < sorted.len() {
-        let end = sorted[start..].iter().take_while(|&&r| r == sorted[start]).count() + start;
-        let t = (end - start) as f64;
-        tie_term += t * t * t - t;
-        start = end;
-    }
+    let ties = tie_term(ranks);
     let mean = n * (n + 1.0) / 4.0;
-    let se = ((n * (n + 1.0) * (2.0 * n + 1.0) - tie_term / 2.0) / 24.0).sqrt();
+    let se = ((n * (n + 1.0) * (2.0 * n + 1.0) - ties / 2.0) / 24.0).sqrt();
     if se == 0.0 {
         return 1.0;
     }

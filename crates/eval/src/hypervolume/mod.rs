@@ -77,7 +77,7 @@ pub fn hypervolume(points: &[Vec<f64>], reference: &[f64], directions: &[Directi
     if let Some(objective) = reference.iter().position(|v| !v.is_finite()) {
         return Err(HypervolumeError::NonFiniteReference { objective, value: reference[objective] });
     }
-    let sign: Vec<f64> = directions.iter().map(|d| if *d == Direction::Maximize { -1.0 } else { 1.0 }).collect();
+    let sign: Vec<f64> = directions.iter().map(|d| d.sign()).collect();
     let r: Vec<f64> = reference.iter().zip(&sign).map(|(v, s)| v * s).collect();
     let mut inside = Vec::with_capacity(points.len());
     for (index, p) in points.iter().enumerate() {

@@ -1,8 +1,8 @@
 //! Horizontal bars, one per (benchmark, strategy), with whiskers for confidence intervals and
 //! an optional reference line: the speed-up figure (reference 1 = as fast as the baseline).
 
-use super::{Figure, err};
-use crate::style::{FONT, color};
+use super::{Figure, err, horizontal_bars};
+use crate::style::color;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -50,32 +50,7 @@ impl Figure for BarFigure {
             * 1.08;
         let hi = if hi > 0.0 { hi } else { 1.0 };
         let labels: Vec<String> = self.bars.iter().map(|b| b.label.clone()).collect();
-        let mut chart = ChartBuilder::on(area)
-            .caption(self.title.as_str(), (FONT, 20))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(300)
-            .build_cartesian_2d(0.0..hi, 0.0..n)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .y_labels(self.bars.len().max(1) * 2 + 1)
-            .y_label_formatter(&|y| {
-                // Labels sit at bar centres (index + 0.5), counted from the top.
-                let i = (n - y - 0.5).round();
-                if ((n - y - 0.5) - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
-            .disable_y_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
+        let mut chart = horizontal_bars(area, &self.title, &self.x_label, &labels, hi)?;
         for (i, bar) in self.bars.iter().enumerate() {
             let y = n - i as f64 - 1.0;
             let c = color(bar.color);
