@@ -52,6 +52,25 @@ pub enum Action {
         /// Run until this fidelity.
         until: u32,
     },
+    /// Start a new trial (it gets [`WorkerRequest::next_trial`]) from the checkpoint `donor`
+    /// saved after step `step`, continuing with `config` until fidelity `until`: the exploit
+    /// and explore of population-based training (Jaderberg et al. 2017), which Syne Tune also
+    /// runs as a new trial started from the donor's checkpoint. `recipient` is the trial the new
+    /// one replaces in the population (already stopped or paused for good); executors record
+    /// the exploit so that a report can draw the lineage. The new trial's first step is
+    /// `step + 1`.
+    Exploit {
+        /// The trial whose checkpoint is copied.
+        donor: TrialId,
+        /// The trial the new one replaces.
+        recipient: TrialId,
+        /// The donor's step whose checkpoint is copied (a step it has completed).
+        step: u32,
+        /// The new trial's (explored) configuration.
+        config: Config,
+        /// Run until this fidelity (above `step`).
+        until: u32,
+    },
     /// Nothing to do now, for this or any other free worker; ask again after the next result.
     /// The executor counts the worker as idle meanwhile (synchronous successive halving waits
     /// for a rung to fill), and may skip asking other waiting workers until a result arrives.

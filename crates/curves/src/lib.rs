@@ -14,7 +14,13 @@
 //!   Kandasamy et al. (BOCA, ICML 2017);
 //! - [`counting_ones::CountingOnes`]: the counting-ones problem of Falkner et al. (BOHB, ICML 2018);
 //! - [`tabular::Tabular`]: recorded learning curves ([`recorded`], the format of
-//!   `data/FORMAT.md`) replayed step by step.
+//!   `data/FORMAT.md`) replayed step by step;
+//! - [`pbt_toy::PbtToy`]: the toy problem of population-based training (Jaderberg et al. 2017);
+//! - [`training_dynamics::TrainingDynamics`]: a loss that decays at a rate set by the current
+//!   learning rate and rises when it is too high, where a schedule beats every fixed rate.
+//!
+//! The last three support changing a trial's configuration mid-training
+//! ([`Benchmark::supports_splice`]), which population-based training needs.
 
 pub mod branin;
 pub mod counting_ones;
@@ -23,10 +29,13 @@ pub mod field;
 pub mod hartmann6;
 pub mod landscape;
 pub mod median_random;
+pub mod pbt_toy;
 pub mod recorded;
+mod segments;
 pub mod spec;
 pub mod synthetic;
 pub mod tabular;
+pub mod training_dynamics;
 
 use hposim_core::nearest::NearestIndex;
 use hposim_core::{Config, Fidelity, Objective, SearchSpace, SpaceError};
@@ -102,6 +111,12 @@ pub trait Benchmark: Send + Sync {
     /// recorded table), so that results computed from other data are not reused.
     fn content_hash(&self) -> Option<u64> {
         None
+    }
+
+    /// Whether [`Benchmark::splice`] works: the benchmark can change a trial's configuration
+    /// mid-training. Population-based training is refused on benchmarks that cannot.
+    fn supports_splice(&self) -> bool {
+        false
     }
 
     /// A curve that replays `curve` up to `step` and continues after it with `config` (the

@@ -4,9 +4,11 @@
 use crate::branin::{Branin, BraninSpec};
 use crate::counting_ones::{CountingOnes, CountingOnesSpec};
 use crate::hartmann6::{Hartmann6, Hartmann6Spec};
+use crate::pbt_toy::{PbtToy, PbtToySpec};
 use crate::recorded::{self, Recorded};
 use crate::synthetic::{Synthetic, SyntheticSpec};
 use crate::tabular::{Tabular, TabularSpec};
+use crate::training_dynamics::{TrainingDynamics, TrainingDynamicsSpec};
 use crate::{Benchmark, BenchmarkError};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -28,6 +30,10 @@ pub enum BenchmarkSpec {
     CountingOnes(CountingOnesSpec),
     /// A recorded table replayed (`data/FORMAT.md`).
     Recorded(TabularSpec),
+    /// The toy problem of population-based training (Jaderberg et al. 2017, Figure 2).
+    PbtToy(PbtToySpec),
+    /// A loss whose decay and floor follow the current learning rate.
+    TrainingDynamics(TrainingDynamicsSpec),
 }
 
 impl BenchmarkSpec {
@@ -39,6 +45,8 @@ impl BenchmarkSpec {
             BenchmarkSpec::Branin(s) => (&s.name, "branin"),
             BenchmarkSpec::Hartmann6(s) => (&s.name, "hartmann6"),
             BenchmarkSpec::CountingOnes(s) => (&s.name, "counting_ones"),
+            BenchmarkSpec::PbtToy(s) => (&s.name, "pbt_toy"),
+            BenchmarkSpec::TrainingDynamics(s) => (&s.name, "training_dynamics"),
             BenchmarkSpec::Recorded(s) => return s.name.as_deref().map_or_else(|| Cow::Owned(s.default_name()), Cow::Borrowed),
         };
         Cow::Borrowed(given.as_deref().unwrap_or(default))
@@ -79,6 +87,8 @@ impl Builder {
             BenchmarkSpec::Branin(s) => Box::new(Branin::new(name, s)?),
             BenchmarkSpec::Hartmann6(s) => Box::new(Hartmann6::new(name, s)?),
             BenchmarkSpec::CountingOnes(s) => Box::new(CountingOnes::new(name, s)?),
+            BenchmarkSpec::PbtToy(s) => Box::new(PbtToy::new(name, s)?),
+            BenchmarkSpec::TrainingDynamics(s) => Box::new(TrainingDynamics::new(name, s)?),
             BenchmarkSpec::Recorded(s) => {
                 let path = self.base_dir.join(&s.path);
                 let data = match self.loaded.entry(path) {
@@ -114,10 +124,14 @@ mod tests {
             type = "hartmann6"
             [[benchmarks]]
             type = "counting_ones"
+            [[benchmarks]]
+            type = "pbt_toy"
+            [[benchmarks]]
+            type = "training_dynamics"
         "#;
         let wrapper: Wrapper = toml::from_str(text).unwrap();
         let names: Vec<String> = wrapper.benchmarks.iter().map(|b| b.name().into_owned()).collect();
-        assert_eq!(names, ["synthetic", "branin", "hartmann6", "counting_ones"]);
+        assert_eq!(names, ["synthetic", "branin", "hartmann6", "counting_ones", "pbt_toy", "training_dynamics"]);
         let mut rng = <hposim_core::Rng as rand::SeedableRng>::seed_from_u64(5);
         for spec in &wrapper.benchmarks {
             let bench = build(spec).unwrap();

@@ -221,6 +221,10 @@ impl Benchmark for Tabular {
         Some(self.content_hash)
     }
 
+    fn supports_splice(&self) -> bool {
+        true
+    }
+
     /// Steps up to `step` keep whatever the trial replayed (earlier splices included); later
     /// steps replay `config`'s curve. A later splice replaces the ones at or after its step.
     fn splice(&self, curve: &TrialCurve, config: &Config, step: u32, seed: u64) -> Option<TrialCurve> {

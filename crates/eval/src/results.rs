@@ -190,7 +190,9 @@ fn discover(cells_dir: &Path) -> Result<Vec<ExpectedCell>, ResultsError> {
     let entries = fs::read_dir(cells_dir).map_err(io(cells_dir))?;
     for entry in entries {
         let path = entry.map_err(io(cells_dir))?.path();
-        if path.extension().is_some_and(|e| e == "json") {
+        // `<cell>.exploits.json` lists a population-based training cell's exploits, not a summary.
+        let exploits = path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".exploits.json"));
+        if path.extension().is_some_and(|e| e == "json") && !exploits {
             let summary = read_summary(&path)?;
             found.push(ExpectedCell { cell: summary.cell, benchmark: summary.benchmark, strategy: summary.strategy, seed: summary.seed });
         }

@@ -114,9 +114,14 @@ pub fn record(
     }
     let list = design_configs(experiment, configs, design).map_err(RecordError::Other)?;
     let budget = Budget { trials: Some(list.len() as u64), ..Budget::default() };
-    let mut scheduler =
-        hposim_schedulers::build(&SchedulerSpec::Fifo {}, Box::new(Listed::new(list)), &training.fidelity, &training.objectives)
-            .map_err(|e| RecordError::Other(e.to_string()))?;
+    let mut scheduler = hposim_schedulers::build(
+        &SchedulerSpec::Fifo {},
+        Box::new(Listed::new(list)),
+        &experiment.space,
+        &training.fidelity,
+        &training.objectives,
+    )
+    .map_err(|e| RecordError::Other(e.to_string()))?;
     let setup = StudySetup::of(experiment, &dir, &budget, true);
     let mut executor = executor_for(experiment, experiment.spec.workers as usize);
     let mut rng = stream(experiment.spec.seed, "record", "strategy");

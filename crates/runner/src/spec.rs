@@ -285,6 +285,11 @@ impl LiveExperiment {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }
             check_strategy(strategy, &space, fidelity, &training.objectives).map_err(|e| fail(format!("{at}.{e}")))?;
+            if strategy.scheduler.changes_configurations() {
+                return Err(fail(format!(
+                    "{at}.scheduler: population-based training is simulator-only for now (live studies cannot copy one trial's checkpoint into another yet); run it with `hposim run`"
+                )));
+            }
         }
         Ok(Self { path: path.to_owned(), name, source: source.to_owned(), spec, space, workdir })
     }

@@ -580,6 +580,11 @@ impl Study<'_, '_, '_> {
                     Slot::Busy(Busy { trial, launch: None, launched: now, launched_at: Instant::now(), step_start: now, ending: None });
                 Asked::Resume { trial, until }
             }
+            Action::Exploit { .. } => {
+                return Err(StudyError::Scheduler(
+                    "asked to copy a trial's checkpoint into a new trial (population-based training), which live studies do not support yet; run PBT in the simulator".into(),
+                ));
+            }
             Action::Wait => {
                 self.slots[w] = Slot::Waiting { since: self.events };
                 self.waiting += 1;

@@ -9,19 +9,24 @@
 //! Shipped here: [`fifo::Fifo`] (every trial to full fidelity), synchronous
 //! [`successive_halving`] and [`hyperband`] (both sizings, see [`brackets`]), [`asha::Asha`]
 //! (promotion and stopping variants, several brackets) and the
-//! [`median_stopping::MedianStopping`] rule. Each works with any sampler, with or without
-//! checkpointing; rungs rank by the first objective, and a NaN result ranks last.
+//! [`median_stopping::MedianStopping`] rule, each working with any sampler, with or without
+//! checkpointing; and population-based training ([`pbt::Pbt`]), whose sampler proposes the
+//! initial population and which copies checkpoints, so it needs checkpointing and a benchmark
+//! that can change a configuration mid-training. Rungs and populations rank by the first
+//! objective, and a NaN result ranks last.
 
 pub mod asha;
 pub mod brackets;
 pub mod fifo;
 pub mod hyperband;
 pub mod median_stopping;
+pub mod pbt;
+pub mod pbt_explore;
 pub mod rank;
 pub mod successive_halving;
 pub mod synchronous;
 
-use hposim_core::{Action, Decision, Fidelity, Objective, Observation, Rng, WorkerRequest};
+use hposim_core::{Action, Decision, Fidelity, Objective, Observation, Rng, SearchSpace, WorkerRequest};
 use hposim_samplers::Sampler;
 use serde::{Deserialize, Serialize};
 
@@ -139,12 +144,20 @@ pub enum SchedulerSpec {
         #[serde(default = "default_min_trials")]
         min_trials: u32,
     },
+    /// Population-based training.
+    Pbt(pbt::PbtSettings),
 }
 
 impl SchedulerSpec {
     /// Whether this scheduler stops or pauses trials early.
     pub fn terminates_early(&self) -> bool {
         !matches!(self, SchedulerSpec::Fifo {})
+    }
+
+    /// Whether this scheduler changes configurations mid-training (copies checkpoints), which
+    /// needs checkpointing and a benchmark that supports it.
+    pub fn changes_configurations(&self) -> bool {
+        matches!(self, SchedulerSpec::Pbt(_))
     }
 }
 
@@ -206,7 +219,7 @@ fn fidelity_range(min: Option<u32>, max: Option<u32>, eta: f64, fidelity: &Fidel
 /// configurations before its last rung). `None` if the specification is invalid.
 pub fn top_fidelity(spec: &SchedulerSpec, fidelity: &Fidelity) -> Option<u32> {
     match *spec {
-        SchedulerSpec::Fifo {} | SchedulerSpec::MedianStopping { .. } => Some(fidelity.max),
+        SchedulerSpec::Fifo {} | SchedulerSpec::MedianStopping { .. } | SchedulerSpec::Pbt(_) => Some(fidelity.max),
         SchedulerSpec::Hyperband { eta, min_fidelity, max_fidelity, .. } | SchedulerSpec::Asha { eta, min_fidelity, max_fidelity, .. } => {
             fidelity_range(min_fidelity, max_fidelity, eta, fidelity).ok().map(|(_, big_r)| big_r)
         }
@@ -243,16 +256,22 @@ fn ranking_objective(objectives: &[Objective]) -> Result<Objective, SchedulerErr
     objectives.first().cloned().ok_or_else(|| SchedulerError::invalid("type", "the benchmark has no objective to rank trials by"))
 }
 
-/// Builds the scheduler `spec` describes, owning `sampler`, for a benchmark with `fidelity`
-/// and `objectives`. Every setting is checked here, so an experiment is refused before it runs.
+/// Builds the scheduler `spec` describes, owning `sampler`, for a benchmark with `space`,
+/// `fidelity` and `objectives`. Every setting is checked here, so an experiment is refused
+/// before it runs.
 pub fn build(
     spec: &SchedulerSpec,
     sampler: Box<dyn Sampler>,
+    space: &SearchSpace,
     fidelity: &Fidelity,
     objectives: &[Objective],
 ) -> Result<Box<dyn Scheduler>, SchedulerError> {
     Ok(match *spec {
         SchedulerSpec::Fifo {} => Box::new(fifo::Fifo::new(sampler, fidelity.max)),
+        SchedulerSpec::Pbt(ref settings) => {
+            let config = settings.resolve(fidelity.max)?;
+            Box::new(pbt::Pbt::new(sampler, space.clone(), ranking_objective(objectives)?, config, fidelity.max))
+        }
         SchedulerSpec::SuccessiveHalving { eta, min_fidelity, max_fidelity, configs, overlap, max_brackets } => {
             check_max_brackets(max_brackets)?;
             let bracket = successive_halving_bracket(eta, min_fidelity, max_fidelity, configs, fidelity)?;

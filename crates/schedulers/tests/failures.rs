@@ -31,10 +31,10 @@ impl Sampler for Recording {
 fn failure_fidelity(spec: &str) -> u32 {
     let space = SearchSpace::new(&[ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None }]).unwrap();
     let failures = Arc::new(Mutex::new(Vec::new()));
-    let sampler = Recording { inner: RandomSampler::new(space), failures: failures.clone() };
+    let sampler = Recording { inner: RandomSampler::new(space.clone()), failures: failures.clone() };
     let spec: SchedulerSpec = toml::from_str(spec).unwrap();
     let fidelity = Fidelity { min: 1, max: 27, unit: "epoch".into() };
-    let mut scheduler = hposim_schedulers::build(&spec, Box::new(sampler), &fidelity, &[Objective::minimize("loss")]).unwrap();
+    let mut scheduler = hposim_schedulers::build(&spec, Box::new(sampler), &space, &fidelity, &[Objective::minimize("loss")]).unwrap();
     let mut rng = Rng::seed_from_u64(0);
     let Action::Start { config, .. } = scheduler.on_free_worker(&WorkerRequest { now: 0.0, worker: 0, next_trial: 0 }, &mut rng) else {
         panic!("the first request starts a trial")

@@ -200,9 +200,21 @@ impl Experiment {
             if spec.strategies[..i].iter().any(|s| s.name == strategy.name) {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }
+            let checkpointing = strategy.checkpointing.unwrap_or(spec.checkpointing);
+            if strategy.scheduler.changes_configurations() && !checkpointing {
+                return Err(fail(format!(
+                    "{at}.scheduler: population-based training copies checkpoints, so it needs checkpointing; remove `checkpointing = false`"
+                )));
+            }
             for bench in &benchmarks {
                 check_strategy(strategy, bench.space(), bench.fidelity(), bench.objectives())
                     .map_err(|e| fail(format!("{at}.{e} (on benchmark {:?})", bench.name())))?;
+                if strategy.scheduler.changes_configurations() && !bench.supports_splice() {
+                    return Err(fail(format!(
+                        "{at}.scheduler: population-based training changes configurations mid-training, which benchmark {:?} cannot; use a benchmark that can (pbt_toy, training_dynamics, recorded)",
+                        bench.name()
+                    )));
+                }
                 let top = hposim_schedulers::top_fidelity(&strategy.scheduler, bench.fidelity());
                 if let Some(top) = top.filter(|&top| only_full_evaluations && top < bench.fidelity().max) {
                     return Err(fail(format!(
@@ -225,7 +237,7 @@ impl Experiment {
 pub fn check_strategy(strategy: &StrategySpec, space: &SearchSpace, fidelity: &Fidelity, objectives: &[Objective]) -> Result<(), String> {
     hposim_samplers::validate(&strategy.sampler, space).map_err(|e| format!("sampler.{e}"))?;
     let probe = Box::new(hposim_samplers::random::RandomSampler::new(space.clone()));
-    hposim_schedulers::build(&strategy.scheduler, probe, fidelity, objectives).map_err(|e| format!("scheduler.{e}"))?;
+    hposim_schedulers::build(&strategy.scheduler, probe, space, fidelity, objectives).map_err(|e| format!("scheduler.{e}"))?;
     Ok(())
 }
 

@@ -245,7 +245,7 @@ pub fn build_strategy(
     if let Some(limit) = trials {
         sampler = Box::new(TrialLimit::new(sampler, limit));
     }
-    hposim_schedulers::build(&strategy.scheduler, sampler, fidelity, objectives).map_err(|e| format!("scheduler.{e}"))
+    hposim_schedulers::build(&strategy.scheduler, sampler, space, fidelity, objectives).map_err(|e| format!("scheduler.{e}"))
 }
 
 /// Simulates one cell (nothing is written).
@@ -380,6 +380,11 @@ fn trace_path(dir: &Path, cell: &Cell) -> PathBuf {
     dir.join(format!("{}.parquet", cell.id))
 }
 
+/// Where a cell's exploits (population-based training) are written, beside its trace.
+pub fn exploits_path(dir: &Path, cell: &Cell) -> PathBuf {
+    dir.join(format!("{}.exploits.json", cell.id))
+}
+
 fn summary_path(dir: &Path, cell: &Cell) -> PathBuf {
     dir.join(format!("{}.json", cell.id))
 }
@@ -403,6 +408,12 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     write_atomically_with(&path, |file, tmp| {
         outcome.trace.write_parquet(bench.space(), file).map_err(|e| RunError::Trace { path: tmp.to_owned(), message: e.to_string() })
     })?;
+    if !outcome.trace.exploits.is_empty() {
+        let exploits = exploits_path(dir, cell);
+        let json = serde_json::to_vec_pretty(&outcome.trace.exploits_json(bench.space()))
+            .map_err(|e| RunError::Trace { path: exploits.clone(), message: e.to_string() })?;
+        write_atomically(&exploits, &json)?;
+    }
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Trace { path: path.clone(), message: e.to_string() })?;
     write_atomically(&summary_path(dir, cell), &json)?;
     Ok((summary, outcome.stats.epochs))

@@ -98,6 +98,22 @@ pub enum SimError {
         /// The benchmark's full fidelity.
         max: u32,
     },
+    /// An exploit named trials or a step that cannot be copied.
+    #[error("the scheduler asked to copy trial {donor}'s checkpoint at step {step} into a new trial, but {problem}")]
+    BadExploit {
+        /// The donor.
+        donor: u32,
+        /// The step.
+        step: u32,
+        /// Why not.
+        problem: String,
+    },
+    /// The benchmark cannot change a configuration mid-training.
+    #[error("benchmark {benchmark:?} cannot change a trial's configuration mid-training, which population-based training needs")]
+    CannotSplice {
+        /// The benchmark's name.
+        benchmark: String,
+    },
     /// The benchmark returned a cost that is not a positive number (a zero cost would let the
     /// clock stand still forever).
     #[error("the benchmark returned cost {cost} for trial {trial} at step {epoch}; costs must be finite and positive")]
@@ -139,6 +155,8 @@ enum TrialStatus {
 struct TrialState {
     config: Config,
     curve: TrialCurve,
+    /// The step the trial started after: 0, or the copied step of an exploit.
+    first: u32,
     done: u32,
     /// The highest step ever completed (above `done` after a restart without checkpoint).
     high_water: u32,
@@ -281,9 +299,10 @@ impl Sim<'_> {
                 let id = self.trials.len() as u32;
                 let curve = self.bench.open(&config, mix(self.noise_seed, u64::from(id)));
                 self.full_training += self.bench.cost_until(&curve, self.max_fidelity);
-                self.trials.push(TrialState { config, curve, done: 0, high_water: 0, until, status: TrialStatus::Running });
+                self.trials.push(TrialState { config, curve, first: 0, done: 0, high_water: 0, until, status: TrialStatus::Running });
                 self.dispatch(w, id)
             }
+            Action::Exploit { donor, recipient, step, config, until } => self.exploit(w, donor, recipient, step, config, until),
             Action::Resume { trial, until } => {
                 self.check_target(until)?;
                 let checkpointing = self.settings.checkpointing;
@@ -295,9 +314,9 @@ impl Sim<'_> {
                     if until <= state.done {
                         return Err(SimError::BadResume { trial, problem: "has already reached the fidelity asked for" });
                     }
-                    self.restarts += self.bench.cost_until(&state.curve, state.done);
+                    self.restarts += self.bench.cost_until(&state.curve, state.done) - self.bench.cost_until(&state.curve, state.first);
                 } else {
-                    state.done = 0;
+                    state.done = state.first;
                 }
                 state.until = until;
                 self.dispatch(w, trial)
@@ -312,6 +331,38 @@ impl Sim<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// Starts a new trial on worker `w` from `donor`'s checkpoint after `step`, with `config`.
+    fn exploit(&mut self, w: usize, donor: u32, recipient: u32, step: u32, config: Config, until: u32) -> Result<(), SimError> {
+        self.check_target(until)?;
+        let bad = |problem: String| SimError::BadExploit { donor, step, problem };
+        let id = self.trials.len() as u32;
+        let source = self.trials.get(donor as usize).ok_or_else(|| bad(format!("trial {donor} does not exist")))?;
+        if step < source.first.max(1) || step > source.high_water {
+            return Err(bad(format!("it has completed steps {}..={} only", source.first.max(1), source.high_water)));
+        }
+        if until <= step {
+            return Err(bad(format!("the new trial would run only until {until}")));
+        }
+        let replaced = self.trials.get_mut(recipient as usize).ok_or_else(|| bad(format!("recipient trial {recipient} does not exist")))?;
+        if replaced.status == TrialStatus::Running {
+            return Err(bad(format!("recipient trial {recipient} is still running")));
+        }
+        if replaced.status == TrialStatus::Paused {
+            // Replaced for good: it must never be resumed.
+            replaced.status = TrialStatus::Stopped;
+        }
+        let source = &self.trials[donor as usize];
+        let curve = self
+            .bench
+            .splice(&source.curve, &config, step, mix(self.noise_seed, u64::from(id)))
+            .ok_or_else(|| SimError::CannotSplice { benchmark: self.bench.name().to_owned() })?;
+        // No addition to `full_training`: the new trial takes the recipient's place in the
+        // population, whose training to the end is already counted.
+        self.trace.exploits.push(crate::trace::Exploit { time: self.now, trial: id, donor, recipient, step });
+        self.trials.push(TrialState { config, curve, first: step, done: step, high_water: step, until, status: TrialStatus::Running });
+        self.dispatch(w, id)
     }
 
     fn check_target(&self, until: u32) -> Result<(), SimError> {

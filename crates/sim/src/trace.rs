@@ -14,6 +14,10 @@
 //! | `status` | str | `ok`, `diverged`, or (live studies only) `failed` |
 //! | `decision` | str | what happened next: `continue`, `pause`, `stop`, `done`, `cut` |
 //! | `config_<name>` | f64, i64, bool or str | the trial's hyperparameters; null where inactive |
+//!
+//! Population-based training starts trials from another trial's checkpoint; such a trial's first
+//! row is the step after the copied one, and every such exploit is listed in
+//! `cells/<cell>.exploits.json` ([`Exploit`]), from which the lineage of the population follows.
 
 use hposim_core::{Choice, Config, Domain, EpochStatus, Objective, SearchSpace, TrialOutcome, Value};
 use polars::prelude::{Column, DataFrame, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult, SerReader};
@@ -42,6 +46,23 @@ pub struct Row {
     pub outcome: TrialOutcome,
 }
 
+/// A trial started from another trial's checkpoint (population-based training's exploit and
+/// explore): `trial` continues `donor`'s training after `step` with its own configuration and
+/// replaces `recipient` in the population.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exploit {
+    /// Simulated time of the exploit.
+    pub time: f64,
+    /// The new trial.
+    pub trial: u32,
+    /// The trial whose checkpoint was copied.
+    pub donor: u32,
+    /// The trial replaced (its configuration is the "old" one).
+    pub recipient: u32,
+    /// The donor's step whose checkpoint was copied; the new trial's first step is `step + 1`.
+    pub step: u32,
+}
+
 /// A cell's trace, held in memory column by column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trace {
@@ -65,6 +86,8 @@ pub struct Trace {
     pub outcome: Vec<TrialOutcome>,
     /// Configuration of each trial, by trial id.
     pub configs: Vec<Config>,
+    /// Trials started from another trial's checkpoint, in the order they started.
+    pub exploits: Vec<Exploit>,
 }
 
 impl Trace {
@@ -82,6 +105,7 @@ impl Trace {
             status: Vec::with_capacity(rows),
             outcome: Vec::with_capacity(rows),
             configs: Vec::new(),
+            exploits: Vec::new(),
         }
     }
 
@@ -119,11 +143,30 @@ impl Trace {
     /// checkpointing, step 1 without), pauses come at rising fidelities (a trial is never
     /// promoted twice from one rung), nothing follows `stop`, `done` or `cut`, a diverged or
     /// failed row stops its trial, and no step ends before it starts or before the trial's
-    /// previous step ended. The first violation is returned in words.
+    /// previous step ended. A trial started from a checkpoint ([`Trace::exploits`]) begins at
+    /// the step after the copied one, its donor had reached that step, and both donor and
+    /// recipient started before it (so the lineage is a forest). The first violation is returned
+    /// in words.
     pub fn check_invariants(&self, checkpointing: bool) -> Result<(), String> {
         let trials = self.configs.len().max(self.trial.iter().map(|&t| t as usize + 1).max().unwrap_or(0));
         let mut last: Vec<Option<usize>> = vec![None; trials];
         let mut pauses: Vec<u32> = vec![0; trials];
+        let mut first: Vec<u32> = vec![1; trials];
+        for exploit in &self.exploits {
+            let t = exploit.trial as usize;
+            if exploit.donor >= exploit.trial || exploit.recipient >= exploit.trial || t >= trials {
+                return Err(format!(
+                    "exploit into trial {t}: donor {} and recipient {} must be earlier trials",
+                    exploit.donor, exploit.recipient
+                ));
+            }
+            let donor_reached = (0..self.len()).any(|r| self.trial[r] == exploit.donor && self.epoch[r] == exploit.step)
+                || self.exploits.iter().any(|e| e.trial == exploit.donor && e.step == exploit.step);
+            if !donor_reached {
+                return Err(format!("exploit into trial {t}: donor {} never reached step {}", exploit.donor, exploit.step));
+            }
+            first[t] = exploit.step + 1;
+        }
         for row in 0..self.len() {
             let t = self.trial[row] as usize;
             let (epoch, start, end) = (self.epoch[row], self.start[row], self.end[row]);
@@ -134,7 +177,7 @@ impl Trace {
                 return Err(format!("row {row}: trial {t} is {} at step {epoch} but not stopped", self.status[row].as_str()));
             }
             let expected = match last[t] {
-                None => 1,
+                None => first[t],
                 Some(prev) => match self.outcome[prev] {
                     TrialOutcome::Continue => self.epoch[prev] + 1,
                     TrialOutcome::Pause => {
@@ -192,6 +235,31 @@ impl Trace {
         let mut frame = self.to_dataframe(space)?;
         ParquetWriter::new(out).with_compression(ParquetCompression::Snappy).set_parallel(false).finish(&mut frame)?;
         Ok(())
+    }
+}
+
+impl Trace {
+    /// The exploits as JSON: one object per exploit with `time`, `step`, `trial`, `donor`,
+    /// `recipient`, and the configurations `old_config` (the recipient's) and `new_config` (the
+    /// new trial's, the donor's configuration after explore) by parameter name.
+    pub fn exploits_json(&self, space: &SearchSpace) -> serde_json::Value {
+        let config_of = |t: u32| self.configs.get(t as usize).map(|c| serde_json::Value::Object(c.to_json(space)));
+        serde_json::Value::Array(
+            self.exploits
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "time": e.time,
+                        "step": e.step,
+                        "trial": e.trial,
+                        "donor": e.donor,
+                        "recipient": e.recipient,
+                        "old_config": config_of(e.recipient),
+                        "new_config": config_of(e.trial),
+                    })
+                })
+                .collect(),
+        )
     }
 }
 

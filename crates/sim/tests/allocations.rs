@@ -88,7 +88,7 @@ fn early_termination_does_not_allocate_per_epoch() {
     ];
     for spec in specs {
         let sampler = Box::new(RandomSampler::new(bench.space().clone()));
-        let mut scheduler = hposim_schedulers::build(&spec, sampler, bench.fidelity(), bench.objectives()).unwrap();
+        let mut scheduler = hposim_schedulers::build(&spec, sampler, bench.space(), bench.fidelity(), bench.objectives()).unwrap();
         let settings =
             SimSettings { workers: 4, budget: Budget { compute_seconds: Some(6.0e6), ..Budget::default() }, checkpointing: true };
         let mut rng = Rng::seed_from_u64(1);

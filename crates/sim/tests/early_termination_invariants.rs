@@ -56,7 +56,7 @@ fn run(bench: &Synthetic, spec: &SchedulerSpec, workers: u32, checkpointing: boo
         Box::new(RandomSampler::new(bench.space().clone()))
     };
     let sampler = TrialLimit::new(inner, trials);
-    let mut scheduler = build(spec, Box::new(sampler), bench.fidelity(), bench.objectives()).unwrap();
+    let mut scheduler = build(spec, Box::new(sampler), bench.space(), bench.fidelity(), bench.objectives()).unwrap();
     let settings = SimSettings { workers, budget: Budget { trials: Some(trials), ..Budget::default() }, checkpointing };
     simulate(bench, scheduler.as_mut(), &settings, &mut Rng::seed_from_u64(seed), seed).unwrap()
 }

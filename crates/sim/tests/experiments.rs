@@ -138,8 +138,8 @@ fn unknown_keys_and_names_are_refused_with_the_line() {
     let m =
         refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n[[strategies]]\nname = \"r\"\nsampler = {{ type = \"smac\" }}\n"));
     assert!(m.contains("unknown variant `smac`") && m.contains("line 8"), "{m}");
-    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"pbt\" }}\n"));
-    assert!(m.contains("unknown variant `pbt`") && m.contains("line 9"), "{m}");
+    let m = refusal(&format!("{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"hyperbnad\" }}\n"));
+    assert!(m.contains("unknown variant `hyperbnad`") && m.contains("line 9"), "{m}");
     let m = refusal(&format!(
         "{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}scheduler = {{ type = \"asha\", reduction_factor = 3 }}\n"
     ));
@@ -252,4 +252,27 @@ fn every_shipped_experiment_file_loads() {
     }
     loaded.sort();
     assert!(loaded.contains(&"bohb-paper.toml".to_owned()) && loaded.contains(&"default.toml".to_owned()), "{loaded:?}");
+}
+
+#[test]
+fn population_based_training_is_refused_where_it_cannot_run_naming_the_key() {
+    let pbt = |bench: &str, scheduler: &str| {
+        format!("{HEAD}[[benchmarks]]\ntype = \"{bench}\"\n{STRATEGY}scheduler = {{ type = \"pbt\"{scheduler} }}\n")
+    };
+    let cases = [
+        ("training_dynamics", ", population = 1", "strategies[0] (\"r\", line 6).scheduler.population: must lie in 2..="),
+        ("training_dynamics", ", quantile_fraction = 0.0", "scheduler.quantile_fraction: must lie in (0, 0.5], got 0"),
+        ("training_dynamics", ", quantile_fraction = 0.75", "scheduler.quantile_fraction: must lie in (0, 0.5], got 0.75"),
+        ("training_dynamics", ", perturbation_interval = 0", "scheduler.perturbation_interval: must lie in 1..=100"),
+        ("training_dynamics", ", perturbation_interval = 101", "scheduler.perturbation_interval: must lie in 1..=100"),
+        ("synthetic", "", "scheduler: population-based training changes configurations mid-training, which benchmark \"synthetic\" cannot"),
+    ];
+    for (bench, scheduler, expected) in cases {
+        let m = refusal(&pbt(bench, scheduler));
+        assert!(m.contains(expected), "{m}");
+    }
+    let m = refusal(&format!("checkpointing = false\n{}", pbt("pbt_toy", "")));
+    assert!(m.contains("scheduler: population-based training copies checkpoints, so it needs checkpointing"), "{m}");
+    // A population larger than the number of workers is allowed: members wait.
+    assert!(Experiment::parse(Path::new("ok.toml"), &pbt("pbt_toy", ", population = 9")).is_ok());
 }
