@@ -209,6 +209,8 @@ struct Member {
     scored: bool,
     last_perturbation: u32,
     phase: Phase,
+    /// Whether its current trial diverged (its own checkpoint is then never copied).
+    diverged: bool,
     /// While `phase` is `Replace`: the members it may copy, the top quantile when it was
     /// marked (empty after a failure with nobody to copy, or when it explores on its own).
     donors: Vec<usize>,
@@ -238,6 +240,7 @@ impl Pbt {
             scored: false,
             last_perturbation: 0,
             phase: Phase::Unstarted,
+            diverged: false,
             donors: Vec::new(),
         };
         let boundary = settings.interval.min(max_fidelity);
@@ -293,7 +296,8 @@ impl Pbt {
     /// A new trial for member `m`: a copy of a donor's checkpoint, explored, or a fresh start.
     fn replace(&mut self, m: usize, request: &WorkerRequest, rng: &mut Rng) -> Option<Action> {
         let candidates = std::mem::take(&mut self.members[m].donors);
-        let donor = if !self.settings.exploit {
+        // Explore only keeps a member's own training state, unless that diverged.
+        let donor = if !self.settings.exploit && !self.members[m].diverged {
             Some(m)
         } else {
             (!candidates.is_empty()).then(|| candidates[rng.random_range(0..candidates.len())])
@@ -309,9 +313,11 @@ impl Pbt {
             return self.start(m, request, rng);
         };
         let config = explore(&self.space, &base, &self.settings.explore, rng);
-        // The inherited ready point must lie ahead, so that the trial pauses exactly there.
+        // The inherited ready point must lie ahead, so that the trial pauses exactly there
+        // (synchronously: at the generation's boundary).
         let last_perturbation = if last_perturbation + self.settings.interval > step { last_perturbation } else { step };
         let until = self.next_target(last_perturbation, step);
+        let last_perturbation = if self.settings.synchronous { until.saturating_sub(self.settings.interval) } else { last_perturbation };
         self.assign(request.next_trial, m);
         let member = &mut self.members[m];
         *member = Member {
@@ -322,6 +328,7 @@ impl Pbt {
             scored,
             last_perturbation,
             phase: Phase::Running,
+            diverged: false,
             donors: Vec::new(),
         };
         Some(Action::Exploit { donor: donor_trial, recipient, step, config, until })
@@ -346,6 +353,7 @@ impl Pbt {
             // restarts a diverged member synchronously).
             last_perturbation: until.saturating_sub(self.settings.interval),
             phase: Phase::Running,
+            diverged: false,
             donors: Vec::new(),
         };
         Some(Action::Start { config, until })
@@ -384,6 +392,26 @@ impl Pbt {
         }
         self.boundary = (self.boundary + self.settings.interval).min(self.max_fidelity);
         if self.members[m].phase == Phase::Replace { Decision::Stop } else { Decision::Continue }
+    }
+}
+
+impl Pbt {
+    /// Synchronous: once no member is training, the generation ends if a member waits at its
+    /// boundary (failed members are then replaced from its top quantile); if none does (every
+    /// other member has finished), failed members finish too, as there is nobody to copy.
+    fn settle_generation(&mut self) {
+        if self.members.iter().any(|member| matches!(member.phase, Phase::Running | Phase::Unstarted)) {
+            return;
+        }
+        if let Some(p) = self.members.iter().position(|member| member.phase == Phase::Paused) {
+            self.arrive(p);
+            return;
+        }
+        for member in &mut self.members {
+            if member.phase == Phase::Failed {
+                member.phase = Phase::Finished;
+            }
+        }
     }
 }
 
@@ -427,6 +455,9 @@ impl Scheduler for Pbt {
         if observation.fidelity >= self.max_fidelity {
             member.phase = Phase::Finished;
             self.sampler.observe(observation);
+            if self.settings.synchronous {
+                self.settle_generation();
+            }
             return Decision::Continue;
         }
         if observation.fidelity < member.last_perturbation + self.settings.interval {
@@ -456,21 +487,10 @@ impl Scheduler for Pbt {
         member.loss = f64::INFINITY;
         member.scored = true;
         member.last_step = failure.fidelity;
+        member.diverged = true;
         if self.settings.synchronous {
             member.phase = Phase::Failed;
-            // Its failure may complete the generation.
-            if self.members.iter().all(|member| !matches!(member.phase, Phase::Running | Phase::Unstarted)) {
-                let paused = self.members.iter().position(|member| member.phase == Phase::Paused);
-                if let Some(p) = paused {
-                    self.arrive(p);
-                } else {
-                    for member in &mut self.members {
-                        if member.phase == Phase::Failed {
-                            member.phase = Phase::Replace;
-                        }
-                    }
-                }
-            }
+            self.settle_generation();
         } else {
             member.phase = Phase::Replace;
             let donors = self.quantiles().1;

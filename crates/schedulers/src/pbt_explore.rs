@@ -5,7 +5,8 @@
 //!   otherwise a float or integer is multiplied by one of `perturbation_factors` chosen
 //!   uniformly (1.2 or 0.8 by default) and clipped to its bounds (Syne Tune clips; Ray Tune does
 //!   not, but a value outside the declared space is not a configuration of it), integers
-//!   rounded; an ordinal moves to a neighbouring value, chosen uniformly (Ray Tune's shift of
+//!   rounded (moved by one where rounding would leave a small integer such as 1 or 2 unchanged,
+//!   which neither Ray Tune's truncation nor Syne Tune's rounding escapes); an ordinal moves to a neighbouring value, chosen uniformly (Ray Tune's shift of
 //!   the index by ±1, clipped at the ends); a categorical moves to a neighbour in its declared
 //!   order as Ray Tune does, or is always redrawn as Syne Tune does (`categorical = resample`).
 //! - **noise** (the toy example of the paper's Figure 2, as its public reproductions run it):
@@ -75,7 +76,15 @@ fn perturb(domain: &Domain, value: Value, factors: &[f64], rng: &mut Rng) -> Val
     let mut factor = || factors[rng.random_range(0..factors.len())];
     match (domain, value) {
         (Domain::Float { low, high, .. }, Value::Float(x)) => Value::Float((x * factor()).clamp(*low, *high)),
-        (Domain::Int { low, high, .. }, Value::Int(i)) => Value::Int(((i as f64 * factor()).round() as i64).clamp(*low, *high)),
+        (Domain::Int { low, high, .. }, Value::Int(i)) => {
+            let f = factor();
+            let mut v = (i as f64 * f).round() as i64;
+            // Small integers (1, 2) would never move by rounding; step them by one instead.
+            if v == i && f != 1.0 {
+                v = if f > 1.0 { i.saturating_add(1) } else { i.saturating_sub(1) };
+            }
+            Value::Int(v.clamp(*low, *high))
+        }
         (Domain::Categorical { choices: c } | Domain::Ordinal { values: c }, Value::Choice(i)) => {
             let last = c.len().saturating_sub(1) as u32;
             if rng.random::<bool>() { Value::Choice(i.saturating_add(1).min(last)) } else { Value::Choice(i.saturating_sub(1)) }

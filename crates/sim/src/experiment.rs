@@ -200,6 +200,12 @@ impl Experiment {
             if spec.strategies[..i].iter().any(|s| s.name == strategy.name) {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }
+            if strategy.scheduler.changes_configurations() && spec.budget.trials.is_some() {
+                return Err(fail(format!(
+                    "budget.trials: population-based training starts a new trial at every exploit, so a trial budget does not bound it (strategy {:?}); limit it with compute_seconds or wallclock_seconds",
+                    strategy.name
+                )));
+            }
             let checkpointing = strategy.checkpointing.unwrap_or(spec.checkpointing);
             if strategy.scheduler.changes_configurations() && !checkpointing {
                 return Err(fail(format!(

@@ -157,6 +157,8 @@ struct TrialState {
     curve: TrialCurve,
     /// The step the trial started after: 0, or the copied step of an exploit.
     first: u32,
+    /// The last step whose metrics were finite (a diverged step's checkpoint is never copied).
+    last_ok: u32,
     done: u32,
     /// The highest step ever completed (above `done` after a restart without checkpoint).
     high_water: u32,
@@ -299,7 +301,16 @@ impl Sim<'_> {
                 let id = self.trials.len() as u32;
                 let curve = self.bench.open(&config, mix(self.noise_seed, u64::from(id)));
                 self.full_training += self.bench.cost_until(&curve, self.max_fidelity);
-                self.trials.push(TrialState { config, curve, first: 0, done: 0, high_water: 0, until, status: TrialStatus::Running });
+                self.trials.push(TrialState {
+                    config,
+                    curve,
+                    first: 0,
+                    last_ok: 0,
+                    done: 0,
+                    high_water: 0,
+                    until,
+                    status: TrialStatus::Running,
+                });
                 self.dispatch(w, id)
             }
             Action::Exploit { donor, recipient, step, config, until } => self.exploit(w, donor, recipient, step, config, until),
@@ -342,6 +353,9 @@ impl Sim<'_> {
         if step < source.first.max(1) || step > source.high_water {
             return Err(bad(format!("it has completed steps {}..={} only", source.first.max(1), source.high_water)));
         }
+        if step > source.last_ok {
+            return Err(bad(format!("its metrics at step {step} were not finite (it diverged)")));
+        }
         if until <= step {
             return Err(bad(format!("the new trial would run only until {until}")));
         }
@@ -361,7 +375,16 @@ impl Sim<'_> {
         // No addition to `full_training`: the new trial takes the recipient's place in the
         // population, whose training to the end is already counted.
         self.trace.exploits.push(crate::trace::Exploit { time: self.now, trial: id, donor, recipient, step });
-        self.trials.push(TrialState { config, curve, first: step, done: step, high_water: step, until, status: TrialStatus::Running });
+        self.trials.push(TrialState {
+            config,
+            curve,
+            first: step,
+            last_ok: step,
+            done: step,
+            high_water: step,
+            until,
+            status: TrialStatus::Running,
+        });
         self.dispatch(w, id)
     }
 
@@ -404,6 +427,7 @@ impl Sim<'_> {
         }
         state.high_water = state.high_water.max(epoch);
         let (status, outcome) = if metrics.iter().all(|m| m.is_finite()) {
+            state.last_ok = epoch;
             if epoch >= self.max_fidelity {
                 self.full_evaluations += 1;
             }

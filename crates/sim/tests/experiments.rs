@@ -256,9 +256,10 @@ fn every_shipped_experiment_file_loads() {
 
 #[test]
 fn population_based_training_is_refused_where_it_cannot_run_naming_the_key() {
-    let pbt = |bench: &str, scheduler: &str| {
+    let with_trials = |bench: &str, scheduler: &str| {
         format!("{HEAD}[[benchmarks]]\ntype = \"{bench}\"\n{STRATEGY}scheduler = {{ type = \"pbt\"{scheduler} }}\n")
     };
+    let pbt = |bench: &str, scheduler: &str| with_trials(bench, scheduler).replace("trials = 4", "compute_seconds = 100");
     let cases = [
         ("training_dynamics", ", population = 1", "strategies[0] (\"r\", line 6).scheduler.population: must lie in 2..="),
         ("training_dynamics", ", quantile_fraction = 0.0", "scheduler.quantile_fraction: must lie in (0, 0.5], got 0"),
@@ -273,6 +274,8 @@ fn population_based_training_is_refused_where_it_cannot_run_naming_the_key() {
     }
     let m = refusal(&format!("checkpointing = false\n{}", pbt("pbt_toy", "")));
     assert!(m.contains("scheduler: population-based training copies checkpoints, so it needs checkpointing"), "{m}");
+    let m = refusal(&with_trials("pbt_toy", ""));
+    assert!(m.contains("budget.trials: population-based training starts a new trial at every exploit"), "{m}");
     // A population larger than the number of workers is allowed: members wait.
     assert!(Experiment::parse(Path::new("ok.toml"), &pbt("pbt_toy", ", population = 9")).is_ok());
 }
