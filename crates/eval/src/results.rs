@@ -70,6 +70,22 @@ impl CellTrace {
     }
 }
 
+/// One exploit of a population-based training cell, from `cells/<cell>.exploits.json`: trial
+/// `trial` started from `donor`'s checkpoint after `step` and replaced `recipient`.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize)]
+pub struct ExploitRecord {
+    /// Simulated seconds.
+    pub time: f64,
+    /// The copied step.
+    pub step: u32,
+    /// The new trial.
+    pub trial: u32,
+    /// The trial copied.
+    pub donor: u32,
+    /// The trial replaced.
+    pub recipient: u32,
+}
+
 /// A finished cell.
 #[derive(Clone, Debug)]
 pub struct CellResult {
@@ -77,6 +93,8 @@ pub struct CellResult {
     pub summary: CellSummary,
     /// Its trace.
     pub trace: CellTrace,
+    /// Its exploits (population-based training; empty otherwise).
+    pub exploits: Vec<ExploitRecord>,
 }
 
 /// A cell the manifest expects that is not there.
@@ -158,7 +176,8 @@ pub fn load(dir: &Path) -> Result<Results, ResultsError> {
         }
         let summary = read_summary(&json)?;
         let trace = read_trace(&parquet, &summary.objective)?;
-        cells.push(CellResult { summary, trace });
+        let exploits = read_exploits(&cells_dir.join(format!("{}.exploits.json", cell.cell)))?;
+        cells.push(CellResult { summary, trace, exploits });
     }
     if cells.is_empty() {
         return Err(ResultsError::Empty { dir: dir.to_owned() });
@@ -221,6 +240,15 @@ fn names_from(cells: &[CellResult]) -> (Vec<BenchmarkReference>, Vec<String>) {
         }
     }
     (benchmarks, strategies)
+}
+
+/// The exploits listed at `path`; none if the file does not exist.
+fn read_exploits(path: &Path) -> Result<Vec<ExploitRecord>, ResultsError> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    serde_json::from_str(&text).map_err(|e| refused(path, format!("not a list of exploits: {e}")))
 }
 
 fn read_summary(path: &Path) -> Result<CellSummary, ResultsError> {

@@ -5,6 +5,7 @@
 use crate::ReportError;
 use crate::document::Block;
 use crate::figures::critical_difference::CdDiagram;
+use crate::figures::lineage::{LineageFigure, lineage};
 use crate::figures::lines::{Line, LineFigure};
 use crate::figures::rungs::{RungFigure, TrialLine};
 use crate::figures::speedup::{Bar, BarFigure};
@@ -101,7 +102,7 @@ pub fn build(
     speedup_figure(&mut b, &mut figures, analysis)?;
     utilisation_figure(&mut b, &mut figures, analysis)?;
     rung_figures(&mut b, &mut figures, results, analysis)?;
-    lineage(&mut b, results);
+    lineage_figures(&mut b, &mut figures, results, analysis)?;
     tests(&mut b, &mut figures, analysis)?;
     fixed_target(&mut b, analysis);
     missing(&mut b, results);
@@ -587,33 +588,57 @@ fn fixed_target(b: &mut Vec<Block>, analysis: &Analysis) {
     }
 }
 
-/// What population-based training recorded: exploits per strategy, read from
-/// `cells/<cell>.exploits.json` (the lineage data; a lineage figure is not drawn yet).
-fn lineage(b: &mut Vec<Block>, results: &Results) {
-    let mut counts: Vec<(String, usize, usize)> = Vec::new();
-    for cell in &results.cells {
-        let path = results.dir.join("cells").join(format!("{}.exploits.json", cell.summary.cell));
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        let exploits = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v.as_array().map(Vec::len)).unwrap_or(0);
+/// What population-based training recorded: exploits per strategy, and for every benchmark and
+/// strategy with exploits the lineage of its first seed.
+fn lineage_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Results, analysis: &Analysis) -> Result<(), ReportError> {
+    let mut counts: Vec<(&str, usize, usize)> = Vec::new();
+    for cell in results.cells.iter().filter(|c| !c.exploits.is_empty()) {
         match counts.iter_mut().find(|(s, _, _)| *s == cell.summary.strategy) {
             Some(entry) => {
                 entry.1 += 1;
-                entry.2 += exploits;
+                entry.2 += cell.exploits.len();
             }
-            None => counts.push((cell.summary.strategy.clone(), 1, exploits)),
+            None => counts.push((&cell.summary.strategy, 1, cell.exploits.len())),
         }
     }
-    let text = if counts.is_empty() {
-        "Population-based training lineage: no cell recorded an exploit (no population-based strategy), so there is no lineage to draw."
-            .to_owned()
-    } else {
-        let per: Vec<String> = counts.iter().map(|(s, cells, n)| format!("{s}: {n} exploits in {cells} cells")).collect();
-        format!(
-            "Population-based training lineage: {}. Each exploit (time, step, donor, recipient, old and new configuration) is listed in `cells/<cell>.exploits.json`; a lineage figure is not drawn yet.",
-            per.join("; ")
-        )
-    };
-    b.push(Block::Paragraph(text));
+    if counts.is_empty() {
+        b.push(Block::Paragraph(
+            "Population-based training lineage: no cell recorded an exploit (no population-based strategy), so there is no lineage to draw.".into(),
+        ));
+        return Ok(());
+    }
+    let per: Vec<String> = counts.iter().map(|(s, cells, n)| format!("{s}: {n} exploits in {cells} cells")).collect();
+    b.push(Block::Paragraph(format!(
+        "Population-based training lineage: {}. Each exploit (time, step, donor, recipient, old and new configuration) is listed in `cells/<cell>.exploits.json`.",
+        per.join("; ")
+    )));
+    for bench in &analysis.benchmarks {
+        for s in &bench.strategies {
+            let cell = results.cells_of(&bench.reference.name, &s.name).filter(|c| !c.exploits.is_empty()).min_by_key(|c| c.summary.seed);
+            let Some(cell) = cell else { continue };
+            let t = &cell.trace;
+            let exploits: Vec<(u32, u32, u32, u32)> = cell.exploits.iter().map(|e| (e.trial, e.donor, e.recipient, e.step)).collect();
+            let (members, segments, copies) = lineage((0..t.len()).map(|r| (t.trial[r], t.epoch[r], t.decision[r])), &exploits);
+            let figure = LineageFigure {
+                title: format!("{} on {} (seed {})", s.name, bench.reference.name, cell.summary.seed),
+                color: s.index,
+                max_fidelity: bench.reference.max_fidelity,
+                members,
+                segments,
+                copies,
+            };
+            figures.add(
+                &figure,
+                &stem(&["lineage", &bench.reference.name, &s.name]),
+                format!(
+                    "Lineage of {} (seed {}): one row per population member, one segment per trial (cross: replaced, dot: fully trained); grey lines copy a member's checkpoint into another's row.",
+                    s.name, cell.summary.seed
+                ),
+                b,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn missing(b: &mut Vec<Block>, results: &Results) {

@@ -200,10 +200,20 @@ enum Phase {
     Finished,
 }
 
+/// A checkpoint a member may copy: a trial's state after a step whose result was finite,
+/// snapshotted when the member was marked for replacement (the donor may have moved on since;
+/// its checkpoint at that step stays valid).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Donor {
+    trial: TrialId,
+    step: u32,
+    last_perturbation: u32,
+    loss: f64,
+}
+
 #[derive(Clone, Debug)]
 struct Member {
     trial: Option<TrialId>,
-    config: Option<Config>,
     last_step: u32,
     loss: f64,
     scored: bool,
@@ -213,7 +223,7 @@ struct Member {
     diverged: bool,
     /// While `phase` is `Replace`: the members it may copy, the top quantile when it was
     /// marked (empty after a failure with nobody to copy, or when it explores on its own).
-    donors: Vec<usize>,
+    donors: Vec<Donor>,
 }
 
 /// The PBT scheduler.
@@ -227,6 +237,10 @@ pub struct Pbt {
     member_of: Vec<u32>,
     /// Synchronous: the fidelity the current generation trains to.
     boundary: u32,
+    /// Members ranked at the last ready point (a reused buffer).
+    ranked: Vec<usize>,
+    /// The configuration of every trial this scheduler started, by trial id.
+    configs: Vec<Option<Config>>,
 }
 
 impl Pbt {
@@ -234,7 +248,6 @@ impl Pbt {
     pub fn new(sampler: Box<dyn Sampler>, space: SearchSpace, objective: Objective, settings: PbtConfig, max_fidelity: u32) -> Self {
         let member = Member {
             trial: None,
-            config: None,
             last_step: 0,
             loss: f64::INFINITY,
             scored: false,
@@ -244,6 +257,7 @@ impl Pbt {
             donors: Vec::new(),
         };
         let boundary = settings.interval.min(max_fidelity);
+        let settings_population = settings.population as usize;
         Self {
             sampler,
             space,
@@ -253,6 +267,8 @@ impl Pbt {
             max_fidelity,
             member_of: Vec::new(),
             boundary,
+            ranked: Vec::with_capacity(settings_population),
+            configs: Vec::new(),
         }
     }
 
@@ -260,27 +276,46 @@ impl Pbt {
         self.member_of.get(trial as usize).map(|&m| m as usize).filter(|&m| m < self.members.len())
     }
 
-    fn assign(&mut self, trial: TrialId, member: usize) {
+    fn assign(&mut self, trial: TrialId, member: usize, config: Config) {
         let t = trial as usize;
         if self.member_of.len() <= t {
             self.member_of.resize(t + 1, u32::MAX);
+            self.configs.resize(t + 1, None);
         }
         self.member_of[t] = member as u32;
+        self.configs[t] = Some(config);
     }
 
-    /// The bottom and top quantiles among the members still training with a result, as member
-    /// indices (best first in the top, worst last in the bottom); ties go by member index.
-    fn quantiles(&self) -> (Vec<usize>, Vec<usize>) {
-        let mut ranked: Vec<usize> = (0..self.members.len())
-            .filter(|&m| self.members[m].scored && matches!(self.members[m].phase, Phase::Running | Phase::Paused))
-            .collect();
-        let n = ranked.len();
+    /// Member `m`'s current checkpoint, if it has a finite result to copy.
+    fn donor_of(&self, m: usize) -> Option<Donor> {
+        let member = &self.members[m];
+        let trial = member.trial.filter(|_| member.scored && !member.diverged)?;
+        Some(Donor { trial, step: member.last_step, last_perturbation: member.last_perturbation, loss: member.loss })
+    }
+
+    /// Ranks the members still training with a result into `self.ranked`, best first (ties by
+    /// member index), and returns the quantile size `k`: the top quantile is `ranked[..k]`, the
+    /// bottom `ranked[n − k..]`. Reuses its buffer: no allocation at a ready point.
+    fn rank(&mut self) -> usize {
+        let members = &self.members;
+        self.ranked.clear();
+        self.ranked.extend((0..members.len()).filter(|&m| members[m].scored && matches!(members[m].phase, Phase::Running | Phase::Paused)));
+        let n = self.ranked.len();
         if n <= 1 {
-            return (Vec::new(), Vec::new());
+            return 0;
         }
-        ranked.sort_by(|&a, &b| self.members[a].loss.total_cmp(&self.members[b].loss).then(a.cmp(&b)));
-        let k = ((n as f64 * self.settings.quantile).ceil() as usize).min(n / 2);
-        (ranked[n - k..].to_vec(), ranked[..k].to_vec())
+        self.ranked.sort_unstable_by(|&a, &b| members[a].loss.total_cmp(&members[b].loss).then(a.cmp(&b)));
+        ((n as f64 * self.settings.quantile).ceil() as usize).min(n / 2)
+    }
+
+    /// The checkpoints of the top quantile, after [`Pbt::rank`] returned `k`.
+    fn top(&self, k: usize) -> Vec<Donor> {
+        self.ranked[..k].iter().filter_map(|&m| self.donor_of(m)).collect()
+    }
+
+    /// Whether member `m` is in the bottom quantile, after [`Pbt::rank`] returned `k`.
+    fn in_bottom(&self, k: usize, m: usize) -> bool {
+        self.ranked[self.ranked.len() - k..].contains(&m)
     }
 
     /// The fidelity a member that last perturbed at `last_perturbation` and stands at `step`
@@ -298,17 +333,15 @@ impl Pbt {
         let candidates = std::mem::take(&mut self.members[m].donors);
         // Explore only keeps a member's own training state, unless that diverged.
         let donor = if !self.settings.exploit && !self.members[m].diverged {
-            Some(m)
+            self.donor_of(m)
         } else {
             (!candidates.is_empty()).then(|| candidates[rng.random_range(0..candidates.len())])
         };
         let recipient = self.members[m].trial;
-        let copy = donor.and_then(|d| {
-            let source = &self.members[d];
-            Some((source.trial?, source.config.clone()?, source.last_step, source.last_perturbation, source.loss, source.scored))
-                .filter(|c| c.2 >= 1 && c.2 < self.max_fidelity)
-        });
-        let (Some((donor_trial, base, step, last_perturbation, loss, scored)), Some(recipient)) = (copy, recipient) else {
+        let donor = donor.filter(|d| d.step >= 1 && d.step < self.max_fidelity);
+        let base = donor.and_then(|d| self.configs.get(d.trial as usize).cloned().flatten());
+        let (Some(Donor { trial: donor_trial, step, last_perturbation, loss }), Some(base), Some(recipient)) = (donor, base, recipient)
+        else {
             // Nobody to copy (a diverged member early on): start afresh.
             return self.start(m, request, rng);
         };
@@ -318,14 +351,13 @@ impl Pbt {
         let last_perturbation = if last_perturbation + self.settings.interval > step { last_perturbation } else { step };
         let until = self.next_target(last_perturbation, step);
         let last_perturbation = if self.settings.synchronous { until.saturating_sub(self.settings.interval) } else { last_perturbation };
-        self.assign(request.next_trial, m);
+        self.assign(request.next_trial, m, config.clone());
         let member = &mut self.members[m];
         *member = Member {
             trial: Some(request.next_trial),
-            config: Some(config.clone()),
             last_step: step,
             loss,
-            scored,
+            scored: true,
             last_perturbation,
             phase: Phase::Running,
             diverged: false,
@@ -342,10 +374,9 @@ impl Pbt {
             return None;
         };
         let until = if self.settings.synchronous { self.boundary } else { self.settings.interval.min(self.max_fidelity) };
-        self.assign(request.next_trial, m);
+        self.assign(request.next_trial, m, config.clone());
         self.members[m] = Member {
             trial: Some(request.next_trial),
-            config: Some(config.clone()),
             last_step: 0,
             loss: f64::INFINITY,
             scored: false,
@@ -371,7 +402,8 @@ impl Pbt {
         if !arrived {
             return Decision::Continue;
         }
-        let (lower, upper) = self.quantiles();
+        let k = self.rank();
+        let upper = self.top(k);
         for member in &mut self.members {
             if member.phase == Phase::Failed {
                 member.phase = Phase::Replace;
@@ -379,7 +411,8 @@ impl Pbt {
             }
         }
         if self.settings.exploit {
-            for &l in &lower {
+            for i in self.ranked.len() - k..self.ranked.len() {
+                let l = self.ranked[i];
                 self.members[l].phase = Phase::Replace;
                 self.members[l].donors.clone_from(&upper);
             }
@@ -396,11 +429,12 @@ impl Pbt {
 }
 
 impl Pbt {
-    /// Synchronous: once no member is training, the generation ends if a member waits at its
-    /// boundary (failed members are then replaced from its top quantile); if none does (every
-    /// other member has finished), failed members finish too, as there is nobody to copy.
+    /// Synchronous: once no member is training or waiting to be replaced, the generation ends if
+    /// a member waits at its boundary (failed members are then replaced from its top quantile);
+    /// if none does (every other member has finished), failed members finish too, as there is
+    /// nobody left to copy.
     fn settle_generation(&mut self) {
-        if self.members.iter().any(|member| matches!(member.phase, Phase::Running | Phase::Unstarted)) {
+        if self.members.iter().any(|member| matches!(member.phase, Phase::Running | Phase::Unstarted | Phase::Replace)) {
             return;
         }
         if let Some(p) = self.members.iter().position(|member| member.phase == Phase::Paused) {
@@ -468,10 +502,10 @@ impl Scheduler for Pbt {
             return self.arrive(m);
         }
         let replace = if self.settings.exploit {
-            let (lower, upper) = self.quantiles();
-            let replace = lower.contains(&m) && !upper.is_empty();
+            let k = self.rank();
+            let replace = k > 0 && self.in_bottom(k, m);
             if replace {
-                self.members[m].donors = upper;
+                self.members[m].donors = self.top(k);
             }
             replace
         } else {
@@ -493,8 +527,8 @@ impl Scheduler for Pbt {
             self.settle_generation();
         } else {
             member.phase = Phase::Replace;
-            let donors = self.quantiles().1;
-            self.members[m].donors = donors;
+            let k = self.rank();
+            self.members[m].donors = self.top(k);
         }
         self.sampler.on_failure(&Observation { fidelity: self.max_fidelity, ..*failure });
     }

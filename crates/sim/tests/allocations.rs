@@ -102,3 +102,33 @@ fn early_termination_does_not_allocate_per_epoch() {
         eprintln!("{spec:?}: {allocations} allocations for {epochs} epochs and {trials} trials");
     }
 }
+
+/// Population-based training allocates per trial (a configuration, an explored copy, the
+/// donors it may copy), never per step: ready points rank the population in a reused buffer.
+#[test]
+fn population_based_training_does_not_allocate_per_epoch() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use hposim_curves::training_dynamics::{TrainingDynamics, TrainingDynamicsSpec};
+    let bench =
+        TrainingDynamics::new("alloc".into(), &TrainingDynamicsSpec { name: None, epochs: 1000, seconds_per_epoch: 1.0, noise: 0.01 })
+            .unwrap();
+    for synchronous in [false, true] {
+        let spec: hposim_schedulers::SchedulerSpec =
+            toml::from_str(&format!("type = \"pbt\"\npopulation = 16\nperturbation_interval = 50\nsynchronous = {synchronous}\n")).unwrap();
+        let sampler = Box::new(RandomSampler::new(bench.space().clone()));
+        let mut scheduler = hposim_schedulers::build(&spec, sampler, bench.space(), bench.fidelity(), bench.objectives()).unwrap();
+        let settings = SimSettings { workers: 4, budget: Budget::default(), checkpointing: true };
+        let mut rng = Rng::seed_from_u64(1);
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let out = simulate(&bench, scheduler.as_mut(), &settings, &mut rng, 7).unwrap();
+        let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        let (epochs, trials) = (out.stats.epochs, out.stats.trials);
+        assert!(epochs >= 15_000 && trials > 16, "{epochs} epochs, {trials} trials");
+        let fixed = 80 * (64 - epochs.leading_zeros() as u64);
+        assert!(
+            allocations <= 8 * trials + fixed,
+            "synchronous {synchronous}: {allocations} allocations for {epochs} epochs and {trials} trials"
+        );
+        eprintln!("synchronous {synchronous}: {allocations} allocations for {epochs} epochs and {trials} trials");
+    }
+}

@@ -164,3 +164,70 @@ fn a_seed_gives_the_same_trace() {
     assert_eq!(dynamics_run(false, 3), dynamics_run(false, 3));
     assert_ne!(dynamics_run(false, 3).exploits, dynamics_run(false, 4).exploits);
 }
+
+/// Training dynamics whose runs diverge (NaN from step 7 on) for one trial in five, chosen by
+/// the trial's noise seed, so that members diverge in every generation, the last included.
+struct Diverging(hposim_curves::training_dynamics::TrainingDynamics);
+
+impl Benchmark for Diverging {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn space(&self) -> &hposim_core::SearchSpace {
+        self.0.space()
+    }
+    fn objectives(&self) -> &[Objective] {
+        self.0.objectives()
+    }
+    fn fidelity(&self) -> &hposim_core::Fidelity {
+        self.0.fidelity()
+    }
+    fn open(&self, config: &Config, seed: u64) -> hposim_curves::TrialCurve {
+        self.0.open(config, seed)
+    }
+    fn step(&self, curve: &hposim_curves::TrialCurve, step: u32, metrics: &mut [f64]) -> f64 {
+        let cost = self.0.step(curve, step, metrics);
+        if curve.seed.is_multiple_of(5) && step >= 7 {
+            metrics[0] = f64::NAN;
+        }
+        cost
+    }
+    fn best_known(&self) -> Option<&[f64]> {
+        self.0.best_known()
+    }
+    fn supports_splice(&self) -> bool {
+        true
+    }
+    fn splice(&self, curve: &hposim_curves::TrialCurve, config: &Config, step: u32, seed: u64) -> Option<hposim_curves::TrialCurve> {
+        self.0.splice(curve, config, step, seed)
+    }
+}
+
+#[test]
+fn diverging_members_are_replaced_and_never_stall_the_population() {
+    use hposim_curves::training_dynamics::{TrainingDynamics, TrainingDynamicsSpec};
+    let bench = Diverging(
+        TrainingDynamics::new("d".into(), &TrainingDynamicsSpec { name: None, epochs: 20, seconds_per_epoch: 1.0, noise: 0.0 }).unwrap(),
+    );
+    for text in ["synchronous = true", "synchronous = false", "synchronous = true\nexploit = false", "exploit = false"] {
+        let settings: PbtSettings = toml::from_str(&format!("population = 6\nperturbation_interval = 10\n{text}\n")).unwrap();
+        let mut diverged = 0;
+        for seed in 0..20 {
+            let sampler = hposim_samplers::random::RandomSampler::new(bench.space().clone());
+            let mut scheduler =
+                Pbt::new(Box::new(sampler), bench.space().clone(), Objective::minimize("val_error"), settings.resolve(20).unwrap(), 20);
+            let sim = SimSettings { workers: 2, budget: Budget::default(), checkpointing: true };
+            let outcome = simulate(&bench, &mut scheduler, &sim, &mut Rng::seed_from_u64(seed), seed)
+                .unwrap_or_else(|e| panic!("{text}, seed {seed}: {e}"));
+            outcome.trace.check_invariants(true).unwrap();
+            assert_eq!(outcome.stats.stop_reason, hposim_sim::StopReason::StrategyFinished, "{text}, seed {seed}");
+            diverged += outcome.stats.diverged_trials;
+            // No copy starts from a diverged step.
+            for e in &outcome.trace.exploits {
+                let row = (0..outcome.trace.len()).find(|&r| outcome.trace.trial[r] == e.donor && outcome.trace.epoch[r] == e.step);
+                assert!(row.is_none_or(|r| outcome.trace.status[r] == hposim_core::EpochStatus::Ok), "{text}, seed {seed}: {e:?}");
+            }
+        }
+        assert!(diverged > 10, "{text}: only {diverged} diverged trials");
+    }
+}

@@ -2,6 +2,7 @@
 //! SVG.
 
 pub mod critical_difference;
+pub mod lineage;
 pub mod lines;
 pub mod rungs;
 pub mod speedup;
