@@ -26,6 +26,13 @@ recorded:
     cargo run --release -- run experiments/recorded-mlp.toml
     cargo run --release -- run experiments/nas-bench-201.toml
 
+# Population-based training: against random, ASHA and BOHB, and the PBT paper's toy example
+pbt:
+    cargo run --release -- run experiments/pbt.toml
+    cargo run --release -- report results/pbt
+    cargo run --release -- run experiments/pbt-toy.toml
+    cargo run --release -- report results/pbt-toy
+
 # Describe and validate a recorded benchmark: just data mlp-digits
 data NAME:
     cargo run --release -- data info {{NAME}}
