@@ -21,7 +21,12 @@ pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
     let in_seconds = rows.iter().all(|r| r.full_training_hours.is_none_or(|s| s.median < 1.0));
     let (unit, scale) = if in_seconds { ("s", 3600.0) } else { ("h", 1.0) };
     let (compute, idle, full) = (format!("compute {unit}"), format!("idle {unit}"), format!("full training {unit}"));
-    let mut headers = vec!["benchmark", "strategy", "seeds", "final regret", &compute, &idle];
+    let with_hypervolume = rows.iter().any(|r| r.hypervolume.is_some());
+    let mut headers = vec!["benchmark", "strategy", "seeds", "final regret"];
+    if with_hypervolume {
+        headers.push("hypervolume");
+    }
+    headers.extend([compute.as_str(), idle.as_str()]);
     if with_cost {
         headers.push("cost $");
     }
@@ -41,9 +46,11 @@ pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
                 } else {
                     spread(r.regret, 4, 1.0, "")
                 },
-                spread(r.compute_hours, 2, scale, ""),
-                spread(r.idle_hours, 2, scale, ""),
             ];
+            if with_hypervolume {
+                row.push(spread(r.hypervolume, 4, 1.0, ""));
+            }
+            row.extend([spread(r.compute_hours, 2, scale, ""), spread(r.idle_hours, 2, scale, "")]);
             if with_cost {
                 row.push(spread(r.cost_usd, 2, 1.0, ""));
             }

@@ -12,6 +12,7 @@ pub mod fidelity;
 pub mod manifest;
 pub mod nearest;
 pub mod objective;
+pub mod pareto;
 pub mod rng;
 pub mod space;
 pub mod summary;

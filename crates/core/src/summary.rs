@@ -144,4 +144,14 @@ pub struct CellSummary {
     /// or `strategy_finished` (the strategy had nothing more to run, e.g. a finished grid or the
     /// trial budget reached).
     pub stop_reason: String,
+    /// Benchmarks with several objectives and a hypervolume reference point: the hypervolume of
+    /// the results at full fidelity (all objectives, directions respected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hypervolume: Option<f64>,
+    /// The hypervolume's reference point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hypervolume_reference: Option<Vec<f64>>,
+    /// Results at full fidelity outside the reference box (they add no volume).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_reference: Option<u64>,
 }

@@ -17,7 +17,9 @@
 //!   `data/FORMAT.md`) replayed step by step;
 //! - [`pbt_toy::PbtToy`]: the toy problem of population-based training (Jaderberg et al. 2017);
 //! - [`training_dynamics::TrainingDynamics`]: a loss that decays at a rate set by the current
-//!   learning rate and rises when it is too high, where a schedule beats every fixed rate.
+//!   learning rate and rises when it is too high, where a schedule beats every fixed rate;
+//! - [`zdt::Zdt`] and [`dtlz2::Dtlz2`]: the multi-objective test problems ZDT1–3 and DTLZ2
+//!   with a fidelity axis.
 //!
 //! The last three support changing a trial's configuration mid-training
 //! ([`Benchmark::supports_splice`]), which population-based training needs.
@@ -25,6 +27,7 @@
 pub mod branin;
 pub mod counting_ones;
 pub mod default_space;
+pub mod dtlz2;
 pub mod field;
 pub mod hartmann6;
 pub mod landscape;
@@ -36,6 +39,7 @@ pub mod spec;
 pub mod synthetic;
 pub mod tabular;
 pub mod training_dynamics;
+pub mod zdt;
 
 use hposim_core::nearest::NearestIndex;
 use hposim_core::{Config, Fidelity, Objective, SearchSpace, SpaceError};
@@ -110,6 +114,13 @@ pub trait Benchmark: Send + Sync {
     /// A hash of the data behind the benchmark where it lives outside the experiment file (a
     /// recorded table), so that results computed from other data are not reused.
     fn content_hash(&self) -> Option<u64> {
+        None
+    }
+
+    /// The reference point for the hypervolume of results at full fidelity, one coordinate per
+    /// objective (in the objectives' own units and directions), for benchmarks with several
+    /// objectives that define one; `None` otherwise.
+    fn hypervolume_reference(&self) -> Option<&[f64]> {
         None
     }
 

@@ -3,12 +3,14 @@
 
 use crate::branin::{Branin, BraninSpec};
 use crate::counting_ones::{CountingOnes, CountingOnesSpec};
+use crate::dtlz2::{Dtlz2, Dtlz2Spec};
 use crate::hartmann6::{Hartmann6, Hartmann6Spec};
 use crate::pbt_toy::{PbtToy, PbtToySpec};
 use crate::recorded::{self, Recorded};
 use crate::synthetic::{Synthetic, SyntheticSpec};
 use crate::tabular::{Tabular, TabularSpec};
 use crate::training_dynamics::{TrainingDynamics, TrainingDynamicsSpec};
+use crate::zdt::{Zdt, ZdtSpec};
 use crate::{Benchmark, BenchmarkError};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -34,6 +36,10 @@ pub enum BenchmarkSpec {
     PbtToy(PbtToySpec),
     /// A loss whose decay and floor follow the current learning rate.
     TrainingDynamics(TrainingDynamicsSpec),
+    /// ZDT1–3 (two objectives) with a fidelity axis.
+    Zdt(ZdtSpec),
+    /// DTLZ2 (2–6 objectives) with a fidelity axis.
+    Dtlz2(Dtlz2Spec),
 }
 
 impl BenchmarkSpec {
@@ -47,6 +53,8 @@ impl BenchmarkSpec {
             BenchmarkSpec::CountingOnes(s) => (&s.name, "counting_ones"),
             BenchmarkSpec::PbtToy(s) => (&s.name, "pbt_toy"),
             BenchmarkSpec::TrainingDynamics(s) => (&s.name, "training_dynamics"),
+            BenchmarkSpec::Zdt(s) => (&s.name, "zdt"),
+            BenchmarkSpec::Dtlz2(s) => (&s.name, "dtlz2"),
             BenchmarkSpec::Recorded(s) => return s.name.as_deref().map_or_else(|| Cow::Owned(s.default_name()), Cow::Borrowed),
         };
         Cow::Borrowed(given.as_deref().unwrap_or(default))
@@ -89,6 +97,8 @@ impl Builder {
             BenchmarkSpec::CountingOnes(s) => Box::new(CountingOnes::new(name, s)?),
             BenchmarkSpec::PbtToy(s) => Box::new(PbtToy::new(name, s)?),
             BenchmarkSpec::TrainingDynamics(s) => Box::new(TrainingDynamics::new(name, s)?),
+            BenchmarkSpec::Zdt(s) => Box::new(Zdt::new(name, s)?),
+            BenchmarkSpec::Dtlz2(s) => Box::new(Dtlz2::new(name, s)?),
             BenchmarkSpec::Recorded(s) => {
                 let path = self.base_dir.join(&s.path);
                 let data = match self.loaded.entry(path) {
@@ -128,10 +138,14 @@ mod tests {
             type = "pbt_toy"
             [[benchmarks]]
             type = "training_dynamics"
+            [[benchmarks]]
+            type = "zdt"
+            [[benchmarks]]
+            type = "dtlz2"
         "#;
         let wrapper: Wrapper = toml::from_str(text).unwrap();
         let names: Vec<String> = wrapper.benchmarks.iter().map(|b| b.name().into_owned()).collect();
-        assert_eq!(names, ["synthetic", "branin", "hartmann6", "counting_ones", "pbt_toy", "training_dynamics"]);
+        assert_eq!(names, ["synthetic", "branin", "hartmann6", "counting_ones", "pbt_toy", "training_dynamics", "zdt", "dtlz2"]);
         let mut rng = <hposim_core::Rng as rand::SeedableRng>::seed_from_u64(5);
         for spec in &wrapper.benchmarks {
             let bench = build(spec).unwrap();

@@ -6,18 +6,18 @@
 //! [`analysis`] module puts them together for `hposim report`; [`tables`] turns an analysis
 //! into polars data frames.
 
+/// The Pareto machinery, kept at its old paths (it moved to `hposim_core::pareto`).
+pub use hposim_core::pareto::{crowding, hypervolume, non_dominated};
+
 pub mod aggregate;
 pub mod analysis;
 pub mod bootstrap;
 pub mod comparisons;
-pub mod crowding;
 pub mod fixed_target;
 pub mod friedman;
 pub mod holm;
-pub mod hypervolume;
 pub mod incumbent;
 pub mod nemenyi;
-pub mod non_dominated;
 pub mod quantile;
 pub mod rank_correlation;
 pub mod ranks;

@@ -57,6 +57,9 @@ pub struct StrategyRow {
     pub checkpointing: Option<bool>,
     /// The share saved with the other checkpointing setting (the same decisions), over seeds.
     pub compute_saved_other: Option<Spread>,
+    /// Hypervolume of the results at full fidelity, over seeds (benchmarks with several
+    /// objectives and a reference point).
+    pub hypervolume: Option<Spread>,
 }
 
 /// Groups `summaries` by (benchmark, strategy), in order of first appearance.
@@ -85,6 +88,7 @@ pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
                 full_training_hours: Spread::of(group.iter().map(|s| s.full_training_seconds / 3600.0)),
                 full_training_cost_usd: Spread::of(group.iter().filter_map(|s| s.full_training_cost_usd)),
                 compute_saved: Spread::of(group.iter().map(|s| s.compute_saved)),
+                hypervolume: Spread::of(group.iter().filter_map(|s| s.hypervolume)),
                 checkpointing,
                 // Only where every cell has the same setting, so that "other" means one thing.
                 compute_saved_other: checkpointing.and_then(|c| {
@@ -134,6 +138,9 @@ mod tests {
             checkpointing: true,
             sampler_warnings: 0,
             stop_reason: String::new(),
+            hypervolume: None,
+            hypervolume_reference: None,
+            outside_reference: None,
         }
     }
 

@@ -53,8 +53,8 @@ pub fn design_configs(experiment: &LiveExperiment, count: u32, design: Design) -
         Design::Grid => serde_json::from_str(r#"{"type": "grid", "shuffle": true}"#),
     }
     .map_err(|e| e.to_string())?;
-    let objective = &experiment.spec.training.objectives[0];
-    let mut sampler = hposim_samplers::build(&spec, space, objective, &mut rng).map_err(|e| format!("record.design: {e}"))?;
+    let objectives = &experiment.spec.training.objectives;
+    let mut sampler = hposim_samplers::build(&spec, space, objectives, &mut rng).map_err(|e| format!("record.design: {e}"))?;
     let mut configs = Vec::with_capacity(count as usize);
     while configs.len() < count as usize {
         let Some(config) = sampler.suggest(&mut rng) else { break };

@@ -44,7 +44,7 @@ fn loss(space: &SearchSpace, config: &Config) -> f64 {
 
 fn sampler(spec: &str, space: &SearchSpace) -> Box<dyn Sampler> {
     let spec: SamplerSpec = toml::from_str(spec).unwrap();
-    build(&spec, space, &Objective::minimize("loss"), &mut Rng::seed_from_u64(1)).unwrap()
+    build(&spec, space, &[Objective::minimize("loss")], &mut Rng::seed_from_u64(1)).unwrap()
 }
 
 /// A sampler that has seen `n` of its own proposals' results.

@@ -7,7 +7,8 @@
 //! [`grid::GridSampler`] (every point of a grid, conditions respected), the quasi-random
 //! [`sobol::SobolSampler`] and [`latin_hypercube::LatinHypercubeSampler`], the Bayesian
 //! [`tpe::TpeSampler`], [`gp::GpSampler`] and [`bohb::BohbSampler`] (BOHB's KDE model, to sit
-//! behind HyperBand), [`regularized_evolution::RegularizedEvolution`], and
+//! behind HyperBand), [`regularized_evolution::RegularizedEvolution`], the multi-objective
+//! [`nsga2::Nsga2Sampler`], and
 //! [`trial_limit::TrialLimit`] (caps the number of proposals, which is how an experiment's
 //! trial budget is enforced), and [`restricted::Restricted`] (confines any sampler to a
 //! recorded set of configurations).
@@ -18,6 +19,7 @@ pub mod grid;
 pub mod history;
 pub mod latin_hypercube;
 pub mod normal;
+pub mod nsga2;
 pub mod parzen;
 pub mod random;
 pub mod regularized_evolution;
@@ -101,6 +103,8 @@ pub enum SamplerSpec {
     Bohb(bohb::BohbSettings),
     /// Regularized (aging) evolution.
     RegularizedEvolution(regularized_evolution::EvolutionSettings),
+    /// NSGA-II (several objectives).
+    Nsga2(nsga2::Nsga2Settings),
 }
 
 /// Why a sampler specification was refused.
@@ -123,11 +127,12 @@ impl SamplerError {
     }
 }
 
-/// Builds the sampler `spec` describes over `space`, ranking results by `objective` (a
-/// benchmark's first). `rng` is the cell's sampler stream (the grid shuffles with it once, here;
-/// the quasi-random sequences draw their scrambling seed from it).
-pub fn build(spec: &SamplerSpec, space: &SearchSpace, objective: &Objective, rng: &mut Rng) -> Result<Box<dyn Sampler>, SamplerError> {
-    let objective = objective.clone();
+/// Builds the sampler `spec` describes over `space` for a benchmark's `objectives`:
+/// single-objective samplers rank results by the first, multi-objective ones (NSGA-II) use
+/// them all. `rng` is the cell's sampler stream (the grid shuffles with it once, here; the
+/// quasi-random sequences draw their scrambling seed from it).
+pub fn build(spec: &SamplerSpec, space: &SearchSpace, objectives: &[Objective], rng: &mut Rng) -> Result<Box<dyn Sampler>, SamplerError> {
+    let objective = objectives.first().cloned().ok_or_else(|| SamplerError::invalid("type", "the benchmark has no objective"))?;
     Ok(match spec {
         SamplerSpec::Random {} => Box::new(random::RandomSampler::new(space.clone())),
         SamplerSpec::Grid { resolution, resolutions, shuffle } => {
@@ -141,12 +146,13 @@ pub fn build(spec: &SamplerSpec, space: &SearchSpace, objective: &Objective, rng
         SamplerSpec::RegularizedEvolution(settings) => {
             Box::new(regularized_evolution::RegularizedEvolution::new(space, objective, settings)?)
         }
+        SamplerSpec::Nsga2(settings) => Box::new(nsga2::Nsga2Sampler::new(space, objectives, settings)?),
     })
 }
 
-/// Checks `spec` against `space` (for a grid, enumerates it once to check its size), so an
-/// experiment is refused when it loads.
-pub fn validate(spec: &SamplerSpec, space: &SearchSpace) -> Result<(), SamplerError> {
+/// Checks `spec` against `space` and `objectives` (for a grid, enumerates it once to check its
+/// size), so an experiment is refused when it loads.
+pub fn validate(spec: &SamplerSpec, space: &SearchSpace, objectives: &[Objective]) -> Result<(), SamplerError> {
     let mut rng = <Rng as rand::SeedableRng>::seed_from_u64(0);
-    build(spec, space, &Objective::minimize("loss"), &mut rng).map(|_| ())
+    build(spec, space, objectives, &mut rng).map(|_| ())
 }

@@ -73,7 +73,7 @@ fn specs() -> Vec<SamplerSpec> {
 /// fidelities (and a failure every seventh), and returns the proposals.
 fn drive(spec: &SamplerSpec, space: &SearchSpace, seed: u64, trials: u32) -> Vec<Config> {
     let mut rng = Rng::seed_from_u64(seed);
-    let mut sampler = build(spec, space, &Objective::minimize("loss"), &mut rng).unwrap();
+    let mut sampler = build(spec, space, &[Objective::minimize("loss")], &mut rng).unwrap();
     let mut proposals = Vec::new();
     for trial in 0..trials {
         let config = sampler.suggest(&mut rng).unwrap();
@@ -123,7 +123,7 @@ proptest! {
 fn a_grid_over_a_continuous_parameter_needs_a_resolution() {
     let space = SearchSpace::new(&[ParamSpec::Float { name: "lr".into(), low: 1e-4, high: 1.0, log: true, condition: None }]).unwrap();
     let spec: SamplerSpec = toml::from_str("type = 'grid'\nresolution = 0").unwrap();
-    let error = hposim_samplers::validate(&spec, &space).unwrap_err().to_string();
+    let error = hposim_samplers::validate(&spec, &space, &[Objective::minimize("loss")]).unwrap_err().to_string();
     assert!(error.contains("resolution"), "{error}");
     let unknown = toml::from_str::<SamplerSpec>("type = 'tpe'\ngamma = 0.2").unwrap_err().to_string();
     assert!(unknown.contains("unknown field `gamma`"), "{unknown}");

@@ -20,9 +20,11 @@ pub mod brackets;
 pub mod fifo;
 pub mod hyperband;
 pub mod median_stopping;
+pub mod mo_asha;
 pub mod pbt;
 pub mod pbt_explore;
 pub mod rank;
+pub mod scalarised;
 pub mod successive_halving;
 pub mod synchronous;
 
@@ -146,6 +148,19 @@ pub enum SchedulerSpec {
     },
     /// Population-based training.
     Pbt(pbt::PbtSettings),
+    /// Multi-objective ASHA (stopping variant): rungs ranked by non-dominated sorting and an
+    /// ε-net within fronts.
+    MoAsha {
+        /// Reduction factor η ≥ 2 (default 3).
+        #[serde(default = "default_eta")]
+        eta: f64,
+        /// Grace period: the lowest rung's fidelity.
+        #[serde(default)]
+        min_fidelity: Option<u32>,
+        /// Maximum fidelity R.
+        #[serde(default)]
+        max_fidelity: Option<u32>,
+    },
 }
 
 impl SchedulerSpec {
@@ -220,7 +235,9 @@ fn fidelity_range(min: Option<u32>, max: Option<u32>, eta: f64, fidelity: &Fidel
 pub fn top_fidelity(spec: &SchedulerSpec, fidelity: &Fidelity) -> Option<u32> {
     match *spec {
         SchedulerSpec::Fifo {} | SchedulerSpec::MedianStopping { .. } | SchedulerSpec::Pbt(_) => Some(fidelity.max),
-        SchedulerSpec::Hyperband { eta, min_fidelity, max_fidelity, .. } | SchedulerSpec::Asha { eta, min_fidelity, max_fidelity, .. } => {
+        SchedulerSpec::Hyperband { eta, min_fidelity, max_fidelity, .. }
+        | SchedulerSpec::Asha { eta, min_fidelity, max_fidelity, .. }
+        | SchedulerSpec::MoAsha { eta, min_fidelity, max_fidelity } => {
             fidelity_range(min_fidelity, max_fidelity, eta, fidelity).ok().map(|(_, big_r)| big_r)
         }
         SchedulerSpec::SuccessiveHalving { eta, min_fidelity, max_fidelity, configs, .. } => {
@@ -299,6 +316,22 @@ pub fn build(
                 ));
             }
             Box::new(asha::Asha::new(sampler, ranking_objective(objectives)?, variant, eta, r, big_r, count))
+        }
+        SchedulerSpec::MoAsha { eta, min_fidelity, max_fidelity } => {
+            let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
+            check_rungs(asha::rung_levels(r, big_r, eta, 0).len())?;
+            if objectives.len() < 2 {
+                let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
+                return Err(SchedulerError::invalid(
+                    "type",
+                    format!(
+                        "mo_asha ranks several objectives, but the strategy ranks by {} ({}); give the benchmark two or more objectives (and no `weights`)",
+                        objectives.len(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+            Box::new(mo_asha::MoAsha::new(sampler, objectives.to_vec(), eta, r, big_r))
         }
         SchedulerSpec::MedianStopping { grace_period, min_trials } => {
             let grace = grace_period.unwrap_or(fidelity.min);

@@ -68,6 +68,17 @@ pub struct StrategySpec {
     /// strategy with and without checkpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpointing: Option<bool>,
+    /// Fixed weights, one per objective: the sampler and scheduler rank by the weighted sum of
+    /// the objectives' losses instead of by the first objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
+}
+
+impl StrategySpec {
+    /// The objectives its sampler and scheduler rank by: the benchmark's, or the weighted sum.
+    pub fn ranked_objectives(&self, objectives: &[Objective]) -> Vec<Objective> {
+        if self.weights.is_some() { vec![hposim_schedulers::scalarised::objective()] } else { objectives.to_vec() }
+    }
 }
 
 /// An experiment file, as written.
@@ -241,9 +252,13 @@ impl Experiment {
 /// training) with `space`, `fidelity` and `objectives`; the error starts with the key
 /// (`sampler.…` or `scheduler.…`).
 pub fn check_strategy(strategy: &StrategySpec, space: &SearchSpace, fidelity: &Fidelity, objectives: &[Objective]) -> Result<(), String> {
-    hposim_samplers::validate(&strategy.sampler, space).map_err(|e| format!("sampler.{e}"))?;
+    if let Some(weights) = &strategy.weights {
+        hposim_schedulers::scalarised::check_weights(weights, objectives).map_err(|e| e.to_string())?;
+    }
+    let ranked = strategy.ranked_objectives(objectives);
+    hposim_samplers::validate(&strategy.sampler, space, &ranked).map_err(|e| format!("sampler.{e}"))?;
     let probe = Box::new(hposim_samplers::random::RandomSampler::new(space.clone()));
-    hposim_schedulers::build(&strategy.scheduler, probe, space, fidelity, objectives).map_err(|e| format!("scheduler.{e}"))?;
+    hposim_schedulers::build(&strategy.scheduler, probe, space, fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
     Ok(())
 }
 

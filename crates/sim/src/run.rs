@@ -237,15 +237,20 @@ pub fn build_strategy(
     trials: Option<u64>,
     rng: &mut Rng,
 ) -> Result<Box<dyn Scheduler>, String> {
-    let objective = objectives.first().ok_or_else(|| "the benchmark has no objective".to_owned())?;
-    let mut sampler = hposim_samplers::build(&strategy.sampler, space, objective, rng).map_err(|e| format!("sampler.{e}"))?;
+    let ranked = strategy.ranked_objectives(objectives);
+    let mut sampler = hposim_samplers::build(&strategy.sampler, space, &ranked, rng).map_err(|e| format!("sampler.{e}"))?;
     if let Some(set) = recorded {
         sampler = Box::new(Restricted::new(sampler, space, set));
     }
     if let Some(limit) = trials {
         sampler = Box::new(TrialLimit::new(sampler, limit));
     }
-    hposim_schedulers::build(&strategy.scheduler, sampler, space, fidelity, objectives).map_err(|e| format!("scheduler.{e}"))
+    let scheduler =
+        hposim_schedulers::build(&strategy.scheduler, sampler, space, fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
+    Ok(match &strategy.weights {
+        Some(weights) => Box::new(hposim_schedulers::scalarised::Scalarised::new(scheduler, objectives.to_vec(), weights.clone())),
+        None => scheduler,
+    })
 }
 
 /// Simulates one cell (nothing is written).
@@ -289,7 +294,26 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
     let names =
         CellNames { cell: &cell.id, benchmark: bench.name(), strategy: &experiment.spec.strategies[cell.strategy].name, seed: cell.seed };
     let best_known = bench.best_known().and_then(|b| b.first().copied());
-    summary_of(&names, bench.fidelity().max, best_known, experiment.checkpointing(cell.strategy), outcome)
+    let mut summary = summary_of(&names, bench.fidelity().max, best_known, experiment.checkpointing(cell.strategy), outcome);
+    if let Some(reference) = bench.hypervolume_reference() {
+        add_hypervolume(&mut summary, &outcome.trace, reference);
+    }
+    summary
+}
+
+/// Adds to `summary` the hypervolume of `trace`'s results at full fidelity (every objective)
+/// with respect to `reference`, and how many of them lie outside the reference box.
+pub fn add_hypervolume(summary: &mut CellSummary, trace: &Trace, reference: &[f64]) {
+    let directions: Vec<_> = trace.objectives.iter().map(|o| o.direction).collect();
+    let points: Vec<Vec<f64>> = (0..trace.len())
+        .filter(|&r| trace.status[r] == EpochStatus::Ok && trace.epoch[r] >= summary.max_fidelity)
+        .map(|r| trace.metrics_of(r).to_vec())
+        .collect();
+    if let Ok(hv) = hposim_core::pareto::hypervolume::hypervolume(&points, reference, &directions) {
+        summary.hypervolume = Some(hv.volume);
+        summary.outside_reference = Some(hv.outside as u64);
+        summary.hypervolume_reference = Some(reference.to_vec());
+    }
 }
 
 /// What a summary is about: the cell's file stem, its benchmark, strategy and seed.
@@ -355,6 +379,9 @@ pub fn summary_of(names: &CellNames<'_>, max: u32, best_known: Option<f64>, chec
         checkpointing,
         sampler_warnings: stats.sampler_warnings,
         stop_reason: stats.stop_reason.as_str().to_owned(),
+        hypervolume: None,
+        hypervolume_reference: None,
+        outside_reference: None,
     }
 }
 

@@ -51,7 +51,7 @@ fn scheduler() -> impl Strategy<Value = SchedulerSpec> {
 fn run(bench: &Synthetic, spec: &SchedulerSpec, workers: u32, checkpointing: bool, trials: u64, seed: u64) -> CellOutcome {
     let inner: Box<dyn hposim_samplers::Sampler> = if seed % 2 == 1 {
         let grid = SamplerSpec::Grid { resolution: 2, resolutions: Default::default(), shuffle: true };
-        hposim_samplers::build(&grid, bench.space(), &bench.objectives()[0], &mut Rng::seed_from_u64(seed)).unwrap()
+        hposim_samplers::build(&grid, bench.space(), bench.objectives(), &mut Rng::seed_from_u64(seed)).unwrap()
     } else {
         Box::new(RandomSampler::new(bench.space().clone()))
     };

@@ -9,7 +9,7 @@ pub mod three;
 pub mod two;
 pub mod wfg;
 
-use hposim_core::Direction;
+use crate::Direction;
 
 /// A hypervolume and how many points lay outside the reference box.
 #[derive(Clone, Copy, Debug, PartialEq)]

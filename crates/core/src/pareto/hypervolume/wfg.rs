@@ -8,7 +8,7 @@
 //! recursion ends in the three-objective sweep.
 
 use super::minimising;
-use crate::non_dominated::dominates;
+use crate::pareto::non_dominated::dominates;
 
 /// The hypervolume of minimised `points` (four or more objectives) strictly inside
 /// `reference`'s box.

@@ -1,0 +1,188 @@
+//! Multi-objective ASHA: Schmucker, Donini, Zafar, Salinas & Archambeau, "Multi-objective
+//! Asynchronous Successive Halving", arXiv:2106.12639 (2021), as Syne Tune's `MOASHA`
+//! (`syne_tune/optimizer/schedulers/multiobjective/moasha.py`) runs it: ASHA's stopping rule
+//! with rungs ranked by several objectives.
+//!
+//! Every trial is started to the maximum fidelity. When it reaches a rung (`r·η^k < R`, as in
+//! [`crate::asha`]), its vector of losses joins the rung's and the rung is put in priority order
+//! (Syne Tune's default `NonDominatedPriority`): non-dominated sorting, front by front, and
+//! within a front an ε-net order (Clarkson 2005): the point best in the first objective, then
+//! repeatedly the point farthest (Euclidean, each objective scaled to the rung's range) from
+//! those already taken. With the new trial at position `p` of `n`, it continues if
+//! `p / n ≤ 1/η` (Syne Tune stops when `ranks[-1] > 1/η`); the first result at a rung always
+//! continues. (Syne Tune's code reads that rank from the sorted list of indices instead of the
+//! trial's own position; we use the position, which is what the paper describes.) Failed
+//! trials rank last. Defaults as Syne Tune: `η = 3`, grace period = the benchmark's minimum
+//! fidelity. Each result re-orders its rung: non-dominated sorting (O(n log n) for two
+//! objectives) and the ε-nets of the fronts (quadratic in a front's size).
+
+use crate::asha::rung_levels;
+use hposim_core::pareto::non_dominated::front_ranks;
+use hposim_core::{Action, Decision, Objective, Observation, Rng, TrialId, WorkerRequest};
+use hposim_samplers::Sampler;
+
+struct Rung {
+    level: u32,
+    /// Loss vectors of the trials recorded here, in arrival order.
+    losses: Vec<Vec<f64>>,
+}
+
+/// The multi-objective ASHA scheduler (stopping variant).
+pub struct MoAsha {
+    sampler: Box<dyn Sampler>,
+    objectives: Vec<Objective>,
+    eta: f64,
+    max: u32,
+    rungs: Vec<Rung>,
+    /// Per trial: the index of the next rung it will be recorded in.
+    next_rung: Vec<u8>,
+    exhausted: bool,
+}
+
+/// The priority order of `points` (loss vectors): indices, best first.
+pub fn priority_order(points: &[Vec<f64>]) -> Vec<usize> {
+    let failed = |p: &[f64]| p.iter().any(|v| !v.is_finite());
+    let ok: Vec<usize> = (0..points.len()).filter(|&i| !failed(&points[i])).collect();
+    let finite: Vec<Vec<f64>> = ok.iter().map(|&i| points[i].clone()).collect();
+    let k = points.first().map_or(0, Vec::len);
+    // Scale each objective to the range of the rung's finite values.
+    let (mut low, mut high) = (vec![f64::INFINITY; k], vec![f64::NEG_INFINITY; k]);
+    for p in &finite {
+        for j in 0..k {
+            low[j] = low[j].min(p[j]);
+            high[j] = high[j].max(p[j]);
+        }
+    }
+    let scaled = |p: &[f64], j: usize| if high[j] > low[j] { (p[j] - low[j]) / (high[j] - low[j]) } else { 0.0 };
+    let distance = |a: &[f64], b: &[f64]| (0..k).map(|j| (scaled(a, j) - scaled(b, j)).powi(2)).sum::<f64>().sqrt();
+    let ranks = front_ranks(&finite);
+    let mut order = Vec::with_capacity(points.len());
+    let fronts = ranks.iter().copied().max().map_or(0, |m| m + 1);
+    for rank in 0..fronts {
+        let mut front: Vec<usize> = (0..finite.len()).filter(|&i| ranks[i] == rank).collect();
+        // ε-net: the best in the first objective, then the farthest from those taken.
+        let first = (0..front.len()).min_by(|&a, &b| finite[front[a]][0].total_cmp(&finite[front[b]][0]).then(a.cmp(&b))).unwrap_or(0);
+        let mut taken = vec![front.swap_remove(first)];
+        let mut nearest: Vec<f64> = front.iter().map(|&i| distance(&finite[i], &finite[taken[0]])).collect();
+        while !front.is_empty() {
+            let next = (0..front.len()).max_by(|&a, &b| nearest[a].total_cmp(&nearest[b]).then(b.cmp(&a))).unwrap_or(0);
+            let chosen = front.swap_remove(next);
+            nearest.swap_remove(next);
+            for (d, &i) in nearest.iter_mut().zip(&front) {
+                *d = d.min(distance(&finite[i], &finite[chosen]));
+            }
+            taken.push(chosen);
+        }
+        order.extend(taken.into_iter().map(|i| ok[i]));
+    }
+    order.extend((0..points.len()).filter(|&i| failed(&points[i])));
+    order
+}
+
+impl MoAsha {
+    /// MO-ASHA from fidelity `min` to `max` with reduction factor `eta`, ranking by `objectives`.
+    pub fn new(sampler: Box<dyn Sampler>, objectives: Vec<Objective>, eta: f64, min: u32, max: u32) -> Self {
+        let rungs = rung_levels(min, max, eta, 0).into_iter().map(|level| Rung { level, losses: Vec::new() }).collect();
+        Self { sampler, objectives, eta, max, rungs, next_rung: Vec::new(), exhausted: false }
+    }
+
+    fn losses(&self, metrics: &[f64]) -> Vec<f64> {
+        self.objectives.iter().enumerate().map(|(i, o)| metrics.get(i).map_or(f64::INFINITY, |&m| o.loss(m))).collect()
+    }
+
+    /// Records `losses` for `trial` at rung `k`; whether it continues.
+    fn enter(&mut self, trial: TrialId, k: usize, losses: Vec<f64>) -> bool {
+        self.next_rung[trial as usize] = (k + 1) as u8;
+        let rung = &mut self.rungs[k];
+        rung.losses.push(losses);
+        let n = rung.losses.len();
+        if n < 2 {
+            return true;
+        }
+        let position = priority_order(&rung.losses).iter().position(|&i| i == n - 1).unwrap_or(n - 1);
+        position as f64 / n as f64 <= 1.0 / self.eta
+    }
+
+    fn due(&self, trial: TrialId, fidelity: u32) -> Option<usize> {
+        let k = usize::from(*self.next_rung.get(trial as usize)?);
+        (self.rungs.get(k)?.level == fidelity).then_some(k)
+    }
+}
+
+impl crate::Scheduler for MoAsha {
+    fn on_free_worker(&mut self, request: &WorkerRequest, rng: &mut Rng) -> Action {
+        if self.exhausted {
+            return Action::Finish;
+        }
+        let Some(config) = self.sampler.suggest(rng) else {
+            self.exhausted = true;
+            return Action::Finish;
+        };
+        let index = request.next_trial as usize;
+        if self.next_rung.len() <= index {
+            self.next_rung.resize(index + 1, 0);
+        }
+        self.next_rung[index] = 0;
+        Action::Start { config, until: self.max }
+    }
+
+    fn on_result(&mut self, observation: &Observation<'_>) -> Decision {
+        let Some(k) = self.due(observation.trial, observation.fidelity) else {
+            if observation.fidelity >= self.max {
+                self.sampler.observe(observation);
+            }
+            return Decision::Continue;
+        };
+        self.sampler.observe(observation);
+        let losses = self.losses(observation.metrics);
+        if self.enter(observation.trial, k, losses) { Decision::Continue } else { Decision::Stop }
+    }
+
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        let target = self.next_rung.get(failure.trial as usize).and_then(|&k| self.rungs.get(usize::from(k))).map_or(self.max, |r| r.level);
+        self.sampler.on_failure(&Observation { fidelity: target, ..*failure });
+        if let Some(k) = self.due(failure.trial, failure.fidelity) {
+            let losses = vec![f64::INFINITY; self.objectives.len()];
+            self.enter(failure.trial, k, losses);
+        }
+    }
+
+    fn sampler_warnings(&self) -> u64 {
+        self.sampler.warnings()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fronts_come_first_and_the_epsilon_net_spreads_within_a_front() {
+        // Front 0: a=(0,1), b=(0.1,0.9), c=(1,0); front 1: d=(1,1); failed: e.
+        let points = vec![vec![1.0, 1.0], vec![0.1, 0.9], vec![1.0, 0.0], vec![0.0, 1.0], vec![f64::INFINITY, f64::INFINITY]];
+        // ε-net of front 0 from a (best first objective): c is farthest from a, then b.
+        assert_eq!(priority_order(&points), vec![3, 2, 1, 0, 4]);
+    }
+
+    #[test]
+    fn a_trial_continues_only_from_the_top_third_of_its_rung() {
+        let sampler = Box::new(hposim_samplers::random::RandomSampler::new(
+            hposim_core::SearchSpace::new(&[hposim_core::ParamSpec::Float {
+                name: "x".into(),
+                low: 0.0,
+                high: 1.0,
+                log: false,
+                condition: None,
+            }])
+            .unwrap(),
+        ));
+        let mut asha = MoAsha::new(sampler, vec![Objective::minimize("a"), Objective::minimize("b")], 3.0, 1, 9);
+        asha.next_rung = vec![0; 4];
+        assert!(asha.enter(0, 0, vec![0.5, 0.5])); // first result continues
+        assert!(!asha.enter(1, 0, vec![0.6, 0.6])); // dominated: position 1 of 2 > 1/3
+        assert!(asha.enter(2, 0, vec![0.1, 0.1])); // dominates all: position 0
+        // (0.9, 0.0) joins the first front with (0.1, 0.1); the ε-net starts at (0.1, 0.1),
+        // so it comes second: 1/4 ≤ 1/3, it continues.
+        assert!(asha.enter(3, 0, vec![0.9, 0.0]));
+    }
+}
