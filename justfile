@@ -33,6 +33,10 @@ pbt:
     cargo run --release -- run experiments/pbt-toy.toml
     cargo run --release -- report results/pbt-toy
 
+# Multi-objective strategies on multi-fidelity ZDT1 and DTLZ2 (hypervolume in the run table)
+multi-objective:
+    cargo run --release -- run experiments/multi-objective.toml
+
 # Describe and validate a recorded benchmark: just data mlp-digits
 data NAME:
     cargo run --release -- data info {{NAME}}

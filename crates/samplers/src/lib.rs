@@ -8,7 +8,7 @@
 //! [`sobol::SobolSampler`] and [`latin_hypercube::LatinHypercubeSampler`], the Bayesian
 //! [`tpe::TpeSampler`], [`gp::GpSampler`] and [`bohb::BohbSampler`] (BOHB's KDE model, to sit
 //! behind HyperBand), [`regularized_evolution::RegularizedEvolution`], the multi-objective
-//! [`nsga2::Nsga2Sampler`], and
+//! [`nsga2::Nsga2Sampler`] and [`parego::ParegoSampler`], and
 //! [`trial_limit::TrialLimit`] (caps the number of proposals, which is how an experiment's
 //! trial budget is enforced), and [`restricted::Restricted`] (confines any sampler to a
 //! recorded set of configurations).
@@ -20,6 +20,7 @@ pub mod history;
 pub mod latin_hypercube;
 pub mod normal;
 pub mod nsga2;
+pub mod parego;
 pub mod parzen;
 pub mod random;
 pub mod regularized_evolution;
@@ -105,6 +106,8 @@ pub enum SamplerSpec {
     RegularizedEvolution(regularized_evolution::EvolutionSettings),
     /// NSGA-II (several objectives).
     Nsga2(nsga2::Nsga2Settings),
+    /// ParEGO: random augmented Tchebycheff scalarisations over a single-objective model.
+    Parego(parego::ParegoSettings),
 }
 
 /// Why a sampler specification was refused.
@@ -147,6 +150,7 @@ pub fn build(spec: &SamplerSpec, space: &SearchSpace, objectives: &[Objective], 
             Box::new(regularized_evolution::RegularizedEvolution::new(space, objective, settings)?)
         }
         SamplerSpec::Nsga2(settings) => Box::new(nsga2::Nsga2Sampler::new(space, objectives, settings)?),
+        SamplerSpec::Parego(settings) => Box::new(parego::ParegoSampler::new(space, objectives, settings)?),
     })
 }
 

@@ -15,14 +15,18 @@
 //!   copied. Each parent is the winner of a tournament of two candidates drawn with replacement:
 //!   the first if it dominates the second, else the second (Optuna's `_select_parent`; the
 //!   second parent is drawn from the population without the first). Uniform crossover takes
-//!   each parameter from the second parent with probability `swapping_prob` (0.5). Then each
+//!   each parameter from the second parent with probability `1 − swapping_prob` (Optuna's
+//!   `UniformCrossover` mask, `rand ≥ swapping_prob`; 0.5 by default). Then each
 //!   parameter is redrawn from its prior with probability `mutation_prob` (default
 //!   1 / number of parameters). Conditions are re-resolved (a parameter that becomes active is
 //!   drawn from its prior).
 //!
 //! Objectives are compared as losses (maximised ones negated); a failed trial has the worst
 //! loss in every objective. A trial reported several times (at rungs of a multi-fidelity
-//! scheduler) counts once, with its latest result.
+//! scheduler) counts once, in its own generation, with its latest result while that generation
+//! is open; reports after it closed are ignored, as Optuna counts only trials of the current
+//! generation. Unlike Optuna, which leaves pruned trials out, a trial an early-termination
+//! scheduler stopped counts with its result at the fidelity it reached.
 
 use crate::{Sampler, SamplerError};
 use hposim_core::pareto::crowding::crowding_distance;
@@ -30,7 +34,7 @@ use hposim_core::pareto::non_dominated::{dominates, front_ranks};
 use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, TrialId};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 fn default_population() -> u32 {
     50
@@ -52,7 +56,8 @@ pub struct Nsga2Settings {
     /// Probability of crossover rather than copying a parent (default 0.9).
     #[serde(default = "default_crossover_prob")]
     pub crossover_prob: f64,
-    /// Probability that uniform crossover takes a parameter from the second parent (default 0.5).
+    /// Uniform crossover keeps a parameter of the first parent with this probability and takes
+    /// the second parent's otherwise (Optuna's `swapping_prob`, default 0.5).
     #[serde(default = "default_swapping_prob")]
     pub swapping_prob: f64,
     /// Probability of redrawing each parameter from its prior (default 1 / number of parameters).
@@ -78,6 +83,8 @@ pub struct Nsga2Sampler {
     generation: u32,
     /// Proposals not yet reported, with their generation.
     pending: Vec<(Config, u32)>,
+    /// The generation of every trial reported so far.
+    generation_of: BTreeMap<TrialId, u32>,
     /// Results of the current generation, one per trial.
     current: Vec<Individual>,
     current_of: HashMap<TrialId, usize>,
@@ -120,6 +127,7 @@ impl Nsga2Sampler {
             mutation_prob,
             generation: 0,
             pending: Vec::new(),
+            generation_of: BTreeMap::new(),
             current: Vec::new(),
             current_of: HashMap::new(),
             parents: Vec::new(),
@@ -137,15 +145,21 @@ impl Nsga2Sampler {
     }
 
     fn record(&mut self, observation: &Observation<'_>, losses: Vec<f64>) {
-        let generation = match self.pending.iter().position(|(c, _)| c == observation.config) {
-            Some(i) => self.pending.swap_remove(i).1,
-            None if self.current_of.contains_key(&observation.trial) => self.generation,
-            // A proposal the caller replaced (a recorded set's nearest configuration): it was
-            // made for the current generation.
-            None => self.generation,
+        let generation = match self.generation_of.get(&observation.trial) {
+            Some(&g) => g,
+            None => {
+                let g = match self.pending.iter().position(|(c, _)| c == observation.config) {
+                    Some(i) => self.pending.swap_remove(i).1,
+                    // A proposal the caller replaced (a recorded set's nearest configuration):
+                    // it was made for the current generation.
+                    None => self.generation,
+                };
+                self.generation_of.insert(observation.trial, g);
+                g
+            }
         };
         if generation != self.generation {
-            return; // A straggler from a closed generation.
+            return; // A report from a closed generation.
         }
         let individual = Individual { config: observation.config.clone(), losses };
         match self.current_of.get(&observation.trial) {
@@ -161,6 +175,9 @@ impl Nsga2Sampler {
             self.parents = elite(candidates, self.population_size);
             self.current_of.clear();
             self.generation += 1;
+            // Proposals of closed generations can no longer count.
+            let open = self.generation;
+            self.pending.retain(|(_, g)| *g >= open);
         }
     }
 
@@ -178,7 +195,7 @@ impl Nsga2Sampler {
             let rest: Vec<usize> = all.iter().copied().filter(|&i| i != first).collect();
             let second = self.tournament(&rest, rng);
             let (p0, p1) = (self.parents[first].config.values(), self.parents[second].config.values());
-            p0.iter().zip(p1).map(|(&a, &b)| if rng.random::<f64>() < self.swapping_prob { b } else { a }).collect::<Vec<_>>()
+            p0.iter().zip(p1).map(|(&a, &b)| if rng.random::<f64>() >= self.swapping_prob { b } else { a }).collect::<Vec<_>>()
         } else {
             self.parents[rng.random_range(0..self.parents.len())].config.values().to_vec()
         };
@@ -287,5 +304,27 @@ mod tests {
             assert_eq!(sampler.generation(), (trial + 1) / 4);
         }
         assert!(Nsga2Sampler::new(&space, &objectives[..1], &settings).err().unwrap().to_string().contains("multi-objective sampler"));
+    }
+
+    #[test]
+    fn reports_after_a_generation_closed_do_not_count_again() {
+        // Rung reports: trials 0 and 1 close generation 0 at fidelity 1; their later reports at
+        // fidelity 3 must not fill generation 1, which only its own children can.
+        let space = SearchSpace::new(&[ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None }]).unwrap();
+        let objectives = [Objective::minimize("f1"), Objective::minimize("f2")];
+        let settings = Nsga2Settings { population_size: 2, crossover_prob: 0.9, swapping_prob: 0.5, mutation_prob: None };
+        let mut sampler = Nsga2Sampler::new(&space, &objectives, &settings).unwrap();
+        let mut rng = Rng::seed_from_u64(2);
+        let configs: Vec<Config> = (0..2).map(|_| sampler.suggest(&mut rng).unwrap()).collect();
+        let report = |s: &mut Nsga2Sampler, trial: u32, fidelity: u32| {
+            s.observe(&Observation { trial, config: &configs[trial as usize], fidelity, metrics: &[0.5, 0.5], time: 0.0 })
+        };
+        report(&mut sampler, 0, 1);
+        report(&mut sampler, 1, 1);
+        assert_eq!(sampler.generation(), 1);
+        report(&mut sampler, 0, 3);
+        report(&mut sampler, 1, 3);
+        assert_eq!(sampler.generation(), 1);
+        assert!(sampler.current.is_empty());
     }
 }

@@ -9,7 +9,8 @@
 //! within a front an ε-net order (Clarkson 2005): the point best in the first objective, then
 //! repeatedly the point farthest (Euclidean, each objective scaled to the rung's range) from
 //! those already taken. With the new trial at position `p` of `n`, it continues if
-//! `p / n ≤ 1/η` (Syne Tune stops when `ranks[-1] > 1/η`); the first result at a rung always
+//! `p / n ≤ 1/η` (Syne Tune stops when `ranks[-1] > 1/η`; with few results this lets more
+//! than a `1/η` share through, e.g. positions 0 and 1 of 3); the first result at a rung always
 //! continues. (Syne Tune's code reads that rank from the sorted list of indices instead of the
 //! trial's own position; we use the position, which is what the paper describes.) Failed
 //! trials rank last. Defaults as Syne Tune: `η = 3`, grace period = the benchmark's minimum
@@ -23,8 +24,10 @@ use hposim_samplers::Sampler;
 
 struct Rung {
     level: u32,
-    /// Loss vectors of the trials recorded here, in arrival order.
+    /// Loss vectors of the trials recorded here with finite results, in arrival order.
     losses: Vec<Vec<f64>>,
+    /// Trials recorded here that failed (they rank last).
+    failed: usize,
 }
 
 /// The multi-objective ASHA scheduler (stopping variant).
@@ -39,15 +42,29 @@ pub struct MoAsha {
     exhausted: bool,
 }
 
-/// The priority order of `points` (loss vectors): indices, best first.
-pub fn priority_order(points: &[Vec<f64>]) -> Vec<usize> {
-    let failed = |p: &[f64]| p.iter().any(|v| !v.is_finite());
-    let ok: Vec<usize> = (0..points.len()).filter(|&i| !failed(&points[i])).collect();
-    let finite: Vec<Vec<f64>> = ok.iter().map(|&i| points[i].clone()).collect();
+/// The position of the last of `points` (finite loss vectors) in their priority order: the
+/// points in better fronts, then its place in the ε-net of its own front. Only that front's
+/// ε-net is computed.
+pub fn position_of_last(points: &[Vec<f64>]) -> usize {
+    let n = points.len();
+    if n < 2 {
+        return 0;
+    }
+    let ranks = front_ranks(points);
+    let rank = ranks[n - 1];
+    let better = ranks.iter().filter(|&&r| r < rank).count();
+    let front: Vec<usize> = (0..n).filter(|&i| ranks[i] == rank).collect();
+    let order = epsilon_net(points, &front);
+    better + order.iter().position(|&i| i == n - 1).unwrap_or(0)
+}
+
+/// The ε-net order of the points `front` (indices into `points`): the best in the first
+/// objective, then repeatedly the farthest from those taken, objectives scaled to the range of
+/// all `points`.
+fn epsilon_net(points: &[Vec<f64>], front: &[usize]) -> Vec<usize> {
     let k = points.first().map_or(0, Vec::len);
-    // Scale each objective to the range of the rung's finite values.
     let (mut low, mut high) = (vec![f64::INFINITY; k], vec![f64::NEG_INFINITY; k]);
-    for p in &finite {
+    for p in points {
         for j in 0..k {
             low[j] = low[j].min(p[j]);
             high[j] = high[j].max(p[j]);
@@ -55,25 +72,36 @@ pub fn priority_order(points: &[Vec<f64>]) -> Vec<usize> {
     }
     let scaled = |p: &[f64], j: usize| if high[j] > low[j] { (p[j] - low[j]) / (high[j] - low[j]) } else { 0.0 };
     let distance = |a: &[f64], b: &[f64]| (0..k).map(|j| (scaled(a, j) - scaled(b, j)).powi(2)).sum::<f64>().sqrt();
-    let ranks = front_ranks(&finite);
-    let mut order = Vec::with_capacity(points.len());
-    let fronts = ranks.iter().copied().max().map_or(0, |m| m + 1);
-    for rank in 0..fronts {
-        let mut front: Vec<usize> = (0..finite.len()).filter(|&i| ranks[i] == rank).collect();
-        // ε-net: the best in the first objective, then the farthest from those taken.
-        let first = (0..front.len()).min_by(|&a, &b| finite[front[a]][0].total_cmp(&finite[front[b]][0]).then(a.cmp(&b))).unwrap_or(0);
-        let mut taken = vec![front.swap_remove(first)];
-        let mut nearest: Vec<f64> = front.iter().map(|&i| distance(&finite[i], &finite[taken[0]])).collect();
-        while !front.is_empty() {
-            let next = (0..front.len()).max_by(|&a, &b| nearest[a].total_cmp(&nearest[b]).then(b.cmp(&a))).unwrap_or(0);
-            let chosen = front.swap_remove(next);
-            nearest.swap_remove(next);
-            for (d, &i) in nearest.iter_mut().zip(&front) {
-                *d = d.min(distance(&finite[i], &finite[chosen]));
-            }
-            taken.push(chosen);
+    let mut left = front.to_vec();
+    let Some(first) = (0..left.len()).min_by(|&a, &b| points[left[a]][0].total_cmp(&points[left[b]][0]).then(a.cmp(&b))) else {
+        return Vec::new();
+    };
+    let mut taken = vec![left.swap_remove(first)];
+    let mut nearest: Vec<f64> = left.iter().map(|&i| distance(&points[i], &points[taken[0]])).collect();
+    while !left.is_empty() {
+        let next = (0..left.len()).max_by(|&a, &b| nearest[a].total_cmp(&nearest[b]).then(b.cmp(&a))).unwrap_or(0);
+        let chosen = left.swap_remove(next);
+        nearest.swap_remove(next);
+        for (d, &i) in nearest.iter_mut().zip(&left) {
+            *d = d.min(distance(&points[i], &points[chosen]));
         }
-        order.extend(taken.into_iter().map(|i| ok[i]));
+        taken.push(chosen);
+    }
+    taken
+}
+
+/// The priority order of `points` (loss vectors): indices, best first; points with a
+/// non-finite loss (failures) last, in arrival order.
+pub fn priority_order(points: &[Vec<f64>]) -> Vec<usize> {
+    let failed = |p: &[f64]| p.iter().any(|v| !v.is_finite());
+    let ok: Vec<usize> = (0..points.len()).filter(|&i| !failed(&points[i])).collect();
+    let finite: Vec<Vec<f64>> = ok.iter().map(|&i| points[i].clone()).collect();
+    let ranks = front_ranks(&finite);
+    let fronts = ranks.iter().copied().max().map_or(0, |m| m + 1);
+    let mut order = Vec::with_capacity(points.len());
+    for rank in 0..fronts {
+        let front: Vec<usize> = (0..finite.len()).filter(|&i| ranks[i] == rank).collect();
+        order.extend(epsilon_net(&finite, &front).into_iter().map(|i| ok[i]));
     }
     order.extend((0..points.len()).filter(|&i| failed(&points[i])));
     order
@@ -82,7 +110,7 @@ pub fn priority_order(points: &[Vec<f64>]) -> Vec<usize> {
 impl MoAsha {
     /// MO-ASHA from fidelity `min` to `max` with reduction factor `eta`, ranking by `objectives`.
     pub fn new(sampler: Box<dyn Sampler>, objectives: Vec<Objective>, eta: f64, min: u32, max: u32) -> Self {
-        let rungs = rung_levels(min, max, eta, 0).into_iter().map(|level| Rung { level, losses: Vec::new() }).collect();
+        let rungs = rung_levels(min, max, eta, 0).into_iter().map(|level| Rung { level, losses: Vec::new(), failed: 0 }).collect();
         Self { sampler, objectives, eta, max, rungs, next_rung: Vec::new(), exhausted: false }
     }
 
@@ -94,13 +122,16 @@ impl MoAsha {
     fn enter(&mut self, trial: TrialId, k: usize, losses: Vec<f64>) -> bool {
         self.next_rung[trial as usize] = (k + 1) as u8;
         let rung = &mut self.rungs[k];
-        rung.losses.push(losses);
-        let n = rung.losses.len();
-        if n < 2 {
-            return true;
-        }
-        let position = priority_order(&rung.losses).iter().position(|&i| i == n - 1).unwrap_or(n - 1);
-        position as f64 / n as f64 <= 1.0 / self.eta
+        // Failures rank last, after every finite result.
+        let position = if losses.iter().all(|l| l.is_finite()) {
+            rung.losses.push(losses);
+            position_of_last(&rung.losses)
+        } else {
+            rung.failed += 1;
+            rung.losses.len() + rung.failed - 1
+        };
+        let n = rung.losses.len() + rung.failed;
+        n < 2 || position as f64 / n as f64 <= 1.0 / self.eta
     }
 
     fn due(&self, trial: TrialId, fidelity: u32) -> Option<usize> {
@@ -130,6 +161,7 @@ impl crate::Scheduler for MoAsha {
         let Some(k) = self.due(observation.trial, observation.fidelity) else {
             if observation.fidelity >= self.max {
                 self.sampler.observe(observation);
+                return Decision::Stop;
             }
             return Decision::Continue;
         };
@@ -162,6 +194,19 @@ mod tests {
         let points = vec![vec![1.0, 1.0], vec![0.1, 0.9], vec![1.0, 0.0], vec![0.0, 1.0], vec![f64::INFINITY, f64::INFINITY]];
         // ε-net of front 0 from a (best first objective): c is farthest from a, then b.
         assert_eq!(priority_order(&points), vec![3, 2, 1, 0, 4]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_position_of_a_new_result_agrees_with_the_full_order(
+            points in proptest::collection::vec(proptest::collection::vec(0u8..6, 2), 1..40)
+        ) {
+            // Small integers make ties and shared fronts common.
+            let points: Vec<Vec<f64>> = points.into_iter().map(|p| p.into_iter().map(f64::from).collect()).collect();
+            let n = points.len();
+            let full = priority_order(&points).iter().position(|&i| i == n - 1).unwrap();
+            proptest::prop_assert_eq!(position_of_last(&points), full);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! is objective i as a loss (maximised objectives negated). The wrapped scheduler and its
 //! sampler are built for the single objective [`objective`] and see that sum as their only
 //! metric; the executor still records every objective. A weight of zero leaves its objective
-//! out (so a failed objective with weight zero does not poison the sum).
+//! out of the sum (a non-finite metric still fails the trial, whatever its weight).
 
 use crate::{Scheduler, SchedulerError};
 use hposim_core::{Action, Decision, Objective, Observation, Rng, TrialId, WorkerRequest};
@@ -42,6 +42,7 @@ impl Scalarised {
 
     /// The weighted sum of the losses of `metrics`.
     pub fn sum(&self, metrics: &[f64]) -> f64 {
+        debug_assert_eq!(metrics.len(), self.objectives.len(), "one metric per objective");
         self.objectives.iter().zip(&self.weights).zip(metrics).filter(|((_, w), _)| **w > 0.0).map(|((o, w), &m)| w * o.loss(m)).sum()
     }
 }

@@ -309,7 +309,13 @@ pub fn add_hypervolume(summary: &mut CellSummary, trace: &Trace, reference: &[f6
         .filter(|&r| trace.status[r] == EpochStatus::Ok && trace.epoch[r] >= summary.max_fidelity)
         .map(|r| trace.metrics_of(r).to_vec())
         .collect();
-    if let Ok(hv) = hposim_core::pareto::hypervolume::hypervolume(&points, reference, &directions) {
+    if points.is_empty() {
+        return; // No result at full fidelity: no hypervolume, as no final regret.
+    }
+    let hv = hposim_core::pareto::hypervolume::hypervolume(&points, reference, &directions);
+    // Benchmarks define valid references (one finite coordinate per objective).
+    debug_assert!(hv.is_ok(), "{hv:?}");
+    if let Ok(hv) = hv {
         summary.hypervolume = Some(hv.volume);
         summary.outside_reference = Some(hv.outside as u64);
         summary.hypervolume_reference = Some(reference.to_vec());

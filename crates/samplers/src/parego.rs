@@ -1,0 +1,223 @@
+//! ParEGO: Knowles, "ParEGO: A Hybrid Algorithm With On-Line Landscape Approximation for
+//! Expensive Multiobjective Optimization Problems", IEEE TEC 10(1), 2006 — random
+//! scalarisation of several objectives, each proposal made by a single-objective model (TPE or
+//! the GP here; the paper uses a GP with expected improvement) on one randomly weighted
+//! augmented Tchebycheff sum.
+//!
+//! For each proposal, every objective (as a loss, maximised ones negated) is rescaled to
+//! `[0, 1]` by the minimum and range of the results so far (mlr3mbo's `bayesopt_parego`; the
+//! paper uses known bounds), a weight vector `λ` is drawn uniformly from the simplex lattice
+//! `{λ : λᵢ = lᵢ/s, Σ lᵢ = s}` (`s = 10` for two objectives, 4 for three, 3 for four and above,
+//! the sizes of Knowles' code: 11, 15 and 20 vectors), and the model is fitted afresh to
+//!
+//! ```text
+//! f_λ(x) = maxᵢ λᵢ·fᵢ(x) + ρ·Σᵢ λᵢ·fᵢ(x),   ρ = 0.05
+//! ```
+//!
+//! Failed results stay failures for the model. A trial reported several times (at rungs)
+//! counts with its latest result at the highest fidelity.
+
+use crate::{Sampler, SamplerError, SamplerSpec};
+use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, TrialId};
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+fn default_model() -> Box<SamplerSpec> {
+    Box::new(SamplerSpec::Tpe(crate::tpe::TpeSettings::default()))
+}
+fn default_rho() -> f64 {
+    0.05
+}
+
+/// The `sampler` table of `type = "parego"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParegoSettings {
+    /// The single-objective model, a sampler table (default `{ type = "tpe" }`; `gp` as in the
+    /// paper).
+    #[serde(default = "default_model")]
+    pub model: Box<SamplerSpec>,
+    /// The augmentation ρ (default 0.05).
+    #[serde(default = "default_rho")]
+    pub rho: f64,
+    /// The lattice size s (default by the number of objectives: 10, 4, 3).
+    #[serde(default)]
+    pub lattice: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+struct Result {
+    trial: TrialId,
+    config: Config,
+    fidelity: u32,
+    /// Losses, or `None` for a failure.
+    losses: Option<Vec<f64>>,
+}
+
+/// The ParEGO sampler.
+pub struct ParegoSampler {
+    space: SearchSpace,
+    objectives: Vec<Objective>,
+    model: SamplerSpec,
+    rho: f64,
+    weights: Vec<Vec<f64>>,
+    results: Vec<Result>,
+    warnings: u64,
+}
+
+/// The simplex lattice `{l/s : l ∈ ℕᵏ, Σ l = s}`, in lexicographic order.
+pub fn lattice(k: usize, s: u32) -> Vec<Vec<f64>> {
+    fn fill(k: usize, left: u32, prefix: &mut Vec<u32>, out: &mut Vec<Vec<u32>>) {
+        if prefix.len() + 1 == k {
+            prefix.push(left);
+            out.push(prefix.clone());
+            prefix.pop();
+            return;
+        }
+        for l in 0..=left {
+            prefix.push(l);
+            fill(k, left - l, prefix, out);
+            prefix.pop();
+        }
+    }
+    let mut out = Vec::new();
+    fill(k, s, &mut Vec::new(), &mut out);
+    out.into_iter().map(|v| v.into_iter().map(|l| f64::from(l) / f64::from(s)).collect()).collect()
+}
+
+/// The augmented Tchebycheff sum of rescaled losses `y` under weights `lambda`.
+pub fn tchebycheff(y: &[f64], lambda: &[f64], rho: f64) -> f64 {
+    let weighted = y.iter().zip(lambda).map(|(y, l)| y * l);
+    let (max, sum) = weighted.fold((f64::NEG_INFINITY, 0.0), |(m, s), v| (m.max(v), s + v));
+    max + rho * sum
+}
+
+impl ParegoSampler {
+    /// ParEGO over `space` for `objectives` (at least two) with `settings`.
+    pub fn new(space: &SearchSpace, objectives: &[Objective], settings: &ParegoSettings) -> std::result::Result<Self, SamplerError> {
+        if objectives.len() < 2 {
+            let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
+            return Err(SamplerError::invalid(
+                "type",
+                format!(
+                    "parego is a multi-objective sampler, but the benchmark has {} objective(s) ({}); give it two or more objectives",
+                    objectives.len(),
+                    names.join(", ")
+                ),
+            ));
+        }
+        if !matches!(*settings.model, SamplerSpec::Tpe(_) | SamplerSpec::Gp(_) | SamplerSpec::Random {}) {
+            return Err(SamplerError::invalid("model", "must be a `tpe`, `gp` or `random` sampler table"));
+        }
+        if !(settings.rho.is_finite() && settings.rho >= 0.0) {
+            return Err(SamplerError::invalid("rho", format!("must be a non-negative number, got {}", settings.rho)));
+        }
+        let k = objectives.len();
+        let s = settings.lattice.unwrap_or(match k {
+            2 => 10,
+            3 => 4,
+            _ => 3,
+        });
+        if s == 0 || s > 1000 || (k > 6 && s > 10) {
+            return Err(SamplerError::invalid("lattice", format!("must lie in 1..=1000 (1..=10 above six objectives), got {s}")));
+        }
+        // The model's own settings are checked once, on one objective.
+        let mut probe = <Rng as rand::SeedableRng>::seed_from_u64(0);
+        crate::build(&settings.model, space, &[Objective::minimize("parego")], &mut probe)
+            .map_err(|e| SamplerError::invalid("model", e.to_string()))?;
+        Ok(Self {
+            space: space.clone(),
+            objectives: objectives.to_vec(),
+            model: (*settings.model).clone(),
+            rho: settings.rho,
+            weights: lattice(k, s),
+            results: Vec::new(),
+            warnings: 0,
+        })
+    }
+
+    fn record(&mut self, observation: &Observation<'_>, losses: Option<Vec<f64>>) {
+        let entry = Result { trial: observation.trial, config: observation.config.clone(), fidelity: observation.fidelity, losses };
+        match self.results.iter_mut().find(|r| r.trial == observation.trial) {
+            Some(r) if r.fidelity <= observation.fidelity => *r = entry,
+            Some(_) => {}
+            None => self.results.push(entry),
+        }
+    }
+}
+
+impl Sampler for ParegoSampler {
+    fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
+        let lambda = &self.weights[rng.random_range(0..self.weights.len())];
+        let k = self.objectives.len();
+        let (mut low, mut high) = (vec![f64::INFINITY; k], vec![f64::NEG_INFINITY; k]);
+        for losses in self.results.iter().filter_map(|r| r.losses.as_ref()) {
+            for j in 0..k {
+                low[j] = low[j].min(losses[j]);
+                high[j] = high[j].max(losses[j]);
+            }
+        }
+        let mut model = match crate::build(&self.model, &self.space, &[Objective::minimize("parego")], rng) {
+            Ok(model) => model,
+            Err(_) => return Some(self.space.sample(rng)),
+        };
+        let mut scalar = [0.0];
+        let mut y = vec![0.0; k];
+        for r in &self.results {
+            match &r.losses {
+                Some(losses) => {
+                    for j in 0..k {
+                        y[j] = if high[j] > low[j] { (losses[j] - low[j]) / (high[j] - low[j]) } else { 0.0 };
+                    }
+                    scalar[0] = tchebycheff(&y, lambda, self.rho);
+                    model.observe(&Observation { trial: r.trial, config: &r.config, fidelity: r.fidelity, metrics: &scalar, time: 0.0 });
+                }
+                None => model.on_failure(&Observation {
+                    trial: r.trial,
+                    config: &r.config,
+                    fidelity: r.fidelity,
+                    metrics: &[f64::NAN],
+                    time: 0.0,
+                }),
+            }
+        }
+        let config = model.suggest(rng);
+        self.warnings += model.warnings();
+        config.or_else(|| Some(self.space.sample(rng)))
+    }
+
+    fn observe(&mut self, observation: &Observation<'_>) {
+        let losses: Vec<f64> =
+            self.objectives.iter().enumerate().map(|(i, o)| observation.metrics.get(i).map_or(f64::INFINITY, |&m| o.loss(m))).collect();
+        let finite = losses.iter().all(|l| l.is_finite());
+        self.record(observation, finite.then_some(losses));
+    }
+
+    fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.record(failure, None);
+    }
+
+    fn warnings(&self) -> u64 {
+        self.warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lattice_has_knowles_sizes_and_sums_to_one() {
+        assert_eq!(lattice(2, 10).len(), 11);
+        assert_eq!(lattice(3, 4).len(), 15);
+        assert_eq!(lattice(4, 3).len(), 20);
+        assert!(lattice(3, 4).iter().all(|l| (l.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+        assert_eq!(lattice(2, 2), vec![vec![0.0, 1.0], vec![0.5, 0.5], vec![1.0, 0.0]]);
+    }
+
+    #[test]
+    fn tchebycheff_is_the_weighted_max_plus_rho_times_the_sum() {
+        // max(0.3·0.2, 0.7·0.9) + 0.05·(0.06 + 0.63) = 0.63 + 0.0345.
+        assert!((tchebycheff(&[0.2, 0.9], &[0.3, 0.7], 0.05) - 0.6645).abs() < 1e-12);
+    }
+}
