@@ -36,6 +36,7 @@ pbt:
 # Multi-objective strategies on multi-fidelity ZDT1 and DTLZ2 (hypervolume in the run table)
 multi-objective:
     cargo run --release -- run experiments/multi-objective.toml
+    cargo run --release -- report results/multi-objective
 
 # Describe and validate a recorded benchmark: just data mlp-digits
 data NAME:

@@ -60,6 +60,12 @@ pub struct BenchmarkReference {
     /// counting as the worst): the value that normalised regret maps to 1.
     #[serde(default)]
     pub median_random: Option<f64>,
+    /// Every objective, for benchmarks with several (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<crate::Objective>,
+    /// The hypervolume reference point of a benchmark with several objectives, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hypervolume_reference: Option<Vec<f64>>,
 }
 
 /// A cell the experiment runs.

@@ -56,6 +56,9 @@ pub struct CellTrace {
     pub status: Vec<EpochStatus>,
     /// Decision after each row.
     pub decision: Vec<TrialOutcome>,
+    /// Every objective's value of each row, row-major, for benchmarks with several objectives
+    /// (empty otherwise).
+    pub metrics: Vec<f64>,
 }
 
 impl CellTrace {
@@ -175,7 +178,12 @@ pub fn load(dir: &Path) -> Result<Results, ResultsError> {
             continue;
         }
         let summary = read_summary(&json)?;
-        let trace = read_trace(&parquet, &summary.objective)?;
+        let mut trace = read_trace(&parquet, &summary.objective)?;
+        let objectives = manifest.as_ref().and_then(|m| m.benchmarks.iter().find(|b| b.name == summary.benchmark)).map(|b| &b.objectives);
+        if let Some(objectives) = objectives.filter(|o| o.len() > 1) {
+            let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
+            trace.metrics = read_metrics(&parquet, &names)?;
+        }
         let exploits = read_exploits(&cells_dir.join(format!("{}.exploits.json", cell.cell)))?;
         cells.push(CellResult { summary, trace, exploits });
     }
@@ -233,6 +241,8 @@ fn names_from(cells: &[CellResult]) -> (Vec<BenchmarkReference>, Vec<String>) {
                 max_fidelity: s.max_fidelity,
                 best_known: s.best_known,
                 median_random: None,
+                objectives: Vec::new(),
+                hypervolume_reference: None,
             });
         }
         if !strategies.contains(&s.strategy) {
@@ -256,6 +266,23 @@ fn read_summary(path: &Path) -> Result<CellSummary, ResultsError> {
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| refused(path, format!("not a cell summary: {e}")))?;
     check_format(path, value.get("trace_format").and_then(serde_json::Value::as_u64))?;
     serde_json::from_value(value).map_err(|e| refused(path, format!("not a cell summary of this hposim version: {e}")))
+}
+
+/// The values of the objective columns `names` of the trace at `path`, row-major.
+pub fn read_metrics(path: &Path, names: &[&str]) -> Result<Vec<f64>, ResultsError> {
+    let file = File::open(path).map_err(io(path))?;
+    let frame = ParquetReader::new(file)
+        .read_parallel(ParallelStrategy::None)
+        .finish()
+        .map_err(|e| refused(path, format!("not a readable Parquet trace: {e}")))?;
+    let mut columns = Vec::with_capacity(names.len());
+    for name in names {
+        let column = frame.column(name).map_err(|_| refused(path, format!("has no `{name}` column, an objective of its benchmark")))?;
+        let values = column.f64().map_err(|_| refused(path, format!("column `{name}` is {}, not 64-bit floats", column.dtype())))?;
+        columns.push(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<f64>>());
+    }
+    let rows = columns.first().map_or(0, Vec::len);
+    Ok((0..rows).flat_map(|r| columns.iter().map(move |c| c[r])).collect())
 }
 
 /// Reads a trace, checking that it has the columns of this trace format with their types.
@@ -325,6 +352,7 @@ pub fn read_trace(path: &Path, objective: &str) -> Result<CellTrace, ResultsErro
         value: floats(objective)?,
         status,
         decision,
+        metrics: Vec::new(),
     };
     check_order(path, &trace)?;
     Ok(trace)

@@ -112,7 +112,16 @@ mod tests {
     use super::*;
 
     fn reference(direction: Direction, best_known: Option<f64>, median_random: Option<f64>) -> BenchmarkReference {
-        BenchmarkReference { name: "b".into(), objective: "acc".into(), direction, max_fidelity: 10, best_known, median_random }
+        BenchmarkReference {
+            name: "b".into(),
+            objective: "acc".into(),
+            direction,
+            max_fidelity: 10,
+            best_known,
+            median_random,
+            objectives: Vec::new(),
+            hypervolume_reference: None,
+        }
     }
 
     #[test]

@@ -103,6 +103,7 @@ pub fn build(
     utilisation_figure(&mut b, &mut figures, analysis)?;
     rung_figures(&mut b, &mut figures, results, analysis)?;
     lineage_figures(&mut b, &mut figures, results, analysis)?;
+    multi_objective(&mut b, &mut figures, results, analysis)?;
     tests(&mut b, &mut figures, analysis)?;
     fixed_target(&mut b, analysis);
     missing(&mut b, results);
@@ -586,6 +587,120 @@ fn fixed_target(b: &mut Vec<Block>, analysis: &Analysis) {
             .collect();
         b.push(Block::Table { header, rows });
     }
+}
+
+/// Benchmarks with several objectives: hypervolume table, hypervolume over time and median
+/// attainment surfaces.
+fn multi_objective(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Results, analysis: &Analysis) -> Result<(), ReportError> {
+    let mut rng = hposim_core::rng::stream(0, "multi-objective", "report-bootstrap");
+    let benchmarks = hposim_eval::multi_objective::analyse(results, analysis.options.grid, analysis.options.level, &mut rng);
+    if benchmarks.is_empty() {
+        return Ok(());
+    }
+    b.push(Block::Heading(2, "Multi-objective".into()));
+    for bench in &benchmarks {
+        let names: Vec<String> = bench
+            .objectives
+            .iter()
+            .map(|o| format!("{} ({})", o.name, if o.direction == hposim_core::Direction::Minimize { "minimised" } else { "maximised" }))
+            .collect();
+        let reference: Vec<String> = bench.reference.iter().map(|r| num(*r)).collect();
+        b.push(Block::Heading(3, bench.name.clone()));
+        b.push(Block::Paragraph(format!(
+            "Objectives {}; hypervolume of the results at full fidelity with reference point ({}); best known hypervolume {:.4} (the union of every cell's results). Medians over seeds with {:.0} % bootstrap intervals; a time is the median over seeds, shown only where at least half reached the fraction.",
+            names.join(", "),
+            reference.join(", "),
+            bench.best_hypervolume,
+            100.0 * analysis.options.level
+        )));
+        let mut header: Vec<String> = vec!["strategy".into(), "final hypervolume".into(), "hypervolume regret".into()];
+        header.extend(hposim_eval::multi_objective::HYPERVOLUME_FRACTIONS.iter().map(|f| format!("time to {:.0} % (h)", 100.0 * f)));
+        header.push("results outside the reference".into());
+        let rows = bench
+            .strategies
+            .iter()
+            .map(|s| {
+                let mut row = vec![
+                    s.name.clone(),
+                    s.final_hypervolume.map_or("—".into(), |e| {
+                        if e.low.is_finite() { format!("{:.4} [{:.4}, {:.4}]", e.value, e.low, e.high) } else { format!("{:.4}", e.value) }
+                    }),
+                    s.final_hypervolume.map_or("—".into(), |e| format!("{:.4}", bench.best_hypervolume - e.value)),
+                ];
+                row.extend(s.time_to_fraction.iter().map(|t| t.map_or("—".into(), |t| num(t / 3600.0))));
+                row.push(s.outside_reference.to_string());
+                row
+            })
+            .collect();
+        b.push(Block::Table { header, rows });
+        let hours: Vec<f64> = bench.times.iter().map(|t| t / 3600.0).collect();
+        let lines = bench
+            .strategies
+            .iter()
+            .map(|s| {
+                let points = hours.iter().zip(&s.hypervolume_over_time).map(|(&t, e)| (t, e.map_or(f64::NAN, |e| e.value))).collect();
+                let band = hours
+                    .iter()
+                    .zip(&s.hypervolume_over_time)
+                    .filter_map(|(&t, e)| e.filter(|e| e.low.is_finite() && e.high.is_finite()).map(|e| (t, e.low, e.high)))
+                    .collect();
+                Line { name: s.name.clone(), color: s.index, points, band }
+            })
+            .collect();
+        let figure = LineFigure {
+            title: format!("Hypervolume on {}", bench.name),
+            x_label: "simulated hours".into(),
+            y_label: "hypervolume (median over seeds)".into(),
+            log_x: false,
+            log_y: false,
+            y_range: None,
+            lines,
+            note: None,
+        };
+        figures.add(
+            &figure,
+            &stem(&["hypervolume", &bench.name]),
+            format!(
+                "Hypervolume of the results at full fidelity on {} over simulated time: median over seeds with its bootstrap band.",
+                bench.name
+            ),
+            b,
+        )?;
+        if bench.objectives.len() == 2 {
+            let lines = bench
+                .strategies
+                .iter()
+                .map(|s| {
+                    // A step curve: each level holds until the next point.
+                    let mut points = Vec::with_capacity(2 * s.attainment.len());
+                    for (i, &(x, y)) in s.attainment.iter().enumerate() {
+                        if i > 0 {
+                            points.push((x, s.attainment[i - 1].1));
+                        }
+                        points.push((x, y));
+                    }
+                    Line { name: s.name.clone(), color: s.index, points, band: Vec::new() }
+                })
+                .collect();
+            let figure = LineFigure {
+                title: format!("Median attainment surfaces on {}", bench.name),
+                x_label: bench.objectives[0].name.clone(),
+                y_label: bench.objectives[1].name.clone(),
+                log_x: false,
+                log_y: false,
+                y_range: None,
+                lines,
+                note: None,
+            };
+            figures.add(
+                &figure,
+                &stem(&["attainment", &bench.name]),
+                format!("Median attainment surfaces on {}: per strategy, the boundary of what at least half of its seeds attained at full fidelity.", bench.name),
+                b,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// What population-based training recorded: exploits per strategy, and for every benchmark and

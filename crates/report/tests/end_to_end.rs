@@ -202,3 +202,53 @@ fn seeds_without_a_result_count_as_infinitely_bad_and_no_verdict_is_invented() {
     let md = std::fs::read_to_string(&written.markdown).unwrap();
     assert!(md.contains("No verdict for b: no strategy has a result in at least half its seeds"), "{md}");
 }
+
+#[test]
+fn a_multi_objective_experiment_gets_hypervolume_and_attainment_views() {
+    let text = r#"
+name = "mo"
+seeds = 4
+workers = 2
+[budget]
+compute_seconds = 600
+[[benchmarks]]
+name = "zdt1"
+type = "zdt"
+variables = 3
+steps = 9
+[[strategies]]
+name = "random"
+sampler = { type = "random" }
+[[strategies]]
+name = "mo-asha"
+sampler = { type = "random" }
+scheduler = { type = "mo_asha" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mo.toml");
+    std::fs::write(&file, text).unwrap();
+    let experiment = Experiment::load(&file).unwrap();
+    let results_dir = dir.path().join("results");
+    hposim_sim::run(&experiment, &RunOptions { out_dir: results_dir.clone(), threads: 1 }, &|_, _| {}).unwrap();
+    let results = load(&results_dir).unwrap();
+    assert!(results.cells.iter().all(|c| c.trace.metrics.len() == 2 * c.trace.len()));
+    let analysis = analyse(&results, &Options::default());
+    let out = dir.path().join("report");
+    let written = write_report(&results, &analysis, &ReportOptions { out_dir: out, reproduce: Vec::new() }).unwrap();
+    check_figures(&written.figures);
+    let stems: Vec<String> = written.figures.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    for expected in ["hypervolume__zdt1.png", "attainment__zdt1.svg"] {
+        assert!(stems.iter().any(|s| s == expected), "{expected} missing from {stems:?}");
+    }
+    let md = std::fs::read_to_string(&written.markdown).unwrap();
+    assert!(md.contains("## Multi-objective") && md.contains("reference point (11.00, 11.00)"), "{md}");
+    // The table's final hypervolumes are the summaries' medians.
+    let median = |strategy: &str| {
+        let mut v: Vec<f64> =
+            results.cells.iter().filter(|c| c.summary.strategy == strategy).map(|c| c.summary.hypervolume.unwrap()).collect();
+        v.sort_by(f64::total_cmp);
+        (v[1] + v[2]) / 2.0
+    };
+    assert!(md.contains(&format!("| random | {:.4} [", median("random"))), "{md}");
+    assert!(md.contains(&format!("| mo-asha | {:.4} [", median("mo-asha"))), "{md}");
+}

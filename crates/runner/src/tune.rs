@@ -206,6 +206,8 @@ pub fn manifest(experiment: &LiveExperiment, cells: &[LiveCell]) -> Manifest {
             max_fidelity: training.fidelity.max,
             best_known: None,
             median_random: None,
+            objectives: Vec::new(),
+            hypervolume_reference: None,
         }],
         strategies: spec.strategies.iter().map(|s| s.name.clone()).collect(),
         cells: cells

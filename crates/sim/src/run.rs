@@ -196,6 +196,8 @@ pub fn manifest(experiment: &Experiment, cells: &[Cell]) -> Manifest {
                 max_fidelity: bench.fidelity().max,
                 best_known: bench.best_known().and_then(|b| b.first().copied()),
                 median_random: median_random_final(bench.as_ref(), MEDIAN_RANDOM_SAMPLES, &mut rng),
+                objectives: if bench.objectives().len() > 1 { bench.objectives().to_vec() } else { Vec::new() },
+                hypervolume_reference: bench.hypervolume_reference().map(<[f64]>::to_vec),
             }
         })
         .collect();
