@@ -67,6 +67,24 @@ fn default_min_trials() -> u32 {
     3
 }
 
+/// How a rung-based scheduler ranks a rung's results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ranking {
+    /// By the first objective (or the weighted sum).
+    #[default]
+    First,
+    /// By all objectives: non-dominated sorting with an ε-net within fronts (multi-objective
+    /// successive halving and HyperBand).
+    Pareto,
+}
+
+impl Ranking {
+    fn is_first(&self) -> bool {
+        *self == Ranking::First
+    }
+}
+
 /// A strategy's `scheduler` table; `type` selects the scheduler. Fidelities default to the
 /// benchmark's range.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,6 +113,9 @@ pub enum SchedulerSpec {
         /// Run at most this many brackets, then finish (default: until the budget runs out).
         #[serde(default)]
         max_brackets: Option<u64>,
+        /// `first` (default) or `pareto` (multi-objective successive halving).
+        #[serde(default, skip_serializing_if = "Ranking::is_first")]
+        ranking: Ranking,
     },
     /// Synchronous HyperBand: brackets s = s_max…0, repeated.
     Hyperband {
@@ -118,6 +139,9 @@ pub enum SchedulerSpec {
         /// until the budget runs out). `s_max + 1` brackets are one full HyperBand iteration.
         #[serde(default)]
         max_brackets: Option<u64>,
+        /// `first` (default) or `pareto` (multi-objective HyperBand).
+        #[serde(default, skip_serializing_if = "Ranking::is_first")]
+        ranking: Ranking,
     },
     /// Asynchronous successive halving.
     Asha {
@@ -289,19 +313,20 @@ pub fn build(
             let config = settings.resolve(fidelity.max)?;
             Box::new(pbt::Pbt::new(sampler, space.clone(), ranking_objective(objectives)?, config, fidelity.max))
         }
-        SchedulerSpec::SuccessiveHalving { eta, min_fidelity, max_fidelity, configs, overlap, max_brackets } => {
+        SchedulerSpec::SuccessiveHalving { eta, min_fidelity, max_fidelity, configs, overlap, max_brackets, ranking } => {
             check_max_brackets(max_brackets)?;
             let bracket = successive_halving_bracket(eta, min_fidelity, max_fidelity, configs, fidelity)?;
-            Box::new(
-                successive_halving::new(sampler, ranking_objective(objectives)?, eta, &bracket, overlap).with_max_brackets(max_brackets),
-            )
+            let engine =
+                successive_halving::new(sampler, ranking_objective(objectives)?, eta, &bracket, overlap).with_max_brackets(max_brackets);
+            Box::new(with_ranking(engine, ranking, objectives, "successive_halving")?)
         }
-        SchedulerSpec::Hyperband { eta, min_fidelity, max_fidelity, sizing, overlap, max_brackets } => {
+        SchedulerSpec::Hyperband { eta, min_fidelity, max_fidelity, sizing, overlap, max_brackets, ranking } => {
             check_max_brackets(max_brackets)?;
             let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
             let table = brackets::hyperband(f64::from(r), f64::from(big_r), eta, sizing);
             check_rungs(table.first().map_or(0, |b| b.rungs.len()))?;
-            Box::new(hyperband::new(sampler, ranking_objective(objectives)?, eta, &table, overlap).with_max_brackets(max_brackets))
+            let engine = hyperband::new(sampler, ranking_objective(objectives)?, eta, &table, overlap).with_max_brackets(max_brackets);
+            Box::new(with_ranking(engine, ranking, objectives, "hyperband")?)
         }
         SchedulerSpec::Asha { eta, min_fidelity, max_fidelity, variant, brackets: count } => {
             let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
@@ -347,6 +372,26 @@ pub fn build(
             Box::new(median_stopping::MedianStopping::new(sampler, ranking_objective(objectives)?, fidelity.max, grace, min_trials))
         }
     })
+}
+
+/// The synchronous engine with `ranking`; Pareto ranking needs several objectives.
+fn with_ranking(
+    engine: synchronous::Synchronous,
+    ranking: Ranking,
+    objectives: &[Objective],
+    name: &str,
+) -> Result<synchronous::Synchronous, SchedulerError> {
+    match ranking {
+        Ranking::First => Ok(engine),
+        Ranking::Pareto if objectives.len() < 2 => Err(SchedulerError::invalid(
+            "ranking",
+            format!(
+                "{name} with ranking = \"pareto\" ranks several objectives, but the strategy ranks by {} (give the benchmark two or more objectives, and no `weights`)",
+                objectives.len()
+            ),
+        )),
+        Ranking::Pareto => Ok(engine.ranking_by_pareto(objectives.to_vec())),
+    }
 }
 
 fn check_max_brackets(max_brackets: Option<u64>) -> Result<(), SchedulerError> {

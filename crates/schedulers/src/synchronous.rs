@@ -14,6 +14,12 @@
 //! again. A failed trial (NaN or infinite metric) counts as a result that ranks last and is
 //! never promoted. When the sampler runs out, the open bracket's first rung closes with the
 //! configurations it got, later rungs shrink accordingly, and no new bracket starts.
+//!
+//! With several objectives ([`Synchronous::ranking_by_pareto`], the schedulers' `ranking =
+//! "pareto"`), a completed rung is put in the priority order of multi-objective ASHA
+//! ([`crate::mo_asha::priority_order`]: non-dominated fronts, an ε-net within each) and the
+//! first `⌊n/η⌋` are promoted: multi-objective successive halving and HyperBand, as Schmucker
+//! et al. (2021) rank rungs.
 
 use crate::brackets::{Bracket, steps};
 use crate::rank::Ranked;
@@ -47,6 +53,8 @@ struct ActiveBracket {
     pending: Vec<TrialId>,
     /// Results of the current rung.
     results: Vec<Ranked>,
+    /// With Pareto ranking: each result's losses, in the order of `results`.
+    losses: Vec<Vec<f64>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -69,6 +77,8 @@ pub struct Synchronous {
     slots: Vec<Option<Slot>>,
     exhausted: bool,
     brackets_left: Option<u64>,
+    /// Rank rungs by all these objectives (Pareto ranking) instead of by the first.
+    pareto: Option<Vec<Objective>>,
 }
 
 impl Synchronous {
@@ -88,7 +98,15 @@ impl Synchronous {
             slots: Vec::new(),
             exhausted: false,
             brackets_left: None,
+            pareto: None,
         }
+    }
+
+    /// Ranks completed rungs by non-dominated sorting over `objectives` with an ε-net within
+    /// fronts, instead of by the first objective.
+    pub fn ranking_by_pareto(mut self, objectives: Vec<Objective>) -> Self {
+        self.pareto = Some(objectives);
+        self
     }
 
     /// Stops opening brackets after `max` of them (`None`: never stops).
@@ -104,7 +122,16 @@ impl Synchronous {
             *left = left.saturating_sub(1);
         }
         let to_start = self.plans[plan].rungs.first().map_or(0, |r| r.0);
-        self.active.push(ActiveBracket { id: self.next_id, plan, rung: 0, to_start, members: 0, pending: Vec::new(), results: Vec::new() });
+        self.active.push(ActiveBracket {
+            id: self.next_id,
+            plan,
+            rung: 0,
+            to_start,
+            members: 0,
+            pending: Vec::new(),
+            results: Vec::new(),
+            losses: Vec::new(),
+        });
         self.next_id += 1;
     }
 
@@ -145,12 +172,15 @@ impl Synchronous {
     }
 
     /// Records `item` for `trial`'s rung and advances the bracket when the rung is complete.
-    fn record(&mut self, trial: TrialId, item: Ranked) {
+    fn record(&mut self, trial: TrialId, item: Ranked, losses: Vec<f64>) {
         let Some(Some(slot)) = self.slots.get_mut(trial as usize) else { return };
         slot.recorded = true;
         let id = slot.bracket;
         if let Some(b) = self.active.iter().position(|a| a.id == id) {
             self.active[b].results.push(item);
+            if self.pareto.is_some() {
+                self.active[b].losses.push(losses);
+            }
             self.advance_if_complete(b);
         }
     }
@@ -162,6 +192,15 @@ impl Synchronous {
         }
         let rungs = &self.plans[bracket.plan].rungs;
         let next = bracket.rung + 1;
+        if self.pareto.is_some() && bracket.losses.len() == bracket.results.len() {
+            // A result's badness becomes its position in the rung's priority order.
+            for (position, &i) in crate::mo_asha::priority_order(&bracket.losses).iter().enumerate() {
+                if bracket.results[i].badness.is_finite() {
+                    bracket.results[i].badness = position as f64;
+                }
+            }
+            bracket.losses.clear();
+        }
         // Sorting once per completed rung is O(log n) per result, amortised.
         bracket.results.sort_unstable();
         let finite = bracket.results.iter().filter(|r| r.badness.is_finite()).count() as u64;
@@ -225,7 +264,13 @@ impl crate::Scheduler for Synchronous {
         if due {
             self.sampler.observe(observation);
             let item = Ranked { badness: self.objective.loss(observation.metrics[0]), trial: observation.trial };
-            self.record(observation.trial, item);
+            let losses = match &self.pareto {
+                Some(objectives) => {
+                    objectives.iter().enumerate().map(|(i, o)| observation.metrics.get(i).map_or(f64::INFINITY, |&m| o.loss(m))).collect()
+                }
+                None => Vec::new(),
+            };
+            self.record(observation.trial, item, losses);
         }
         Decision::Continue
     }
@@ -245,7 +290,8 @@ impl crate::Scheduler for Synchronous {
         let target = self.slots.get(trial as usize).copied().flatten().map_or(failure.fidelity, |slot| slot.target);
         self.sampler.on_failure(&Observation { fidelity: target, ..*failure });
         if self.slots.get(trial as usize).copied().flatten().is_some_and(|slot| !slot.recorded) {
-            self.record(trial, Ranked { badness: f64::INFINITY, trial });
+            let losses = self.pareto.as_ref().map_or(Vec::new(), |o| vec![f64::INFINITY; o.len()]);
+            self.record(trial, Ranked { badness: f64::INFINITY, trial }, losses);
         }
     }
 }

@@ -42,6 +42,7 @@ fn throughput(c: &mut Criterion) {
                 sizing: Sizing::Li,
                 overlap: true,
                 max_brackets: None,
+                ranking: hposim_schedulers::Ranking::First,
             },
         ),
         (
@@ -53,6 +54,7 @@ fn throughput(c: &mut Criterion) {
                 sizing: Sizing::Li,
                 overlap: false,
                 max_brackets: None,
+                ranking: hposim_schedulers::Ranking::First,
             },
         ),
     ];

@@ -47,6 +47,7 @@ fn default_schedulers(spec: &mut ExperimentSpec, source: &str) {
                 sizing: hposim_schedulers::brackets::Sizing::Hpbandster,
                 overlap: true,
                 max_brackets: None,
+                ranking: hposim_schedulers::Ranking::First,
             };
         }
     }

@@ -83,6 +83,7 @@ fn early_termination_does_not_allocate_per_epoch() {
             sizing: Sizing::Li,
             overlap: true,
             max_brackets: None,
+            ranking: hposim_schedulers::Ranking::First,
         },
         SchedulerSpec::MedianStopping { grace_period: None, min_trials: 3 },
     ];

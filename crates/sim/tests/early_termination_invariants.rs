@@ -26,6 +26,7 @@ fn scheduler() -> impl Strategy<Value = SchedulerSpec> {
             configs: Some(eta as u64 + extra),
             overlap,
             max_brackets: Some(1),
+            ranking: hposim_schedulers::Ranking::First,
         }),
         (eta.clone(), proptest::bool::ANY, proptest::bool::ANY).prop_map(|(eta, hp, overlap)| SchedulerSpec::Hyperband {
             eta,
@@ -34,6 +35,7 @@ fn scheduler() -> impl Strategy<Value = SchedulerSpec> {
             sizing: if hp { Sizing::Hpbandster } else { Sizing::Li },
             overlap,
             max_brackets: None,
+            ranking: hposim_schedulers::Ranking::First,
         }),
         (eta, proptest::bool::ANY, 1u32..4).prop_map(|(eta, promotion, brackets)| SchedulerSpec::Asha {
             eta,

@@ -36,18 +36,20 @@ fn mean_hypervolumes(text: &str) -> Vec<(String, f64)> {
 }
 
 #[test]
-fn nsga2_parego_and_mo_asha_beat_random_search_on_zdt1() {
+fn multi_objective_strategies_beat_random_search_on_zdt1() {
     let text = format!(
-        "{HEAD}{}{}{}{}",
+        "{HEAD}{}{}{}{}{}",
         strategy("random", "sampler = { type = \"random\" }"),
         strategy("nsga2", "sampler = { type = \"nsga2\", population_size = 10 }"),
         strategy("mo-asha", "sampler = { type = \"random\" }\nscheduler = { type = \"mo_asha\" }"),
         strategy("parego", "sampler = { type = \"parego\", model = { type = \"tpe\" } }"),
+        strategy("mo-hyperband", "sampler = { type = \"random\" }\nscheduler = { type = \"hyperband\", ranking = \"pareto\" }"),
     );
     let hv = mean_hypervolumes(&text);
     eprintln!("{hv:?}");
-    let (random, nsga2, mo_asha, parego) = (hv[0].1, hv[1].1, hv[2].1, hv[3].1);
+    let (random, nsga2, mo_asha, parego, mo_hyperband) = (hv[0].1, hv[1].1, hv[2].1, hv[3].1, hv[4].1);
     assert!(parego > random + 1.0, "{hv:?}");
+    assert!(mo_hyperband > random + 1.0, "{hv:?}");
     // The front's hypervolume with reference (11, 11) is 121 − 1/3 = 120.667; about 100 full
     // evaluations of random search stay far from it (mean 104.3 over these seeds; NSGA-II 110.2,
     // MO-ASHA 109.3, ParEGO over TPE 108.9).
@@ -71,6 +73,11 @@ fn multi_objective_strategies_need_several_objectives_and_weights_one_per_object
     assert!(m.contains("sampler.model: must be a `tpe`, `gp` or `random` sampler table"), "{m}");
     let m = refusal(&format!("{single}{}", strategy("m", "sampler = { type = \"random\" }\nscheduler = { type = \"mo_asha\" }")));
     assert!(m.contains("scheduler.type: mo_asha ranks several objectives"), "{m}");
+    let m = refusal(&format!(
+        "{single}{}",
+        strategy("h", "sampler = { type = \"random\" }\nscheduler = { type = \"hyperband\", ranking = \"pareto\" }")
+    ));
+    assert!(m.contains("scheduler.ranking: hyperband with ranking = \"pareto\" ranks several objectives"), "{m}");
     let m = refusal(&format!("{HEAD}{}", strategy("w", "sampler = { type = \"random\" }\nweights = [1.0]")));
     assert!(m.contains("strategies[0] (\"w\", line 10).weights: needs one weight per objective (2: f1, f2), got 1"), "{m}");
     // Weights make a multi-objective benchmark single-objective for the strategy.
