@@ -295,3 +295,51 @@ impl crate::Scheduler for Synchronous {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Scheduler;
+    use hposim_core::{Config, ParamSpec, SearchSpace, Value};
+    use rand::SeedableRng;
+
+    /// Nine configurations at fidelity 1, three promoted to 3, by the first objective or by
+    /// Pareto ranking; returns the promoted trials.
+    fn promoted(pareto: bool) -> Vec<TrialId> {
+        let space = SearchSpace::new(&[ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None }]).unwrap();
+        let objectives = vec![Objective::minimize("a"), Objective::minimize("b")];
+        let bracket = crate::brackets::successive_halving(1.0, 3.0, 3.0, 9);
+        let sampler = Box::new(hposim_samplers::random::RandomSampler::new(space));
+        let mut engine = crate::successive_halving::new(sampler, objectives[0].clone(), 3.0, &bracket, false);
+        if pareto {
+            engine = engine.ranking_by_pareto(objectives);
+        }
+        let mut rng = Rng::seed_from_u64(0);
+        let request = |next_trial| WorkerRequest { now: 0.0, worker: 0, next_trial };
+        for t in 0..9 {
+            assert!(matches!(engine.on_free_worker(&request(t), &mut rng), Action::Start { until: 1, .. }));
+        }
+        // A, B and C form the first front; the rest are dominated by A but D (0.5, 0.95) has the
+        // third best first objective.
+        let losses =
+            [[0.10, 0.90], [0.15, 0.85], [0.90, 0.10], [0.5, 0.95], [0.55, 0.96], [0.6, 0.97], [0.65, 0.98], [0.7, 0.99], [0.75, 1.0]];
+        let config = Config::new(vec![Value::Float(0.5)]);
+        for (t, m) in losses.iter().enumerate() {
+            engine.on_result(&Observation { trial: t as u32, config: &config, fidelity: 1, metrics: m, time: 0.0 });
+        }
+        let mut resumed: Vec<TrialId> = (0..3)
+            .map(|_| match engine.on_free_worker(&request(9), &mut rng) {
+                Action::Resume { trial, until: 3 } => trial,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        resumed.sort_unstable();
+        resumed
+    }
+
+    #[test]
+    fn pareto_ranking_promotes_the_first_front() {
+        assert_eq!(promoted(false), vec![0, 1, 3]);
+        assert_eq!(promoted(true), vec![0, 1, 2]);
+    }
+}
