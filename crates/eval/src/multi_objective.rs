@@ -11,7 +11,6 @@
 
 use crate::aggregate::band;
 use crate::bootstrap::Estimate;
-use crate::quantile::median_of;
 use crate::results::{CellResult, CellTrace, Results};
 use hposim_core::pareto::hypervolume::hypervolume;
 use hposim_core::{Direction, EpochStatus, Objective, Rng};
@@ -35,11 +34,12 @@ pub struct MoStrategy {
     pub final_hypervolume: Option<Estimate>,
     /// Median hypervolume (with interval) at each time of [`MoBenchmark::times`].
     pub hypervolume_over_time: Vec<Option<Estimate>>,
-    /// Per fraction of [`HYPERVOLUME_FRACTIONS`]: the median time (seconds) to reach that share
-    /// of the best known hypervolume, `None` if fewer than half the seeds reached it.
+    /// Per fraction of [`HYPERVOLUME_FRACTIONS`]: the time (seconds) by which at least half the
+    /// seeds reached that share of the best known hypervolume (the `⌈n/2⌉`-th smallest), `None`
+    /// if fewer than half did.
     pub time_to_fraction: Vec<Option<f64>>,
-    /// The median attainment surface (two objectives), in the objectives' units, by increasing
-    /// first objective; empty for more objectives.
+    /// The median attainment surface (two objectives) as a staircase in the objectives' units;
+    /// empty for more objectives.
     pub attainment: Vec<(f64, f64)>,
     /// Results at full fidelity outside the reference box, over all seeds.
     pub outside_reference: usize,
@@ -71,16 +71,48 @@ pub fn full_fidelity_results(trace: &CellTrace, k: usize, max_fidelity: u32) -> 
         .collect()
 }
 
-/// The hypervolume after each result: `(time, hypervolume of the results so far)`.
+/// The hypervolume after each result: `(time, hypervolume of the results so far)`. Only the
+/// non-dominated results inside the reference box are kept, and the volume is recomputed only
+/// when a result enters that set.
 pub fn hypervolume_trajectory(results: &[(f64, Vec<f64>)], reference: &[f64], directions: &[Direction]) -> Vec<(f64, f64)> {
-    let mut points: Vec<Vec<f64>> = Vec::with_capacity(results.len());
+    let loss = |v: &[f64]| -> Vec<f64> { v.iter().zip(directions).map(|(x, d)| d.sign() * x).collect() };
+    let reference_loss = loss(reference);
+    let mut front: Vec<Vec<f64>> = Vec::new();
+    let mut front_losses: Vec<Vec<f64>> = Vec::new();
+    let mut volume = 0.0;
     results
         .iter()
         .map(|(time, values)| {
-            points.push(values.clone());
-            (*time, hypervolume(&points, reference, directions).map_or(f64::NAN, |h| h.volume))
+            let l = loss(values);
+            let inside = l.iter().zip(&reference_loss).all(|(a, r)| a < r);
+            let covered = front_losses.iter().any(|f| f.iter().zip(&l).all(|(a, b)| a <= b));
+            if inside && !covered {
+                let keep: Vec<bool> = front_losses.iter().map(|f| !l.iter().zip(f).all(|(a, b)| a <= b)).collect();
+                let mut i = 0;
+                front.retain(|_| {
+                    i += 1;
+                    keep[i - 1]
+                });
+                let mut i = 0;
+                front_losses.retain(|_| {
+                    i += 1;
+                    keep[i - 1]
+                });
+                front.push(values.clone());
+                front_losses.push(l);
+                volume = hypervolume(&front, reference, directions).map_or(f64::NAN, |h| h.volume);
+            }
+            (*time, volume)
         })
         .collect()
+}
+
+/// The `⌈n/2⌉`-th smallest of `values` (infinite values allowed): the value at least half
+/// attain, the statistic of the 50 % attainment surface.
+fn lower_median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len().div_ceil(2).checked_sub(1)?).copied()
 }
 
 /// The hypervolume of a trajectory at `time` (0 before the first result).
@@ -94,10 +126,11 @@ pub fn time_to_reach(trajectory: &[(f64, f64)], target: f64) -> Option<f64> {
 }
 
 /// The median attainment surface of `runs` (each a set of points of two objectives with
-/// `directions`): for every first-objective value `x` where some run has a point, the median
-/// over runs of the best second objective attained at a first objective at least as good as
-/// `x` (infinitely bad where a run attains nothing; the surface starts where half the runs
-/// attain something). Returned in the objectives' units, by increasing first objective.
+/// `directions`): for every first-objective value `x` where some run has a point, the
+/// `⌈n/2⌉`-th best over the `n` runs of the best second objective attained at a first objective
+/// at least as good as `x` (infinitely bad where a run attains nothing), so at least half the
+/// runs attain every point of it. Returned as the staircase through those points, corners
+/// included, in the objectives' units, from the best first objective on.
 pub fn median_attainment(runs: &[Vec<[f64; 2]>], directions: [Direction; 2]) -> Vec<(f64, f64)> {
     let (s0, s1) = (directions[0].sign(), directions[1].sign());
     // As losses: smaller is better in both.
@@ -109,14 +142,20 @@ pub fn median_attainment(runs: &[Vec<[f64; 2]>], directions: [Direction; 2]) -> 
     for x in xs {
         let attained: Vec<f64> =
             losses.iter().map(|run| run.iter().filter(|p| p[0] <= x).map(|p| p[1]).fold(f64::INFINITY, f64::min)).collect();
-        let Some(level) = median_of(&attained).filter(|l| l.is_finite()) else { continue };
+        let Some(level) = lower_median(&attained).filter(|l| l.is_finite()) else { continue };
         if surface.last().is_none_or(|&(_, last)| level < last) {
             surface.push((x, level));
         }
     }
-    let mut out: Vec<(f64, f64)> = surface.into_iter().map(|(x, y)| (s0 * x, s1 * y)).collect();
-    out.sort_by(|a, b| a.0.total_cmp(&b.0));
-    out
+    // In loss space the staircase turns at (xᵢ, yᵢ₋₁): the previous level holds until xᵢ.
+    let mut stairs: Vec<(f64, f64)> = Vec::with_capacity(2 * surface.len());
+    for (i, &(x, y)) in surface.iter().enumerate() {
+        if i > 0 {
+            stairs.push((x, surface[i - 1].1));
+        }
+        stairs.push((x, y));
+    }
+    stairs.into_iter().map(|(x, y)| (s0 * x, s1 * y)).collect()
 }
 
 /// Evaluates every benchmark of `results` with several objectives and a reference point, on a
@@ -151,8 +190,11 @@ pub fn analyse(results: &Results, grid: usize, level: f64, rng: &mut Rng) -> Vec
             let time_to_fraction = HYPERVOLUME_FRACTIONS
                 .iter()
                 .map(|f| {
+                    if best <= 0.0 {
+                        return None; // Nothing inside the reference box: no fraction to reach.
+                    }
                     let reached: Vec<f64> = trajectories.iter().map(|tr| time_to_reach(tr, f * best).unwrap_or(f64::INFINITY)).collect();
-                    median_of(&reached).filter(|t| t.is_finite())
+                    lower_median(&reached).filter(|t| t.is_finite())
                 })
                 .collect();
             let attainment = if k == 2 {
@@ -206,17 +248,29 @@ mod tests {
         assert_eq!(hypervolume_at(&trajectory, 25.0), 5.0);
         assert_eq!(time_to_reach(&trajectory, 5.5), Some(30.0));
         assert_eq!(time_to_reach(&trajectory, 7.0), None);
+        // A dominated result and one outside the box leave the volume as it was.
+        let more = vec![(10.0, vec![1.0, 3.0]), (15.0, vec![2.0, 3.5]), (16.0, vec![0.5, 5.0]), (20.0, vec![0.5, 2.0])];
+        let trajectory = hypervolume_trajectory(&more, &[4.0, 4.0], &[Direction::Minimize, Direction::Minimize]);
+        assert_eq!(trajectory, vec![(10.0, 3.0), (15.0, 3.0), (16.0, 3.0), (20.0, 7.0)]);
+        assert_eq!(lower_median(&[3.0, f64::INFINITY]), Some(3.0));
+        assert_eq!(lower_median(&[]), None);
     }
 
     #[test]
     fn the_median_attainment_surface_is_attained_by_half_the_runs() {
-        // Three runs minimising both. At x = 1 only run a attains (y = 4): median of (4, ∞, ∞)
-        // is ∞. At x = 2: a 4, b 2, c ∞: median 4. At x = 3: a 1, b 2, c 3: median 2.
+        // Three runs minimising both. At x = 1 only run a attains (y = 4): the 2nd best of
+        // (4, ∞, ∞) is ∞. At x = 2: a 4, b 2, c ∞: 4. At x = 3: a 1, b 2, c 3: 2.
         let runs = vec![vec![[1.0, 4.0], [3.0, 1.0]], vec![[2.0, 2.0]], vec![[3.0, 3.0]]];
         let surface = median_attainment(&runs, [Direction::Minimize, Direction::Minimize]);
-        assert_eq!(surface, vec![(2.0, 4.0), (3.0, 2.0)]);
+        assert_eq!(surface, vec![(2.0, 4.0), (3.0, 4.0), (3.0, 2.0)]);
         // Maximising the second objective mirrors it: values are negated and back.
         let mirrored: Vec<Vec<[f64; 2]>> = runs.iter().map(|r| r.iter().map(|p| [p[0], -p[1]]).collect()).collect();
-        assert_eq!(median_attainment(&mirrored, [Direction::Minimize, Direction::Maximize]), vec![(2.0, -4.0), (3.0, -2.0)]);
+        assert_eq!(median_attainment(&mirrored, [Direction::Minimize, Direction::Maximize]), vec![(2.0, -4.0), (3.0, -4.0), (3.0, -2.0)]);
+        // Two runs: the surface is what at least one of two attains, a point of a run.
+        let two = vec![vec![[1.0, 1.0]], vec![[2.0, 2.0]]];
+        assert_eq!(median_attainment(&two, [Direction::Minimize, Direction::Minimize]), vec![(1.0, 1.0)]);
+        // A maximised first objective: the corner sits where the better level starts.
+        let flipped: Vec<Vec<[f64; 2]>> = runs.iter().map(|r| r.iter().map(|p| [-p[0], p[1]]).collect()).collect();
+        assert_eq!(median_attainment(&flipped, [Direction::Maximize, Direction::Minimize]), vec![(-2.0, 4.0), (-3.0, 4.0), (-3.0, 2.0)]);
     }
 }

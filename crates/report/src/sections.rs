@@ -607,7 +607,7 @@ fn multi_objective(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Resu
         let reference: Vec<String> = bench.reference.iter().map(|r| num(*r)).collect();
         b.push(Block::Heading(3, bench.name.clone()));
         b.push(Block::Paragraph(format!(
-            "Objectives {}; hypervolume of the results at full fidelity with reference point ({}); best known hypervolume {:.4} (the union of every cell's results). Medians over seeds with {:.0} % bootstrap intervals; a time is the median over seeds, shown only where at least half reached the fraction.",
+            "Objectives {}; hypervolume of the results at full fidelity with reference point ({}); best known hypervolume {:.4} (the union of every cell's results). Medians over seeds with {:.0} % bootstrap intervals; a time is when at least half the seeds had reached the fraction (the ⌈n/2⌉-th earliest), shown only where at least half did.",
             names.join(", "),
             reference.join(", "),
             bench.best_hypervolume,
@@ -670,17 +670,7 @@ fn multi_objective(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Resu
             let lines = bench
                 .strategies
                 .iter()
-                .map(|s| {
-                    // A step curve: each level holds until the next point.
-                    let mut points = Vec::with_capacity(2 * s.attainment.len());
-                    for (i, &(x, y)) in s.attainment.iter().enumerate() {
-                        if i > 0 {
-                            points.push((x, s.attainment[i - 1].1));
-                        }
-                        points.push((x, y));
-                    }
-                    Line { name: s.name.clone(), color: s.index, points, band: Vec::new() }
-                })
+                .map(|s| Line { name: s.name.clone(), color: s.index, points: s.attainment.clone(), band: Vec::new() })
                 .collect();
             let figure = LineFigure {
                 title: format!("Median attainment surfaces on {}", bench.name),

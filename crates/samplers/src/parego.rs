@@ -8,7 +8,8 @@
 //! `[0, 1]` by the minimum and range of the results so far (mlr3mbo's `bayesopt_parego`; the
 //! paper uses known bounds), a weight vector `λ` is drawn uniformly from the simplex lattice
 //! `{λ : λᵢ = lᵢ/s, Σ lᵢ = s}` (`s = 10` for two objectives, 4 for three, 3 for four and above,
-//! the sizes of Knowles' code: 11, 15 and 20 vectors), and the model is fitted afresh to
+//! the sizes of Knowles' code: 11, 15 and 20 vectors; drawn without listing the lattice), and
+//! the model is fitted afresh to
 //!
 //! ```text
 //! f_λ(x) = maxᵢ λᵢ·fᵢ(x) + ρ·Σᵢ λᵢ·fᵢ(x),   ρ = 0.05
@@ -60,7 +61,8 @@ pub struct ParegoSampler {
     objectives: Vec<Objective>,
     model: SamplerSpec,
     rho: f64,
-    weights: Vec<Vec<f64>>,
+    /// The lattice size s.
+    lattice: u32,
     results: Vec<Result>,
     warnings: u64,
 }
@@ -83,6 +85,29 @@ pub fn lattice(k: usize, s: u32) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
     fill(k, s, &mut Vec::new(), &mut out);
     out.into_iter().map(|v| v.into_iter().map(|l| f64::from(l) / f64::from(s)).collect()).collect()
+}
+
+/// A point of the simplex lattice `{l/s : l ∈ ℕᵏ, Σ l = s}` drawn uniformly, without listing
+/// the lattice (which has `C(s+k−1, k−1)` points): `k − 1` distinct bars among `s + k − 1`
+/// places ("stars and bars"), each composition equally likely.
+pub fn draw_lattice_point(k: usize, s: u32, rng: &mut Rng) -> Vec<f64> {
+    let places = s as usize + k - 1;
+    let mut bars: Vec<usize> = Vec::with_capacity(k - 1);
+    while bars.len() < k - 1 {
+        let b = rng.random_range(0..places);
+        if !bars.contains(&b) {
+            bars.push(b);
+        }
+    }
+    bars.sort_unstable();
+    let mut out = Vec::with_capacity(k);
+    let mut previous = 0usize;
+    for &b in &bars {
+        out.push((b - previous) as f64 / f64::from(s));
+        previous = b + 1;
+    }
+    out.push((places - previous) as f64 / f64::from(s));
+    out
 }
 
 /// The augmented Tchebycheff sum of rescaled losses `y` under weights `lambda`.
@@ -118,8 +143,8 @@ impl ParegoSampler {
             3 => 4,
             _ => 3,
         });
-        if s == 0 || s > 1000 || (k > 6 && s > 10) {
-            return Err(SamplerError::invalid("lattice", format!("must lie in 1..=1000 (1..=10 above six objectives), got {s}")));
+        if s == 0 || s > 1000 {
+            return Err(SamplerError::invalid("lattice", format!("must lie in 1..=1000, got {s}")));
         }
         // The model's own settings are checked once, on one objective.
         let mut probe = <Rng as rand::SeedableRng>::seed_from_u64(0);
@@ -130,7 +155,7 @@ impl ParegoSampler {
             objectives: objectives.to_vec(),
             model: (*settings.model).clone(),
             rho: settings.rho,
-            weights: lattice(k, s),
+            lattice: s,
             results: Vec::new(),
             warnings: 0,
         })
@@ -139,7 +164,8 @@ impl ParegoSampler {
     fn record(&mut self, observation: &Observation<'_>, losses: Option<Vec<f64>>) {
         let entry = Result { trial: observation.trial, config: observation.config.clone(), fidelity: observation.fidelity, losses };
         match self.results.iter_mut().find(|r| r.trial == observation.trial) {
-            Some(r) if r.fidelity <= observation.fidelity => *r = entry,
+            // A failure stays a failure, as in the models' own history.
+            Some(r) if r.losses.is_some() && r.fidelity <= observation.fidelity => *r = entry,
             Some(_) => {}
             None => self.results.push(entry),
         }
@@ -148,8 +174,8 @@ impl ParegoSampler {
 
 impl Sampler for ParegoSampler {
     fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
-        let lambda = &self.weights[rng.random_range(0..self.weights.len())];
         let k = self.objectives.len();
+        let lambda = &draw_lattice_point(k, self.lattice, rng);
         let (mut low, mut high) = (vec![f64::INFINITY; k], vec![f64::NEG_INFINITY; k]);
         for losses in self.results.iter().filter_map(|r| r.losses.as_ref()) {
             for j in 0..k {
@@ -213,6 +239,21 @@ mod tests {
         assert_eq!(lattice(4, 3).len(), 20);
         assert!(lattice(3, 4).iter().all(|l| (l.iter().sum::<f64>() - 1.0).abs() < 1e-12));
         assert_eq!(lattice(2, 2), vec![vec![0.0, 1.0], vec![0.5, 0.5], vec![1.0, 0.0]]);
+    }
+
+    #[test]
+    fn lattice_draws_are_uniform_over_the_lattice() {
+        use rand::SeedableRng;
+        let mut rng = Rng::seed_from_u64(4);
+        let points = lattice(3, 4);
+        let mut counts = vec![0u32; points.len()];
+        for _ in 0..15_000 {
+            let p = draw_lattice_point(3, 4, &mut rng);
+            let i = points.iter().position(|q| q.iter().zip(&p).all(|(a, b)| (a - b).abs() < 1e-12)).unwrap();
+            counts[i] += 1;
+        }
+        // 15 points, 1000 expected each; a 5-sigma band is ±155.
+        assert!(counts.iter().all(|&c| (845..=1155).contains(&c)), "{counts:?}");
     }
 
     #[test]

@@ -383,13 +383,17 @@ fn with_ranking(
 ) -> Result<synchronous::Synchronous, SchedulerError> {
     match ranking {
         Ranking::First => Ok(engine),
-        Ranking::Pareto if objectives.len() < 2 => Err(SchedulerError::invalid(
-            "ranking",
-            format!(
-                "{name} with ranking = \"pareto\" ranks several objectives, but the strategy ranks by {} (give the benchmark two or more objectives, and no `weights`)",
-                objectives.len()
-            ),
-        )),
+        Ranking::Pareto if objectives.len() < 2 => {
+            let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
+            Err(SchedulerError::invalid(
+                "ranking",
+                format!(
+                    "{name} with ranking = \"pareto\" ranks several objectives, but the strategy ranks by {} objective ({}); give the benchmark two or more objectives (and no `weights`)",
+                    objectives.len(),
+                    names.join(", ")
+                ),
+            ))
+        }
         Ranking::Pareto => Ok(engine.ranking_by_pareto(objectives.to_vec())),
     }
 }
