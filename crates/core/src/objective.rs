@@ -91,6 +91,12 @@ impl Objective {
     }
 }
 
+/// The losses ([`Objective::loss`]) of `metrics`, one per objective; an objective without a
+/// metric gets +∞. Multi-objective samplers and schedulers rank by these vectors.
+pub fn losses(objectives: &[Objective], metrics: &[f64]) -> Vec<f64> {
+    objectives.iter().enumerate().map(|(i, o)| metrics.get(i).map_or(f64::INFINITY, |&m| o.loss(m))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,9 +84,7 @@ pub struct Branin {
 impl Branin {
     /// Validates `spec`.
     pub fn new(name: String, spec: &BraninSpec) -> Result<Self, BenchmarkError> {
-        if spec.steps == 0 || spec.steps > crate::synthetic::MAX_EPOCHS {
-            return Err(BenchmarkError::invalid("steps", format!("must lie in 1..={}, got {}", crate::synthetic::MAX_EPOCHS, spec.steps)));
-        }
+        crate::require_steps("steps", spec.steps)?;
         require_positive("cost_scale", spec.cost_scale)?;
         require_non_negative("noise", spec.noise)?;
         let space = SearchSpace::new(&[

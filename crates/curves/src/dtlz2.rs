@@ -111,9 +111,7 @@ impl Dtlz2 {
                 ),
             ));
         }
-        if spec.steps == 0 || spec.steps > crate::synthetic::MAX_EPOCHS {
-            return Err(BenchmarkError::invalid("steps", format!("must lie in 1..={}, got {}", crate::synthetic::MAX_EPOCHS, spec.steps)));
-        }
+        crate::require_steps("steps", spec.steps)?;
         require_positive("seconds_per_step", spec.seconds_per_step)?;
         require_non_negative("noise", spec.noise)?;
         let params: Vec<ParamSpec> = (1..=spec.variables)

@@ -170,6 +170,14 @@ pub(crate) fn require_positive(key: &str, value: f64) -> Result<(), BenchmarkErr
     }
 }
 
+/// Refuses a number of fidelity steps outside `1..=`[`synthetic::MAX_EPOCHS`].
+pub(crate) fn require_steps(key: &str, steps: u32) -> Result<(), BenchmarkError> {
+    if steps == 0 || steps > synthetic::MAX_EPOCHS {
+        return Err(BenchmarkError::invalid(key, format!("must lie in 1..={}, got {steps}", synthetic::MAX_EPOCHS)));
+    }
+    Ok(())
+}
+
 /// Refuses `value` unless it is finite and `>= 0`.
 pub(crate) fn require_non_negative(key: &str, value: f64) -> Result<(), BenchmarkError> {
     if value.is_finite() && value >= 0.0 {

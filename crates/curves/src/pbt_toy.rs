@@ -84,9 +84,7 @@ pub fn q(theta: [f64; 2]) -> f64 {
 impl PbtToy {
     /// Validates `spec`.
     pub fn new(name: String, spec: &PbtToySpec) -> Result<Self, BenchmarkError> {
-        if spec.steps == 0 || spec.steps > crate::synthetic::MAX_EPOCHS {
-            return Err(BenchmarkError::invalid("steps", format!("must lie in 1..={}, got {}", crate::synthetic::MAX_EPOCHS, spec.steps)));
-        }
+        crate::require_steps("steps", spec.steps)?;
         require_positive("learning_rate", spec.learning_rate)?;
         if 2.0 * spec.learning_rate >= 1.0 {
             return Err(BenchmarkError::invalid(

@@ -114,9 +114,7 @@ impl Zdt {
         if !(2..=MAX_VARIABLES).contains(&spec.variables) {
             return Err(BenchmarkError::invalid("variables", format!("must lie in 2..={MAX_VARIABLES}, got {}", spec.variables)));
         }
-        if spec.steps == 0 || spec.steps > crate::synthetic::MAX_EPOCHS {
-            return Err(BenchmarkError::invalid("steps", format!("must lie in 1..={}, got {}", crate::synthetic::MAX_EPOCHS, spec.steps)));
-        }
+        crate::require_steps("steps", spec.steps)?;
         require_positive("seconds_per_step", spec.seconds_per_step)?;
         require_non_negative("noise", spec.noise)?;
         let params: Vec<ParamSpec> = (1..=spec.variables)

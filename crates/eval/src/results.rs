@@ -178,12 +178,10 @@ pub fn load(dir: &Path) -> Result<Results, ResultsError> {
             continue;
         }
         let summary = read_summary(&json)?;
-        let mut trace = read_trace(&parquet, &summary.objective)?;
+        // Benchmarks with several objectives: every objective's column, from the same read.
         let objectives = manifest.as_ref().and_then(|m| m.benchmarks.iter().find(|b| b.name == summary.benchmark)).map(|b| &b.objectives);
-        if let Some(objectives) = objectives.filter(|o| o.len() > 1) {
-            let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
-            trace.metrics = read_metrics(&parquet, &names)?;
-        }
+        let names: Vec<&str> = objectives.filter(|o| o.len() > 1).map_or(Vec::new(), |o| o.iter().map(|o| o.name.as_str()).collect());
+        let trace = read_trace_with(&parquet, &summary.objective, &names)?;
         let exploits = read_exploits(&cells_dir.join(format!("{}.exploits.json", cell.cell)))?;
         cells.push(CellResult { summary, trace, exploits });
     }
@@ -268,25 +266,14 @@ fn read_summary(path: &Path) -> Result<CellSummary, ResultsError> {
     serde_json::from_value(value).map_err(|e| refused(path, format!("not a cell summary of this hposim version: {e}")))
 }
 
-/// The values of the objective columns `names` of the trace at `path`, row-major.
-pub fn read_metrics(path: &Path, names: &[&str]) -> Result<Vec<f64>, ResultsError> {
-    let file = File::open(path).map_err(io(path))?;
-    let frame = ParquetReader::new(file)
-        .read_parallel(ParallelStrategy::None)
-        .finish()
-        .map_err(|e| refused(path, format!("not a readable Parquet trace: {e}")))?;
-    let mut columns = Vec::with_capacity(names.len());
-    for name in names {
-        let column = frame.column(name).map_err(|_| refused(path, format!("has no `{name}` column, an objective of its benchmark")))?;
-        let values = column.f64().map_err(|_| refused(path, format!("column `{name}` is {}, not 64-bit floats", column.dtype())))?;
-        columns.push(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<f64>>());
-    }
-    let rows = columns.first().map_or(0, Vec::len);
-    Ok((0..rows).flat_map(|r| columns.iter().map(move |c| c[r])).collect())
-}
-
 /// Reads a trace, checking that it has the columns of this trace format with their types.
 pub fn read_trace(path: &Path, objective: &str) -> Result<CellTrace, ResultsError> {
+    read_trace_with(path, objective, &[])
+}
+
+/// [`read_trace`], also reading the columns of the objectives `objectives` (with several)
+/// into [`CellTrace::metrics`], row-major.
+pub fn read_trace_with(path: &Path, objective: &str, objectives: &[&str]) -> Result<CellTrace, ResultsError> {
     let file = File::open(path).map_err(io(path))?;
     let frame = ParquetReader::new(file)
         .read_parallel(ParallelStrategy::None)
@@ -343,6 +330,8 @@ pub fn read_trace(path: &Path, objective: &str) -> Result<CellTrace, ResultsErro
             other => Err(refused(path, format!("row {row}: unknown decision {other:?}"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let columns = objectives.iter().map(|name| floats(name)).collect::<Result<Vec<_>, _>>()?;
+    let metrics = (0..status.len()).flat_map(|r| columns.iter().map(move |c| c[r])).collect();
     let trace = CellTrace {
         trial: ints("trial")?,
         worker: ints("worker")?,
@@ -352,7 +341,7 @@ pub fn read_trace(path: &Path, objective: &str) -> Result<CellTrace, ResultsErro
         value: floats(objective)?,
         status,
         decision,
-        metrics: Vec::new(),
+        metrics,
     };
     check_order(path, &trace)?;
     Ok(trace)

@@ -130,6 +130,22 @@ impl SamplerError {
     }
 }
 
+/// Refuses `objectives` unless there are two or more, for the multi-objective sampler `name`.
+pub(crate) fn require_several_objectives(name: &str, objectives: &[Objective]) -> Result<(), SamplerError> {
+    if objectives.len() >= 2 {
+        return Ok(());
+    }
+    let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
+    Err(SamplerError::invalid(
+        "type",
+        format!(
+            "{name} is a multi-objective sampler, but the benchmark has {} objective(s) ({}); give it two or more objectives",
+            objectives.len(),
+            names.join(", ")
+        ),
+    ))
+}
+
 /// Builds the sampler `spec` describes over `space` for a benchmark's `objectives`:
 /// single-objective samplers rank results by the first, multi-objective ones (NSGA-II) use
 /// them all. `rng` is the cell's sampler stream (the grid shuffles with it once, here; the

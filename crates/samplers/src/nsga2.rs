@@ -95,17 +95,7 @@ pub struct Nsga2Sampler {
 impl Nsga2Sampler {
     /// NSGA-II over `space` for `objectives` (at least two).
     pub fn new(space: &SearchSpace, objectives: &[Objective], settings: &Nsga2Settings) -> Result<Self, SamplerError> {
-        if objectives.len() < 2 {
-            let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
-            return Err(SamplerError::invalid(
-                "type",
-                format!(
-                    "nsga2 is a multi-objective sampler, but the benchmark has {} objective(s) ({}); give it two or more objectives",
-                    objectives.len(),
-                    names.join(", ")
-                ),
-            ));
-        }
+        crate::require_several_objectives("nsga2", objectives)?;
         if settings.population_size < 2 {
             return Err(SamplerError::invalid("population_size", format!("must be at least 2, got {}", settings.population_size)));
         }
@@ -141,7 +131,7 @@ impl Nsga2Sampler {
 
     fn losses(&self, metrics: &[f64]) -> Vec<f64> {
         // A failed objective is worse than any result; f64::MAX keeps crowding distances finite.
-        self.objectives.iter().enumerate().map(|(i, o)| metrics.get(i).map_or(f64::MAX, |&m| o.loss(m)).min(f64::MAX)).collect()
+        hposim_core::objective::losses(&self.objectives, metrics).into_iter().map(|l| l.min(f64::MAX)).collect()
     }
 
     fn record(&mut self, observation: &Observation<'_>, losses: Vec<f64>) {

@@ -120,17 +120,7 @@ pub fn tchebycheff(y: &[f64], lambda: &[f64], rho: f64) -> f64 {
 impl ParegoSampler {
     /// ParEGO over `space` for `objectives` (at least two) with `settings`.
     pub fn new(space: &SearchSpace, objectives: &[Objective], settings: &ParegoSettings) -> std::result::Result<Self, SamplerError> {
-        if objectives.len() < 2 {
-            let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
-            return Err(SamplerError::invalid(
-                "type",
-                format!(
-                    "parego is a multi-objective sampler, but the benchmark has {} objective(s) ({}); give it two or more objectives",
-                    objectives.len(),
-                    names.join(", ")
-                ),
-            ));
-        }
+        crate::require_several_objectives("parego", objectives)?;
         if !matches!(*settings.model, SamplerSpec::Tpe(_) | SamplerSpec::Gp(_) | SamplerSpec::Random {}) {
             return Err(SamplerError::invalid("model", "must be a `tpe`, `gp` or `random` sampler table"));
         }
@@ -213,8 +203,7 @@ impl Sampler for ParegoSampler {
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
-        let losses: Vec<f64> =
-            self.objectives.iter().enumerate().map(|(i, o)| observation.metrics.get(i).map_or(f64::INFINITY, |&m| o.loss(m))).collect();
+        let losses = hposim_core::objective::losses(&self.objectives, observation.metrics);
         let finite = losses.iter().all(|l| l.is_finite());
         self.record(observation, finite.then_some(losses));
     }

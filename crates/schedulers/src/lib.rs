@@ -345,17 +345,7 @@ pub fn build(
         SchedulerSpec::MoAsha { eta, min_fidelity, max_fidelity } => {
             let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
             check_rungs(asha::rung_levels(r, big_r, eta, 0).len())?;
-            if objectives.len() < 2 {
-                let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
-                return Err(SchedulerError::invalid(
-                    "type",
-                    format!(
-                        "mo_asha ranks several objectives, but the strategy ranks by {} ({}); give the benchmark two or more objectives (and no `weights`)",
-                        objectives.len(),
-                        names.join(", ")
-                    ),
-                ));
-            }
+            require_several_objectives("type", "mo_asha", objectives)?;
             Box::new(mo_asha::MoAsha::new(sampler, objectives.to_vec(), eta, r, big_r))
         }
         SchedulerSpec::MedianStopping { grace_period, min_trials } => {
@@ -374,6 +364,23 @@ pub fn build(
     })
 }
 
+/// Refuses `objectives` unless there are two or more, for `what`, a multi-objective ranking
+/// (the error names `key`).
+fn require_several_objectives(key: &str, what: &str, objectives: &[Objective]) -> Result<(), SchedulerError> {
+    if objectives.len() >= 2 {
+        return Ok(());
+    }
+    let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
+    Err(SchedulerError::invalid(
+        key,
+        format!(
+            "{what} ranks several objectives, but the strategy ranks by {} objective(s) ({}); give the benchmark two or more objectives (and no `weights`)",
+            objectives.len(),
+            names.join(", ")
+        ),
+    ))
+}
+
 /// The synchronous engine with `ranking`; Pareto ranking needs several objectives.
 fn with_ranking(
     engine: synchronous::Synchronous,
@@ -383,18 +390,10 @@ fn with_ranking(
 ) -> Result<synchronous::Synchronous, SchedulerError> {
     match ranking {
         Ranking::First => Ok(engine),
-        Ranking::Pareto if objectives.len() < 2 => {
-            let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
-            Err(SchedulerError::invalid(
-                "ranking",
-                format!(
-                    "{name} with ranking = \"pareto\" ranks several objectives, but the strategy ranks by {} objective ({}); give the benchmark two or more objectives (and no `weights`)",
-                    objectives.len(),
-                    names.join(", ")
-                ),
-            ))
+        Ranking::Pareto => {
+            require_several_objectives("ranking", &format!("{name} with ranking = \"pareto\""), objectives)?;
+            Ok(engine.ranking_by_pareto(objectives.to_vec()))
         }
-        Ranking::Pareto => Ok(engine.ranking_by_pareto(objectives.to_vec())),
     }
 }
 

@@ -115,7 +115,7 @@ impl MoAsha {
     }
 
     fn losses(&self, metrics: &[f64]) -> Vec<f64> {
-        self.objectives.iter().enumerate().map(|(i, o)| metrics.get(i).map_or(f64::INFINITY, |&m| o.loss(m))).collect()
+        hposim_core::objective::losses(&self.objectives, metrics)
     }
 
     /// Records `losses` for `trial` at rung `k`; whether it continues.

@@ -214,9 +214,9 @@ struct Donor {
 #[derive(Clone, Debug)]
 struct Member {
     trial: Option<TrialId>,
+    /// The step of its last result (0: none yet).
     last_step: u32,
     loss: f64,
-    scored: bool,
     last_perturbation: u32,
     phase: Phase,
     /// Whether its current trial diverged (its own checkpoint is then never copied).
@@ -224,6 +224,17 @@ struct Member {
     /// While `phase` is `Replace`: the members it may copy, the top quantile when it was
     /// marked (empty after a failure with nobody to copy, or when it explores on its own).
     donors: Vec<Donor>,
+}
+
+impl Member {
+    fn new(trial: Option<TrialId>, last_step: u32, loss: f64, last_perturbation: u32, phase: Phase) -> Self {
+        Self { trial, last_step, loss, last_perturbation, phase, diverged: false, donors: Vec::new() }
+    }
+
+    /// Whether it has a result to rank (every result, even a failure, is at step 1 or later).
+    fn scored(&self) -> bool {
+        self.last_step > 0
+    }
 }
 
 /// The PBT scheduler.
@@ -246,16 +257,7 @@ pub struct Pbt {
 impl Pbt {
     /// PBT over `sampler`'s initial configurations in `space`, ranking by `objective`.
     pub fn new(sampler: Box<dyn Sampler>, space: SearchSpace, objective: Objective, settings: PbtConfig, max_fidelity: u32) -> Self {
-        let member = Member {
-            trial: None,
-            last_step: 0,
-            loss: f64::INFINITY,
-            scored: false,
-            last_perturbation: 0,
-            phase: Phase::Unstarted,
-            diverged: false,
-            donors: Vec::new(),
-        };
+        let member = Member::new(None, 0, f64::INFINITY, 0, Phase::Unstarted);
         let boundary = settings.interval.min(max_fidelity);
         let settings_population = settings.population as usize;
         Self {
@@ -289,7 +291,7 @@ impl Pbt {
     /// Member `m`'s current checkpoint, if it has a finite result to copy.
     fn donor_of(&self, m: usize) -> Option<Donor> {
         let member = &self.members[m];
-        let trial = member.trial.filter(|_| member.scored && !member.diverged)?;
+        let trial = member.trial.filter(|_| member.scored() && !member.diverged)?;
         Some(Donor { trial, step: member.last_step, last_perturbation: member.last_perturbation, loss: member.loss })
     }
 
@@ -299,7 +301,8 @@ impl Pbt {
     fn rank(&mut self) -> usize {
         let members = &self.members;
         self.ranked.clear();
-        self.ranked.extend((0..members.len()).filter(|&m| members[m].scored && matches!(members[m].phase, Phase::Running | Phase::Paused)));
+        self.ranked
+            .extend((0..members.len()).filter(|&m| members[m].scored() && matches!(members[m].phase, Phase::Running | Phase::Paused)));
         let n = self.ranked.len();
         if n <= 1 {
             return 0;
@@ -353,16 +356,7 @@ impl Pbt {
         let last_perturbation = if self.settings.synchronous { until.saturating_sub(self.settings.interval) } else { last_perturbation };
         self.assign(request.next_trial, m, config.clone());
         let member = &mut self.members[m];
-        *member = Member {
-            trial: Some(request.next_trial),
-            last_step: step,
-            loss,
-            scored: true,
-            last_perturbation,
-            phase: Phase::Running,
-            diverged: false,
-            donors: Vec::new(),
-        };
+        *member = Member::new(Some(request.next_trial), step, loss, last_perturbation, Phase::Running);
         Some(Action::Exploit { donor: donor_trial, recipient, step, config, until })
     }
 
@@ -375,18 +369,10 @@ impl Pbt {
         };
         let until = if self.settings.synchronous { self.boundary } else { self.settings.interval.min(self.max_fidelity) };
         self.assign(request.next_trial, m, config.clone());
-        self.members[m] = Member {
-            trial: Some(request.next_trial),
-            last_step: 0,
-            loss: f64::INFINITY,
-            scored: false,
-            // Its first ready point is where it pauses (a later generation's boundary when it
-            // restarts a diverged member synchronously).
-            last_perturbation: until.saturating_sub(self.settings.interval),
-            phase: Phase::Running,
-            diverged: false,
-            donors: Vec::new(),
-        };
+        // Its first ready point is where it pauses (a later generation's boundary when it
+        // restarts a diverged member synchronously).
+        let last_perturbation = until.saturating_sub(self.settings.interval);
+        self.members[m] = Member::new(Some(request.next_trial), 0, f64::INFINITY, last_perturbation, Phase::Running);
         Some(Action::Start { config, until })
     }
 
@@ -485,7 +471,6 @@ impl Scheduler for Pbt {
         let member = &mut self.members[m];
         member.last_step = observation.fidelity;
         member.loss = self.objective.loss(observation.metrics.first().copied().unwrap_or(f64::NAN));
-        member.scored = true;
         if observation.fidelity >= self.max_fidelity {
             member.phase = Phase::Finished;
             self.sampler.observe(observation);
@@ -519,7 +504,6 @@ impl Scheduler for Pbt {
         let Some(m) = self.member(failure.trial) else { return };
         let member = &mut self.members[m];
         member.loss = f64::INFINITY;
-        member.scored = true;
         member.last_step = failure.fidelity;
         member.diverged = true;
         if self.settings.synchronous {

@@ -264,12 +264,7 @@ impl crate::Scheduler for Synchronous {
         if due {
             self.sampler.observe(observation);
             let item = Ranked { badness: self.objective.loss(observation.metrics[0]), trial: observation.trial };
-            let losses = match &self.pareto {
-                Some(objectives) => {
-                    objectives.iter().enumerate().map(|(i, o)| observation.metrics.get(i).map_or(f64::INFINITY, |&m| o.loss(m))).collect()
-                }
-                None => Vec::new(),
-            };
+            let losses = self.pareto.as_ref().map_or(Vec::new(), |o| hposim_core::objective::losses(o, observation.metrics));
             self.record(observation.trial, item, losses);
         }
         Decision::Continue
