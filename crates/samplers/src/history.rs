@@ -1,5 +1,6 @@
 //! What model-based samplers remember: one record per trial, its latest (highest-fidelity)
-//! result as a loss to minimise, failures included at the worst loss.
+//! result as a loss to minimise (and, for multi-objective samplers, the loss of every
+//! objective), failures included at the worst loss.
 
 use hposim_core::{Config, Objective, Observation, TrialId};
 use std::collections::HashMap;
@@ -26,51 +27,72 @@ pub struct Record {
 /// Per-trial latest results, in the order trials first reported (oldest first).
 #[derive(Clone, Debug)]
 pub struct History {
-    objective: Objective,
+    objectives: Vec<Objective>,
     records: Vec<Record>,
+    /// The loss of every objective per record, row-major (`objectives.len()` per record).
+    losses: Vec<f64>,
     index: HashMap<TrialId, usize>,
 }
 
 impl History {
     /// An empty history ranking by `objective`.
     pub fn new(objective: Objective) -> Self {
-        Self { objective, records: Vec::new(), index: HashMap::new() }
+        Self::with_objectives(vec![objective])
+    }
+
+    /// An empty history keeping the loss of each of `objectives` ([`History::losses`]); a
+    /// record's [`Record::loss`] is the first one's.
+    pub fn with_objectives(objectives: Vec<Objective>) -> Self {
+        Self { objectives, records: Vec::new(), losses: Vec::new(), index: HashMap::new() }
+    }
+
+    /// The losses of record `i`, one per objective (all `+inf` for a failure).
+    pub fn losses(&self, i: usize) -> &[f64] {
+        let m = self.objectives.len();
+        &self.losses[i * m..(i + 1) * m]
     }
 
     /// Records a result; a trial's later result at a fidelity at least as high replaces its
     /// earlier one. Returns whether anything changed.
     pub fn observe(&mut self, observation: &Observation<'_>) -> bool {
-        let loss = loss(&self.objective, observation.metrics);
-        self.record(observation, loss)
+        self.record(observation, false)
     }
 
-    /// Records a failure: the trial's loss becomes `+inf` at the fidelity where it failed.
+    /// Records a failure: the trial's losses become `+inf` at the fidelity where it failed.
     pub fn fail(&mut self, failure: &Observation<'_>) -> bool {
-        self.record(failure, f64::INFINITY)
+        self.record(failure, true)
     }
 
-    fn record(&mut self, observation: &Observation<'_>, loss: f64) -> bool {
-        match self.index.get(&observation.trial) {
+    fn record(&mut self, observation: &Observation<'_>, failed: bool) -> bool {
+        let m = self.objectives.len();
+        let i = match self.index.get(&observation.trial) {
             Some(&i) => {
                 let record = &mut self.records[i];
                 if observation.fidelity < record.fidelity || record.loss == f64::INFINITY {
                     return false;
                 }
                 record.fidelity = observation.fidelity;
-                record.loss = loss;
-                true
+                i
             }
             None => {
-                self.index.insert(observation.trial, self.records.len());
+                let i = self.records.len();
+                self.index.insert(observation.trial, i);
                 self.records.push(Record {
                     trial: observation.trial,
                     config: observation.config.clone(),
                     fidelity: observation.fidelity,
-                    loss,
+                    loss: f64::INFINITY,
                 });
-                true
+                self.losses.resize(self.losses.len() + m, f64::INFINITY);
+                i
             }
+        };
+        for (k, objective) in self.objectives.iter().enumerate() {
+            let metric = observation.metrics.get(k).copied().filter(|_| !failed);
+            self.losses[i * m + k] = metric.map_or(f64::INFINITY, |v| objective.loss(v));
         }
+        self.records[i].loss = self.losses[i * m];
+        true
     }
 
     /// The records, oldest first.

@@ -8,7 +8,8 @@
 //! [`sobol::SobolSampler`] and [`latin_hypercube::LatinHypercubeSampler`], the Bayesian
 //! [`tpe::TpeSampler`], [`gp::GpSampler`] and [`bohb::BohbSampler`] (BOHB's KDE model, to sit
 //! behind HyperBand), [`regularized_evolution::RegularizedEvolution`], the multi-objective
-//! [`nsga2::Nsga2Sampler`] and [`parego::ParegoSampler`], and
+//! [`nsga2::Nsga2Sampler`], [`parego::ParegoSampler`] and MO-TPE ([`motpe`], through
+//! [`tpe::TpeSampler::multi_objective`]), and
 //! [`trial_limit::TrialLimit`] (caps the number of proposals, which is how an experiment's
 //! trial budget is enforced), and [`restricted::Restricted`] (confines any sampler to a
 //! recorded set of configurations).
@@ -18,6 +19,7 @@ pub mod gp;
 pub mod grid;
 pub mod history;
 pub mod latin_hypercube;
+pub mod motpe;
 pub mod normal;
 pub mod nsga2;
 pub mod parego;
@@ -104,6 +106,8 @@ pub enum SamplerSpec {
     Bohb(bohb::BohbSettings),
     /// Regularized (aging) evolution.
     RegularizedEvolution(regularized_evolution::EvolutionSettings),
+    /// Multi-objective TPE (several objectives); the keys of `tpe`, and `below_weights`.
+    Motpe(tpe::TpeSettings),
     /// NSGA-II (several objectives).
     Nsga2(nsga2::Nsga2Settings),
     /// ParEGO: random augmented Tchebycheff scalarisations over a single-objective model.
@@ -165,6 +169,7 @@ pub fn build(spec: &SamplerSpec, space: &SearchSpace, objectives: &[Objective], 
         SamplerSpec::RegularizedEvolution(settings) => {
             Box::new(regularized_evolution::RegularizedEvolution::new(space, objective, settings)?)
         }
+        SamplerSpec::Motpe(settings) => Box::new(tpe::TpeSampler::multi_objective(space, objectives, settings)?),
         SamplerSpec::Nsga2(settings) => Box::new(nsga2::Nsga2Sampler::new(space, objectives, settings)?),
         SamplerSpec::Parego(settings) => Box::new(parego::ParegoSampler::new(space, objectives, settings)?),
     })

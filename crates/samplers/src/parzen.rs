@@ -177,26 +177,54 @@ fn discrete_log_mass_bound(x: f64, step: f64, mu: f64, inv_sigma: f64, constant:
     -0.5 * z * z + constant
 }
 
-/// `ln` of Optuna's unnormalised weights for `n` observations, kept for the last `n` asked:
-/// the estimators of one proposal mostly share their `n`, and the logarithms of the ramp were a
-/// tenth of a proposal's cost.
+/// The unnormalised mixture weights of the observations and their logarithms: Optuna's ramp
+/// ([`ramp_weight`]) for `n` observations by default, kept for the last `n` asked (the
+/// estimators of one proposal mostly share their `n`, and the logarithms of the ramp were a
+/// tenth of a proposal's cost), or weights given per observation ([`LogWeights::use_given`],
+/// the hypervolume contributions of multi-objective TPE).
 #[derive(Clone, Debug, Default)]
 pub struct LogWeights {
     n: usize,
+    given: bool,
+    weights: Vec<f64>,
     log_weights: Vec<f64>,
     total: f64,
 }
 
 impl LogWeights {
-    /// `(ln wᵢ for i < n, Σ wᵢ)`.
-    fn get(&mut self, n: usize) -> (&[f64], f64) {
-        if self.n != n || self.log_weights.len() != n {
-            self.n = n;
+    /// Use Optuna's ramp from the next fit on (the default).
+    pub fn use_ramp(&mut self) {
+        if self.given {
+            self.given = false;
+            self.weights.clear();
             self.log_weights.clear();
-            self.log_weights.extend((0..n).map(|i| ramp_weight(i, n).ln()));
-            self.total = (0..n).map(|i| ramp_weight(i, n)).sum();
         }
-        (&self.log_weights, self.total)
+    }
+
+    /// Use `weights` (positive, one per observation, oldest first) for the next fits, until
+    /// [`LogWeights::use_ramp`].
+    pub fn use_given(&mut self, weights: &[f64]) {
+        self.given = true;
+        self.n = weights.len();
+        self.weights.clear();
+        self.weights.extend_from_slice(weights);
+        self.log_weights.clear();
+        self.log_weights.extend(weights.iter().map(|w| w.ln()));
+        self.total = weights.iter().sum();
+    }
+
+    /// `(wᵢ, ln wᵢ for i < n, Σ wᵢ)`; given weights must number `n`.
+    fn get(&mut self, n: usize) -> (&[f64], &[f64], f64) {
+        debug_assert!(!self.given || self.weights.len() == n, "{} weights given for {n} observations", self.weights.len());
+        if !self.given && (self.n != n || self.log_weights.len() != n) {
+            self.n = n;
+            self.weights.clear();
+            self.weights.extend((0..n).map(|i| ramp_weight(i, n)));
+            self.log_weights.clear();
+            self.log_weights.extend(self.weights.iter().map(|w| w.ln()));
+            self.total = self.weights.iter().sum();
+        }
+        (&self.weights, &self.log_weights, self.total)
     }
 }
 
@@ -218,16 +246,16 @@ impl Parzen {
         self.dims.resize_with(d, DimKernels::default);
         self.memo.clear();
         let kernels = n + 1;
-        let (log_ramp, ramp_total) = weights.get(n);
-        let total = ramp_total + settings.prior_weight;
+        let (raw, log_raw, raw_total) = weights.get(n);
+        let total = raw_total + settings.prior_weight;
         let log_total = total.ln();
         self.log_weights.clear();
-        self.log_weights.extend(log_ramp.iter().map(|lw| lw - log_total));
+        self.log_weights.extend(log_raw.iter().map(|lw| lw - log_total));
         self.log_weights.push(settings.prior_weight.ln() - log_total);
         self.cumulative.clear();
         let mut acc = 0.0;
-        for i in 0..n {
-            acc += ramp_weight(i, n) / total;
+        for w in raw {
+            acc += w / total;
             self.cumulative.push(acc);
         }
         self.cumulative.push(acc + settings.prior_weight / total);

@@ -25,8 +25,12 @@
 //! together (parameters with the same condition; Optuna finds the same groups from the trials'
 //! parameter sets) and fits each group jointly, on the trials where that group was active. Groups
 //! are sampled parents first, and a group whose condition fails is left inactive.
+//!
+//! With several objectives (`type = "motpe"`, [`TpeSampler::multi_objective`]) this is MO-TPE:
+//! the split and the below weights of [`crate::motpe`], everything else as above.
 
 use crate::history::History;
+use crate::motpe::{self, BelowWeights};
 use crate::parzen::{LogWeights, Parzen, ParzenSettings, Scale, from_internal, to_internal};
 use crate::{Sampler, SamplerError};
 use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, Value};
@@ -62,6 +66,10 @@ pub struct TpeSettings {
     /// Weight of the prior kernel (1.0).
     #[serde(default)]
     pub prior_weight: Option<f64>,
+    /// MO-TPE only: `hypervolume` (default; Ozaki et al., Optuna 3.x–4.x) or `uniform`
+    /// (Optuna 5.0) weights for the below trials ([`BelowWeights`]).
+    #[serde(default)]
+    pub below_weights: Option<BelowWeights>,
 }
 
 /// Optuna's `default_gamma`: `min(⌈0.1·n⌉, 25)`.
@@ -102,6 +110,12 @@ pub struct TpeSampler {
     row_of: Vec<usize>,
     hint: Vec<usize>,
     log_weights: LogWeights,
+    /// MO-TPE's below weights rule; `None` for single-objective TPE.
+    multi_objective: Option<BelowWeights>,
+    /// MO-TPE: the below weight of every record (meaningful for below records), set by the split.
+    below_weight: Vec<f64>,
+    /// MO-TPE: the below weights of one fit, in the order of its rows.
+    row_weights: Vec<f64>,
     /// Record indices in trial order, kept sorted as results arrive.
     by_trial: Vec<usize>,
     /// Per parameter, the records where it is active in order of (internal value, trial), kept
@@ -112,6 +126,26 @@ pub struct TpeSampler {
 impl TpeSampler {
     /// TPE over `space`, minimising `objective`'s loss.
     pub fn new(space: &SearchSpace, objective: Objective, settings: &TpeSettings) -> Result<Self, SamplerError> {
+        if settings.below_weights.is_some() {
+            return Err(SamplerError::invalid("below_weights", "applies to multi-objective TPE only (type = \"motpe\")"));
+        }
+        Self::build(space, History::new(objective), settings, None)
+    }
+
+    /// MO-TPE over `space`: the below trials are chosen by non-dominated sorting of every
+    /// objective's loss ([`crate::motpe`]).
+    pub fn multi_objective(space: &SearchSpace, objectives: &[Objective], settings: &TpeSettings) -> Result<Self, SamplerError> {
+        crate::require_several_objectives("MO-TPE", objectives)?;
+        let below = settings.below_weights.unwrap_or_default();
+        Self::build(space, History::with_objectives(objectives.to_vec()), settings, Some(below))
+    }
+
+    fn build(
+        space: &SearchSpace,
+        history: History,
+        settings: &TpeSettings,
+        multi_objective: Option<BelowWeights>,
+    ) -> Result<Self, SamplerError> {
         let (startup, gamma): (u32, fn(usize) -> usize) = match settings.preset {
             TpePreset::Optuna => (10, optuna_gamma),
             TpePreset::Hyperopt => (20, hyperopt_gamma),
@@ -139,7 +173,7 @@ impl TpeSampler {
             .collect();
         Ok(Self {
             space: space.clone(),
-            history: History::new(objective),
+            history,
             groups,
             startup: startup as usize,
             candidates: candidates as usize,
@@ -153,6 +187,9 @@ impl TpeSampler {
             row_of: Vec::new(),
             hint: Vec::new(),
             log_weights: LogWeights::default(),
+            multi_objective,
+            below_weight: Vec::new(),
+            row_weights: Vec::new(),
             by_trial: Vec::new(),
             by_value: vec![Vec::new(); space.len()],
         })
@@ -162,6 +199,19 @@ impl TpeSampler {
     fn split(&mut self) {
         let records = self.history.records();
         let n_below = (self.gamma)(records.len()).min(records.len());
+        if let Some(rule) = self.multi_objective {
+            motpe::split(&self.history, n_below, &mut self.is_below);
+            self.below_weight.clear();
+            self.below_weight.resize(records.len(), 1.0);
+            if rule == BelowWeights::Hypervolume {
+                let below: Vec<usize> = (0..records.len()).filter(|&i| self.is_below[i]).collect();
+                let points: Vec<Vec<f64>> = below.iter().map(|&i| self.history.losses(i).to_vec()).collect();
+                for (&i, w) in below.iter().zip(motpe::hypervolume_weights(&points)) {
+                    self.below_weight[i] = w;
+                }
+            }
+            return;
+        }
         self.ranked.clear();
         self.ranked.extend(0..records.len());
         if n_below > 0 && n_below < records.len() {
@@ -213,6 +263,7 @@ impl TpeSampler {
         self.row_of.resize(records.len(), usize::MAX);
         for below in [true, false] {
             self.rows.clear();
+            self.row_weights.clear();
             let mut n = 0;
             for &i in &self.by_trial {
                 let config = &records[i].config;
@@ -221,6 +272,9 @@ impl TpeSampler {
                 }
                 self.rows.extend(group.params.iter().map(|&p| to_internal(&self.space.params()[p].domain, config.get(p))));
                 self.row_of[i] = n;
+                if self.multi_objective.is_some() {
+                    self.row_weights.push(self.below_weight[i]);
+                }
                 n += 1;
             }
             let hint = match group.params[..] {
@@ -232,6 +286,11 @@ impl TpeSampler {
                 _ => None,
             };
             let parzen = if below { &mut group.below } else { &mut group.above };
+            if below && self.multi_objective.is_some() {
+                self.log_weights.use_given(&self.row_weights);
+            } else {
+                self.log_weights.use_ramp();
+            }
             parzen.fit(&group.scales, &self.rows, n, &self.parzen, hint, &mut self.log_weights);
         }
     }

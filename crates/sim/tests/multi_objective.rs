@@ -1,4 +1,4 @@
-//! Multi-objective strategies in the simulator: NSGA-II and MO-ASHA find better fronts than
+//! Multi-objective strategies in the simulator: NSGA-II, MO-TPE and MO-ASHA find better fronts than
 //! random search on multi-fidelity ZDT1, fixed weights scalarise, and strategies that need
 //! several objectives are refused on benchmarks with one.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
@@ -38,16 +38,18 @@ fn mean_hypervolumes(text: &str) -> Vec<(String, f64)> {
 #[test]
 fn multi_objective_strategies_beat_random_search_on_zdt1() {
     let text = format!(
-        "{HEAD}{}{}{}{}{}",
+        "{HEAD}{}{}{}{}{}{}",
         strategy("random", "sampler = { type = \"random\" }"),
         strategy("nsga2", "sampler = { type = \"nsga2\", population_size = 10 }"),
         strategy("mo-asha", "sampler = { type = \"random\" }\nscheduler = { type = \"mo_asha\" }"),
         strategy("parego", "sampler = { type = \"parego\", model = { type = \"tpe\" } }"),
         strategy("mo-hyperband", "sampler = { type = \"random\" }\nscheduler = { type = \"hyperband\", ranking = \"pareto\" }"),
+        strategy("motpe", "sampler = { type = \"motpe\" }"),
     );
     let hv = mean_hypervolumes(&text);
     eprintln!("{hv:?}");
-    let (random, nsga2, mo_asha, parego, mo_hyperband) = (hv[0].1, hv[1].1, hv[2].1, hv[3].1, hv[4].1);
+    let (random, nsga2, mo_asha, parego, mo_hyperband, motpe) = (hv[0].1, hv[1].1, hv[2].1, hv[3].1, hv[4].1, hv[5].1);
+    assert!(motpe > random + 1.0, "{hv:?}");
     assert!(parego > random + 1.0, "{hv:?}");
     assert!(mo_hyperband > random + 1.0, "{hv:?}");
     // The front's hypervolume with reference (11, 11) is 121 − 1/3 = 120.667; about 100 full
@@ -69,6 +71,10 @@ fn multi_objective_strategies_need_several_objectives_and_weights_one_per_object
     assert!(m.contains("sampler.type: nsga2 is a multi-objective sampler, but the benchmark has 1 objective(s) (val_error)"), "{m}");
     let m = refusal(&format!("{single}{}", strategy("p", "sampler = { type = \"parego\" }")));
     assert!(m.contains("sampler.type: parego is a multi-objective sampler"), "{m}");
+    let m = refusal(&format!("{single}{}", strategy("t", "sampler = { type = \"motpe\" }")));
+    assert!(m.contains("sampler.type: MO-TPE is a multi-objective sampler"), "{m}");
+    let m = refusal(&format!("{single}{}", strategy("t", "sampler = { type = \"tpe\", below_weights = \"uniform\" }")));
+    assert!(m.contains("sampler.below_weights: applies to multi-objective TPE only (type = \"motpe\")"), "{m}");
     let m = refusal(&format!("{HEAD}{}", strategy("p", "sampler = { type = \"parego\", model = { type = \"grid\" } }")));
     assert!(m.contains("sampler.model: must be a `tpe`, `gp` or `random` sampler table"), "{m}");
     let m = refusal(&format!("{single}{}", strategy("m", "sampler = { type = \"random\" }\nscheduler = { type = \"mo_asha\" }")));
