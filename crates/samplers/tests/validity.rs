@@ -66,18 +66,23 @@ fn specs() -> Vec<SamplerSpec> {
         parse("type = 'gp'\nstartup_trials = 5\ncandidates = 64\nrestarts = 1"),
         parse("type = 'bohb'\nrandom_fraction = 0.0"),
         parse("type = 'regularized_evolution'\npopulation = 6\nsample_size = 3"),
+        parse("type = 'motpe'\nstartup_trials = 4"),
+        parse("type = 'motpe'\nmultivariate = true\nbelow_weights = 'uniform'\nstartup_trials = 4"),
+        parse("type = 'nsga2'\npopulation_size = 6"),
+        parse("type = 'parego'\nmodel = { type = 'tpe', startup_trials = 4 }"),
     ]
 }
 
-/// Runs `spec` for `trials` proposals, feeding back a loss per proposal at one of three
-/// fidelities (and a failure every seventh), and returns the proposals.
+/// Runs `spec` for `trials` proposals, feeding back a loss and an accuracy (single-objective
+/// samplers use the first) per proposal at one of three fidelities (and a failure every
+/// seventh), and returns the proposals.
 fn drive(spec: &SamplerSpec, space: &SearchSpace, seed: u64, trials: u32) -> Vec<Config> {
     let mut rng = Rng::seed_from_u64(seed);
-    let mut sampler = build(spec, space, &[Objective::minimize("loss")], &mut rng).unwrap();
+    let mut sampler = build(spec, space, &[Objective::minimize("loss"), Objective::maximize("accuracy")], &mut rng).unwrap();
     let mut proposals = Vec::new();
     for trial in 0..trials {
         let config = sampler.suggest(&mut rng).unwrap();
-        let metric = [if trial % 7 == 6 { f64::NAN } else { rng.random::<f64>() }];
+        let metric = if trial % 7 == 6 { [f64::NAN; 2] } else { [rng.random::<f64>(), rng.random::<f64>()] };
         for fidelity in [1, 3, 9].into_iter().take(1 + (trial % 3) as usize) {
             let observation = Observation { trial, config: &config, fidelity, metrics: &metric, time: 0.0 };
             if metric[0].is_nan() {
