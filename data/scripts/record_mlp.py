@@ -11,6 +11,8 @@ records after every epoch:
   classes;
 - ``train_loss``: the model's ``loss_`` after that ``partial_fit`` call (mean training loss
   over the epoch's mini-batches, L2 penalty included, as scikit-learn computes it);
+- ``n_parameters``: the model's number of weights and biases (sizes of ``coefs_`` and
+  ``intercepts_``), the same at every epoch: the size objective of multi-objective tuning;
 - ``cpu_seconds``: ``time.process_time()`` difference around the ``partial_fit`` call alone
   (evaluation not included). Should that difference be 0 (timer resolution), the
   ``time.perf_counter()`` difference of the same call is used instead and counted.
@@ -35,7 +37,7 @@ MLP uses ``random_state = SeedSequence([seed, i]).generate_state(1)[0]``. Everyt
 scikit-learn's default (constant learning rate for sgd, adam's betas, ``shuffle=True``).
 
 Divergence (``allow_divergence = true``): when ``partial_fit`` raises, or the training loss or a
-predicted probability is not finite, that epoch is written with all three metrics NaN (cost: the
+predicted probability is not finite, that epoch is written with all four metrics NaN (cost: the
 measured time of that failed call) and the configuration stops.
 
 Writes ``STEM.parquet`` (zstd) and ``STEM.toml`` in the recorded-curve format version 1
@@ -114,6 +116,7 @@ METRICS = [
     {"name": "valid_accuracy", "direction": "maximize"},
     {"name": "valid_log_loss", "direction": "minimize"},
     {"name": "train_loss", "direction": "minimize"},
+    {"name": "n_parameters", "direction": "minimize"},
 ]
 
 
@@ -193,7 +196,7 @@ def run_config(job: tuple[int, dict, int, int]) -> tuple[int, list[tuple], int, 
                 fallbacks += 1
             if not cost > 0:
                 raise RuntimeError(f"config {config_id} epoch {epoch}: no positive time measured")
-            metrics = (math.nan, math.nan, math.nan)
+            metrics = (math.nan, math.nan, math.nan, math.nan)
             if not failed:
                 train_loss = float(model.loss_)
                 try:
@@ -203,9 +206,10 @@ def run_config(job: tuple[int, dict, int, int]) -> tuple[int, list[tuple], int, 
                 if (proba is not None and math.isfinite(train_loss) and np.isfinite(proba).all()):
                     accuracy = float(np.mean(model.classes_[proba.argmax(axis=1)] == y_valid))
                     loss = float(log_loss(y_valid, proba, labels=classes))
-                    metrics = (accuracy, loss, train_loss)
+                    size = sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_)
+                    metrics = (accuracy, loss, train_loss, float(size))
                     if not math.isfinite(loss):
-                        metrics = (math.nan, math.nan, math.nan)
+                        metrics = (math.nan, math.nan, math.nan, math.nan)
             rows.append((config_id, epoch, cost, *metrics))
             if math.isnan(metrics[0]):
                 break  # diverged: the curve ends here
@@ -321,7 +325,7 @@ def main() -> None:
             f"configuration. Stratified split 2/3 train, 1/3 validation (random_state {args.seed}), "
             f"StandardScaler fitted on train. valid_accuracy and valid_log_loss on the validation "
             f"split (log_loss over all classes), train_loss = the model's loss_ after the epoch "
-            f"(L2 penalty included). Cost = CPU seconds (time.process_time) of the partial_fit call "
+            f"(L2 penalty included), n_parameters = the model's weights and biases. Cost = CPU seconds (time.process_time) of the partial_fit call "
             f"alone, one single-threaded process per configuration, {args.jobs} in parallel, on "
             f"{cpu_model()}. A diverged epoch (partial_fit raised, or a non-finite loss or "
             f"probability) has all metrics NaN and ends its curve. Recorded with scikit-learn "

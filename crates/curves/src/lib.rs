@@ -178,6 +178,28 @@ pub(crate) fn require_steps(key: &str, steps: u32) -> Result<(), BenchmarkError>
     Ok(())
 }
 
+/// Refuses a `hypervolume_reference` unless it has one finite coordinate per objective
+/// (`objectives` names them) and there are several objectives.
+pub(crate) fn require_reference(reference: &[f64], objectives: &[&str]) -> Result<(), BenchmarkError> {
+    let key = "hypervolume_reference";
+    if objectives.len() < 2 {
+        return Err(BenchmarkError::invalid(
+            key,
+            format!("applies to benchmarks with several objectives; this one has {} ({})", objectives.len(), objectives.join(", ")),
+        ));
+    }
+    if reference.len() != objectives.len() {
+        return Err(BenchmarkError::invalid(
+            key,
+            format!("needs one coordinate per objective ({}: {}), got {}", objectives.len(), objectives.join(", "), reference.len()),
+        ));
+    }
+    if let Some(i) = reference.iter().position(|v| !v.is_finite()) {
+        return Err(BenchmarkError::invalid(key, format!("coordinate {} ({}) must be a finite number, got {}", i + 1, objectives[i], reference[i])));
+    }
+    Ok(())
+}
+
 /// Refuses `value` unless it is finite and `>= 0`.
 pub(crate) fn require_non_negative(key: &str, value: f64) -> Result<(), BenchmarkError> {
     if value.is_finite() && value >= 0.0 {

@@ -171,6 +171,20 @@ impl RecordedTask {
     }
 }
 
+/// The objective name that, unless a metric has it, means the seconds of training so far (the
+/// cost column summed over the steps up to the current one), to minimise: the cost objective
+/// of multi-objective tuning (error against training time).
+pub const TRAINING_TIME: &str = "training_time";
+
+/// Where an objective's values come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricSource {
+    /// A metric column (its index among the metadata's metrics).
+    Column(usize),
+    /// The seconds of training so far ([`TRAINING_TIME`]).
+    TrainingTime,
+}
+
 /// A loaded and validated recorded benchmark.
 #[derive(Clone, Debug)]
 pub struct Recorded {
@@ -204,10 +218,11 @@ impl Recorded {
         }
     }
 
-    /// The metric column index of each named objective (all metrics' first when `names` is
-    /// `None`).
-    pub fn objective_columns(&self, names: Option<&[String]>) -> Result<Vec<usize>, String> {
-        let Some(names) = names else { return Ok(vec![0]) };
+    /// Where each named objective comes from (the first metric when `names` is `None`): a
+    /// metric column, or, for [`TRAINING_TIME`] where no metric has that name, the seconds of
+    /// training so far.
+    pub fn objective_columns(&self, names: Option<&[String]>) -> Result<Vec<MetricSource>, String> {
+        let Some(names) = names else { return Ok(vec![MetricSource::Column(0)]) };
         if names.is_empty() {
             return Err("list at least one metric".into());
         }
@@ -218,10 +233,17 @@ impl Recorded {
                 if names[..i].contains(name) {
                     return Err(format!("metric {name:?} is listed twice"));
                 }
-                self.metadata.metrics.iter().position(|m| &m.name == name).ok_or_else(|| {
-                    let known: Vec<&str> = self.metadata.metrics.iter().map(|m| m.name.as_str()).collect();
-                    format!("no metric {name:?} in the file; its metrics are: {}", known.join(", "))
-                })
+                match self.metadata.metrics.iter().position(|m| &m.name == name) {
+                    Some(column) => Ok(MetricSource::Column(column)),
+                    None if name == TRAINING_TIME => Ok(MetricSource::TrainingTime),
+                    None => {
+                        let known: Vec<&str> = self.metadata.metrics.iter().map(|m| m.name.as_str()).collect();
+                        Err(format!(
+                            "no metric {name:?} in the file; its metrics are: {}, and \"{TRAINING_TIME}\" (the seconds of training so far)",
+                            known.join(", ")
+                        ))
+                    }
+                }
             })
             .collect()
     }

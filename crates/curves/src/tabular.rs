@@ -10,10 +10,18 @@
 //! - Step `k` is one index into the task's dense arrays: constant time (plus one comparison per
 //!   splice of the trial), no allocation.
 //! - The best known value of each objective is the best the task holds anywhere.
+//! - Objectives are metric columns, or `training_time` ([`recorded::TRAINING_TIME`]): the
+//!   seconds of training so far, the cost column summed (prefix sums computed once, so a step
+//!   stays constant time), for trading error against training cost.
+//! - With several objectives, the hypervolume reference point is `hypervolume_reference` where
+//!   given, else the task's nadir at full fidelity pushed out by a tenth of each objective's
+//!   range: per objective the worst value `w` and the best `b` of the curves recorded to full
+//!   fidelity, the reference `w + 0.1·(w − b)` in the direction of worse (every recorded
+//!   result inside).
 //! - [`Benchmark::splice`] continues a trial from a step with another configuration's curve
 //!   (the approximation is documented in `data/FORMAT.md`, section Replay).
 
-use crate::recorded::{self, Recorded, RecordedTask};
+use crate::recorded::{self, MetricSource, Recorded, RecordedTask};
 use crate::{Benchmark, BenchmarkError, TrialCurve};
 use hposim_core::nearest::{NearestIndex, encode_for_nearest};
 use hposim_core::rng::stateless_uniform;
@@ -54,6 +62,11 @@ pub struct TabularSpec {
     /// How proposals are resolved (default `nearest`).
     #[serde(default)]
     pub lookup: Lookup,
+    /// With several objectives, the hypervolume reference point, one coordinate per objective
+    /// in its own units (default: the task's nadir at full fidelity, pushed out by a tenth of
+    /// each objective's range).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hypervolume_reference: Option<Vec<f64>>,
 }
 
 impl TabularSpec {
@@ -78,9 +91,14 @@ pub struct Tabular {
     objectives: Vec<Objective>,
     fidelity: Fidelity,
     task: RecordedTask,
-    /// The metric column of each objective.
-    columns: Vec<usize>,
+    /// Where each objective's values come from.
+    columns: Vec<MetricSource>,
+    /// Seconds of training up to each step, in the layout of [`RecordedTask::costs`] (empty
+    /// unless an objective is the training time).
+    elapsed: Vec<f64>,
     best: Vec<f64>,
+    /// The hypervolume reference point (empty with one objective).
+    reference: Vec<f64>,
     /// The recorded configurations, indexed: resolves proposals, and under
     /// [`Lookup::Recorded`] is what samplers choose among.
     index: Arc<NearestIndex>,
@@ -104,12 +122,43 @@ impl Tabular {
             data.objective_columns(spec.objectives.as_deref()).map_err(|message| BenchmarkError::invalid("objectives", message))?;
         let (metadata, space, content_hash) = (&data.metadata, data.space.clone(), data.content_hash);
         let task = data.tasks[task_index].clone();
-        let objectives: Vec<Objective> = columns.iter().map(|&c| metadata.metrics[c].clone()).collect();
-        let best = columns
+        let objectives: Vec<Objective> = columns
             .iter()
-            .zip(&objectives)
-            .map(|(&c, objective)| objective.best(task.metrics.iter().skip(c).step_by(task.metric_count).copied()).unwrap_or(f64::NAN))
+            .map(|source| match *source {
+                MetricSource::Column(c) => metadata.metrics[c].clone(),
+                MetricSource::TrainingTime => Objective::minimize(recorded::TRAINING_TIME),
+            })
             .collect();
+        let elapsed = if columns.contains(&MetricSource::TrainingTime) { prefix_sums(&task) } else { Vec::new() };
+        let values_of = |source: MetricSource| -> Vec<f64> {
+            match source {
+                MetricSource::Column(c) => task.metrics.iter().skip(c).step_by(task.metric_count).copied().collect(),
+                MetricSource::TrainingTime => elapsed.clone(),
+            }
+        };
+        let best = columns.iter().zip(&objectives).map(|(&c, objective)| objective.best(values_of(c)).unwrap_or(f64::NAN)).collect();
+        let reference = match &spec.hypervolume_reference {
+            Some(given) => {
+                let names: Vec<&str> = objectives.iter().map(|o| o.name.as_str()).collect();
+                crate::require_reference(given, &names)?;
+                given.clone()
+            }
+            None if objectives.len() >= 2 => {
+                let last = |c: usize| c * task.max_step as usize + task.max_step as usize - 1;
+                let complete = |c: &usize| task.curves[*c].steps == task.max_step && !task.curves[*c].diverged;
+                let full: Vec<usize> = (0..task.curves.len()).filter(complete).map(last).collect();
+                columns
+                    .iter()
+                    .zip(&objectives)
+                    .map(|(&source, objective)| {
+                        let values = values_of(source);
+                        let at_full: Vec<f64> = full.iter().map(|&i| values[i]).collect();
+                        nadir_reference(objective, &at_full)
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         let index = Arc::new(NearestIndex::new(&space, task.configs.iter().map(|c| c.config.clone()).collect()));
         if spec.lookup == Lookup::Nearest
             && let Err(problem) = all_combinations_recorded(&space, &index)
@@ -122,7 +171,7 @@ impl Tabular {
             ));
         }
         let fidelity = Fidelity { min: metadata.fidelity.min, max: task.max_step, unit: metadata.fidelity.unit.clone() };
-        Ok(Self { name, space, objectives, fidelity, task, columns, best, index, lookup: spec.lookup, content_hash })
+        Ok(Self { name, space, objectives, fidelity, task, columns, elapsed, best, reference, index, lookup: spec.lookup, content_hash })
     }
 
     /// The replayed task.
@@ -143,6 +192,23 @@ impl Tabular {
         let range = self.task.configs[index].curves.clone();
         let offset = (stateless_uniform(seed, REPEAT_STREAM) * range.len() as f64) as usize;
         range.start + offset.min(range.len().saturating_sub(1))
+    }
+
+    /// Seconds of training of `curve` up to `step`: each replayed segment's share of its
+    /// curve's prefix sums (steps up to a splice from the curve before it).
+    fn training_time(&self, curve: &TrialCurve, step: u32) -> f64 {
+        let max = self.task.max_step as usize;
+        let elapsed = |c: usize, s: u32| if s == 0 { 0.0 } else { self.elapsed[c * max + s as usize - 1] };
+        let (mut total, mut from, mut current) = (0.0, 0, curve.coefficients[0] as usize);
+        for pair in curve.extra.chunks_exact(2) {
+            let at = pair[0] as u32;
+            if step <= at {
+                break;
+            }
+            total += elapsed(current, at) - elapsed(current, from);
+            (from, current) = (at, pair[1] as usize);
+        }
+        total + elapsed(current, step) - elapsed(current, from)
     }
 
     /// The curve index that `curve` replays at `step`: the curve it opened with, or after a
@@ -187,8 +253,11 @@ impl Benchmark for Tabular {
         let step = step.clamp(1, self.task.max_step);
         let index = Self::curve_at(curve, step);
         let row = self.task.metrics_at(index, step);
-        for (out, &column) in metrics.iter_mut().zip(&self.columns) {
-            *out = row[column];
+        for (out, &source) in metrics.iter_mut().zip(&self.columns) {
+            *out = match source {
+                MetricSource::Column(column) => row[column],
+                MetricSource::TrainingTime => self.training_time(curve, step),
+            };
         }
         self.task.cost_at(index, step)
     }
@@ -213,6 +282,10 @@ impl Benchmark for Tabular {
         total
     }
 
+    fn hypervolume_reference(&self) -> Option<&[f64]> {
+        (!self.reference.is_empty()).then_some(&self.reference)
+    }
+
     fn recorded_configs(&self) -> Option<Arc<NearestIndex>> {
         (self.lookup == Lookup::Recorded).then(|| Arc::clone(&self.index))
     }
@@ -234,6 +307,31 @@ impl Benchmark for Tabular {
         spliced.extra.extend([f64::from(step), self.curve_of(self.resolve(config), seed) as f64]);
         Some(spliced)
     }
+}
+
+/// Per curve, the cost of its steps summed up to each step (the layout of
+/// [`RecordedTask::costs`]).
+fn prefix_sums(task: &RecordedTask) -> Vec<f64> {
+    let mut elapsed = Vec::with_capacity(task.costs.len());
+    for curve in task.costs.chunks(task.max_step as usize) {
+        let mut total = 0.0;
+        elapsed.extend(curve.iter().map(|cost| {
+            total += cost;
+            total
+        }));
+    }
+    elapsed
+}
+
+/// The reference coordinate of `objective` from its full-fidelity values: the worst pushed out
+/// by a tenth of the range (a tenth of the worst's magnitude, or 1, when all are equal).
+fn nadir_reference(objective: &Objective, values: &[f64]) -> f64 {
+    let finite = || values.iter().copied().filter(|v| v.is_finite());
+    let best = objective.best(finite()).unwrap_or(0.0);
+    let worst = finite().fold(best, |w, v| if objective.better(w, v) { v } else { w });
+    let range = (worst - best).abs();
+    let margin = if range > 0.0 { 0.1 * range } else if worst != 0.0 { 0.1 * worst.abs() } else { 1.0 };
+    worst + margin * objective.direction.sign()
 }
 
 /// Most combinations of categorical values [`all_combinations_recorded`] enumerates.

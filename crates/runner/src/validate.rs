@@ -124,6 +124,7 @@ pub fn validate(
         task: None,
         objectives: Some(training.objectives.iter().map(|o| o.name.clone()).collect()),
         lookup: Lookup::Recorded,
+        hypervolume_reference: None,
     });
     let bench = Builder::new(out_dir).build(&spec).map_err(|e| ValidateError::Other(format!("{}: {e}", table.display())))?;
     let mut options = TuneOptions {

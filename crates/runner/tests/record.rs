@@ -45,6 +45,7 @@ fn a_recording_replays_exactly_what_the_trials_reported() {
         task: None,
         objectives: None,
         lookup: Lookup::Recorded,
+        hypervolume_reference: None,
     });
     let bench = Builder::new(dir.path()).build(&spec).unwrap_or_else(|e| panic!("{e}"));
     let set = bench.recorded_configs().unwrap_or_else(|| panic!("no recorded configurations"));

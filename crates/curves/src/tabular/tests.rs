@@ -4,7 +4,7 @@ use super::*;
 use crate::recorded::example::{EXAMPLE_METADATA, EXAMPLE_ROWS, frame_of, write_example, write_frame};
 
 fn spec(path: &Path) -> TabularSpec {
-    TabularSpec { name: None, path: path.to_owned(), task: None, objectives: None, lookup: Lookup::Nearest }
+    TabularSpec { name: None, path: path.to_owned(), task: None, objectives: None, lookup: Lookup::Nearest, hypervolume_reference: None }
 }
 
 fn example(edit: impl FnOnce(&mut TabularSpec)) -> Result<Tabular, BenchmarkError> {
@@ -127,7 +127,18 @@ fn nearest_lookup_needs_every_categorical_combination() {
 #[test]
 fn bad_settings_name_their_key() {
     let error = example(|s| s.objectives = Some(vec!["top5".into()])).unwrap_err();
-    assert_eq!(error.to_string(), "objectives: no metric \"top5\" in the file; its metrics are: accuracy, loss");
+    assert_eq!(
+        error.to_string(),
+        "objectives: no metric \"top5\" in the file; its metrics are: accuracy, loss, and \"training_time\" (the seconds of training so far)"
+    );
+    let error = example(|s| {
+        s.objectives = Some(vec!["accuracy".into(), "training_time".into()]);
+        s.hypervolume_reference = Some(vec![0.5]);
+    })
+    .unwrap_err();
+    assert_eq!(error.to_string(), "hypervolume_reference: needs one coordinate per objective (2: accuracy, training_time), got 1");
+    let error = example(|s| s.hypervolume_reference = Some(vec![0.5])).unwrap_err();
+    assert_eq!(error.to_string(), "hypervolume_reference: applies to benchmarks with several objectives; this one has 1 (accuracy)");
     let error = example(|s| s.task = Some("cifar10".into())).unwrap_err();
     assert!(error.to_string().starts_with("task: the file has no task column"), "{error}");
     let error = example(|s| s.path = PathBuf::from("/nonexistent/none.parquet")).unwrap_err();
@@ -151,4 +162,45 @@ fn nearest_lookup_is_refused_where_the_combinations_cannot_be_enumerated() {
     assert!(error.contains("`optimizer` depends on the number `layers`"), "{error}");
     let recorded = TabularSpec { lookup: Lookup::Recorded, ..spec(&path) };
     assert!(Tabular::new("x".into(), &recorded, Path::new("")).is_ok());
+}
+
+#[test]
+fn training_time_is_the_cost_so_far_across_splices() {
+    let bench = example(|s| s.objectives = Some(vec!["accuracy".into(), "training_time".into()])).unwrap();
+    assert_eq!(bench.objectives()[1], Objective::minimize("training_time"));
+    let mut metrics = [0.0; 2];
+    let adam = bench.open(&config(1, 0.01, None), 0);
+    let times: Vec<f64> = (1..=3)
+        .map(|s| {
+            bench.step(&adam, s, &mut metrics);
+            metrics[1]
+        })
+        .collect();
+    assert_eq!(times, vec![20.0, 40.0, 60.0]);
+    // Configuration 0 (either repeat: 10 or 10.5 for step 1), then configuration 1 from step 2.
+    let curve = bench.open(&config(0, 0.01, Some(0.9)), 3);
+    let first = bench.step(&curve, 1, &mut metrics);
+    assert_eq!(metrics[1], first);
+    let spliced = bench.splice(&curve, &config(1, 0.01, None), 1, 3).unwrap();
+    bench.step(&spliced, 3, &mut metrics);
+    assert_eq!(metrics, [0.85, first + 40.0]);
+    assert_eq!(metrics[1], bench.cost_until(&spliced, 3));
+    // The fastest step anywhere: configuration 2's first, 5 s.
+    assert_eq!(bench.best_known(), Some(&[0.85, 5.0][..]));
+}
+
+#[test]
+fn the_default_reference_point_is_the_nadir_pushed_out_by_a_tenth_of_the_range() {
+    // Curves recorded to step 3 (configuration 2 diverged): accuracy 0.80, 0.78, 0.85 (best
+    // 0.85, worst 0.78: 0.78 − 0.007); training time 33, 34.5, 60 (60 + 2.7).
+    let bench = example(|s| s.objectives = Some(vec!["accuracy".into(), "training_time".into()])).unwrap();
+    let reference = bench.hypervolume_reference().unwrap();
+    assert!((reference[0] - 0.773).abs() < 1e-12 && (reference[1] - 62.7).abs() < 1e-12, "{reference:?}");
+    let given = example(|s| {
+        s.objectives = Some(vec!["loss".into(), "accuracy".into()]);
+        s.hypervolume_reference = Some(vec![3.0, 0.0]);
+    })
+    .unwrap();
+    assert_eq!(given.hypervolume_reference(), Some(&[3.0, 0.0][..]));
+    assert_eq!(example(|_| {}).unwrap().hypervolume_reference(), None);
 }
