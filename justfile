@@ -33,10 +33,13 @@ pbt:
     cargo run --release -- run experiments/pbt-toy.toml
     cargo run --release -- report results/pbt-toy
 
-# Multi-objective strategies on multi-fidelity ZDT1 and DTLZ2 (hypervolume in the run table)
+# Multi-objective strategies on multi-fidelity ZDT1 and DTLZ2, and on error against training
+# time and model size (synthetic and recorded MLP curves); hypervolume in the run table
 multi-objective:
     cargo run --release -- run experiments/multi-objective.toml
     cargo run --release -- report results/multi-objective
+    cargo run --release -- run experiments/multi-objective-trade-offs.toml
+    cargo run --release -- report results/multi-objective-trade-offs
 
 # Describe and validate a recorded benchmark: just data mlp-digits
 data NAME:

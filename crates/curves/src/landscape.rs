@@ -49,6 +49,14 @@ pub struct Landscape {
 impl Landscape {
     /// Draws a landscape over `space` with ripple strength `ruggedness`.
     pub fn new(space: &SearchSpace, rng: &mut Rng, ruggedness: f64) -> Self {
+        Self::with_capacity(space, rng, ruggedness, &[])
+    }
+
+    /// [`Landscape::new`], except that each numeric parameter of `capacity` has its optimum at
+    /// its largest value and full relevance (weight 1): the bowl falls all the way up the
+    /// parameter's range, as a network's error falls with its width. The random draws are the
+    /// same as [`Landscape::new`]'s, so other parameters keep their optima.
+    pub fn with_capacity(space: &SearchSpace, rng: &mut Rng, ruggedness: f64, capacity: &[usize]) -> Self {
         let params = space.len();
         let mut centre = Vec::with_capacity(params);
         let mut weight = Vec::with_capacity(params);
@@ -63,8 +71,11 @@ impl Landscape {
                 }
                 domain => {
                     let raw: f64 = rng.random_range(0.05..0.95);
+                    let relevance = 10f64.powf(rng.random_range(-1.3..0.0));
+                    let largest = capacity.contains(&centre.len());
+                    let raw = if largest { 1.0 } else { raw };
                     centre.push(to_unit(domain, from_unit(domain, raw)));
-                    weight.push(10f64.powf(rng.random_range(-1.3..0.0)));
+                    weight.push(if largest { 1.0 } else { relevance });
                     penalty.push(Vec::new());
                 }
             }

@@ -38,6 +38,7 @@ mod segments;
 pub mod spec;
 pub mod synthetic;
 pub mod tabular;
+pub mod trade_off;
 pub mod training_dynamics;
 pub mod zdt;
 
@@ -195,7 +196,10 @@ pub(crate) fn require_reference(reference: &[f64], objectives: &[&str]) -> Resul
         ));
     }
     if let Some(i) = reference.iter().position(|v| !v.is_finite()) {
-        return Err(BenchmarkError::invalid(key, format!("coordinate {} ({}) must be a finite number, got {}", i + 1, objectives[i], reference[i])));
+        return Err(BenchmarkError::invalid(
+            key,
+            format!("coordinate {} ({}) must be a finite number, got {}", i + 1, objectives[i], reference[i]),
+        ));
     }
     Ok(())
 }

@@ -18,13 +18,24 @@
 //!   configurations start late and converge slowly (`τ ∈ [0.03 T, 0.7 T]`, `k ∈ [1, 3]` growing
 //!   with quality) while poor ones drop fast and plateau early. Curves cross, early rankings are
 //!   misleading, and early stopping kills the eventual winners: the case where it hurts.
+//!
+//! Several objectives (`objectives = ["val_error", "training_time"]`, or `"parameters"`; see
+//! [`crate::trade_off`]): the error is traded against the seconds of training so far (epochs ×
+//! the cost per epoch) or the model's size, and the `capacity` parameters (default `width` with
+//! the default space) have the landscape's optimum at their largest value with full relevance:
+//! a wider network ends with a lower error but costs more per epoch and has more parameters,
+//! the trade-off of choosing a model's size. The best known value of each objective is its
+//! optimum at full fidelity (`best_error` at the landscape's optimum; the smallest cost or size
+//! over the space); the hypervolume reference is `hypervolume_reference` where given, else
+//! `worst_error` for the error and 1.1 × the largest full-fidelity cost or size.
 
 use crate::default_space::{default_cost_exponents, default_space};
 use crate::field::{CALIBRATION_SAMPLES, RandomField, with_unit_coordinates};
 use crate::landscape::Landscape;
-use crate::{Benchmark, BenchmarkError, INLINE_COEFFICIENTS, TrialCurve, require_non_negative, require_positive};
+use crate::trade_off::{PowerProduct, SyntheticObjective, capacity_params};
+use crate::{Benchmark, BenchmarkError, INLINE_COEFFICIENTS, TrialCurve, require_non_negative, require_positive, require_reference};
 use hposim_core::rng::{stable_hash, stateless_normal, stateless_uniform};
-use hposim_core::{Config, Domain, Fidelity, Objective, Rng, SearchSpace, Value};
+use hposim_core::{Config, Fidelity, Objective, Rng, SearchSpace};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -141,6 +152,25 @@ pub struct SyntheticSpec {
     /// The search space (default: see [`crate::default_space`]).
     #[serde(default)]
     pub space: Option<Vec<hposim_core::ParamSpec>>,
+    /// The objectives, in order (default `["val_error"]`): `val_error` and optionally
+    /// `training_time` and `parameters` ([`SyntheticObjective`]).
+    #[serde(default)]
+    pub objectives: Option<Vec<SyntheticObjective>>,
+    /// Parameters whose largest value gives the lowest error. Default: `["width"]` with the
+    /// default space and several objectives, none otherwise.
+    #[serde(default)]
+    pub capacity: Option<Vec<String>>,
+    /// Size ∝ Π (value / geometric centre of range)^exponent over these parameters. Default:
+    /// `{ width = 2.0 }` with the default space; required with a custom space and the
+    /// `parameters` objective.
+    #[serde(default)]
+    pub size_exponents: Option<BTreeMap<String, f64>>,
+    /// Size (parameters) at the centre of the size parameters' ranges (default 10⁶).
+    #[serde(default)]
+    pub size_at_centre: Option<f64>,
+    /// With several objectives, the hypervolume reference point, one coordinate per objective.
+    #[serde(default)]
+    pub hypervolume_reference: Option<Vec<f64>>,
 }
 
 impl Default for SyntheticSpec {
@@ -160,16 +190,17 @@ impl Default for SyntheticSpec {
             epoch_seconds: default_epoch_seconds(),
             cost_exponents: None,
             space: None,
+            objectives: None,
+            capacity: None,
+            size_exponents: None,
+            size_at_centre: None,
+            hypervolume_reference: None,
         }
     }
 }
 
 /// Largest `max_epochs` accepted (the benchmark keeps a table of `ln t` per epoch).
 pub const MAX_EPOCHS: u32 = 1_000_000;
-
-/// Largest magnitude of a cost exponent: beyond it costs over a parameter's range span more
-/// orders of magnitude than any real training run, and risk overflowing.
-pub const MAX_COST_EXPONENT: f64 = 8.0;
 
 /// Where each quantity sits in a [`TrialCurve`]'s coefficients.
 mod slot {
@@ -180,14 +211,7 @@ mod slot {
     pub const COST: usize = 4;
     pub const DIVERGE_AT: usize = 5;
     pub const LN_TAU: usize = 6;
-}
-
-/// One cost factor: parameter index, exponent, geometric centre of its range.
-#[derive(Clone, Debug)]
-struct CostTerm {
-    param: usize,
-    exponent: f64,
-    centre: f64,
+    pub const SIZE: usize = 7;
 }
 
 /// The divergent region: where `sign · (field − field(optimum)) > threshold`.
@@ -223,8 +247,14 @@ pub struct Synthetic {
     worst: f64,
     badness_scale: f64,
     epoch_seconds: f64,
-    cost_terms: Vec<CostTerm>,
-    best_known: [f64; 1],
+    cost: PowerProduct,
+    size: PowerProduct,
+    size_at_centre: f64,
+    /// What each metric slot reports.
+    outputs: Vec<SyntheticObjective>,
+    best_known: Vec<f64>,
+    /// The hypervolume reference point (empty with one objective).
+    reference: Vec<f64>,
     /// `ln t` for `t = 0..=max_epochs`, so a step needs no logarithm.
     ln_epoch: Vec<f64>,
 }
@@ -268,10 +298,32 @@ impl Synthetic {
             (None, None) => default_cost_exponents(),
             (None, Some(_)) => Vec::new(),
         };
-        let cost_terms = exponents.iter().map(|(param, exponent)| cost_term(&space, param, *exponent)).collect::<Result<_, _>>()?;
+        let cost = PowerProduct::new(&space, "cost_exponents", &exponents)?;
+        let outputs = spec.objectives.clone().unwrap_or_else(|| vec![SyntheticObjective::ValError]);
+        check_objectives(&outputs)?;
+        let several = outputs.len() >= 2;
+        let capacity = match (&spec.capacity, &spec.space) {
+            (Some(names), _) => capacity_params(&space, names)?,
+            (None, None) if several => capacity_params(&space, &["width".to_owned()])?,
+            (None, _) => Vec::new(),
+        };
+        let size_exponents: Vec<(String, f64)> = match (&spec.size_exponents, &spec.space) {
+            (Some(map), _) => map.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            (None, None) => vec![("width".to_owned(), 2.0)],
+            (None, Some(_)) if outputs.contains(&SyntheticObjective::Parameters) => {
+                return Err(BenchmarkError::invalid(
+                    "size_exponents",
+                    "the `parameters` objective with a custom space needs size_exponents",
+                ));
+            }
+            (None, Some(_)) => Vec::new(),
+        };
+        let size = PowerProduct::new(&space, "size_exponents", &size_exponents)?;
+        let size_at_centre = spec.size_at_centre.unwrap_or(1e6);
+        require_positive("size_at_centre", size_at_centre)?;
 
         let mut rng = Rng::seed_from_u64(stable_hash(spec.instance, &[b"synthetic-landscape"]));
-        let landscape = Landscape::new(&space, &mut rng, spec.ruggedness);
+        let landscape = Landscape::with_capacity(&space, &mut rng, spec.ruggedness, &capacity);
         let speed = RandomField::new(&space, &mut rng, 6, 0.6);
         let shape = RandomField::new(&space, &mut rng, 6, 0.6);
         let mut badness: Vec<f64> = (0..CALIBRATION_SAMPLES).map(|_| landscape.badness(&space, &space.sample(&mut rng))).collect();
@@ -298,10 +350,30 @@ impl Synthetic {
             _ => None,
         };
 
+        let t_max = f64::from(spec.max_epochs);
+        let (cost_range, size_range) = (cost.extremes(), size.extremes());
+        let optimum_and_nadir = |output: SyntheticObjective| match output {
+            SyntheticObjective::ValError => (spec.best_error, spec.worst_error),
+            SyntheticObjective::TrainingTime => {
+                (t_max * spec.epoch_seconds * cost_range.0, 1.1 * t_max * spec.epoch_seconds * cost_range.1)
+            }
+            SyntheticObjective::Parameters => (size_at_centre * size_range.0, 1.1 * size_at_centre * size_range.1),
+        };
+        let best_known = outputs.iter().map(|&o| optimum_and_nadir(o).0).collect();
+        let objectives: Vec<Objective> = outputs.iter().map(|o| o.objective()).collect();
+        let reference = match &spec.hypervolume_reference {
+            Some(given) => {
+                require_reference(given, &outputs.iter().map(|o| o.name()).collect::<Vec<_>>())?;
+                given.clone()
+            }
+            None if several => outputs.iter().map(|&o| optimum_and_nadir(o).1).collect(),
+            None => Vec::new(),
+        };
+
         Ok(Self {
             name,
             space,
-            objectives: vec![Objective::minimize("val_error")],
+            objectives,
             fidelity: Fidelity { min: spec.min_epochs, max: spec.max_epochs, unit: "epoch".to_owned() },
             family: spec.family,
             landscape,
@@ -313,8 +385,12 @@ impl Synthetic {
             worst: spec.worst_error,
             badness_scale,
             epoch_seconds: spec.epoch_seconds,
-            cost_terms,
-            best_known: [spec.best_error],
+            cost,
+            size,
+            size_at_centre,
+            outputs,
+            best_known,
+            reference,
             ln_epoch: (0..=spec.max_epochs).map(|t| f64::from(t).ln()).collect(),
         })
     }
@@ -335,13 +411,7 @@ impl Synthetic {
     }
 
     fn epoch_cost(&self, config: &Config) -> f64 {
-        let mut cost = self.epoch_seconds;
-        for term in &self.cost_terms {
-            if let Some(x) = numeric_value(&self.space, term.param, config.get(term.param)) {
-                cost *= (x / term.centre).powf(term.exponent);
-            }
-        }
-        cost
+        self.epoch_seconds * self.cost.at(&self.space, config)
     }
 
     /// [`Benchmark::open`] given the unit coordinates `u` of `config` (computed once and shared
@@ -377,6 +447,7 @@ impl Synthetic {
         c[slot::END] = end;
         c[slot::COST] = self.epoch_cost(config);
         c[slot::DIVERGE_AT] = diverge_at;
+        c[slot::SIZE] = self.size_at_centre * self.size.at(&self.space, config);
         TrialCurve::new(c, seed)
     }
 
@@ -407,40 +478,15 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
     a + (b - a) * t
 }
 
-/// A parameter's value as a positive number for the cost model, if it is active.
-fn numeric_value(space: &SearchSpace, param: usize, value: Value) -> Option<f64> {
-    match (value, &space.params()[param].domain) {
-        (Value::Float(x), _) => Some(x),
-        (Value::Int(i), _) => Some(i as f64),
-        (Value::Choice(c), domain) => domain.choices().and_then(|ch| ch.get(c as usize)).and_then(|c| c.as_f64()),
-        (Value::Inactive, _) => None,
+/// Refuses objectives without `val_error` or with one listed twice.
+fn check_objectives(outputs: &[SyntheticObjective]) -> Result<(), BenchmarkError> {
+    if !outputs.contains(&SyntheticObjective::ValError) {
+        return Err(BenchmarkError::invalid("objectives", "must include \"val_error\" (the learning curve)"));
     }
-}
-
-fn cost_term(space: &SearchSpace, name: &str, exponent: f64) -> Result<CostTerm, BenchmarkError> {
-    let key = format!("cost_exponents.{name}");
-    if !(exponent.is_finite() && exponent.abs() <= MAX_COST_EXPONENT) {
-        return Err(BenchmarkError::invalid(
-            &key,
-            format!("must be a number in [-{MAX_COST_EXPONENT}, {MAX_COST_EXPONENT}], got {exponent}"),
-        ));
+    if let Some(twice) = outputs.iter().enumerate().find(|(i, o)| outputs[..*i].contains(o)).map(|(_, o)| o) {
+        return Err(BenchmarkError::invalid("objectives", format!("\"{}\" is listed twice", twice.name())));
     }
-    let param = space.index_of(name).ok_or_else(|| BenchmarkError::invalid(&key, format!("no parameter `{name}` in the search space")))?;
-    let centre = match &space.params()[param].domain {
-        Domain::Float { low, high, .. } if *low > 0.0 => (low * high).sqrt(),
-        Domain::Int { low, high, .. } if *low > 0 => ((*low as f64) * (*high as f64)).sqrt(),
-        Domain::Ordinal { values } if values.iter().all(|v| v.as_f64().is_some_and(|x| x > 0.0)) => {
-            let logs: f64 = values.iter().filter_map(|v| v.as_f64()).map(f64::ln).sum();
-            (logs / values.len() as f64).exp()
-        }
-        _ => {
-            return Err(BenchmarkError::invalid(
-                &key,
-                format!("parameter `{name}` must be a float, int or ordinal parameter with positive values"),
-            ));
-        }
-    };
-    Ok(CostTerm { param, exponent, centre })
+    Ok(())
 }
 
 impl Benchmark for Synthetic {
@@ -479,7 +525,13 @@ impl Benchmark for Synthetic {
                 _ => f64::NAN,
             };
         }
-        metrics[0] = error;
+        for (out, output) in metrics.iter_mut().zip(&self.outputs) {
+            *out = match output {
+                SyntheticObjective::ValError => error,
+                SyntheticObjective::TrainingTime => t * c[slot::COST],
+                SyntheticObjective::Parameters => c[slot::SIZE],
+            };
+        }
         c[slot::COST]
     }
 
@@ -491,11 +543,16 @@ impl Benchmark for Synthetic {
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }
+
+    fn hypervolume_reference(&self) -> Option<&[f64]> {
+        (!self.reference.is_empty()).then_some(&self.reference)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hposim_core::Value;
 
     fn bench(spec: SyntheticSpec) -> Synthetic {
         Synthetic::new("t".into(), &spec).unwrap()
@@ -632,6 +689,114 @@ mod tests {
             (
                 SyntheticSpec { cost_exponents: Some(BTreeMap::from([("optimizer".to_owned(), 1.0)])), ..SyntheticSpec::default() },
                 "cost_exponents.optimizer: parameter `optimizer` must be a float, int or ordinal parameter with positive values",
+            ),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(Synthetic::new("t".into(), &spec).err().map(|e| e.to_string()).as_deref(), Some(expected));
+        }
+    }
+
+    fn with_width(b: &Synthetic, config: &Config, width: i64) -> Config {
+        let mut values = config.values().to_vec();
+        values[b.space().index_of("width").unwrap()] = Value::Int(width);
+        Config::new(values)
+    }
+
+    #[test]
+    fn a_wider_network_ends_better_but_costs_more_and_is_larger() {
+        use crate::trade_off::SyntheticObjective::{Parameters, TrainingTime, ValError};
+        let spec = SyntheticSpec { objectives: Some(vec![ValError, TrainingTime, Parameters]), noise: 0.0, ..SyntheticSpec::default() };
+        let b = bench(spec);
+        let names: Vec<&str> = b.objectives().iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["val_error", "training_time", "parameters"]);
+        let optimum = b.optimum();
+        assert_eq!(optimum.get(b.space().index_of("width").unwrap()), Value::Int(1024), "capacity: the widest is best");
+        // Along the width axis from the optimum: error falls, cost and size rise.
+        let widths = [16, 64, 256, 1024];
+        let finals: Vec<f64> = widths.iter().map(|&w| b.final_error(&with_width(&b, &optimum, w))).collect();
+        assert!(finals.windows(2).all(|p| p[1] < p[0]), "{finals:?}");
+        assert_eq!(finals[3], 0.05);
+        let mut metrics = [0.0; 3];
+        let narrow = b.open(&with_width(&b, &optimum, 64), 0);
+        let cost = b.step(&narrow, 10, &mut metrics);
+        // Cost per epoch 60 · (64/128) · (batch/√(16·512))^−0.5; 10 epochs; 10⁶ · (64/128)².
+        assert!((metrics[1] - 10.0 * cost).abs() < 1e-9 && (metrics[2] - 250_000.0).abs() < 1e-6, "{metrics:?}");
+        let wide = b.open(&with_width(&b, &optimum, 256), 0);
+        assert!((b.step(&wide, 10, &mut metrics) / cost - 4.0).abs() < 1e-12);
+        // Best known: best_error; 100 epochs at the cheapest cost, 6000 · (16/128) · (512/90.51)^−0.5;
+        // the smallest size, 10⁶ · (16/128)². Reference: chance level, 1.1 × the largest.
+        let centre = (16.0f64 * 512.0).sqrt();
+        let cheapest = 6000.0 * 0.125 * (512.0 / centre).powf(-0.5);
+        let dearest = 6000.0 * 8.0 * (16.0 / centre).powf(-0.5);
+        let best = b.best_known().unwrap();
+        assert!(best[0] == 0.05 && (best[1] - cheapest).abs() < 1e-9 && (best[2] - 15_625.0).abs() < 1e-6, "{best:?}");
+        let reference = b.hypervolume_reference().unwrap();
+        assert!(
+            reference[0] == 0.9 && (reference[1] - 1.1 * dearest).abs() < 1e-6 && (reference[2] - 1.1 * 64e6).abs() < 1e-3,
+            "{reference:?}"
+        );
+    }
+
+    #[test]
+    fn random_configurations_form_a_front_across_widths() {
+        use crate::trade_off::SyntheticObjective::{TrainingTime, ValError};
+        let b = bench(SyntheticSpec { objectives: Some(vec![ValError, TrainingTime]), noise: 0.0, ..SyntheticSpec::default() });
+        let mut rng = Rng::seed_from_u64(4);
+        let configs: Vec<Config> = (0..500).map(|_| b.space().sample(&mut rng)).collect();
+        let points: Vec<Vec<f64>> = configs.iter().map(|c| vec![b.final_error(c), 100.0 * b.epoch_cost(c)]).collect();
+        let front = hposim_core::pareto::non_dominated::non_dominated(&points);
+        let width = b.space().index_of("width").unwrap();
+        let widths: std::collections::BTreeSet<i64> =
+            front.iter().filter_map(|&i| if let Value::Int(w) = configs[i].get(width) { Some(w) } else { None }).collect();
+        assert!(front.len() >= 6, "a trade-off, not a single winner: {} points", front.len());
+        assert!(widths.first() < Some(&64) && widths.last() > Some(&256), "{widths:?}");
+    }
+
+    #[test]
+    fn one_objective_keeps_the_landscape_of_before() {
+        // The capacity option must not move the single-objective benchmark: the same optimum
+        // as a landscape drawn without it, for the default instance and another.
+        for instance in [0, 7] {
+            let b = bench(SyntheticSpec { instance, ..SyntheticSpec::default() });
+            let mut rng = Rng::seed_from_u64(stable_hash(instance, &[b"synthetic-landscape"]));
+            let plain = Landscape::new(b.space(), &mut rng, 0.5);
+            assert_eq!(b.optimum(), plain.optimum(b.space()));
+            assert!(b.hypervolume_reference().is_none());
+        }
+    }
+
+    #[test]
+    fn bad_objectives_name_their_key() {
+        use crate::trade_off::SyntheticObjective::{Parameters, TrainingTime, ValError};
+        let custom = Some(vec![hposim_core::ParamSpec::Int { name: "units".into(), low: 8, high: 64, log: true, condition: None }]);
+        let cases = [
+            (
+                SyntheticSpec { objectives: Some(vec![TrainingTime]), ..SyntheticSpec::default() },
+                "objectives: must include \"val_error\" (the learning curve)",
+            ),
+            (
+                SyntheticSpec { objectives: Some(vec![ValError, ValError]), ..SyntheticSpec::default() },
+                "objectives: \"val_error\" is listed twice",
+            ),
+            (
+                SyntheticSpec { objectives: Some(vec![ValError, Parameters]), space: custom.clone(), ..SyntheticSpec::default() },
+                "size_exponents: the `parameters` objective with a custom space needs size_exponents",
+            ),
+            (
+                SyntheticSpec {
+                    objectives: Some(vec![ValError, TrainingTime]),
+                    capacity: Some(vec!["optimizer".into()]),
+                    ..SyntheticSpec::default()
+                },
+                "capacity: parameter `optimizer` is categorical; capacity needs an ordered parameter",
+            ),
+            (
+                SyntheticSpec {
+                    objectives: Some(vec![ValError, TrainingTime]),
+                    hypervolume_reference: Some(vec![1.0, 2.0, 3.0]),
+                    ..SyntheticSpec::default()
+                },
+                "hypervolume_reference: needs one coordinate per objective (2: val_error, training_time), got 3",
             ),
         ];
         for (spec, expected) in cases {

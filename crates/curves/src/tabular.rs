@@ -330,7 +330,13 @@ fn nadir_reference(objective: &Objective, values: &[f64]) -> f64 {
     let best = objective.best(finite()).unwrap_or(0.0);
     let worst = finite().fold(best, |w, v| if objective.better(w, v) { v } else { w });
     let range = (worst - best).abs();
-    let margin = if range > 0.0 { 0.1 * range } else if worst != 0.0 { 0.1 * worst.abs() } else { 1.0 };
+    let margin = if range > 0.0 {
+        0.1 * range
+    } else if worst != 0.0 {
+        0.1 * worst.abs()
+    } else {
+        1.0
+    };
     worst + margin * objective.direction.sign()
 }
 
