@@ -22,22 +22,21 @@
 //! When no factorisation succeeds even with jitter, the proposal is random and counted in
 //! [`Sampler::warnings`].
 
+pub mod acquisition;
 pub mod features;
 pub mod fit;
 pub mod kernel;
 pub mod lbfgs;
+pub mod model;
 pub mod posterior;
 
 use crate::history::loss;
 use crate::normal::log_h;
 use crate::{Sampler, SamplerError};
-use features::Features;
-use hposim_core::encoding::{from_unit, to_unit};
-use hposim_core::{Config, Domain, Objective, Observation, Rng, SearchSpace, Value};
-use posterior::{Posterior, Scratch};
-use rand::RngExt;
+use acquisition::{Batch, Search};
+use hposim_core::{Config, Objective, Observation, Rng, SearchSpace};
+use model::{Observations, Surrogate};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 fn default_startup() -> u32 {
     10
@@ -51,11 +50,6 @@ fn default_restarts() -> u32 {
 fn default_local_search() -> u32 {
     4
 }
-
-/// Step sizes of the local search, in unit-cube coordinates.
-const LOCAL_STEPS: [f64; 3] = [0.05, 0.01, 0.002];
-/// Moves at most per step size of the local search.
-const MAX_MOVES_PER_STEP: usize = 4;
 
 /// A `type = "gp"` sampler table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,12 +82,20 @@ impl Default for GpSettings {
     }
 }
 
-/// Results at one fidelity.
-#[derive(Debug, Default)]
-struct Level {
-    values: Vec<Value>,
-    features: Vec<f64>,
-    losses: Vec<f64>,
+impl GpSettings {
+    /// Refuses settings that cannot work on `space`; `name` names the sampler in errors.
+    pub(crate) fn check(&self, space: &SearchSpace, name: &str) -> Result<(), SamplerError> {
+        if space.is_empty() {
+            return Err(SamplerError::invalid("type", format!("{name} needs at least one parameter")));
+        }
+        if self.candidates == 0 {
+            return Err(SamplerError::invalid("candidates", "must be at least 1"));
+        }
+        if self.restarts == 0 {
+            return Err(SamplerError::invalid("restarts", "must be at least 1"));
+        }
+        Ok(())
+    }
 }
 
 /// GP-BO.
@@ -102,169 +104,30 @@ pub struct GpSampler {
     space: SearchSpace,
     objective: Objective,
     settings: GpSettings,
-    features: Features,
-    levels: BTreeMap<u32, Level>,
-    /// The modelled fidelity, the number of points at the last hyperparameter fit, the optimum.
-    fitted: Option<(u32, usize, Vec<f64>)>,
-    posterior: Option<(u32, Posterior)>,
-    /// Points at the last fit from several starts.
-    multi_start_n: usize,
-    /// Most single-parameter moves of a point: the local search's batch.
-    batch: usize,
+    data: Observations,
+    model: Surrogate,
+    search: Search,
     warnings: u64,
-    // Reused buffers.
-    y: Vec<f64>,
-    pool: Vec<Value>,
-    pool_features: Vec<f64>,
+    // Reused prediction buffers.
     mean: Vec<f64>,
     var: Vec<f64>,
-    pool_scratch: Scratch,
-    move_scratch: Scratch,
 }
 
 impl GpSampler {
     /// GP-BO over `space`, minimising `objective`'s loss.
     pub fn new(space: &SearchSpace, objective: Objective, settings: &GpSettings) -> Result<Self, SamplerError> {
-        if space.is_empty() {
-            return Err(SamplerError::invalid("type", "GP-BO needs at least one parameter"));
-        }
-        if settings.candidates == 0 {
-            return Err(SamplerError::invalid("candidates", "must be at least 1"));
-        }
-        if settings.restarts == 0 {
-            return Err(SamplerError::invalid("restarts", "must be at least 1"));
-        }
+        settings.check(space, "GP-BO")?;
         Ok(Self {
             space: space.clone(),
             objective,
             settings: settings.clone(),
-            features: Features::new(space),
-            levels: BTreeMap::new(),
-            fitted: None,
-            posterior: None,
-            multi_start_n: 0,
-            batch: space
-                .params()
-                .iter()
-                .map(|p| p.domain.choice_count().filter(|_| matches!(p.domain, Domain::Categorical { .. })).unwrap_or(2))
-                .sum(),
+            data: Observations::new(space, 1),
+            model: Surrogate::new(0),
+            search: Search::new(space),
             warnings: 0,
-            y: Vec::new(),
-            pool: Vec::new(),
-            pool_features: Vec::new(),
             mean: Vec::new(),
             var: Vec::new(),
-            pool_scratch: Scratch::default(),
-            move_scratch: Scratch::default(),
         })
-    }
-
-    fn record(&mut self, observation: &Observation<'_>, loss: f64) {
-        let width = self.features.width();
-        let level = self.levels.entry(observation.fidelity).or_default();
-        level.values.extend_from_slice(observation.config.values());
-        let at = level.features.len();
-        level.features.resize(at + width, 0.0);
-        self.features.encode(&self.space, observation.config.values(), &mut level.features[at..]);
-        level.losses.push(loss);
-    }
-
-    /// The fidelity to model: the highest with at least `startup_trials` results (and two
-    /// finite ones, so that there is something to standardise).
-    fn modelled_level(&self) -> Option<u32> {
-        let needed = (self.settings.startup_trials as usize).max(2);
-        self.levels
-            .iter()
-            .rev()
-            .find(|(_, level)| level.losses.len() >= needed && level.losses.iter().filter(|l| l.is_finite()).count() >= 2)
-            .map(|(&f, _)| f)
-    }
-
-    /// Standardised targets of `fidelity`, failures at the worst finite loss.
-    fn targets(&mut self, fidelity: u32) {
-        let losses = &self.levels[&fidelity].losses;
-        let worst = losses.iter().copied().filter(|l| l.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-        self.y.clear();
-        self.y.extend(losses.iter().map(|&l| if l.is_finite() { l } else { worst }));
-        let n = self.y.len() as f64;
-        let mean = self.y.iter().sum::<f64>() / n;
-        let sd = (self.y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        let sd = if sd > 0.0 { sd } else { 1.0 };
-        self.y.iter_mut().for_each(|v| *v = (*v - mean) / sd);
-    }
-
-    /// Brings the posterior up to date for `fidelity`: refit when due, else extend.
-    fn update(&mut self, fidelity: u32, rng: &mut Rng) -> bool {
-        let width = self.features.width();
-        let level = &self.levels[&fidelity];
-        let n = level.losses.len();
-        let refit = match &self.fitted {
-            Some((f, fitted_n, _)) => *f != fidelity || n * 10 >= fitted_n * 11,
-            None => true,
-        };
-        if refit {
-            let warm = self.fitted.as_ref().filter(|(f, _, _)| *f == fidelity).map(|(_, _, eta)| eta.clone());
-            // Random restarts when the data have doubled since the last multi-start fit (or the
-            // fidelity changed); in between, the warm start alone, as Optuna refits.
-            let multi_start = warm.is_none() || n >= 2 * self.multi_start_n;
-            if multi_start {
-                self.multi_start_n = n;
-            }
-            let starts = if multi_start { self.settings.restarts } else { 1 };
-            let eta = fit::fit(&level.features, &self.y, width, warm.as_deref(), starts, rng)
-                .or(warm)
-                .unwrap_or_else(|| fit::default_start(width));
-            self.posterior = Posterior::new(fit::unpack(&eta), &level.features, width).map(|p| (fidelity, p));
-            self.fitted = Some((fidelity, n, eta));
-        } else if let Some((f, posterior)) = &mut self.posterior
-            && *f == fidelity
-        {
-            let mut ok = true;
-            while ok && posterior.len() < n {
-                let i = posterior.len();
-                ok = posterior.append(&level.features[i * width..(i + 1) * width]);
-            }
-            if !ok {
-                let hyper = posterior.hyper.clone();
-                self.posterior = Posterior::new(hyper, &level.features, width).map(|p| (fidelity, p));
-            }
-        } else {
-            let eta = self.fitted.as_ref().map_or_else(|| fit::default_start(width), |(_, _, eta)| eta.clone());
-            self.posterior = Posterior::new(fit::unpack(&eta), &level.features, width).map(|p| (fidelity, p));
-        }
-        match &mut self.posterior {
-            Some((_, posterior)) => {
-                posterior.set_targets(&self.y);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Fills the candidate pool: half prior draws, half perturbations of the best observed.
-    fn fill_pool(&mut self, fidelity: u32, rng: &mut Rng) {
-        let p = self.space.len();
-        let width = self.features.width();
-        let m = self.settings.candidates as usize;
-        let level = &self.levels[&fidelity];
-        let mut best: Vec<usize> = (0..level.losses.len()).collect();
-        best.sort_by(|&a, &b| level.losses[a].total_cmp(&level.losses[b]));
-        best.truncate(5);
-        self.pool.clear();
-        for c in 0..m {
-            let at = self.pool.len();
-            if c % 2 == 0 || best.is_empty() {
-                self.pool.extend_from_slice(self.space.sample(rng).values());
-            } else {
-                let parent = best[(c / 2) % best.len()];
-                self.pool.extend_from_slice(&level.values[parent * p..(parent + 1) * p]);
-                perturb(&self.space, &mut self.pool[at..at + p], rng);
-            }
-        }
-        self.pool_features.resize(m * width, 0.0);
-        for c in 0..m {
-            self.features.encode(&self.space, &self.pool[c * p..(c + 1) * p], &mut self.pool_features[c * width..(c + 1) * width]);
-        }
     }
 
     /// Log expected improvement below `best` for the predictions in `mean`/`var`.
@@ -274,122 +137,57 @@ impl GpSampler {
     }
 }
 
-/// Moves a configuration a little: each active numeric parameter by a normal step of 0.1 in the
-/// unit cube with probability 1/2 (at least one), a categorical to another choice with the same
-/// probability; conditions are re-resolved.
-fn perturb(space: &SearchSpace, values: &mut [Value], rng: &mut Rng) {
-    let params = space.params();
-    let forced = rng.random_range(0..params.len());
-    for (i, param) in params.iter().enumerate() {
-        if !values[i].is_active() || (i != forced && rng.random::<f64>() < 0.5) {
-            continue;
-        }
-        values[i] = match &param.domain {
-            Domain::Categorical { choices } => Value::Choice(rng.random_range(0..choices.len()) as u32),
-            domain => {
-                let step = crate::normal::quantile(rng.random_range(1e-9..1.0 - 1e-9)) * 0.1;
-                from_unit(domain, to_unit(domain, values[i]) + step)
-            }
-        };
-    }
-    space.resolve_conditions(values, rng);
+/// The indices of the (at most) five smallest `losses`, smallest first: the parents of the
+/// candidate pool's perturbations.
+pub(crate) fn best_five(losses: &[f64]) -> Vec<usize> {
+    let mut best: Vec<usize> = (0..losses.len()).collect();
+    best.sort_by(|&a, &b| losses[a].total_cmp(&losses[b]));
+    best.truncate(5);
+    best
 }
 
 impl Sampler for GpSampler {
     fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
-        let Some(fidelity) = self.modelled_level() else {
+        let Some(fidelity) = self.data.modelled_level(self.settings.startup_trials as usize) else {
             return Some(self.space.sample(rng));
         };
-        self.targets(fidelity);
-        if !self.update(fidelity, rng) {
+        if !self.model.update(&self.data, fidelity, self.settings.restarts, rng) {
             self.warnings += 1;
             return Some(self.space.sample(rng));
         }
-        let best_y = self.y.iter().copied().fold(f64::INFINITY, f64::min);
-        self.fill_pool(fidelity, rng);
-        let m = self.settings.candidates as usize;
-        let (p, width) = (self.space.len(), self.features.width());
-        self.mean.resize(m, 0.0);
-        self.var.resize(m, 0.0);
-        let Some((_, posterior)) = &mut self.posterior else { return Some(self.space.sample(rng)) };
-        posterior.predict(&self.pool_features, &mut self.mean, &mut self.var, &mut self.pool_scratch);
-        let mut order: Vec<usize> = (0..m).collect();
-        let scores: Vec<f64> = (0..m).map(|c| Self::log_ei(best_y, self.mean[c], self.var[c])).collect();
-        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-        // Best-improvement coordinate search from the best few candidates, with shrinking
-        // steps: every single-parameter move of the current point is scored in one batch.
-        let mut best: Option<(f64, Vec<Value>)> = None;
-        let mut moves: Vec<Value> = Vec::new();
-        let mut move_features: Vec<f64> = Vec::new();
-        for &start in order.iter().take(self.settings.local_search.max(1) as usize) {
-            let mut current: Vec<Value> = self.pool[start * p..(start + 1) * p].to_vec();
-            let mut current_score = scores[start];
-            for step in LOCAL_STEPS {
-                for _ in 0..MAX_MOVES_PER_STEP {
-                    moves.clear();
-                    for i in 0..p {
-                        if !current[i].is_active() {
-                            continue;
-                        }
-                        let domain = &self.space.params()[i].domain;
-                        let mut push = |value: Value, moves: &mut Vec<Value>| {
-                            if value != current[i] {
-                                let at = moves.len();
-                                moves.extend_from_slice(&current);
-                                moves[at + i] = value;
-                                self.space.resolve_conditions(&mut moves[at..at + p], rng);
-                            }
-                        };
-                        match domain {
-                            Domain::Categorical { choices } => (0..choices.len() as u32).for_each(|c| push(Value::Choice(c), &mut moves)),
-                            _ => {
-                                let u = to_unit(domain, current[i]);
-                                push(from_unit(domain, u - step), &mut moves);
-                                push(from_unit(domain, u + step), &mut moves);
-                            }
-                        }
-                    }
-                    let real = moves.len() / p;
-                    if real == 0 {
-                        break;
-                    }
-                    // Pad to a fixed batch with copies of the current point (they never win:
-                    // a move must improve) so that the prediction buffers keep their shape.
-                    let count = real.max(self.batch);
-                    for _ in real..count {
-                        moves.extend_from_slice(&current);
-                    }
-                    move_features.resize(count * width, 0.0);
-                    for c in 0..count {
-                        self.features.encode(&self.space, &moves[c * p..(c + 1) * p], &mut move_features[c * width..(c + 1) * width]);
-                    }
-                    self.mean.resize(count, 0.0);
-                    self.var.resize(count, 0.0);
-                    posterior.predict(&move_features, &mut self.mean[..count], &mut self.var[..count], &mut self.move_scratch);
-                    let (winner, score) = (0..count)
-                        .map(|c| (c, Self::log_ei(best_y, self.mean[c], self.var[c])))
-                        .fold((usize::MAX, current_score), |acc, (c, s)| if s > acc.1 { (c, s) } else { acc });
-                    if winner == usize::MAX {
-                        break;
-                    }
-                    current.copy_from_slice(&moves[winner * p..(winner + 1) * p]);
-                    current_score = score;
+        let Some(level) = self.data.level(fidelity) else { return Some(self.space.sample(rng)) };
+        let best_y = self.model.y.iter().copied().fold(f64::INFINITY, f64::min);
+        let parents = best_five(&level.losses);
+        let (model, mean, var) = (&mut self.model, &mut self.mean, &mut self.var);
+        let settings = &self.settings;
+        let best = self.search.maximise(
+            &self.space,
+            &self.data.features,
+            settings.candidates as usize,
+            settings.local_search as usize,
+            &level.values,
+            &parents,
+            rng,
+            |features, batch, scores| {
+                let count = scores.len();
+                mean.resize(count, 0.0);
+                var.resize(count, 0.0);
+                model.predict(features, &mut mean[..count], &mut var[..count], batch == Batch::Pool);
+                for (c, score) in scores.iter_mut().enumerate() {
+                    *score = Self::log_ei(best_y, mean[c], var[c]);
                 }
-            }
-            if best.as_ref().is_none_or(|(b, _)| current_score > *b) {
-                best = Some((current_score, current));
-            }
-        }
-        best.map(|(_, values)| Config::new(values)).or_else(|| Some(self.space.sample(rng)))
+            },
+        );
+        best.map(Config::new).or_else(|| Some(self.space.sample(rng)))
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
         let value = loss(&self.objective, observation.metrics);
-        self.record(observation, value);
+        self.data.record(&self.space, observation.config.values(), observation.fidelity, &[value]);
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
-        self.record(failure, f64::INFINITY);
+        self.data.record(&self.space, failure.config.values(), failure.fidelity, &[f64::INFINITY]);
     }
 
     fn warnings(&self) -> u64 {
@@ -401,7 +199,7 @@ impl Sampler for GpSampler {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use hposim_core::{Choice, ConditionSpec, ParamSpec};
+    use hposim_core::{Choice, ConditionSpec, ParamSpec, Value};
     use rand::SeedableRng;
 
     fn space() -> SearchSpace {
@@ -448,7 +246,7 @@ mod tests {
         for trial in 0..40 {
             let config = sampler.suggest(&mut rng).unwrap();
             sampler.observe(&Observation { trial, config: &config, fidelity: 1, metrics: &[quadratic(&config)], time: 0.0 });
-            if let Some((_, n, _)) = &sampler.fitted
+            if let Some((_, n, _)) = &sampler.model.fitted
                 && fits.last() != Some(n)
             {
                 fits.push(*n);
@@ -489,11 +287,11 @@ mod tests {
             let observation = Observation { trial, config: &config, fidelity: 1, metrics: &metric, time: 0.0 };
             if metric[0].is_finite() { sampler.observe(&observation) } else { sampler.on_failure(&observation) }
         }
-        sampler.targets(1);
-        let level = &sampler.levels[&1];
+        let level = sampler.data.level(1).unwrap();
+        sampler.model.targets(level, 1);
         let worst = level.losses.iter().copied().filter(|l| l.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-        let standardised_worst = sampler.y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        for (loss, y) in level.losses.iter().zip(&sampler.y) {
+        let standardised_worst = sampler.model.y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        for (loss, y) in level.losses.iter().zip(&sampler.model.y) {
             if loss.is_infinite() {
                 assert_eq!(*y, standardised_worst, "a failure takes the worst loss {worst}");
             }
@@ -513,8 +311,8 @@ mod tests {
         }
         // Hyperparameters that make every covariance entry NaN: no jitter can rescue them, and
         // the refit is not due (fitted at this very n).
-        let width = sampler.features.width();
-        sampler.fitted = Some((1, 12, vec![f64::NAN; width + 2]));
+        let width = sampler.data.features.width();
+        sampler.model.fitted = Some((1, 12, vec![f64::NAN; width + 2]));
         let config = sampler.suggest(&mut rng).unwrap();
         assert!(space.contains(&config));
         assert_eq!(sampler.warnings(), 1);
@@ -530,15 +328,15 @@ mod tests {
             sampler.observe(&Observation { trial, config: &config, fidelity, metrics: &[value], time: 0.0 });
             trial += 1;
         };
-        assert_eq!(sampler.modelled_level(), None);
+        assert_eq!(sampler.data.modelled_level(3), None);
         for v in [1.0, 2.0, 3.0] {
             add(&mut sampler, 1, v);
         }
-        assert_eq!(sampler.modelled_level(), Some(1));
+        assert_eq!(sampler.data.modelled_level(3), Some(1));
         add(&mut sampler, 9, 1.0);
         add(&mut sampler, 9, 2.0);
-        assert_eq!(sampler.modelled_level(), Some(1));
+        assert_eq!(sampler.data.modelled_level(3), Some(1));
         add(&mut sampler, 9, f64::NAN);
-        assert_eq!(sampler.modelled_level(), Some(9), "three results, two of them finite");
+        assert_eq!(sampler.data.modelled_level(3), Some(9), "three results, two of them finite");
     }
 }
