@@ -8,13 +8,14 @@
 //! [`sobol::SobolSampler`] and [`latin_hypercube::LatinHypercubeSampler`], the Bayesian
 //! [`tpe::TpeSampler`], [`gp::GpSampler`] and [`bohb::BohbSampler`] (BOHB's KDE model, to sit
 //! behind HyperBand), [`regularized_evolution::RegularizedEvolution`], the multi-objective
-//! [`nsga2::Nsga2Sampler`], [`parego::ParegoSampler`] and MO-TPE ([`motpe`], through
-//! [`tpe::TpeSampler::multi_objective`]), and
+//! [`nsga2::Nsga2Sampler`], [`parego::ParegoSampler`], MO-TPE ([`motpe`], through
+//! [`tpe::TpeSampler::multi_objective`]) and [`ehvi::EhviSampler`], and
 //! [`trial_limit::TrialLimit`] (caps the number of proposals, which is how an experiment's
 //! trial budget is enforced), and [`restricted::Restricted`] (confines any sampler to a
 //! recorded set of configurations).
 
 pub mod bohb;
+pub mod ehvi;
 pub mod gp;
 pub mod grid;
 pub mod history;
@@ -106,6 +107,9 @@ pub enum SamplerSpec {
     Bohb(bohb::BohbSettings),
     /// Regularized (aging) evolution.
     RegularizedEvolution(regularized_evolution::EvolutionSettings),
+    /// Expected hypervolume improvement with one GP per objective (two or three objectives);
+    /// the keys of `gp`.
+    Ehvi(gp::GpSettings),
     /// Multi-objective TPE (several objectives); the keys of `tpe`, and `below_weights`.
     Motpe(tpe::TpeSettings),
     /// NSGA-II (several objectives).
@@ -169,6 +173,7 @@ pub fn build(spec: &SamplerSpec, space: &SearchSpace, objectives: &[Objective], 
         SamplerSpec::RegularizedEvolution(settings) => {
             Box::new(regularized_evolution::RegularizedEvolution::new(space, objective, settings)?)
         }
+        SamplerSpec::Ehvi(settings) => Box::new(ehvi::EhviSampler::new(space, objectives, settings)?),
         SamplerSpec::Motpe(settings) => Box::new(tpe::TpeSampler::multi_objective(space, objectives, settings)?),
         SamplerSpec::Nsga2(settings) => Box::new(nsga2::Nsga2Sampler::new(space, objectives, settings)?),
         SamplerSpec::Parego(settings) => Box::new(parego::ParegoSampler::new(space, objectives, settings)?),

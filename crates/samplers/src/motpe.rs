@@ -48,12 +48,17 @@ pub enum BelowWeights {
 /// loss `w`, 10⁻¹² where that is 0. Every point lies strictly inside its box (unless a
 /// coordinate overflows to infinity).
 pub fn reference_point(points: &[Vec<f64>]) -> Vec<f64> {
+    scaled_worst(points).into_iter().map(|r| if r == 0.0 { EPS } else { r }).collect()
+}
+
+/// Per objective `max(1.1·w, 0.9·w)` of the worst (largest) loss `w` of `points`: a tenth
+/// beyond it, whatever its sign.
+pub fn scaled_worst(points: &[Vec<f64>]) -> Vec<f64> {
     let m = points.first().map_or(0, Vec::len);
     (0..m)
         .map(|k| {
             let worst = points.iter().map(|p| p[k]).fold(f64::NEG_INFINITY, f64::max);
-            let reference = (1.1 * worst).max(0.9 * worst);
-            if reference == 0.0 { EPS } else { reference }
+            (1.1 * worst).max(0.9 * worst)
         })
         .collect()
 }

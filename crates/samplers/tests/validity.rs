@@ -69,6 +69,7 @@ fn specs() -> Vec<SamplerSpec> {
         parse("type = 'motpe'\nstartup_trials = 4"),
         parse("type = 'motpe'\nmultivariate = true\nbelow_weights = 'uniform'\nstartup_trials = 4"),
         parse("type = 'nsga2'\npopulation_size = 6"),
+        parse("type = 'ehvi'\nstartup_trials = 5\ncandidates = 32\nrestarts = 1"),
         parse("type = 'parego'\nmodel = { type = 'tpe', startup_trials = 4 }"),
     ]
 }
