@@ -27,7 +27,6 @@ from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.neural_network import MLPClassifier
 
 DATASETS = {"mlp-digits": load_digits, "mlp-breast-cancer": load_breast_cancer}
-METRICS = ["valid_accuracy", "valid_log_loss", "train_loss"]
 
 
 def count(n_features: int, n_outputs: int, num_layers: int, width: int) -> int:

@@ -154,22 +154,22 @@ pub struct SyntheticSpec {
     pub space: Option<Vec<hposim_core::ParamSpec>>,
     /// The objectives, in order (default `["val_error"]`): `val_error` and optionally
     /// `training_time` and `parameters` ([`SyntheticObjective`]).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objectives: Option<Vec<SyntheticObjective>>,
     /// Parameters whose largest value gives the lowest error. Default: `["width"]` with the
     /// default space and several objectives, none otherwise.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Vec<String>>,
     /// Size ∝ Π (value / geometric centre of range)^exponent over these parameters. Default:
     /// `{ width = 2.0 }` with the default space; required with a custom space and the
     /// `parameters` objective.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_exponents: Option<BTreeMap<String, f64>>,
     /// Size (parameters) at the centre of the size parameters' ranges (default 10⁶).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_at_centre: Option<f64>,
     /// With several objectives, the hypervolume reference point, one coordinate per objective.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervolume_reference: Option<Vec<f64>>,
 }
 
@@ -411,7 +411,7 @@ impl Synthetic {
     }
 
     fn epoch_cost(&self, config: &Config) -> f64 {
-        self.epoch_seconds * self.cost.at(&self.space, config)
+        self.cost.scaled(self.epoch_seconds, &self.space, config)
     }
 
     /// [`Benchmark::open`] given the unit coordinates `u` of `config` (computed once and shared
@@ -447,7 +447,7 @@ impl Synthetic {
         c[slot::END] = end;
         c[slot::COST] = self.epoch_cost(config);
         c[slot::DIVERGE_AT] = diverge_at;
-        c[slot::SIZE] = self.size_at_centre * self.size.at(&self.space, config);
+        c[slot::SIZE] = self.size.scaled(self.size_at_centre, &self.space, config);
         TrialCurve::new(c, seed)
     }
 
@@ -753,14 +753,43 @@ mod tests {
     }
 
     #[test]
-    fn one_objective_keeps_the_landscape_of_before() {
-        // The capacity option must not move the single-objective benchmark: the same optimum
-        // as a landscape drawn without it, for the default instance and another.
-        for instance in [0, 7] {
+    fn one_objective_keeps_the_curves_of_before_bit_for_bit() {
+        // Golden values from commit 2500d84, before the trade-off options existed (the same
+        // probe run there): per instance the optimum, and for three configurations drawn with
+        // seed 1 the bits of the final error, of the cost of step 5 and of its noisy error.
+        /// Bits of (final error, cost of step 5, error at step 5).
+        type Bits = (u64, u64, u64);
+        let golden: [(u64, &str, [Bits; 3]); 2] = [
+            (
+                0,
+                "[Float(0.016703702239406367), Int(270), Int(34), Float(0.5760523266567943), Choice(0), Choice(0), Inactive]",
+                [
+                    (4598187298329604672, 4619962235272498096, 4604798086628839290),
+                    (4600023250726145471, 4627918935249963224, 4605365248158306346),
+                    (4601281881856103202, 4623522767663739039, 4605456748531647469),
+                ],
+            ),
+            (
+                7,
+                "[Float(0.09646778054279764), Int(361), Int(505), Float(0.14776258667816156), Choice(0), Choice(0), Inactive]",
+                [
+                    (4601149699393283886, 4619962235272498096, 4606142685162122769),
+                    (4602316158654790577, 4627918935249963224, 4605305278426670548),
+                    (4602660957524532357, 4623522767663739039, 4604986886121697673),
+                ],
+            ),
+        ];
+        for (instance, optimum, values) in golden {
             let b = bench(SyntheticSpec { instance, ..SyntheticSpec::default() });
-            let mut rng = Rng::seed_from_u64(stable_hash(instance, &[b"synthetic-landscape"]));
-            let plain = Landscape::new(b.space(), &mut rng, 0.5);
-            assert_eq!(b.optimum(), plain.optimum(b.space()));
+            assert_eq!(format!("{:?}", b.optimum().values()), optimum);
+            let mut rng = Rng::seed_from_u64(1);
+            for expected in values {
+                let config = b.space().sample(&mut rng);
+                let curve = b.open(&config, 3);
+                let mut m = [0.0];
+                let cost = b.step(&curve, 5, &mut m);
+                assert_eq!((b.final_error(&config).to_bits(), cost.to_bits(), m[0].to_bits()), expected, "instance {instance}");
+            }
             assert!(b.hypervolume_reference().is_none());
         }
     }

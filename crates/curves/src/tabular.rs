@@ -253,9 +253,13 @@ impl Benchmark for Tabular {
         let step = step.clamp(1, self.task.max_step);
         let index = Self::curve_at(curve, step);
         let row = self.task.metrics_at(index, step);
+        let info = self.task.curves[index];
+        // A diverged step has no metrics at all, the training time included.
+        let diverged = info.diverged && step >= info.steps;
         for (out, &source) in metrics.iter_mut().zip(&self.columns) {
             *out = match source {
                 MetricSource::Column(column) => row[column],
+                MetricSource::TrainingTime if diverged => f64::NAN,
                 MetricSource::TrainingTime => self.training_time(curve, step),
             };
         }

@@ -71,9 +71,10 @@ impl PowerProduct {
         Ok(Self { terms })
     }
 
-    /// The product at `config`.
-    pub fn at(&self, space: &SearchSpace, config: &Config) -> f64 {
-        let mut product = 1.0;
+    /// `base` times the product at `config`, multiplied in from `base` factor by factor (so that
+    /// a cost keeps the bits it has always had).
+    pub fn scaled(&self, base: f64, space: &SearchSpace, config: &Config) -> f64 {
+        let mut product = base;
         for term in &self.terms {
             if let Some(x) = numeric_value(space, term.param, config.get(term.param)) {
                 product *= (x / term.centre).powf(term.exponent);
@@ -172,9 +173,9 @@ mod tests {
             PowerProduct::new(&space, "size_exponents", &[("width".into(), 2.0), ("depth".into(), 1.0), ("gamma".into(), 1.0)]).unwrap();
         // Centres: width √(16·1024) = 128, depth √(1·4) = 2, gamma 1.
         let config = Config::new(vec![Value::Int(256), Value::Choice(1), Value::Float(0.5)]);
-        assert!((size.at(&space, &config) - 4.0 * 2.0 * 0.5).abs() < 1e-12);
+        assert!((size.scaled(1.0, &space, &config) - 4.0 * 2.0 * 0.5).abs() < 1e-12);
         let inactive = Config::new(vec![Value::Int(256), Value::Choice(0), Value::Inactive]);
-        assert!((size.at(&space, &inactive) - 4.0 * 0.5).abs() < 1e-12);
+        assert!((size.scaled(1.0, &space, &inactive) - 4.0 * 0.5).abs() < 1e-12);
         // Width (1/8)² … 8², depth ½ … 2, gamma ½ … 2 (1 when inactive lies inside).
         let (low, high) = size.extremes();
         assert!((low - 1.0 / 64.0 / 4.0).abs() < 1e-15 && (high - 64.0 * 4.0).abs() < 1e-9, "{low} {high}");

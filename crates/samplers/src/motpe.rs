@@ -21,9 +21,11 @@
 //!
 //! Fidelities, which Optuna's multi-objective TPE does not have (it cannot prune): trials at a
 //! higher fidelity rank first, as in single-objective TPE, so the split ranks by non-domination
-//! within the highest fidelity level that does not fit whole. Failed trials (a non-finite loss)
-//! rank last, oldest first, and weigh 10⁻¹² if they end up below (Optuna's weight for
-//! infeasible trials).
+//! within the highest fidelity level that does not fit whole, and the hypervolume weights are
+//! computed among the below trials of each fidelity separately (results at different budgets
+//! are not compared: a training time so far is always shorter at a lower fidelity). Failed
+//! trials (a non-finite loss) rank last, oldest first, and weigh 10⁻¹² if they end up below,
+//! under either rule (Optuna's weight for infeasible trials).
 
 use crate::history::History;
 use hposim_core::pareto::hypervolume::minimising;
@@ -72,9 +74,6 @@ pub fn greedy_hypervolume_subset(points: &[Vec<f64>], k: usize, reference: &[f64
     if k >= points.len() {
         return (0..points.len()).collect();
     }
-    if reference.iter().any(|r| !r.is_finite()) {
-        return (0..k).collect();
-    }
     let mut order: Vec<usize> = (0..points.len()).collect();
     let lexicographic = |a: &usize, b: &usize| {
         points[*a].iter().zip(&points[*b]).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
@@ -82,6 +81,11 @@ pub fn greedy_hypervolume_subset(points: &[Vec<f64>], k: usize, reference: &[f64
     order.sort_by(|a, b| lexicographic(a, b).then(a.cmp(b)));
     let mut unique = order.clone();
     unique.dedup_by(|later, earlier| points[*later] == points[*earlier]);
+    if reference.iter().any(|r| !r.is_finite()) && unique.len() >= k {
+        // No finite volume to compare (an overflowing reference): the first distinct points.
+        unique.truncate(k);
+        return unique;
+    }
     if unique.len() < k {
         let mut chosen = vec![false; points.len()];
         for &i in &unique {
@@ -148,6 +152,27 @@ pub fn hypervolume_weights(points: &[Vec<f64>]) -> Vec<f64> {
         weights[i] = (contributions[j] / largest).max(EPS);
     }
     weights
+}
+
+/// The below weight of every record of `history` (meaningful where `is_below`) under `rule`:
+/// failures [`EPS`]; otherwise 1 (`uniform`) or [`hypervolume_weights`] among the below
+/// records of the same fidelity (`hypervolume`).
+pub fn below_weights(history: &History, is_below: &[bool], rule: BelowWeights, weights: &mut Vec<f64>) {
+    let records = history.records();
+    let failed = |i: usize| history.losses(i).iter().any(|l| !l.is_finite());
+    weights.clear();
+    weights.extend((0..records.len()).map(|i| if failed(i) { EPS } else { 1.0 }));
+    if rule == BelowWeights::Uniform {
+        return;
+    }
+    let mut below: Vec<usize> = (0..records.len()).filter(|&i| is_below[i] && !failed(i)).collect();
+    below.sort_by_key(|&i| (records[i].fidelity, i));
+    for level in below.chunk_by(|&a, &b| records[a].fidelity == records[b].fidelity) {
+        let points: Vec<Vec<f64>> = level.iter().map(|&i| history.losses(i).to_vec()).collect();
+        for (&i, w) in level.iter().zip(hypervolume_weights(&points)) {
+            weights[i] = w;
+        }
+    }
 }
 
 /// Marks (in `is_below`, one entry per record of `history`) the `n_below` trials that MO-TPE's
@@ -288,6 +313,22 @@ mod tests {
         for (n, expected) in (1..=5).zip(optuna) {
             assert_eq!(below(&h, n), expected, "N = {n}");
         }
+    }
+
+    #[test]
+    fn below_weights_compare_results_of_one_fidelity_and_failures_weigh_nothing() {
+        let nan = f64::NAN;
+        // Losses (f1, −f2). Fidelity 9: (1, −1) and (3, −3); worst (3, −1), reference
+        // (3.3, −0.9); exclusive boxes [1, 3)×[−1, −0.9) = 0.2 and [3, 3.3)×[−3, −1) = 0.6:
+        // weights 1/3 and 1. Fidelity 3: (0, 0) alone, weight 1 (compared with fidelity 9 it
+        // would change both others' shares). A failure: 1e-12 under either rule.
+        let h = history(&[(9, [1.0, 1.0]), (9, [3.0, 3.0]), (3, [0.0, 0.0]), (9, [nan, nan]), (1, [9.0, 9.0])]);
+        let is_below = [true, true, true, true, false];
+        let mut weights = Vec::new();
+        below_weights(&h, &is_below, BelowWeights::Hypervolume, &mut weights);
+        assert!(close(&weights, &[1.0 / 3.0, 1.0, 1.0, EPS, 1.0]), "{weights:?}");
+        below_weights(&h, &is_below, BelowWeights::Uniform, &mut weights);
+        assert_eq!(weights, vec![1.0, 1.0, 1.0, EPS, 1.0]);
     }
 
     #[test]

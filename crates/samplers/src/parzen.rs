@@ -215,7 +215,7 @@ impl LogWeights {
 
     /// `(wᵢ, ln wᵢ for i < n, Σ wᵢ)`; given weights must number `n`.
     fn get(&mut self, n: usize) -> (&[f64], &[f64], f64) {
-        debug_assert!(!self.given || self.weights.len() == n, "{} weights given for {n} observations", self.weights.len());
+        assert!(!self.given || self.weights.len() == n, "{} weights given for {n} observations", self.weights.len());
         if !self.given && (self.n != n || self.log_weights.len() != n) {
             self.n = n;
             self.weights.clear();

@@ -68,7 +68,7 @@ pub struct TpeSettings {
     pub prior_weight: Option<f64>,
     /// MO-TPE only: `hypervolume` (default; Ozaki et al., Optuna 3.x–4.x) or `uniform`
     /// (Optuna 5.0) weights for the below trials ([`BelowWeights`]).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub below_weights: Option<BelowWeights>,
 }
 
@@ -201,15 +201,7 @@ impl TpeSampler {
         let n_below = (self.gamma)(records.len()).min(records.len());
         if let Some(rule) = self.multi_objective {
             motpe::split(&self.history, n_below, &mut self.is_below);
-            self.below_weight.clear();
-            self.below_weight.resize(records.len(), 1.0);
-            if rule == BelowWeights::Hypervolume {
-                let below: Vec<usize> = (0..records.len()).filter(|&i| self.is_below[i]).collect();
-                let points: Vec<Vec<f64>> = below.iter().map(|&i| self.history.losses(i).to_vec()).collect();
-                for (&i, w) in below.iter().zip(motpe::hypervolume_weights(&points)) {
-                    self.below_weight[i] = w;
-                }
-            }
+            motpe::below_weights(&self.history, &self.is_below, rule, &mut self.below_weight);
             return;
         }
         self.ranked.clear();

@@ -187,6 +187,15 @@ fn training_time_is_the_cost_so_far_across_splices() {
     assert_eq!(metrics[1], bench.cost_until(&spliced, 3));
     // The fastest step anywhere: configuration 2's first, 5 s.
     assert_eq!(bench.best_known(), Some(&[0.85, 5.0][..]));
+    // Configuration 2 diverged at its step 2: no training time there either, so that a benchmark
+    // whose only objective is the training time still shows the divergence.
+    let alone = example(|s| s.objectives = Some(vec!["training_time".into()])).unwrap();
+    let diverging = alone.open(&config(0, 0.5, Some(0.0)), 0);
+    let mut time = [0.0];
+    alone.step(&diverging, 1, &mut time);
+    assert_eq!(time, [5.0]);
+    alone.step(&diverging, 2, &mut time);
+    assert!(time[0].is_nan());
 }
 
 #[test]
