@@ -328,15 +328,15 @@ mod tests {
             sampler.observe(&Observation { trial, config: &config, fidelity, metrics: &[value], time: 0.0 });
             trial += 1;
         };
-        assert_eq!(sampler.data.modelled_level(3), None);
+        assert_eq!(sampler.data.modelled_level(sampler.settings.startup_trials as usize), None);
         for v in [1.0, 2.0, 3.0] {
             add(&mut sampler, 1, v);
         }
-        assert_eq!(sampler.data.modelled_level(3), Some(1));
+        assert_eq!(sampler.data.modelled_level(sampler.settings.startup_trials as usize), Some(1));
         add(&mut sampler, 9, 1.0);
         add(&mut sampler, 9, 2.0);
-        assert_eq!(sampler.data.modelled_level(3), Some(1));
+        assert_eq!(sampler.data.modelled_level(sampler.settings.startup_trials as usize), Some(1));
         add(&mut sampler, 9, f64::NAN);
-        assert_eq!(sampler.data.modelled_level(3), Some(9), "three results, two of them finite");
+        assert_eq!(sampler.data.modelled_level(sampler.settings.startup_trials as usize), Some(9), "three results, two of them finite");
     }
 }

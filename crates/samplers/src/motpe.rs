@@ -66,7 +66,8 @@ pub fn scaled_worst(points: &[Vec<f64>]) -> Vec<f64> {
 }
 
 /// The indices of `k` of `points` (mutually non-dominated losses) chosen greedily for
-/// hypervolume with respect to `reference`, in the order chosen. Duplicates count once: each
+/// hypervolume with respect to `reference`, in the order chosen (with a reference that is not
+/// finite, the first `k` distinct points in lexicographic order). Duplicates count once: each
 /// distinct point is a candidate once (its first occurrence), and when there are fewer distinct
 /// points than `k`, all of them are taken with the first duplicates by index. Ties go to the
 /// lexicographically smallest point, as `numpy.argmax` over Optuna's unique-lexsorted points.
@@ -273,6 +274,9 @@ mod tests {
         assert_eq!(greedy_hypervolume_subset(&points, 1, &reference), vec![1]);
         assert_eq!(greedy_hypervolume_subset(&points, 2, &reference), vec![1, 2]);
         assert_eq!(greedy_hypervolume_subset(&points, 3, &reference), vec![0, 1, 2]);
+        // A reference that overflowed: no volumes to compare, the first distinct points in
+        // lexicographic order.
+        assert_eq!(greedy_hypervolume_subset(&points, 2, &[f64::INFINITY, 11.0]), vec![2, 1]);
         // Fewer distinct points than asked: every distinct one, then the first duplicates.
         let twins = vec![vec![1.0, 2.0], vec![1.0, 2.0], vec![2.0, 1.0], vec![2.0, 1.0]];
         assert_eq!(greedy_hypervolume_subset(&twins, 3, &reference_point(&twins)), vec![0, 1, 2]);

@@ -81,6 +81,8 @@ impl Search {
         }
         self.scores.resize(candidates, 0.0);
         score(&self.pool_features, Batch::Pool, &mut self.scores);
+        // A NaN score (a broken prediction) must neither lead the search nor stick as the best.
+        self.scores.iter_mut().filter(|s| s.is_nan()).for_each(|s| *s = f64::NEG_INFINITY);
         let mut order: Vec<usize> = (0..candidates).collect();
         order.sort_by(|&a, &b| self.scores[b].total_cmp(&self.scores[a]).then(a.cmp(&b)));
         let mut best: Option<(f64, Vec<Value>)> = None;
@@ -146,8 +148,9 @@ impl Search {
         if real == 0 {
             return None;
         }
-        // Pad to a fixed batch with copies of the current point (they never win: a move must
-        // improve) so that the prediction buffers keep their shape.
+        // Pad to a fixed batch with copies of the current point so that the prediction buffers
+        // keep their shape; only the real moves compete (a copy could otherwise win by an ulp,
+        // its prediction made in another batch shape).
         let count = real.max(self.batch);
         for _ in real..count {
             self.moves.extend_from_slice(current);
@@ -159,7 +162,7 @@ impl Search {
         self.move_scores.resize(count, 0.0);
         score(&self.move_features, Batch::Moves, &mut self.move_scores);
         let (winner, best) =
-            (0..count).fold((None, current_score), |acc, c| if self.move_scores[c] > acc.1 { (Some(c), self.move_scores[c]) } else { acc });
+            (0..real).fold((None, current_score), |acc, c| if self.move_scores[c] > acc.1 { (Some(c), self.move_scores[c]) } else { acc });
         winner.map(|c| (c, best))
     }
 }

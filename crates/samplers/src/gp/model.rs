@@ -117,7 +117,8 @@ impl Surrogate {
         let n = self.y.len() as f64;
         let mean = self.y.iter().sum::<f64>() / n;
         let sd = (self.y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        let sd = if sd > 0.0 { sd } else { 1.0 };
+        // A constant objective (up to rounding) standardises to 0, not to its rounding noise.
+        let sd = if sd > 1e-12 * mean.abs().max(f64::MIN_POSITIVE) { sd } else { 1.0 };
         self.y.iter_mut().for_each(|v| *v = (*v - mean) / sd);
         self.standardisation = (mean, sd);
     }
