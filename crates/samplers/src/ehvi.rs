@@ -45,10 +45,6 @@ pub const MAX_OBJECTIVES: usize = 3;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Boxes {
     objectives: usize,
-    /// Lower corners, `objectives` per box (`−∞` for an unbounded side).
-    pub lower: Vec<f64>,
-    /// Upper corners, `objectives` per box.
-    pub upper: Vec<f64>,
     /// The grid's cuts on the first `objectives − 1` axes (`−∞` first, the reference last).
     cuts: Vec<Vec<f64>>,
     /// Per box, its interval on each of those axes (`objectives − 1` indices).
@@ -100,10 +96,6 @@ impl Boxes {
                 .filter(|p| p[..m - 1].iter().zip(&lower).all(|(a, l)| a <= l))
                 .map(|p| p[m - 1])
                 .fold(reference[m - 1], f64::min);
-            boxes.lower.extend_from_slice(&lower);
-            boxes.lower.push(f64::NEG_INFINITY);
-            boxes.upper.extend((0..m - 1).map(|i| boxes.cuts[i][cell[i] + 1]));
-            boxes.upper.push(top);
             boxes.cells.extend_from_slice(&cell);
             tops.push(top);
             // The next cell, odometer-wise.
@@ -128,18 +120,35 @@ impl Boxes {
 
     /// Number of boxes.
     pub fn len(&self) -> usize {
-        self.upper.len() / self.objectives.max(1)
+        self.top_of.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.upper.is_empty()
+        self.top_of.is_empty()
+    }
+
+    /// Box `b`'s extent `[lower, upper)` along objective `i` (`−∞` for an unbounded side).
+    pub fn bounds(&self, b: usize, i: usize) -> (f64, f64) {
+        let last = self.objectives - 1;
+        if i == last {
+            return (f64::NEG_INFINITY, self.tops[self.top_of[b]]);
+        }
+        let j = self.cells[b * last + i];
+        (self.cuts[i][j], self.cuts[i][j + 1])
     }
 
     /// The hypervolume a point `y` would add: `Σ_boxes Πᵢ max(0, uᵢ − max(yᵢ, lᵢ))`.
     pub fn improvement(&self, y: &[f64]) -> f64 {
-        let m = self.objectives;
-        (0..self.len()).map(|b| (0..m).map(|i| (self.upper[b * m + i] - y[i].max(self.lower[b * m + i])).max(0.0)).product::<f64>()).sum()
+        let product = |b: usize| -> f64 {
+            (0..self.objectives)
+                .map(|i| {
+                    let (lower, upper) = self.bounds(b, i);
+                    (upper - y[i].max(lower)).max(0.0)
+                })
+                .product()
+        };
+        (0..self.len()).map(product).sum()
     }
 
     /// `ln EHVI` of a point predicted `N(μᵢ, σᵢ²)` per objective (`−∞` when it cannot improve).
@@ -333,8 +342,12 @@ mod tests {
         // [2, 3)×[−∞, 2), [3, 4)×[−∞, 1).
         let boxes = Boxes::of(&[vec![1.0, 3.0], vec![2.0, 2.0], vec![3.0, 1.0]], &[4.0, 4.0]);
         let inf = f64::NEG_INFINITY;
-        assert_eq!(boxes.lower, vec![inf, inf, 1.0, inf, 2.0, inf, 3.0, inf]);
-        assert_eq!(boxes.upper, vec![1.0, 4.0, 2.0, 3.0, 3.0, 2.0, 4.0, 1.0]);
+        let corners: Vec<(f64, f64)> =
+            (0..boxes.len()).flat_map(|b| (0..2).map(move |i| (b, i))).map(|(b, i)| boxes.bounds(b, i)).collect();
+        let lower: Vec<f64> = corners.iter().map(|c| c.0).collect();
+        let upper: Vec<f64> = corners.iter().map(|c| c.1).collect();
+        assert_eq!(lower, vec![inf, inf, 1.0, inf, 2.0, inf, 3.0, inf]);
+        assert_eq!(upper, vec![1.0, 4.0, 2.0, 3.0, 3.0, 2.0, 4.0, 1.0]);
         // A point at the origin adds 4² − 6 (the front's hypervolume 3 + 2 + 1) = 10.
         assert_eq!(boxes.improvement(&[0.0, 0.0]), 10.0);
         assert_eq!(boxes.improvement(&[2.0, 2.0]), 0.0, "a point of the front adds nothing");

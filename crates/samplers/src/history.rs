@@ -20,8 +20,6 @@ pub struct Record {
     pub config: Config,
     /// The fidelity of its latest result.
     pub fidelity: u32,
-    /// That result as a loss (`+inf` for a failure).
-    pub loss: f64,
 }
 
 /// Per-trial latest results, in the order trials first reported (oldest first).
@@ -40,10 +38,15 @@ impl History {
         Self::with_objectives(vec![objective])
     }
 
-    /// An empty history keeping the loss of each of `objectives` ([`History::losses`]); a
-    /// record's [`Record::loss`] is the first one's.
+    /// An empty history keeping the loss of each of `objectives` ([`History::losses`]); the
+    /// first one's is what single-objective samplers rank by ([`History::loss`]).
     pub fn with_objectives(objectives: Vec<Objective>) -> Self {
         Self { objectives, records: Vec::new(), losses: Vec::new(), index: HashMap::new() }
+    }
+
+    /// The loss of record `i`'s first objective (`+inf` for a failure).
+    pub fn loss(&self, i: usize) -> f64 {
+        self.losses[i * self.objectives.len()]
     }
 
     /// The losses of record `i`, one per objective (all `+inf` for a failure).
@@ -68,7 +71,7 @@ impl History {
         let i = match self.index.get(&observation.trial) {
             Some(&i) => {
                 let record = &mut self.records[i];
-                if observation.fidelity < record.fidelity || record.loss == f64::INFINITY {
+                if observation.fidelity < record.fidelity || self.losses[i * m] == f64::INFINITY {
                     return false;
                 }
                 record.fidelity = observation.fidelity;
@@ -77,12 +80,7 @@ impl History {
             None => {
                 let i = self.records.len();
                 self.index.insert(observation.trial, i);
-                self.records.push(Record {
-                    trial: observation.trial,
-                    config: observation.config.clone(),
-                    fidelity: observation.fidelity,
-                    loss: f64::INFINITY,
-                });
+                self.records.push(Record { trial: observation.trial, config: observation.config.clone(), fidelity: observation.fidelity });
                 self.losses.resize(self.losses.len() + m, f64::INFINITY);
                 i
             }
@@ -91,7 +89,6 @@ impl History {
             let metric = observation.metrics.get(k).copied().filter(|_| !failed);
             self.losses[i * m + k] = metric.map_or(f64::INFINITY, |v| objective.loss(v));
         }
-        self.records[i].loss = self.losses[i * m];
         true
     }
 
@@ -140,7 +137,7 @@ mod tests {
         assert!(!history.observe(&obs(3, &config, 2, &[9.0])), "a lower fidelity never replaces a higher one");
         assert!(history.fail(&obs(1, &config, 2, &[f64::NAN])));
         assert!(!history.observe(&obs(1, &config, 3, &[0.0])), "a failed trial stays failed");
-        let seen: Vec<_> = history.records().iter().map(|r| (r.trial, r.fidelity, r.loss)).collect();
+        let seen: Vec<_> = history.records().iter().enumerate().map(|(i, r)| (r.trial, r.fidelity, history.loss(i))).collect();
         assert_eq!(seen, vec![(3, 3, 2.0), (1, 2, f64::INFINITY)]);
     }
 }

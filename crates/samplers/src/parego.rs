@@ -15,11 +15,13 @@
 //! f_λ(x) = maxᵢ λᵢ·fᵢ(x) + ρ·Σᵢ λᵢ·fᵢ(x),   ρ = 0.05
 //! ```
 //!
-//! Failed results stay failures for the model. A trial reported several times (at rungs)
-//! counts with its latest result at the highest fidelity.
+//! Failed results (and results with a non-finite loss) stay failures for the model. A trial
+//! reported several times (at rungs) counts with its latest result at the highest fidelity (the
+//! [`History`] the models keep, here with every objective's loss).
 
+use crate::history::History;
 use crate::{Sampler, SamplerError, SamplerSpec};
-use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, TrialId};
+use hposim_core::{Config, Objective, Observation, Rng, SearchSpace};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -46,15 +48,6 @@ pub struct ParegoSettings {
     pub lattice: Option<u32>,
 }
 
-#[derive(Clone, Debug)]
-struct Result {
-    trial: TrialId,
-    config: Config,
-    fidelity: u32,
-    /// Losses, or `None` for a failure.
-    losses: Option<Vec<f64>>,
-}
-
 /// The ParEGO sampler.
 pub struct ParegoSampler {
     space: SearchSpace,
@@ -63,7 +56,8 @@ pub struct ParegoSampler {
     rho: f64,
     /// The lattice size s.
     lattice: u32,
-    results: Vec<Result>,
+    /// Every trial's latest result; a result with a non-finite loss is filed as a failure.
+    history: History,
     warnings: u64,
 }
 
@@ -146,19 +140,9 @@ impl ParegoSampler {
             model: (*settings.model).clone(),
             rho: settings.rho,
             lattice: s,
-            results: Vec::new(),
+            history: History::with_objectives(objectives.to_vec()),
             warnings: 0,
         })
-    }
-
-    fn record(&mut self, observation: &Observation<'_>, losses: Option<Vec<f64>>) {
-        let entry = Result { trial: observation.trial, config: observation.config.clone(), fidelity: observation.fidelity, losses };
-        match self.results.iter_mut().find(|r| r.trial == observation.trial) {
-            // A failure stays a failure, as in the models' own history.
-            Some(r) if r.losses.is_some() && r.fidelity <= observation.fidelity => *r = entry,
-            Some(_) => {}
-            None => self.results.push(entry),
-        }
     }
 }
 
@@ -167,7 +151,9 @@ impl Sampler for ParegoSampler {
         let k = self.objectives.len();
         let lambda = &draw_lattice_point(k, self.lattice, rng);
         let (mut low, mut high) = (vec![f64::INFINITY; k], vec![f64::NEG_INFINITY; k]);
-        for losses in self.results.iter().filter_map(|r| r.losses.as_ref()) {
+        let records = self.history.records();
+        let failed = |i: usize| self.history.loss(i) == f64::INFINITY;
+        for losses in (0..records.len()).filter(|&i| !failed(i)).map(|i| self.history.losses(i)) {
             for j in 0..k {
                 low[j] = low[j].min(losses[j]);
                 high[j] = high[j].max(losses[j]);
@@ -179,23 +165,17 @@ impl Sampler for ParegoSampler {
         };
         let mut scalar = [0.0];
         let mut y = vec![0.0; k];
-        for r in &self.results {
-            match &r.losses {
-                Some(losses) => {
-                    for j in 0..k {
-                        y[j] = if high[j] > low[j] { (losses[j] - low[j]) / (high[j] - low[j]) } else { 0.0 };
-                    }
-                    scalar[0] = tchebycheff(&y, lambda, self.rho);
-                    model.observe(&Observation { trial: r.trial, config: &r.config, fidelity: r.fidelity, metrics: &scalar, time: 0.0 });
-                }
-                None => model.on_failure(&Observation {
-                    trial: r.trial,
-                    config: &r.config,
-                    fidelity: r.fidelity,
-                    metrics: &[f64::NAN],
-                    time: 0.0,
-                }),
+        for (i, r) in records.iter().enumerate() {
+            if failed(i) {
+                model.on_failure(&Observation { trial: r.trial, config: &r.config, fidelity: r.fidelity, metrics: &[f64::NAN], time: 0.0 });
+                continue;
             }
+            let losses = self.history.losses(i);
+            for j in 0..k {
+                y[j] = if high[j] > low[j] { (losses[j] - low[j]) / (high[j] - low[j]) } else { 0.0 };
+            }
+            scalar[0] = tchebycheff(&y, lambda, self.rho);
+            model.observe(&Observation { trial: r.trial, config: &r.config, fidelity: r.fidelity, metrics: &scalar, time: 0.0 });
         }
         let config = model.suggest(rng);
         self.warnings += model.warnings();
@@ -203,13 +183,16 @@ impl Sampler for ParegoSampler {
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
-        let losses = hposim_core::objective::losses(&self.objectives, observation.metrics);
-        let finite = losses.iter().all(|l| l.is_finite());
-        self.record(observation, finite.then_some(losses));
+        let finite = hposim_core::objective::losses(&self.objectives, observation.metrics).iter().all(|l| l.is_finite());
+        if finite {
+            self.history.observe(observation);
+        } else {
+            self.history.fail(observation);
+        }
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
-        self.record(failure, None);
+        self.history.fail(failure);
     }
 
     fn warnings(&self) -> u64 {

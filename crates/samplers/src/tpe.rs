@@ -208,14 +208,12 @@ impl TpeSampler {
         self.ranked.extend(0..records.len());
         if n_below > 0 && n_below < records.len() {
             // Only the best γ(n) matter, in no particular order: a selection, not a sort.
+            let history = &self.history;
             self.ranked.select_nth_unstable_by(n_below - 1, |&a, &b| {
                 let (ra, rb) = (&records[a], &records[b]);
+                let (la, lb) = (history.loss(a), history.loss(b));
                 let failed = |loss: f64| loss == f64::INFINITY;
-                failed(ra.loss)
-                    .cmp(&failed(rb.loss))
-                    .then(rb.fidelity.cmp(&ra.fidelity))
-                    .then(ra.loss.total_cmp(&rb.loss))
-                    .then(ra.trial.cmp(&rb.trial))
+                failed(la).cmp(&failed(lb)).then(rb.fidelity.cmp(&ra.fidelity)).then(la.total_cmp(&lb)).then(ra.trial.cmp(&rb.trial))
             });
         }
         self.is_below.clear();
