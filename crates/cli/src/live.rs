@@ -35,7 +35,7 @@ fn absolute(dir: PathBuf) -> Result<PathBuf> {
 }
 
 /// `hposim tune`.
-pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool) -> Result<()> {
+pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool, reuse_other_code: bool) -> Result<()> {
     let experiment = load(path)?;
     if experiment.spec.strategies.is_empty() {
         bail!("{}: strategies: add at least one [[strategies]] table", path.display());
@@ -57,7 +57,12 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool) -> Result<()> {
         restrict_hash: None,
         tracker,
         interrupt: &interrupt,
+        reuse_other_code,
     };
+    let other = hposim_runner::tune::other_code(&experiment, &out_dir, None)?;
+    if let Some(line) = other.notice(&out_dir, hposim_fingerprint::FINGERPRINT, reuse_other_code) {
+        println!("{line}");
+    }
     let results = hposim_runner::tune::tune(&experiment, &mut options, &mut |result| {
         let s = &result.summary;
         let reused = if result.reused { " (finished earlier)" } else { "" };
@@ -130,7 +135,7 @@ pub fn validate(path: &Path, out: Option<PathBuf>, resume: bool) -> Result<()> {
     }
     let out_dir = absolute(out.unwrap_or_else(|| PathBuf::from("results").join(&experiment.name)))?;
     let interrupt = interrupt_flag();
-    hposim_runner::validate::validate(&experiment, &out_dir, resume, &interrupt)?;
+    crate::validate::validate(&experiment, &out_dir, resume, &interrupt)?;
     let report = out_dir.join("validation/report.md");
     let text = std::fs::read_to_string(&report).with_context(|| format!("reading {}", report.display()))?;
     print!("{text}");

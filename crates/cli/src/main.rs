@@ -6,6 +6,7 @@ mod hypervolume;
 mod live;
 mod report;
 mod table;
+mod validate;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -23,7 +24,7 @@ use std::time::Instant;
 #[derive(Parser, Debug)]
 #[command(
     name = "hposim",
-    version,
+    version = hposim_fingerprint::VERSION,
     about,
     long_about,
     after_help = "Examples:\n  hposim                                  run experiments/default.toml\n  hposim run experiments/default.toml     the same, explicitly\n  hposim run my.toml --out results/my --threads 2\n  hposim list                             what can go in an experiment file\n  hposim brackets --max-fidelity 81 --eta 3   HyperBand's bracket table\n  hposim report results/default           report.md, report.html, figures, tables
@@ -53,6 +54,10 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Reuse cells that other code (another hposim build: see `hposim --version`) computed
+        /// with the same settings, instead of rerunning them.
+        #[arg(long)]
+        reuse_other_code: bool,
     },
     /// List the benchmarks, samplers and schedulers an experiment can use.
     List,
@@ -89,6 +94,10 @@ enum Command {
         /// Continue a study that was interrupted or killed, from its journal.
         #[arg(long)]
         resume: bool,
+        /// Reuse studies that other code (another hposim build: see `hposim --version`)
+        /// finished with the same settings, instead of running them again.
+        #[arg(long)]
+        reuse_other_code: bool,
     },
     /// Record real learning curves: train configurations to full fidelity and write a recorded
     /// benchmark (data/FORMAT.md) that `hposim run` can replay.
@@ -179,8 +188,8 @@ enum DataCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run(&default_experiment(), None, None, false),
-        Some(Command::Run { experiment, out, threads, quiet }) => run(&experiment, out, threads, quiet),
+        None => run(&default_experiment(), None, None, false, false),
+        Some(Command::Run { experiment, out, threads, quiet, reuse_other_code }) => run(&experiment, out, threads, quiet, reuse_other_code),
         Some(Command::List) => {
             print!("{}", LIST);
             Ok(())
@@ -188,7 +197,7 @@ fn main() -> ExitCode {
         Some(Command::Brackets { max_fidelity, eta, min_fidelity, sizing, json }) => {
             brackets::print(min_fidelity, max_fidelity, eta, &sizing, json)
         }
-        Some(Command::Tune { experiment, out, resume }) => live::tune(&experiment, out, resume),
+        Some(Command::Tune { experiment, out, resume, reuse_other_code }) => live::tune(&experiment, out, resume, reuse_other_code),
         Some(Command::Record { experiment, out, configs, design, resume }) => {
             live::record(&experiment, &out, configs, design.as_deref(), resume)
         }
@@ -216,7 +225,7 @@ fn default_experiment() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/default.toml")
 }
 
-fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool) -> Result<()> {
+fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool, reuse_other_code: bool) -> Result<()> {
     let experiment = Experiment::load(path)?;
     let out_dir = out.unwrap_or_else(|| PathBuf::from("results").join(&experiment.name));
     let threads = match threads {
@@ -224,6 +233,10 @@ fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool) -
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    let other = hposim_sim::other_code(&experiment, &out_dir).with_context(|| format!("reading {}", out_dir.display()))?;
+    if let Some(line) = other.notice(&out_dir, hposim_fingerprint::FINGERPRINT, reuse_other_code) {
+        println!("{line}");
+    }
     let total = hposim_sim::cells(&experiment).len() as u64;
     let progress = ProgressBar::new(total);
     if quiet {
@@ -236,7 +249,7 @@ fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool) -
     );
     progress.set_prefix(format!("{} ", experiment.name));
     let started = Instant::now();
-    let report = hposim_sim::run(&experiment, &RunOptions { out_dir: out_dir.clone(), threads }, &|_, _| progress.inc(1))
+    let report = hposim_sim::run(&experiment, &RunOptions { out_dir: out_dir.clone(), threads, reuse_other_code }, &|_, _| progress.inc(1))
         .with_context(|| format!("running {}", path.display()))?;
     let elapsed = started.elapsed().as_secs_f64();
     progress.finish_and_clear();

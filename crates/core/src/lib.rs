@@ -1,29 +1,48 @@
-//! The shared model of hposim: search spaces (float and int parameters on linear or log
-//! scales, categorical and ordinal parameters, nested conditions), configurations and their
-//! encoding to the unit cube (and nearest-configuration queries), objectives with directions, the types that executors and
-//! strategies exchange (observations, actions, decisions), the trace schema, and the seeded
-//! random streams that make every simulation reproducible.
+//! The shared model of hposim, in memory:
 //!
-//! Every other hposim crate depends on this one and on nothing above it.
+//! - search spaces (float and int parameters on linear or log scales, categorical and ordinal
+//!   parameters, nested conditions), configurations, their encoding to the unit cube and
+//!   nearest-configuration queries ([`space`], [`value`], [`config`], [`encoding`], [`sample`],
+//!   [`nearest`]);
+//! - objectives with directions, and Pareto fronts and hypervolumes ([`objective`], [`pareto`]);
+//! - what executors and strategies say to each other: observations, worker requests, actions
+//!   and decisions ([`trial`]);
+//! - what a cell produces, whichever executor ran it: its budget and why it stopped
+//!   ([`budget`]), its trace ([`trace`]: rows, exploits, the column names), its totals
+//!   ([`outcome`]) and its summary record ([`summary`]), and the manifest of a results directory
+//!   ([`manifest`]);
+//! - the seeded random streams that make every simulation reproducible ([`rng`]).
+//!
+//! Every other hposim crate depends on this one and on nothing above it. Reading and writing
+//! these types as files (Parquet traces, JSON summaries) is `hposim-results`' job, so that core
+//! stays free of polars.
 
+pub mod budget;
 pub mod config;
 pub mod encoding;
 pub mod fidelity;
 pub mod manifest;
 pub mod nearest;
 pub mod objective;
+pub mod outcome;
 pub mod pareto;
 pub mod rng;
+pub mod sample;
 pub mod space;
 pub mod summary;
+pub mod trace;
 pub mod trial;
+pub mod value;
 
+pub use budget::{Budget, StopReason};
 pub use config::{Config, Value};
 pub use encoding::{CategoricalEncoding, INACTIVE};
 pub use fidelity::Fidelity;
 pub use manifest::{BenchmarkReference, ExpectedCell, MANIFEST_FILE, Manifest, TRACE_FORMAT_VERSION};
 pub use objective::{Direction, Objective};
+pub use outcome::{CellOutcome, CellStats};
 pub use rng::Rng;
 pub use space::{Choice, Condition, ConditionSpec, Domain, Param, ParamSpec, SearchSpace, SpaceError, Violation};
-pub use summary::{CellSummary, EpochStatus, TrialOutcome};
+pub use summary::{CellNames, CellSummary, summary_of};
+pub use trace::{EpochStatus, Exploit, Row, Trace, TrialOutcome};
 pub use trial::{Action, Decision, Observation, TrialId, WorkerRequest};

@@ -20,6 +20,10 @@ pub struct Manifest {
     pub trace_format: u32,
     /// hposim's version.
     pub hposim: String,
+    /// The fingerprint of the code that wrote the directory (empty in directories written
+    /// before fingerprints existed).
+    #[serde(default)]
+    pub fingerprint: String,
     /// `simulated` (`hposim run`) or `live` (`hposim tune`).
     pub kind: String,
     /// The experiment's name.

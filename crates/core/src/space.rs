@@ -7,9 +7,7 @@
 //! validated once into a [`SearchSpace`], whose parameters are stored parents-first so that
 //! samplers can fill a configuration in one pass.
 
-use crate::config::{Config, Value};
-use crate::rng::Rng;
-use rand::RngExt;
+use crate::value::Value;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -416,45 +414,6 @@ impl SearchSpace {
         }
     }
 
-    /// Draws a configuration from the prior: uniform on each parameter's scale (log-uniform on
-    /// log scales), uniform over choices, with inactive parameters marked inactive.
-    pub fn sample(&self, rng: &mut Rng) -> Config {
-        self.sample_with(|_| rng.random())
-    }
-
-    /// A configuration whose active parameters take the unit-cube coordinate `unit(index)`,
-    /// decoded on their scale, front to back; `unit` is called only for active parameters
-    /// (quasi-random designs supply their own coordinates this way).
-    pub fn sample_with(&self, mut unit: impl FnMut(usize) -> f64) -> Config {
-        let mut values = Vec::with_capacity(self.params.len());
-        for (index, param) in self.params.iter().enumerate() {
-            let value =
-                if self.is_active(index, &values) { crate::encoding::from_unit(&param.domain, unit(index)) } else { Value::Inactive };
-            values.push(value);
-        }
-        Config::new(values)
-    }
-
-    /// Makes `values` consistent with the conditions after some were changed: a parameter that
-    /// became active gets a draw from its prior, one that became inactive is marked inactive,
-    /// the others keep their values. One pass suffices because parents come first.
-    pub fn resolve_conditions(&self, values: &mut [Value], rng: &mut Rng) {
-        for (index, param) in self.params.iter().enumerate() {
-            let active = self.is_active(index, values);
-            if !active {
-                values[index] = Value::Inactive;
-            } else if !values[index].is_active() {
-                values[index] = crate::encoding::from_unit(&param.domain, rng.random());
-            }
-        }
-    }
-
-    /// Checks that `config` belongs to the space: one value per parameter, of the right kind
-    /// and in range, active exactly where its condition holds.
-    pub fn contains(&self, config: &Config) -> bool {
-        config.len() == self.params.len() && self.violation(config.values()).is_none()
-    }
-
     /// The first parameter (index, in the space's order) whose value in `values` breaks the
     /// space, and how; `None` if every parameter is fine. `values` must have one entry per
     /// parameter (missing entries read as inactive).
@@ -619,6 +578,7 @@ fn resolve_condition(name: &str, cond: &ConditionSpec, placed: &[Param]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Config, Rng};
 
     fn parse(toml_text: &str) -> Result<SearchSpace, SpaceError> {
         #[derive(Deserialize)]

@@ -1,64 +1,12 @@
-//! The trace schema's vocabulary and the per-cell summary record.
-//!
-//! A cell's trace has one row per completed step of a trial (see the sim crate for the
-//! columns); each row carries an [`EpochStatus`] and the [`TrialOutcome`] decided after it.
-//! [`CellSummary`] is the record of one cell in a results directory's `summary.json`.
+//! The per-cell summary record: [`CellSummary`] is the record of one cell in a results
+//! directory's `cells/<cell>.json` and `summary.json`, made from a cell's outcome (simulated
+//! or live) by [`summary_of`].
 
+use crate::manifest::TRACE_FORMAT_VERSION;
 use crate::objective::Direction;
+use crate::outcome::CellOutcome;
+use crate::trace::{EpochStatus, Trace};
 use serde::{Deserialize, Serialize};
-
-/// Whether a step produced usable metrics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EpochStatus {
-    /// All metrics finite.
-    Ok,
-    /// A metric was NaN or infinite: the training run diverged, and the trial is stopped.
-    Diverged,
-    /// A real training process failed (crashed, timed out, or broke the trial protocol) before
-    /// completing the step: its metrics are NaN, and the trial is stopped. Only live studies
-    /// (the runner) write it.
-    Failed,
-}
-
-impl EpochStatus {
-    /// The label written to traces.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EpochStatus::Ok => "ok",
-            EpochStatus::Diverged => "diverged",
-            EpochStatus::Failed => "failed",
-        }
-    }
-}
-
-/// What happened to a trial after a step, as written in the trace's `decision` column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TrialOutcome {
-    /// It went on to the next step.
-    Continue,
-    /// It was paused (by the scheduler, or because it reached the fidelity it was started or
-    /// resumed for); it may be resumed.
-    Pause,
-    /// It was stopped for good (by the scheduler, or because it diverged).
-    Stop,
-    /// It reached the benchmark's full fidelity.
-    Done,
-    /// It would have gone on, but the experiment's budget ran out.
-    Cut,
-}
-
-impl TrialOutcome {
-    /// The label written to traces.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TrialOutcome::Continue => "continue",
-            TrialOutcome::Pause => "pause",
-            TrialOutcome::Stop => "stop",
-            TrialOutcome::Done => "done",
-            TrialOutcome::Cut => "cut",
-        }
-    }
-}
 
 fn first_trace_format() -> u32 {
     1
@@ -71,8 +19,16 @@ pub struct CellSummary {
     /// written before the field existed are version 1).
     #[serde(default = "first_trace_format")]
     pub trace_format: u32,
-    /// The cell's file stem in `cells/` (names plus a hash of all its settings).
+    /// The cell's file stem in `cells/` (names plus a hash of its settings and of the code).
     pub cell: String,
+    /// The fingerprint of the code that computed the cell (empty in files written before
+    /// fingerprints existed).
+    #[serde(default)]
+    pub fingerprint: String,
+    /// The hash of the cell's settings alone (its key without the fingerprint), by which the
+    /// same cell computed by other code is found (empty in files written before it existed).
+    #[serde(default)]
+    pub settings: String,
     /// Benchmark name.
     pub benchmark: String,
     /// Strategy name.
@@ -154,4 +110,100 @@ pub struct CellSummary {
     /// Results at full fidelity outside the reference box (they add no volume).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outside_reference: Option<u64>,
+}
+
+/// Adds to `summary` the hypervolume of `trace`'s results at full fidelity (every objective)
+/// with respect to `reference`, and how many of them lie outside the reference box.
+pub fn add_hypervolume(summary: &mut CellSummary, trace: &Trace, reference: &[f64]) {
+    let directions: Vec<_> = trace.objectives.iter().map(|o| o.direction).collect();
+    let points: Vec<Vec<f64>> = (0..trace.len())
+        .filter(|&r| trace.status[r] == EpochStatus::Ok && trace.epoch[r] >= summary.max_fidelity)
+        .map(|r| trace.metrics_of(r).to_vec())
+        .collect();
+    if points.is_empty() {
+        return; // No result at full fidelity: no hypervolume, as no final regret.
+    }
+    let hv = crate::pareto::hypervolume::hypervolume(&points, reference, &directions);
+    // Benchmarks define valid references (one finite coordinate per objective).
+    debug_assert!(hv.is_ok(), "{hv:?}");
+    if let Ok(hv) = hv {
+        summary.hypervolume = Some(hv.volume);
+        summary.outside_reference = Some(hv.outside as u64);
+        summary.hypervolume_reference = Some(reference.to_vec());
+    }
+}
+
+/// What a summary is about: the cell's file stem, its benchmark, strategy and seed.
+#[derive(Clone, Copy, Debug)]
+pub struct CellNames<'a> {
+    /// The cell's file stem.
+    pub cell: &'a str,
+    /// The fingerprint of the code that computes it.
+    pub fingerprint: &'a str,
+    /// The hash of its settings.
+    pub settings: &'a str,
+    /// Benchmark name.
+    pub benchmark: &'a str,
+    /// Strategy name.
+    pub strategy: &'a str,
+    /// Repetition index.
+    pub seed: u32,
+}
+
+/// The summary record of a cell's `outcome` (simulated or live) on a benchmark whose full
+/// fidelity is `max` and whose best known value of the first objective is `best_known`.
+pub fn summary_of(names: &CellNames<'_>, max: u32, best_known: Option<f64>, checkpointing: bool, outcome: &CellOutcome) -> CellSummary {
+    let trace: &Trace = &outcome.trace;
+    let objective = &trace.objectives[0];
+    let mut best: Option<f64> = None;
+    let mut best_full: Option<f64> = None;
+    for row in 0..trace.len() {
+        if trace.status[row] != EpochStatus::Ok {
+            continue;
+        }
+        let value = trace.metrics_of(row)[0];
+        if best.is_none_or(|b| objective.better(value, b)) {
+            best = Some(value);
+        }
+        if trace.epoch[row] >= max && best_full.is_none_or(|b| objective.better(value, b)) {
+            best_full = Some(value);
+        }
+    }
+    let stats = &outcome.stats;
+    CellSummary {
+        trace_format: TRACE_FORMAT_VERSION,
+        cell: names.cell.to_owned(),
+        fingerprint: names.fingerprint.to_owned(),
+        settings: names.settings.to_owned(),
+        benchmark: names.benchmark.to_owned(),
+        strategy: names.strategy.to_owned(),
+        seed: names.seed,
+        objective: objective.name.clone(),
+        direction: objective.direction,
+        max_fidelity: max,
+        trials: stats.trials,
+        epochs: stats.epochs,
+        full_evaluations: stats.full_evaluations,
+        diverged_trials: stats.diverged_trials,
+        compute_seconds: stats.compute_seconds,
+        wallclock_seconds: stats.wallclock_seconds,
+        idle_seconds: stats.idle_seconds,
+        full_training_seconds: stats.full_training_seconds,
+        compute_with_checkpointing_seconds: stats.compute_with_checkpointing_seconds,
+        compute_without_checkpointing_seconds: stats.compute_without_checkpointing_seconds,
+        compute_saved: if stats.full_training_seconds > 0.0 { 1.0 - stats.compute_seconds / stats.full_training_seconds } else { 0.0 },
+        best_objective: best,
+        best_objective_max_fidelity: best_full,
+        best_known,
+        regret: best_full.zip(best_known).map(|(v, b)| objective.regret(v, b)),
+        regret_any_fidelity: best.zip(best_known).map(|(v, b)| objective.regret(v, b)),
+        cost_usd: None,
+        full_training_cost_usd: None,
+        checkpointing,
+        sampler_warnings: stats.sampler_warnings,
+        stop_reason: stats.stop_reason.as_str().to_owned(),
+        hypervolume: None,
+        hypervolume_reference: None,
+        outside_reference: None,
+    }
 }

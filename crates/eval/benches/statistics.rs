@@ -7,32 +7,27 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hposim_core::rng::stateless_uniform;
-use hposim_core::{EpochStatus, Rng, TrialOutcome};
+use hposim_core::{EpochStatus, Objective, Rng, Row, Trace, TrialOutcome};
 use hposim_eval::bootstrap::{bootstrap, median};
 use hposim_eval::friedman::friedman;
 use hposim_eval::incumbent::{Convention, Trajectory, trajectory};
-use hposim_eval::results::CellTrace;
 use hposim_eval::speedup::{Axis, speedup};
 use hposim_eval::wilcoxon::wilcoxon;
 use rand::SeedableRng;
 use std::hint::black_box;
 
 /// A trace of `trials` trials of 50 epochs each, one after another, decreasing noisy curves.
-fn trace(trials: u32, seed: u64) -> CellTrace {
-    let mut t = CellTrace::default();
+fn trace(trials: u32, seed: u64) -> Trace {
+    let mut t = Trace::with_capacity(vec![Objective::minimize("loss")], trials as usize * 50);
     let mut clock = 0.0;
     for trial in 0..trials {
         let level = stateless_uniform(seed, u64::from(trial));
         for epoch in 1..=50u32 {
-            t.trial.push(trial);
-            t.worker.push(0);
-            t.epoch.push(epoch);
-            t.start.push(clock);
+            let start = clock;
             clock += 60.0;
-            t.end.push(clock);
-            t.value.push(level + 1.0 / f64::from(epoch) + 0.01 * stateless_uniform(seed, u64::from(trial * 100 + epoch)));
-            t.status.push(EpochStatus::Ok);
-            t.decision.push(if epoch == 50 { TrialOutcome::Done } else { TrialOutcome::Continue });
+            let value = level + 1.0 / f64::from(epoch) + 0.01 * stateless_uniform(seed, u64::from(trial * 100 + epoch));
+            let outcome = if epoch == 50 { TrialOutcome::Done } else { TrialOutcome::Continue };
+            t.push(Row { trial, worker: 0, epoch, start, end: clock, status: EpochStatus::Ok, outcome }, &[value]);
         }
     }
     t

@@ -2,7 +2,7 @@
 //! simulated wall-clock time and over compute (worker-seconds of completed steps), under either
 //! of the two conventions in use.
 
-use crate::results::CellTrace;
+use hposim_core::Trace;
 use hposim_core::{EpochStatus, TrialOutcome};
 use serde::{Deserialize, Serialize};
 
@@ -78,19 +78,20 @@ impl Trajectory {
 
 /// The trajectory of `trace` under `convention`, with `score(value)` mapping an objective value
 /// to "smaller is better". Rows that diverged or failed are never the incumbent.
-pub fn trajectory(trace: &CellTrace, convention: Convention, score: impl Fn(f64) -> f64) -> Trajectory {
+pub fn trajectory(trace: &Trace, convention: Convention, score: impl Fn(f64) -> f64) -> Trajectory {
     let mut out = Trajectory::default();
     let mut compute = 0.0;
     let mut best: Option<(u32, f64)> = None;
     for row in 0..trace.len() {
         compute += trace.end[row] - trace.start[row];
-        if trace.status[row] != EpochStatus::Ok || !trace.value[row].is_finite() {
+        let value = trace.metrics_of(row)[0];
+        if trace.status[row] != EpochStatus::Ok || !value.is_finite() {
             continue;
         }
-        if convention == Convention::HighestFidelity && matches!(trace.decision[row], TrialOutcome::Continue | TrialOutcome::Cut) {
+        if convention == Convention::HighestFidelity && matches!(trace.outcome[row], TrialOutcome::Continue | TrialOutcome::Cut) {
             continue;
         }
-        let (fidelity, s) = (trace.epoch[row], score(trace.value[row]));
+        let (fidelity, s) = (trace.epoch[row], score(value));
         let replaces = match (best, convention) {
             (None, _) => true,
             (Some((_, b)), Convention::AnyFidelity) => s < b,
@@ -122,7 +123,7 @@ mod tests {
 
     /// A hand-made trace: two workers; trial 0 runs epochs 1–3 and pauses (a rung at 3), trial 1
     /// pauses at epoch 1 (a rung), is resumed and stops at epoch 2, trial 2 diverges at epoch 1.
-    fn trace() -> CellTrace {
+    fn trace() -> Trace {
         // (trial, worker, epoch, start, end, value, status, decision)
         let rows = [
             (0, 0, 1, 0.0, 10.0, 0.50, EpochStatus::Ok, Continue),
@@ -132,16 +133,9 @@ mod tests {
             (2, 1, 1, 24.0, 30.0, f64::NAN, EpochStatus::Diverged, Stop),
             (0, 0, 3, 20.0, 30.0, 0.35, EpochStatus::Ok, Pause),
         ];
-        let mut t = CellTrace::default();
-        for (trial, worker, epoch, start, end, value, status, decision) in rows {
-            t.trial.push(trial);
-            t.worker.push(worker);
-            t.epoch.push(epoch);
-            t.start.push(start);
-            t.end.push(end);
-            t.value.push(value);
-            t.status.push(status);
-            t.decision.push(decision);
+        let mut t = Trace::with_capacity(vec![hposim_core::Objective::minimize("loss")], rows.len());
+        for (trial, worker, epoch, start, end, value, status, outcome) in rows {
+            t.push(hposim_core::Row { trial, worker, epoch, start, end, status, outcome }, &[value]);
         }
         t
     }

@@ -11,7 +11,8 @@
 
 use crate::aggregate::band;
 use crate::bootstrap::Estimate;
-use crate::results::{CellResult, CellTrace, Results};
+use crate::results::{CellResult, Results};
+use hposim_core::Trace;
 use hposim_core::pareto::hypervolume::hypervolume;
 use hposim_core::{Direction, EpochStatus, Objective, Rng};
 
@@ -64,7 +65,7 @@ pub struct MoBenchmark {
 
 /// The results at full fidelity of `trace` (with `k` objectives), in the order they arrived:
 /// `(end time, values)`.
-pub fn full_fidelity_results(trace: &CellTrace, k: usize, max_fidelity: u32) -> TimedResults {
+pub fn full_fidelity_results(trace: &Trace, k: usize, max_fidelity: u32) -> TimedResults {
     (0..trace.len())
         .filter(|&r| trace.status[r] == EpochStatus::Ok && trace.epoch[r] >= max_fidelity)
         .filter_map(|r| trace.metrics.get(r * k..(r + 1) * k).map(|m| (trace.end[r], m.to_vec())))

@@ -111,6 +111,8 @@ mod tests {
         CellSummary {
             trace_format: 1,
             cell: String::new(),
+            fingerprint: String::new(),
+            settings: String::new(),
             benchmark: benchmark.into(),
             strategy: strategy.into(),
             seed: 0,

@@ -437,7 +437,7 @@ fn utilisation_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &
 /// Whether a cell's strategy terminates trials early (a pause or stop below full fidelity).
 fn terminates_early(cell: &CellResult, max: u32) -> bool {
     let t = &cell.trace;
-    (0..t.len()).any(|r| t.epoch[r] < max && matches!(t.decision[r], TrialOutcome::Pause | TrialOutcome::Stop))
+    (0..t.len()).any(|r| t.epoch[r] < max && matches!(t.outcome[r], TrialOutcome::Pause | TrialOutcome::Stop))
 }
 
 fn rung_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Results, analysis: &Analysis) -> Result<(), ReportError> {
@@ -452,8 +452,8 @@ fn rung_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Results
         for r in 0..t.len() {
             let line = lines.entry(t.trial[r]).or_insert(TrialLine { start: t.start[r] / 3600.0, marks: Vec::new(), top: 0 });
             line.top = line.top.max(t.epoch[r]);
-            if t.decision[r] != TrialOutcome::Continue {
-                line.marks.push((t.epoch[r], t.decision[r]));
+            if t.outcome[r] != TrialOutcome::Continue {
+                line.marks.push((t.epoch[r], t.outcome[r]));
             }
         }
         let figure = RungFigure {
@@ -723,7 +723,7 @@ fn lineage_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Resu
             let Some(cell) = cell else { continue };
             let t = &cell.trace;
             let exploits: Vec<(u32, u32, u32, u32)> = cell.exploits.iter().map(|e| (e.trial, e.donor, e.recipient, e.step)).collect();
-            let (members, segments, copies) = lineage((0..t.len()).map(|r| (t.trial[r], t.epoch[r], t.decision[r])), &exploits);
+            let (members, segments, copies) = lineage((0..t.len()).map(|r| (t.trial[r], t.epoch[r], t.outcome[r])), &exploits);
             let figure = LineageFigure {
                 title: format!("{} on {} (seed {})", s.name, bench.reference.name, cell.summary.seed),
                 color: s.index,

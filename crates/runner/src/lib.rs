@@ -2,8 +2,8 @@
 //!
 //! The runner drives the very same [`hposim_schedulers::Scheduler`] and
 //! [`hposim_samplers::Sampler`] objects as the simulator, built by the same function
-//! ([`hposim_sim::build_strategy`]) from the same experiment tables, but with real processes
-//! and a real clock:
+//! ([`hposim_schedulers::build_strategy`]) from the same experiment tables, but with real
+//! processes and a real clock:
 //!
 //! - [`protocol`]: how a training command is started and how it reports (PROTOCOL.md);
 //! - [`executor`], [`local`], [`slurm`]: where trial processes run;
@@ -11,7 +11,6 @@
 //! - [`spec`]: live experiment files (`[training]`);
 //! - [`tune`]: `hposim tune`, writing the simulator's trace schema;
 //! - [`record`]: `hposim record`, real curves into the data/ format;
-//! - [`validate`]: `hposim validate`, simulated predictions against live runs;
 //! - [`tracker`], [`mlflow`]: optional tracking of every trial.
 
 pub mod executor;
@@ -26,7 +25,6 @@ pub mod spec;
 pub mod study;
 pub mod tracker;
 pub mod tune;
-pub mod validate;
 
 pub use executor::{Executor, ExecutorError};
 pub use spec::{LiveError, LiveExperiment, LiveSpec};

@@ -3,9 +3,8 @@
 //! simulated experiments. Every key is documented in `experiments/README.md`; loading refuses a
 //! bad file with the file and key named.
 
-use hposim_core::{Fidelity, Objective, ParamSpec, SearchSpace};
-use hposim_sim::experiment::check_strategy;
-use hposim_sim::{Budget, StrategySpec};
+use hposim_core::{Budget, Fidelity, Objective, ParamSpec, SearchSpace};
+use hposim_schedulers::{StrategySpec, check_strategy};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! A live study: the simulator's loop with real processes and a real clock.
 //!
 //! Whenever a worker slot is free the [`Scheduler`] is asked what to do, exactly as in
-//! [`hposim_sim::simulate`]; every step report goes to the scheduler, whose decision keeps the
+//! the simulator; every step report goes to the scheduler, whose decision keeps the
 //! process running, or ends it (SIGTERM, then SIGKILL after the grace period). A trial that
 //! reaches its target step exits by itself. A trial whose process exits early, prints a
 //! malformed report, reports NaN metrics or runs past its time limit is marked failed (its log
@@ -18,10 +18,11 @@ use crate::journal::{Asked, Journal, JournalError, Record};
 use crate::protocol::{self, LaunchValues, Line};
 use crate::tracker::Tracker;
 use hposim_core::rng::stable_hash;
-use hposim_core::{Action, Config, Decision, EpochStatus, Fidelity, Objective, Observation, Rng, SearchSpace, TrialOutcome, WorkerRequest};
+use hposim_core::{
+    Action, Budget, CellOutcome, CellStats, Config, Decision, EpochStatus, Fidelity, Objective, Observation, Rng, Row, SearchSpace,
+    StopReason, Trace, TrialOutcome, WorkerRequest,
+};
 use hposim_schedulers::Scheduler;
-use hposim_sim::trace::{Row, Trace};
-use hposim_sim::{Budget, CellOutcome, CellStats, StopReason};
 use serde_json::{Map, Value as Json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -10,11 +10,17 @@ use crate::spec::{ExecutorSpec, LiveExperiment};
 use crate::study::{StudyError, StudyOutcome, StudySetup, run_study};
 use crate::tracker::Tracker;
 use hposim_core::nearest::NearestIndex;
-use hposim_core::rng::{stable_hash, stream};
-use hposim_core::{BenchmarkReference, CellSummary, Direction, ExpectedCell, MANIFEST_FILE, Manifest, TRACE_FORMAT_VERSION};
-use hposim_sim::run::{safe_name, write_atomically, write_atomically_with};
-use hposim_sim::{CellNames, summary_of};
+use hposim_core::rng::stream;
+use hposim_core::{
+    BenchmarkReference, Budget, CellNames, CellSummary, Direction, ExpectedCell, MANIFEST_FILE, Manifest, TRACE_FORMAT_VERSION, summary_of,
+};
+use hposim_fingerprint::FINGERPRINT;
+use hposim_results::{
+    FileError, OtherCode, adopt, finished_cell, identity, of_other_code, safe_name, write_atomically, write_cell, write_json_atomically,
+};
+use hposim_schedulers::{StrategySpec, build_strategy};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -31,13 +37,16 @@ pub enum TuneError {
         /// The cause.
         error: StudyError,
     },
-    /// A file could not be written.
-    #[error("{}: {message}", path.display())]
-    Write {
-        /// The file.
+    /// A results file could not be written.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A directory could not be created.
+    #[error("{}: {error}", path.display())]
+    Io {
+        /// The directory.
         path: PathBuf,
         /// The cause.
-        message: String,
+        error: std::io::Error,
     },
     /// The strategy could not be built, or a study is half done and `--resume` was not given.
     #[error("{0}")]
@@ -51,8 +60,10 @@ pub struct LiveCell {
     pub strategy: usize,
     /// Repetition.
     pub seed: u32,
-    /// File stem.
+    /// File stem: names, seed and the hash of its settings and of the code.
     pub id: String,
+    /// The hash of its settings alone (see [`hposim_results::other_code`]).
+    pub settings: String,
     /// Identity of its random streams, as a simulated cell of a benchmark named like the
     /// training: `"<training>"/"<strategy>"/<seed>`.
     pub stream: String,
@@ -66,9 +77,9 @@ struct CellKey<'a> {
     seed: u32,
     workers: u32,
     checkpointing: bool,
-    budget: &'a hposim_sim::Budget,
+    budget: &'a Budget,
     training: &'a crate::spec::TrainingSpec,
-    strategy: &'a hposim_sim::StrategySpec,
+    strategy: &'a StrategySpec,
     restricted: Option<u64>,
 }
 
@@ -92,11 +103,13 @@ pub fn live_cells(experiment: &LiveExperiment, restricted: Option<u64>) -> Vec<L
                 restricted,
             };
             let json = serde_json::to_vec(&key).unwrap_or_default();
-            let hash = stable_hash(0, &[&json]);
+            let prefix = format!("{}__{}__s{seed:03}", safe_name(&spec.training.name), safe_name(&strategy.name));
+            let identity = identity(&prefix, "live", &json, FINGERPRINT);
             cells.push(LiveCell {
                 strategy: s,
                 seed,
-                id: format!("{}__{}__s{seed:03}__live{hash:016x}", safe_name(&spec.training.name), safe_name(&strategy.name)),
+                id: identity.id,
+                settings: identity.settings,
                 stream: format!("{:?}/{:?}/{seed}", spec.training.name, strategy.name),
             });
         }
@@ -135,6 +148,9 @@ pub struct TuneOptions<'a> {
     pub tracker: Option<Box<dyn Tracker>>,
     /// Set on Ctrl-C.
     pub interrupt: &'a AtomicBool,
+    /// Reuse studies that other code finished with the same settings (`--reuse-other-code`)
+    /// instead of running them again.
+    pub reuse_other_code: bool,
 }
 
 /// A finished live study.
@@ -151,8 +167,19 @@ pub struct LiveResult {
     pub reused: bool,
 }
 
-fn write_error(path: &Path) -> impl FnOnce(String) -> TuneError + '_ {
-    move |message| TuneError::Write { path: path.to_owned(), message }
+fn create_dir(dir: &Path) -> Result<(), TuneError> {
+    std::fs::create_dir_all(dir).map_err(|error| TuneError::Io { path: dir.to_owned(), error })
+}
+
+/// The finished studies of `experiment` in `out_dir` that only other code made (see
+/// [`hposim_results::other_code`]), by the id this code gives them.
+fn studies_of_other_code(cells: &[LiveCell], out_dir: &Path) -> Result<HashMap<String, hposim_results::FoundCell>, TuneError> {
+    Ok(of_other_code(cells.iter().map(|c| (c.id.as_str(), c.settings.as_str())), &out_dir.join("cells"))?)
+}
+
+/// What [`tune`] will find in `out_dir` that other code made, before it runs anything.
+pub fn other_code(experiment: &LiveExperiment, out_dir: &Path, restricted: Option<u64>) -> Result<OtherCode, TuneError> {
+    Ok(OtherCode::of(&studies_of_other_code(&live_cells(experiment, restricted), out_dir)?))
 }
 
 /// Runs (or reuses, or with `resume` continues) every study of `experiment`, calling
@@ -163,13 +190,18 @@ pub fn tune(
     on_cell: &mut dyn FnMut(&LiveResult),
 ) -> Result<Vec<LiveResult>, TuneError> {
     let cells_dir = options.out_dir.join("cells");
-    std::fs::create_dir_all(&cells_dir).map_err(|e| write_error(&cells_dir)(e.to_string()))?;
-    let copy = options.out_dir.join("experiment.toml");
-    write_atomically(&copy, experiment.source.as_bytes()).map_err(|e| write_error(&copy)(e.to_string()))?;
+    create_dir(&cells_dir)?;
+    write_atomically(&options.out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
     let cells = live_cells(experiment, options.restrict_hash);
-    let manifest_path = options.out_dir.join(MANIFEST_FILE);
-    let json = serde_json::to_vec_pretty(&manifest(experiment, &cells)).map_err(|e| write_error(&manifest_path)(e.to_string()))?;
-    write_atomically(&manifest_path, &json).map_err(|e| write_error(&manifest_path)(e.to_string()))?;
+    write_json_atomically(&options.out_dir.join(MANIFEST_FILE), &manifest(experiment, &cells), "manifest")?;
+    if options.reuse_other_code {
+        let other = studies_of_other_code(&cells, &options.out_dir)?;
+        for cell in &cells {
+            if let Some(found) = other.get(&cell.id) {
+                adopt(&cells_dir, &found.id, &cell.id, &cell.settings)?;
+            }
+        }
+    }
     let mut results = Vec::new();
     for cell in cells {
         let result = run_cell(experiment, &cell, options)?;
@@ -177,9 +209,7 @@ pub fn tune(
         results.push(result);
     }
     let summaries: Vec<&CellSummary> = results.iter().map(|r| &r.summary).collect();
-    let path = options.out_dir.join("summary.json");
-    let json = serde_json::to_vec_pretty(&summaries).map_err(|e| write_error(&path)(e.to_string()))?;
-    write_atomically(&path, &json).map_err(|e| write_error(&path)(e.to_string()))?;
+    write_json_atomically(&options.out_dir.join("summary.json"), &summaries, "summary")?;
     Ok(results)
 }
 
@@ -193,6 +223,7 @@ pub fn manifest(experiment: &LiveExperiment, cells: &[LiveCell]) -> Manifest {
     Manifest {
         trace_format: TRACE_FORMAT_VERSION,
         hposim: env!("CARGO_PKG_VERSION").to_owned(),
+        fingerprint: FINGERPRINT.to_owned(),
         kind: "live".to_owned(),
         experiment: experiment.name.clone(),
         description: spec.description.clone(),
@@ -228,14 +259,8 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
     let spec = &experiment.spec;
     let training = &spec.training;
     let cells_dir = options.out_dir.join("cells");
-    std::fs::create_dir_all(&cells_dir).map_err(|e| write_error(&cells_dir)(e.to_string()))?;
-    let summary_path = options.out_dir.join("cells").join(format!("{}.json", cell.id));
-    let trace_path = options.out_dir.join("cells").join(format!("{}.parquet", cell.id));
-    let finished = if trace_path.is_file() {
-        std::fs::read_to_string(&summary_path).ok().and_then(|t| serde_json::from_str::<CellSummary>(&t).ok())
-    } else {
-        None
-    };
+    create_dir(&cells_dir)?;
+    let finished = finished_cell(&cells_dir, &cell.id);
     let dir = options.out_dir.join("live").join(&cell.id);
     let journal = dir.join("journal.jsonl");
     if let Some(summary) = &finished
@@ -251,7 +276,7 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
     }
     let strategy = &spec.strategies[cell.strategy];
     let mut rng = stream(spec.seed, &cell.stream, "strategy");
-    let mut scheduler = hposim_sim::build_strategy(
+    let mut scheduler = build_strategy(
         strategy,
         &experiment.space,
         &training.objectives,
@@ -281,20 +306,16 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
         // Finished by an earlier run: its journal was replayed (nothing ran) to rebuild it.
         return Ok(LiveResult { cell: cell.clone(), summary, outcome: Some(outcome), reused: true });
     }
-    let names = CellNames { cell: &cell.id, benchmark: &training.name, strategy: &strategy.name, seed: cell.seed };
+    let names = CellNames {
+        cell: &cell.id,
+        fingerprint: FINGERPRINT,
+        settings: &cell.settings,
+        benchmark: &training.name,
+        strategy: &strategy.name,
+        seed: cell.seed,
+    };
     let summary = summary_of(&names, training.fidelity.max, None, checkpointing, &outcome.cell);
-    let trials_path = dir.join("trials.json");
-    let json = serde_json::to_vec_pretty(&outcome.trials).map_err(|e| write_error(&trials_path)(e.to_string()))?;
-    write_atomically(&trials_path, &json).map_err(|e| write_error(&trials_path)(e.to_string()))?;
-    write_atomically_with(&trace_path, |file, tmp| {
-        outcome
-            .cell
-            .trace
-            .write_parquet(&experiment.space, file)
-            .map_err(|e| hposim_sim::RunError::Trace { path: tmp.to_owned(), message: e.to_string() })
-    })
-    .map_err(|e| write_error(&trace_path)(e.to_string()))?;
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| write_error(&summary_path)(e.to_string()))?;
-    write_atomically(&summary_path, &json).map_err(|e| write_error(&summary_path)(e.to_string()))?;
+    write_json_atomically(&dir.join("trials.json"), &outcome.trials, "trial list")?;
+    write_cell(&cells_dir, &cell.id, &outcome.cell.trace, &experiment.space, &summary)?;
     Ok(LiveResult { cell: cell.clone(), summary, outcome: Some(outcome), reused: false })
 }

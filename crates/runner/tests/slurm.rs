@@ -55,8 +55,15 @@ high = 2.0
 
 fn run(experiment: &LiveExperiment, out: &Path) -> Vec<LiveResult> {
     let never = AtomicBool::new(false);
-    let mut options =
-        TuneOptions { out_dir: out.to_owned(), resume: false, restrict: None, restrict_hash: None, tracker: None, interrupt: &never };
+    let mut options = TuneOptions {
+        out_dir: out.to_owned(),
+        resume: false,
+        restrict: None,
+        restrict_hash: None,
+        tracker: None,
+        interrupt: &never,
+        reuse_other_code: false,
+    };
     tune(experiment, &mut options, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -3,11 +3,10 @@
 //! limits, processes that ignore SIGTERM, a value that looks like shell code, and a study that
 //! is interrupted or killed and resumed.
 
-use hposim_core::{EpochStatus, TrialOutcome};
+use hposim_core::{EpochStatus, Trace, TrialOutcome};
 use hposim_runner::journal::{Journal, Record};
 use hposim_runner::spec::LiveExperiment;
 use hposim_runner::tune::{LiveResult, TuneOptions, tune};
-use hposim_sim::Trace;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,7 +49,15 @@ choices = [0.02]
 "#;
 
 fn run(experiment: &LiveExperiment, out: &Path, interrupt: &AtomicBool, resume: bool) -> Result<Vec<LiveResult>, String> {
-    let mut options = TuneOptions { out_dir: out.to_owned(), resume, restrict: None, restrict_hash: None, tracker: None, interrupt };
+    let mut options = TuneOptions {
+        out_dir: out.to_owned(),
+        resume,
+        restrict: None,
+        restrict_hash: None,
+        tracker: None,
+        interrupt,
+        reuse_other_code: false,
+    };
     tune(experiment, &mut options, &mut |_| {}).map_err(|e| e.to_string())
 }
 

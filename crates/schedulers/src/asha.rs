@@ -25,8 +25,8 @@
 //! Rung membership costs O(log n) per result ([`TopSplit`], [`RankQuantile`]); finding a
 //! promotable trial pops a lazily cleaned heap of top-set members, amortised O(log n).
 
+use crate::brackets::{promotions, rung_levels};
 use crate::rank::{RankQuantile, Ranked, TopSplit};
-use crate::synchronous::promotions;
 use hposim_core::{Action, Decision, Objective, Observation, Rng, TrialId, WorkerRequest};
 use hposim_samplers::Sampler;
 use rand::RngExt;
@@ -43,20 +43,6 @@ pub enum AshaVariant {
     Stopping,
     /// Trials pause at each rung until promoted (the paper's algorithm).
     Promotion,
-}
-
-/// Rung levels `round(r·η^k)` below `max`, from `r·η^skip` up.
-pub fn rung_levels(min: u32, max: u32, eta: f64, skip: u32) -> Vec<u32> {
-    let mut levels = Vec::new();
-    let mut level = f64::from(min) * eta.powi(skip as i32);
-    while level < f64::from(max) * (1.0 - 1e-12) {
-        let rounded = level.round() as u32;
-        if levels.last().is_none_or(|&l| rounded > l) {
-            levels.push(rounded);
-        }
-        level *= eta;
-    }
-    levels
 }
 
 #[derive(Debug)]

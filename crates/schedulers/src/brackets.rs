@@ -238,6 +238,25 @@ pub fn steps(fidelity: f64) -> u32 {
     fidelity.round().clamp(1.0, f64::from(u32::MAX)) as u32
 }
 
+/// `⌊n/η⌋`, exact for whole quotients despite rounding.
+pub fn promotions(n: u64, eta: f64) -> u64 {
+    ((n as f64 / eta) * (1.0 + 1e-12)).floor() as u64
+}
+
+/// Rung levels `round(r·η^k)` below `max`, from `r·η^skip` up.
+pub fn rung_levels(min: u32, max: u32, eta: f64, skip: u32) -> Vec<u32> {
+    let mut levels = Vec::new();
+    let mut level = f64::from(min) * eta.powi(skip as i32);
+    while level < f64::from(max) * (1.0 - 1e-12) {
+        let rounded = level.round() as u32;
+        if levels.last().is_none_or(|&l| rounded > l) {
+            levels.push(rounded);
+        }
+        level *= eta;
+    }
+    levels
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,12 +21,16 @@ pub mod fifo;
 pub mod hyperband;
 pub mod median_stopping;
 pub mod mo_asha;
+pub mod pareto_rank;
 pub mod pbt;
 pub mod pbt_explore;
 pub mod rank;
 pub mod scalarised;
+pub mod strategy;
 pub mod successive_halving;
 pub mod synchronous;
+
+pub use strategy::{StrategySpec, build_strategy, check_strategy};
 
 use hposim_core::{Action, Decision, Fidelity, Objective, Observation, Rng, SearchSpace, WorkerRequest};
 use hposim_samplers::Sampler;
@@ -333,8 +337,8 @@ pub fn build(
             if count == 0 {
                 return Err(SchedulerError::invalid("brackets", "must be at least 1"));
             }
-            check_rungs(asha::rung_levels(r, big_r, eta, 0).len())?;
-            if asha::rung_levels(r, big_r, eta, count - 1).is_empty() {
+            check_rungs(brackets::rung_levels(r, big_r, eta, 0).len())?;
+            if brackets::rung_levels(r, big_r, eta, count - 1).is_empty() {
                 return Err(SchedulerError::invalid(
                     "brackets",
                     format!("{count} brackets need a rung at {r}·{eta}^{} below max_fidelity ({big_r}); use fewer", count - 1),
@@ -344,7 +348,7 @@ pub fn build(
         }
         SchedulerSpec::MoAsha { eta, min_fidelity, max_fidelity } => {
             let (r, big_r) = fidelity_range(min_fidelity, max_fidelity, eta, fidelity)?;
-            check_rungs(asha::rung_levels(r, big_r, eta, 0).len())?;
+            check_rungs(brackets::rung_levels(r, big_r, eta, 0).len())?;
             require_several_objectives("type", "mo_asha", objectives)?;
             Box::new(mo_asha::MoAsha::new(sampler, objectives.to_vec(), eta, r, big_r))
         }

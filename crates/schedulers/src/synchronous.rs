@@ -17,11 +17,11 @@
 //!
 //! With several objectives ([`Synchronous::ranking_by_pareto`], the schedulers' `ranking =
 //! "pareto"`), a completed rung is put in the priority order of multi-objective ASHA
-//! ([`crate::mo_asha::priority_order`]: non-dominated fronts, an ε-net within each) and the
+//! ([`crate::pareto_rank::priority_order`]: non-dominated fronts, an ε-net within each) and the
 //! first `⌊n/η⌋` are promoted: multi-objective successive halving and HyperBand, as Schmucker
 //! et al. (2021) rank rungs.
 
-use crate::brackets::{Bracket, steps};
+use crate::brackets::{Bracket, promotions, steps};
 use crate::rank::Ranked;
 use hposim_core::{Action, Decision, Objective, Observation, Rng, TrialId, WorkerRequest};
 use hposim_samplers::Sampler;
@@ -194,7 +194,7 @@ impl Synchronous {
         let next = bracket.rung + 1;
         if self.pareto.is_some() && bracket.losses.len() == bracket.results.len() {
             // A result's badness becomes its position in the rung's priority order.
-            for (position, &i) in crate::mo_asha::priority_order(&bracket.losses).iter().enumerate() {
+            for (position, &i) in crate::pareto_rank::priority_order(&bracket.losses).iter().enumerate() {
                 if bracket.results[i].badness.is_finite() {
                     bracket.results[i].badness = position as f64;
                 }
@@ -224,11 +224,6 @@ impl Synchronous {
         bracket.members = keep;
         bracket.rung = next;
     }
-}
-
-/// `⌊n/η⌋`, exact for whole quotients despite rounding.
-pub fn promotions(n: u64, eta: f64) -> u64 {
-    ((n as f64 / eta) * (1.0 + 1e-12)).floor() as u64
 }
 
 impl crate::Scheduler for Synchronous {

@@ -9,13 +9,14 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hposim_core::Rng;
+use hposim_core::{Budget, CellOutcome};
 use hposim_curves::Benchmark;
 use hposim_curves::synthetic::{Synthetic, SyntheticSpec};
 use hposim_samplers::random::RandomSampler;
 use hposim_schedulers::SchedulerSpec;
 use hposim_schedulers::asha::AshaVariant;
 use hposim_schedulers::brackets::Sizing;
-use hposim_sim::{Budget, CellOutcome, SimSettings, simulate};
+use hposim_sim::{SimSettings, simulate};
 use rand::SeedableRng;
 use std::hint::black_box;
 

@@ -7,11 +7,12 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hposim_core::Rng;
+use hposim_core::{Budget, CellOutcome};
 use hposim_curves::Benchmark;
 use hposim_curves::synthetic::{Family, Synthetic, SyntheticSpec};
 use hposim_samplers::random::RandomSampler;
 use hposim_schedulers::fifo::Fifo;
-use hposim_sim::{Budget, CellOutcome, SimSettings, simulate};
+use hposim_sim::{SimSettings, simulate};
 use rand::SeedableRng;
 use std::hint::black_box;
 
@@ -41,7 +42,7 @@ fn throughput(c: &mut Criterion) {
         b.iter(|| {
             let out = run(&bench, 1.3e7);
             let mut file = std::fs::File::create(&path).expect("trace file");
-            out.trace.write_parquet(bench.space(), &mut file).expect("trace written");
+            hposim_results::write_trace(&out.trace, bench.space(), &mut file).expect("trace written");
             black_box(out.stats.epochs)
         })
     });

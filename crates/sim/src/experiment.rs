@@ -5,11 +5,9 @@
 //! that names the file, the key (and for syntax errors, and for entries of `[[benchmarks]]` or
 //! `[[strategies]]`, the line).
 
-use crate::budget::Budget;
-use hposim_core::{Fidelity, Objective, SearchSpace};
+use hposim_core::Budget;
 use hposim_curves::{Benchmark, BenchmarkSpec};
-use hposim_samplers::SamplerSpec;
-use hposim_schedulers::SchedulerSpec;
+use hposim_schedulers::{StrategySpec, check_strategy};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -27,61 +25,6 @@ fn default_workers() -> u32 {
 fn default_true() -> bool {
     true
 }
-fn default_fifo() -> SchedulerSpec {
-    SchedulerSpec::Fifo {}
-}
-
-/// A strategy whose table names no scheduler gets FIFO, except BOHB's sampler, which gets
-/// HyperBand with HpBandSter's bracket sizing: together they are the strategy BOHB as
-/// Falkner et al. ran it.
-fn default_schedulers(spec: &mut ExperimentSpec, source: &str) {
-    let Ok(table) = toml::from_str::<toml::Table>(source) else { return };
-    let Some(entries) = table.get("strategies").and_then(|s| s.as_array()) else { return };
-    for (strategy, entry) in spec.strategies.iter_mut().zip(entries) {
-        let named = entry.as_table().is_some_and(|t| t.contains_key("scheduler"));
-        if !named && matches!(strategy.sampler, SamplerSpec::Bohb(_)) {
-            strategy.scheduler = SchedulerSpec::Hyperband {
-                eta: 3.0,
-                min_fidelity: None,
-                max_fidelity: None,
-                sizing: hposim_schedulers::brackets::Sizing::Hpbandster,
-                overlap: true,
-                max_brackets: None,
-                ranking: hposim_schedulers::Ranking::First,
-            };
-        }
-    }
-}
-
-/// A strategy: a sampler behind a scheduler.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StrategySpec {
-    /// Display name, unique within the experiment.
-    pub name: String,
-    /// Which configuration to try next.
-    pub sampler: SamplerSpec,
-    /// How much budget each trial gets (default FIFO; for the `bohb` sampler, HyperBand with
-    /// HpBandSter's sizing).
-    #[serde(default = "default_fifo")]
-    pub scheduler: SchedulerSpec,
-    /// Overrides the experiment's `checkpointing` for this strategy, so one table can show a
-    /// strategy with and without checkpoints.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkpointing: Option<bool>,
-    /// Fixed weights, one per objective: the sampler and scheduler rank by the weighted sum of
-    /// the objectives' losses instead of by the first objective.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weights: Option<Vec<f64>>,
-}
-
-impl StrategySpec {
-    /// The objectives its sampler and scheduler rank by: the benchmark's, or the weighted sum.
-    pub fn ranked_objectives(&self, objectives: &[Objective]) -> Vec<Objective> {
-        if self.weights.is_some() { vec![hposim_schedulers::scalarised::objective()] } else { objectives.to_vec() }
-    }
-}
-
 /// An experiment file, as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,8 +107,7 @@ impl Experiment {
     /// Validates the experiment text `source` (read from `path`).
     pub fn parse(path: &Path, source: &str) -> Result<Self, ExperimentError> {
         let fail = |message: String| ExperimentError { path: path.to_owned(), message };
-        let mut spec: ExperimentSpec = toml::from_str(source).map_err(|e| fail(e.to_string().trim_end().to_owned()))?;
-        default_schedulers(&mut spec, source);
+        let spec: ExperimentSpec = toml::from_str(source).map_err(|e| fail(e.to_string().trim_end().to_owned()))?;
         let name = spec
             .name
             .clone()
@@ -247,20 +189,6 @@ impl Experiment {
         }
         Ok(Self { path: path.to_owned(), name, source: source.to_owned(), spec, benchmarks })
     }
-}
-
-/// Checks that `strategy`'s sampler and scheduler can be built for a benchmark (or live
-/// training) with `space`, `fidelity` and `objectives`; the error starts with the key
-/// (`sampler.…` or `scheduler.…`).
-pub fn check_strategy(strategy: &StrategySpec, space: &SearchSpace, fidelity: &Fidelity, objectives: &[Objective]) -> Result<(), String> {
-    if let Some(weights) = &strategy.weights {
-        hposim_schedulers::scalarised::check_weights(weights, objectives).map_err(|e| e.to_string())?;
-    }
-    let ranked = strategy.ranked_objectives(objectives);
-    hposim_samplers::validate(&strategy.sampler, space, &ranked).map_err(|e| format!("sampler.{e}"))?;
-    let probe = Box::new(hposim_samplers::random::RandomSampler::new(space.clone()));
-    hposim_schedulers::build(&strategy.scheduler, probe, space, fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
-    Ok(())
 }
 
 /// `benchmarks[1] ("crossing", line 14)`: an entry of an array of tables, with the line of its

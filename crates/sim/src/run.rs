@@ -5,33 +5,34 @@
 //!
 //! A cell's file stem is `<benchmark>__<strategy>__s<seed>__<hash>`, the hash being XXH3-64 of
 //! every setting that can change its result (benchmark and strategy specifications, seed,
-//! workers, checkpointing, budget, experiment seed), the trace format version and hposim's
-//! version (so results of older code are not reused), and for a recorded benchmark the hash of
-//! its data files (so re-recorded data is not mistaken for the old). Editing an experiment
-//! therefore reruns exactly the cells it changes. Its random streams derive from the
-//! experiment seed and `"<benchmark>"/"<strategy>"/<seed>`, so they do not depend on the thread
-//! that runs it or on the other cells.
+//! workers, checkpointing, budget, experiment seed, the trace format version, and for a
+//! recorded benchmark the hash of its data files, so re-recorded data is not mistaken for the
+//! old) and of the code fingerprint ([`hposim_fingerprint`]), so results of other code are never
+//! reused silently. Editing an experiment therefore reruns exactly the cells it changes, and
+//! changing the code reruns them all, unless [`RunOptions::reuse_other_code`] asks to reuse
+//! other code's cells on purpose ([`hposim_results::other_code`]). Its random streams derive
+//! from the experiment seed and `"<benchmark>"/"<strategy>"/<seed>`, so they do not depend on
+//! the thread that runs it or on the other cells.
 
-use crate::budget::Budget;
-use crate::experiment::{Experiment, StrategySpec};
-use crate::simulator::{CellOutcome, SimError, SimSettings, simulate};
-use crate::trace::{TRACE_FORMAT_VERSION, Trace};
-use hposim_core::nearest::NearestIndex;
-use hposim_core::rng::{stable_hash, stream, stream_seed};
+use crate::experiment::Experiment;
+use crate::simulator::{SimError, SimSettings, simulate};
+use hposim_core::rng::{stream, stream_seed};
+use hposim_core::summary::add_hypervolume;
 use hposim_core::{
-    BenchmarkReference, CellSummary, Direction, EpochStatus, ExpectedCell, Fidelity, MANIFEST_FILE, Manifest, Objective, Rng, SearchSpace,
+    BenchmarkReference, Budget, CellNames, CellOutcome, CellSummary, Direction, ExpectedCell, MANIFEST_FILE, Manifest,
+    TRACE_FORMAT_VERSION, summary_of,
 };
 use hposim_curves::median_random::{MEDIAN_RANDOM_SAMPLES, median_random_final};
 use hposim_curves::{Benchmark, BenchmarkSpec};
-use hposim_samplers::restricted::Restricted;
-use hposim_samplers::trial_limit::TrialLimit;
-use hposim_schedulers::Scheduler;
+use hposim_fingerprint::FINGERPRINT;
+use hposim_results::{
+    FileError, OtherCode, adopt, finished_cell, identity, of_other_code, safe_name, write_atomically, write_cell, write_json_atomically,
+};
+use hposim_schedulers::{StrategySpec, build_strategy};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::fs::{self, File};
-use std::io::Write;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// One cell of the grid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,12 +43,15 @@ pub struct Cell {
     pub strategy: usize,
     /// Repetition index.
     pub seed: u32,
-    /// File stem in `cells/`: names, seed and settings hash.
+    /// File stem in `cells/`: names, seed and the hash of its settings and of the code.
     pub id: String,
+    /// The hash of its settings alone (see [`hposim_results::other_code`]).
+    pub settings: String,
     /// Identity of the cell's random streams: `"<benchmark>"/"<strategy>"/<seed>`.
     pub stream: String,
 }
 
+/// Everything that can change a simulated cell's result, besides the code.
 #[derive(Serialize)]
 struct CellKey<'a> {
     format: u32,
@@ -71,6 +75,9 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Worker threads for cells (each cell uses one).
     pub threads: usize,
+    /// Reuse cells that other code computed with the same settings (`--reuse-other-code`)
+    /// instead of rerunning them.
+    pub reuse_other_code: bool,
 }
 
 /// What a run did.
@@ -80,7 +87,7 @@ pub struct RunReport {
     pub summaries: Vec<CellSummary>,
     /// Cells simulated now.
     pub ran: usize,
-    /// Cells found finished and reused.
+    /// Cells found finished and reused (by this code, or by other code on request).
     pub reused: usize,
     /// Steps simulated now.
     pub epochs_simulated: u64,
@@ -90,20 +97,15 @@ pub struct RunReport {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// Reading or writing a results file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// Creating the results directory failed.
     #[error("{}: {error}", path.display())]
     Io {
-        /// The file.
+        /// The directory.
         path: PathBuf,
         /// The cause (shown in the message, so not a `source`: it would be printed twice).
         error: std::io::Error,
-    },
-    /// Writing a trace failed.
-    #[error("{}: cannot write the trace: {message}", path.display())]
-    Trace {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        message: String,
     },
     /// A strategy broke the simulator's protocol in a cell.
     #[error("cell {cell}: {error}")]
@@ -131,15 +133,6 @@ pub enum RunError {
     },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |error| RunError::Io { path: path.to_owned(), error }
-}
-
-/// File-name-safe form of a name (letters, digits, `-`, `_` and `.` kept, the rest `_`).
-pub fn safe_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
-}
-
 /// The experiment's cells in grid order.
 pub fn cells(experiment: &Experiment) -> Vec<Cell> {
     let spec = &experiment.spec;
@@ -162,12 +155,14 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
                 // Serialising plain data structures cannot fail; an empty key would only
                 // weaken the cache, never the results.
                 let json = serde_json::to_vec(&key).unwrap_or_default();
-                let hash = stable_hash(0, &[&json]);
+                let prefix = format!("{}__{}__s{seed:03}", safe_name(&bench.name()), safe_name(&strategy.name));
+                let identity = identity(&prefix, "", &json, FINGERPRINT);
                 cells.push(Cell {
                     benchmark: b,
                     strategy: s,
                     seed,
-                    id: format!("{}__{}__s{seed:03}__{hash:016x}", safe_name(&bench.name()), safe_name(&strategy.name)),
+                    id: identity.id,
+                    settings: identity.settings,
                     // Quoted names keep the identity unambiguous whatever the names contain.
                     stream: format!("{:?}/{:?}/{seed}", bench.name(), strategy.name),
                 });
@@ -204,6 +199,7 @@ pub fn manifest(experiment: &Experiment, cells: &[Cell]) -> Manifest {
     Manifest {
         trace_format: TRACE_FORMAT_VERSION,
         hposim: env!("CARGO_PKG_VERSION").to_owned(),
+        fingerprint: FINGERPRINT.to_owned(),
         kind: "simulated".to_owned(),
         experiment: experiment.name.clone(),
         description: spec.description.clone(),
@@ -222,37 +218,6 @@ pub fn manifest(experiment: &Experiment, cells: &[Cell]) -> Manifest {
             })
             .collect(),
     }
-}
-
-/// Builds a strategy as a cell runs it: `strategy`'s sampler (confined to `recorded`, the
-/// configurations of a recorded table replayed with `lookup = "recorded"`, and capped at
-/// `trials` proposals) behind its scheduler, for a benchmark with `space`, `objectives` and
-/// `fidelity`. The simulator and the runner of real training both build strategies here, so
-/// the same seed gives the same strategy in both. Errors name the key (`sampler.…`,
-/// `scheduler.…`).
-pub fn build_strategy(
-    strategy: &StrategySpec,
-    space: &SearchSpace,
-    objectives: &[Objective],
-    fidelity: &Fidelity,
-    recorded: Option<Arc<NearestIndex>>,
-    trials: Option<u64>,
-    rng: &mut Rng,
-) -> Result<Box<dyn Scheduler>, String> {
-    let ranked = strategy.ranked_objectives(objectives);
-    let mut sampler = hposim_samplers::build(&strategy.sampler, space, &ranked, rng).map_err(|e| format!("sampler.{e}"))?;
-    if let Some(set) = recorded {
-        sampler = Box::new(Restricted::new(sampler, space, set));
-    }
-    if let Some(limit) = trials {
-        sampler = Box::new(TrialLimit::new(sampler, limit));
-    }
-    let scheduler =
-        hposim_schedulers::build(&strategy.scheduler, sampler, space, fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
-    Ok(match &strategy.weights {
-        Some(weights) => Box::new(hposim_schedulers::scalarised::Scalarised::new(scheduler, objectives.to_vec(), weights.clone())),
-        None => scheduler,
-    })
 }
 
 /// Simulates one cell (nothing is written).
@@ -293,8 +258,14 @@ pub fn simulate_strategy(
 /// The summary record of a simulated cell.
 pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) -> CellSummary {
     let bench = experiment.benchmarks[cell.benchmark].as_ref();
-    let names =
-        CellNames { cell: &cell.id, benchmark: bench.name(), strategy: &experiment.spec.strategies[cell.strategy].name, seed: cell.seed };
+    let names = CellNames {
+        cell: &cell.id,
+        fingerprint: FINGERPRINT,
+        settings: &cell.settings,
+        benchmark: bench.name(),
+        strategy: &experiment.spec.strategies[cell.strategy].name,
+        seed: cell.seed,
+    };
     let best_known = bench.best_known().and_then(|b| b.first().copied());
     let mut summary = summary_of(&names, bench.fidelity().max, best_known, experiment.checkpointing(cell.strategy), outcome);
     if let Some(reference) = bench.hypervolume_reference() {
@@ -303,134 +274,10 @@ pub fn summarise(experiment: &Experiment, cell: &Cell, outcome: &CellOutcome) ->
     summary
 }
 
-/// Adds to `summary` the hypervolume of `trace`'s results at full fidelity (every objective)
-/// with respect to `reference`, and how many of them lie outside the reference box.
-pub fn add_hypervolume(summary: &mut CellSummary, trace: &Trace, reference: &[f64]) {
-    let directions: Vec<_> = trace.objectives.iter().map(|o| o.direction).collect();
-    let points: Vec<Vec<f64>> = (0..trace.len())
-        .filter(|&r| trace.status[r] == EpochStatus::Ok && trace.epoch[r] >= summary.max_fidelity)
-        .map(|r| trace.metrics_of(r).to_vec())
-        .collect();
-    if points.is_empty() {
-        return; // No result at full fidelity: no hypervolume, as no final regret.
-    }
-    let hv = hposim_core::pareto::hypervolume::hypervolume(&points, reference, &directions);
-    // Benchmarks define valid references (one finite coordinate per objective).
-    debug_assert!(hv.is_ok(), "{hv:?}");
-    if let Ok(hv) = hv {
-        summary.hypervolume = Some(hv.volume);
-        summary.outside_reference = Some(hv.outside as u64);
-        summary.hypervolume_reference = Some(reference.to_vec());
-    }
-}
-
-/// What a summary is about: the cell's file stem, its benchmark, strategy and seed.
-#[derive(Clone, Copy, Debug)]
-pub struct CellNames<'a> {
-    /// The cell's file stem.
-    pub cell: &'a str,
-    /// Benchmark name.
-    pub benchmark: &'a str,
-    /// Strategy name.
-    pub strategy: &'a str,
-    /// Repetition index.
-    pub seed: u32,
-}
-
-/// The summary record of a cell's `outcome` (simulated or live) on a benchmark whose full
-/// fidelity is `max` and whose best known value of the first objective is `best_known`.
-pub fn summary_of(names: &CellNames<'_>, max: u32, best_known: Option<f64>, checkpointing: bool, outcome: &CellOutcome) -> CellSummary {
-    let trace: &Trace = &outcome.trace;
-    let objective = &trace.objectives[0];
-    let mut best: Option<f64> = None;
-    let mut best_full: Option<f64> = None;
-    for row in 0..trace.len() {
-        if trace.status[row] != EpochStatus::Ok {
-            continue;
-        }
-        let value = trace.metrics_of(row)[0];
-        if best.is_none_or(|b| objective.better(value, b)) {
-            best = Some(value);
-        }
-        if trace.epoch[row] >= max && best_full.is_none_or(|b| objective.better(value, b)) {
-            best_full = Some(value);
-        }
-    }
-    let stats = &outcome.stats;
-    CellSummary {
-        trace_format: TRACE_FORMAT_VERSION,
-        cell: names.cell.to_owned(),
-        benchmark: names.benchmark.to_owned(),
-        strategy: names.strategy.to_owned(),
-        seed: names.seed,
-        objective: objective.name.clone(),
-        direction: objective.direction,
-        max_fidelity: max,
-        trials: stats.trials,
-        epochs: stats.epochs,
-        full_evaluations: stats.full_evaluations,
-        diverged_trials: stats.diverged_trials,
-        compute_seconds: stats.compute_seconds,
-        wallclock_seconds: stats.wallclock_seconds,
-        idle_seconds: stats.idle_seconds,
-        full_training_seconds: stats.full_training_seconds,
-        compute_with_checkpointing_seconds: stats.compute_with_checkpointing_seconds,
-        compute_without_checkpointing_seconds: stats.compute_without_checkpointing_seconds,
-        compute_saved: if stats.full_training_seconds > 0.0 { 1.0 - stats.compute_seconds / stats.full_training_seconds } else { 0.0 },
-        best_objective: best,
-        best_objective_max_fidelity: best_full,
-        best_known,
-        regret: best_full.zip(best_known).map(|(v, b)| objective.regret(v, b)),
-        regret_any_fidelity: best.zip(best_known).map(|(v, b)| objective.regret(v, b)),
-        cost_usd: None,
-        full_training_cost_usd: None,
-        checkpointing,
-        sampler_warnings: stats.sampler_warnings,
-        stop_reason: stats.stop_reason.as_str().to_owned(),
-        hypervolume: None,
-        hypervolume_reference: None,
-        outside_reference: None,
-    }
-}
-
-/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    write_atomically_with(path, |file, tmp| file.write_all(bytes).map_err(io(tmp)))
-}
-
-/// Creates `path` atomically: `write` fills a temporary file `<path>.tmp` in the same
-/// directory, which is flushed to disk and then renamed over `path`, so `path` is either absent
-/// or complete.
-pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), RunError>) -> Result<(), RunError> {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
-    let mut file = File::create(&tmp).map_err(io(&tmp))?;
-    write(&mut file, &tmp)?;
-    file.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
-}
-
-fn trace_path(dir: &Path, cell: &Cell) -> PathBuf {
-    dir.join(format!("{}.parquet", cell.id))
-}
-
-/// Where a cell's exploits (population-based training) are written, beside its trace.
-pub fn exploits_path(dir: &Path, cell: &Cell) -> PathBuf {
-    dir.join(format!("{}.exploits.json", cell.id))
-}
-
-fn summary_path(dir: &Path, cell: &Cell) -> PathBuf {
-    dir.join(format!("{}.json", cell.id))
-}
-
-/// The summary of a cell finished by an earlier run, if its files are complete.
-fn finished(dir: &Path, cell: &Cell) -> Option<CellSummary> {
-    if !trace_path(dir, cell).is_file() {
-        return None;
-    }
-    let text = fs::read_to_string(summary_path(dir, cell)).ok()?;
-    serde_json::from_str(&text).ok()
+/// What [`run`] will find in `out_dir` that other code made, before it runs anything.
+pub fn other_code(experiment: &Experiment, out_dir: &Path) -> Result<OtherCode, RunError> {
+    let all = cells(experiment);
+    Ok(OtherCode::of(&of_other_code(all.iter().map(|c| (c.id.as_str(), c.settings.as_str())), &out_dir.join("cells"))?))
 }
 
 /// Simulates `cell` and writes its trace, then its summary (the summary's presence marks the
@@ -439,18 +286,7 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     let outcome = simulate_cell(experiment, cell)?;
     let summary = summarise(experiment, cell, &outcome);
     let bench = experiment.benchmarks[cell.benchmark].as_ref();
-    let path = trace_path(dir, cell);
-    write_atomically_with(&path, |file, tmp| {
-        outcome.trace.write_parquet(bench.space(), file).map_err(|e| RunError::Trace { path: tmp.to_owned(), message: e.to_string() })
-    })?;
-    if !outcome.trace.exploits.is_empty() {
-        let exploits = exploits_path(dir, cell);
-        let json = serde_json::to_vec_pretty(&outcome.trace.exploits_json(bench.space()))
-            .map_err(|e| RunError::Trace { path: exploits.clone(), message: e.to_string() })?;
-        write_atomically(&exploits, &json)?;
-    }
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| RunError::Trace { path: path.clone(), message: e.to_string() })?;
-    write_atomically(&summary_path(dir, cell), &json)?;
+    write_cell(dir, &cell.id, &outcome.trace, bench.space(), &summary)?;
     Ok((summary, outcome.stats.epochs))
 }
 
@@ -458,13 +294,15 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
 /// (from worker threads) after each cell, with `true` if it was reused from an earlier run.
 pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&CellSummary, bool) + Sync)) -> Result<RunReport, RunError> {
     let dir = options.out_dir.join("cells");
-    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    std::fs::create_dir_all(&dir).map_err(|error| RunError::Io { path: dir.clone(), error })?;
     write_atomically(&options.out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
     let all = cells(experiment);
-    let manifest_path = options.out_dir.join(MANIFEST_FILE);
-    let json = serde_json::to_vec_pretty(&manifest(experiment, &all))
-        .map_err(|e| RunError::Trace { path: manifest_path.clone(), message: e.to_string() })?;
-    write_atomically(&manifest_path, &json)?;
+    write_json_atomically(&options.out_dir.join(MANIFEST_FILE), &manifest(experiment, &all), "manifest")?;
+    let adoptable = if options.reuse_other_code {
+        of_other_code(all.iter().map(|c| (c.id.as_str(), c.settings.as_str())), &dir)?
+    } else {
+        HashMap::new()
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build()
@@ -472,7 +310,11 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
     let results: Vec<(CellSummary, Option<u64>)> = pool.install(|| {
         all.par_iter()
             .map(|cell| {
-                if let Some(summary) = finished(&dir, cell) {
+                let reused = match adoptable.get(&cell.id) {
+                    Some(other) => Some(adopt(&dir, &other.id, &cell.id, &cell.settings)?),
+                    None => finished_cell(&dir, &cell.id),
+                };
+                if let Some(summary) = reused {
                     on_cell(&summary, true);
                     return Ok((summary, None));
                 }
@@ -493,8 +335,6 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
             s
         })
         .collect();
-    let json = serde_json::to_vec_pretty(&summaries)
-        .map_err(|e| RunError::Trace { path: options.out_dir.join("summary.json"), message: e.to_string() })?;
-    write_atomically(&options.out_dir.join("summary.json"), &json)?;
+    write_json_atomically(&options.out_dir.join("summary.json"), &summaries, "summary")?;
     Ok(RunReport { reused: summaries.len() - ran, ran, epochs_simulated, summaries })
 }

@@ -6,12 +6,13 @@
 // A global allocator needs `unsafe impl GlobalAlloc`; it only forwards to the system allocator.
 #![allow(unsafe_code)]
 
+use hposim_core::Budget;
 use hposim_core::Rng;
 use hposim_curves::Benchmark;
 use hposim_curves::synthetic::{Synthetic, SyntheticSpec};
 use hposim_samplers::random::RandomSampler;
 use hposim_schedulers::fifo::Fifo;
-use hposim_sim::{Budget, SimSettings, simulate};
+use hposim_sim::{SimSettings, simulate};
 use rand::SeedableRng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};

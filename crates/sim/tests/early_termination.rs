@@ -5,12 +5,13 @@
 mod common;
 
 use common::{Listed, Toy, rows, run_of};
+use hposim_core::{Budget, StopReason};
 use hposim_core::{Objective, Rng, TrialOutcome};
 use hposim_schedulers::asha::{Asha, AshaVariant};
 use hposim_schedulers::brackets::{self, Sizing};
 use hposim_schedulers::median_stopping::MedianStopping;
 use hposim_schedulers::{hyperband, successive_halving};
-use hposim_sim::{Budget, SimSettings, StopReason, simulate};
+use hposim_sim::{SimSettings, simulate};
 use rand::SeedableRng;
 
 const XS: [f64; 9] = [0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6];

@@ -3,6 +3,7 @@
 //! increase, and checkpointing never costs more compute than restarting.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
 
+use hposim_core::{Budget, CellOutcome};
 use hposim_core::{Rng, TrialOutcome};
 use hposim_curves::Benchmark;
 use hposim_curves::synthetic::{DivergenceSpec, Family, Synthetic, SyntheticSpec};
@@ -12,7 +13,7 @@ use hposim_samplers::trial_limit::TrialLimit;
 use hposim_schedulers::asha::AshaVariant;
 use hposim_schedulers::brackets::Sizing;
 use hposim_schedulers::{SchedulerSpec, build};
-use hposim_sim::{Budget, CellOutcome, SimSettings, simulate};
+use hposim_sim::{SimSettings, simulate};
 use proptest::prelude::{Just, ProptestConfig, Strategy, prop_assert, prop_assert_eq, prop_oneof, proptest};
 use rand::SeedableRng;
 
@@ -96,7 +97,7 @@ proptest! {
         if let SchedulerSpec::Asha { eta, brackets, max_fidelity, .. } = &mut spec {
             let max_epochs = max_fidelity.unwrap_or(max_epochs);
             // Only as many brackets as have a rung below the maximum fidelity.
-            while *brackets > 1 && hposim_schedulers::asha::rung_levels(1, max_epochs, *eta, *brackets - 1).is_empty() {
+            while *brackets > 1 && hposim_schedulers::brackets::rung_levels(1, max_epochs, *eta, *brackets - 1).is_empty() {
                 *brackets -= 1;
             }
         }
@@ -134,7 +135,7 @@ proptest! {
             for rung in &bracket.rungs {
                 let level = hposim_schedulers::brackets::steps(rung.fidelity);
                 let promoted = reached.iter().filter(|&&e| e > level).count() as u64;
-                prop_assert!(promoted <= hposim_schedulers::synchronous::promotions(entered, eta), "{} promoted past {} of {}", promoted, level, entered);
+                prop_assert!(promoted <= hposim_schedulers::brackets::promotions(entered, eta), "{} promoted past {} of {}", promoted, level, entered);
                 entered = promoted;
             }
         }

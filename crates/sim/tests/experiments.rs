@@ -2,7 +2,8 @@
 //! refusal of bad experiment files (each with the file and key named).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
 
-use hposim_sim::{Experiment, RunOptions, read_parquet, run};
+use hposim_sim::{Experiment, RunOptions, run};
+use polars::prelude::{ParquetReader, SerReader};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -65,8 +66,8 @@ fn one_and_two_threads_give_identical_traces() {
     let exp = experiment(SMALL);
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    let ra = run(&exp, &RunOptions { out_dir: a.path().into(), threads: 1 }, &|_, _| {}).unwrap();
-    let rb = run(&exp, &RunOptions { out_dir: b.path().into(), threads: 2 }, &|_, _| {}).unwrap();
+    let ra = run(&exp, &RunOptions { out_dir: a.path().into(), threads: 1, reuse_other_code: false }, &|_, _| {}).unwrap();
+    let rb = run(&exp, &RunOptions { out_dir: b.path().into(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap();
     assert_eq!(ra.ran, 18);
     assert_eq!(ra.summaries, rb.summaries);
     let (fa, fb) = (files(a.path()), files(b.path()));
@@ -77,7 +78,7 @@ fn one_and_two_threads_give_identical_traces() {
     }
     // The traces are real data: read one back and check its columns.
     let parquet = fa.iter().find(|(n, _)| n.starts_with("cross__random") && n.ends_with(".parquet")).unwrap();
-    let frame = read_parquet(&a.path().join("cells").join(&parquet.0)).unwrap();
+    let frame = ParquetReader::new(std::fs::File::open(a.path().join("cells").join(&parquet.0)).unwrap()).finish().unwrap();
     let names: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
     for expected in
         ["trial", "worker", "epoch", "start", "end", "val_error", "status", "decision", "config_learning_rate", "config_momentum"]
@@ -94,7 +95,7 @@ fn one_and_two_threads_give_identical_traces() {
 fn a_rerun_skips_finished_cells_and_redoes_only_missing_ones() {
     let exp = experiment(SMALL);
     let dir = tempfile::tempdir().unwrap();
-    let options = RunOptions { out_dir: dir.path().into(), threads: 2 };
+    let options = RunOptions { out_dir: dir.path().into(), threads: 2, reuse_other_code: false };
     let first = run(&exp, &options, &|_, _| {}).unwrap();
     let before = files(dir.path());
     // Interrupt one cell after its trace but before its summary, and leave a stray temp file.

@@ -3,12 +3,13 @@
 //! its budget by less than one step per worker.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
 
+use hposim_core::Budget;
 use hposim_core::{Rng, TrialOutcome};
 use hposim_curves::Benchmark;
 use hposim_curves::synthetic::{DivergenceSpec, Family, Synthetic, SyntheticSpec};
 use hposim_samplers::random::RandomSampler;
 use hposim_schedulers::fifo::Fifo;
-use hposim_sim::{Budget, SimSettings, simulate};
+use hposim_sim::{SimSettings, simulate};
 use proptest::prelude::{Just, ProptestConfig, Strategy, prop_assert, prop_assert_eq, prop_oneof, proptest};
 use rand::SeedableRng;
 

@@ -2,12 +2,12 @@
 //! Figure 2, its ablations, the lineage the trace records, and determinism.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
+use hposim_core::{Budget, Trace};
 use hposim_core::{Config, Objective, Rng, Value};
 use hposim_curves::Benchmark;
 use hposim_curves::pbt_toy::{PbtToy, PbtToySpec};
 use hposim_schedulers::pbt::{ExploreKind, Pbt, PbtSettings};
 use hposim_sim::simulator::{SimSettings, simulate};
-use hposim_sim::{Budget, Trace};
 use rand::SeedableRng;
 use std::collections::VecDeque;
 
@@ -220,7 +220,7 @@ fn diverging_members_are_replaced_and_never_stall_the_population() {
             let outcome = simulate(&bench, &mut scheduler, &sim, &mut Rng::seed_from_u64(seed), seed)
                 .unwrap_or_else(|e| panic!("{text}, seed {seed}: {e}"));
             outcome.trace.check_invariants(true).unwrap();
-            assert_eq!(outcome.stats.stop_reason, hposim_sim::StopReason::StrategyFinished, "{text}, seed {seed}");
+            assert_eq!(outcome.stats.stop_reason, hposim_core::StopReason::StrategyFinished, "{text}, seed {seed}");
             diverged += outcome.stats.diverged_trials;
             // No copy starts from a diverged step.
             for e in &outcome.trace.exploits {

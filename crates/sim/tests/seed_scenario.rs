@@ -11,7 +11,7 @@ fn the_talks_figures_exactly() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/seed-resnet50-hyperband.toml");
     let experiment = Experiment::load(&path).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let report = run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 2 }, &|_, _| {}).unwrap();
+    let report = run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap();
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.max(1.0);
     for s in &report.summaries {
         let hours = s.compute_seconds / 3600.0;

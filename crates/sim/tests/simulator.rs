@@ -6,7 +6,8 @@ mod common;
 
 use common::{Scripted, Toy, config};
 use hposim_core::{Action, Decision, EpochStatus, Rng, TrialOutcome};
-use hposim_sim::{Budget, SimError, SimSettings, StopReason, simulate};
+use hposim_core::{Budget, StopReason};
+use hposim_sim::{SimError, SimSettings, simulate};
 use rand::SeedableRng;
 
 fn settings(workers: u32, budget: Budget, checkpointing: bool) -> SimSettings {
@@ -47,7 +48,7 @@ fn two_workers_three_trials_fifo_timing() {
     assert_eq!(next, [0, 1, 2, 3, 3]);
 }
 
-fn pause_then_resume(checkpointing: bool) -> hposim_sim::CellOutcome {
+fn pause_then_resume(checkpointing: bool) -> hposim_core::CellOutcome {
     // One worker: trial 0 runs to epoch 2 and pauses (its target), then is resumed to 4.
     let bench = Toy::new(4, 10.0);
     let mut sched = Scripted::new(vec![start(0.5, 2), Action::Resume { trial: 0, until: 4 }]);

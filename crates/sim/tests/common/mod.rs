@@ -135,7 +135,7 @@ impl hposim_samplers::Sampler for Listed {
 }
 
 /// The (trial, epoch) of every row of a trace, in completion order.
-pub fn rows(trace: &hposim_sim::Trace) -> Vec<(u32, u32)> {
+pub fn rows(trace: &hposim_core::Trace) -> Vec<(u32, u32)> {
     (0..trace.len()).map(|r| (trace.trial[r], trace.epoch[r])).collect()
 }
 

@@ -1,16 +1,18 @@
-//! The trace of a cell: one row per completed step of a trial, in the order the steps completed
-//! (so simulated time never decreases down the rows), stored column by column so that recording
-//! a step is a handful of pushes, and written to Parquet through polars.
+//! The trace of a cell, in memory: one row per completed step of a trial, in the order the
+//! steps completed (so time never decreases down the rows), stored column by column so that
+//! recording a step is a handful of pushes. The simulator and live studies record the same
+//! rows through the trial book; `hposim-results` writes them to Parquet and reads them back,
+//! with the column names of [`columns`].
 //!
 //! Columns of `cells/<cell>.parquet`:
 //!
 //! | column | type | meaning |
 //! |---|---|---|
 //! | `trial` | u32 | trial id, 0-based in start order |
-//! | `worker` | u32 | simulated worker that ran the step |
+//! | `worker` | u32 | worker that ran the step |
 //! | `epoch` | u32 | fidelity reached by the step (1-based) |
-//! | `start`, `end` | f64 | simulated seconds at which the step started and ended |
-//! | one column per objective | f64 | the metrics (NaN where the run diverged) |
+//! | `start`, `end` | f64 | seconds (simulated, or since a live study began) at which the step started and ended |
+//! | one column per objective | f64 | the metrics (NaN where the run diverged or failed) |
 //! | `status` | str | `ok`, `diverged`, or (live studies only) `failed` |
 //! | `decision` | str | what happened next: `continue`, `pause`, `stop`, `done`, `cut` |
 //! | `config_<name>` | f64, i64, bool or str | the trial's hyperparameters; null where inactive |
@@ -19,13 +21,94 @@
 //! row is the step after the copied one, and every such exploit is listed in
 //! `cells/<cell>.exploits.json` ([`Exploit`]), from which the lineage of the population follows.
 
-use hposim_core::{Choice, Config, Domain, EpochStatus, Objective, SearchSpace, TrialOutcome, Value};
-use polars::prelude::{Column, DataFrame, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult, SerReader};
-use std::fs::File;
-use std::io::Write;
-use std::path::Path;
+use crate::config::Config;
+use crate::objective::Objective;
+use serde::{Deserialize, Serialize};
 
-pub use hposim_core::TRACE_FORMAT_VERSION;
+/// The names of the trace's columns, shared by the writer and every reader.
+pub mod columns {
+    /// Trial id.
+    pub const TRIAL: &str = "trial";
+    /// Worker.
+    pub const WORKER: &str = "worker";
+    /// Fidelity reached by the step.
+    pub const EPOCH: &str = "epoch";
+    /// When the step started.
+    pub const START: &str = "start";
+    /// When the step ended.
+    pub const END: &str = "end";
+    /// `ok`, `diverged` or `failed`.
+    pub const STATUS: &str = "status";
+    /// `continue`, `pause`, `stop`, `done` or `cut`.
+    pub const DECISION: &str = "decision";
+    /// Prefix of the hyperparameter columns (`config_<name>`).
+    pub const CONFIG_PREFIX: &str = "config_";
+}
+
+/// Whether a step produced usable metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochStatus {
+    /// All metrics finite.
+    Ok,
+    /// A metric was NaN or infinite: the training run diverged, and the trial is stopped.
+    Diverged,
+    /// A real training process failed (crashed, timed out, or broke the trial protocol) before
+    /// completing the step: its metrics are NaN, and the trial is stopped. Only live studies
+    /// (the runner) write it.
+    Failed,
+}
+
+impl EpochStatus {
+    /// The label written to traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpochStatus::Ok => "ok",
+            EpochStatus::Diverged => "diverged",
+            EpochStatus::Failed => "failed",
+        }
+    }
+
+    /// The status a trace label names (the inverse of [`EpochStatus::as_str`]).
+    pub fn from_label(label: &str) -> Option<Self> {
+        [EpochStatus::Ok, EpochStatus::Diverged, EpochStatus::Failed].into_iter().find(|s| s.as_str() == label)
+    }
+}
+
+/// What happened to a trial after a step, as written in the trace's `decision` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrialOutcome {
+    /// It went on to the next step.
+    Continue,
+    /// It was paused (by the scheduler, or because it reached the fidelity it was started or
+    /// resumed for); it may be resumed.
+    Pause,
+    /// It was stopped for good (by the scheduler, or because it diverged).
+    Stop,
+    /// It reached the benchmark's full fidelity.
+    Done,
+    /// It would have gone on, but the experiment's budget ran out.
+    Cut,
+}
+
+impl TrialOutcome {
+    /// The label written to traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrialOutcome::Continue => "continue",
+            TrialOutcome::Pause => "pause",
+            TrialOutcome::Stop => "stop",
+            TrialOutcome::Done => "done",
+            TrialOutcome::Cut => "cut",
+        }
+    }
+
+    /// The outcome a trace label names (the inverse of [`TrialOutcome::as_str`]).
+    pub fn from_label(label: &str) -> Option<Self> {
+        [TrialOutcome::Continue, TrialOutcome::Pause, TrialOutcome::Stop, TrialOutcome::Done, TrialOutcome::Cut]
+            .into_iter()
+            .find(|o| o.as_str() == label)
+    }
+}
 
 /// One completed step, minus its metrics.
 #[derive(Clone, Copy, Debug)]
@@ -36,9 +119,9 @@ pub struct Row {
     pub worker: u32,
     /// Fidelity reached.
     pub epoch: u32,
-    /// Simulated start time.
+    /// Start time (seconds).
     pub start: f64,
-    /// Simulated end time.
+    /// End time (seconds).
     pub end: f64,
     /// Whether the metrics were usable.
     pub status: EpochStatus,
@@ -49,9 +132,9 @@ pub struct Row {
 /// A trial started from another trial's checkpoint (population-based training's exploit and
 /// explore): `trial` continues `donor`'s training after `step` with its own configuration and
 /// replaces `recipient` in the population.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Exploit {
-    /// Simulated time of the exploit.
+    /// Time of the exploit (seconds).
     pub time: f64,
     /// The new trial.
     pub trial: u32,
@@ -202,100 +285,6 @@ impl Trace {
         }
         Ok(())
     }
-
-    /// The trace as a polars data frame (see the module documentation for the columns).
-    pub fn to_dataframe(&self, space: &SearchSpace) -> PolarsResult<DataFrame> {
-        let k = self.objectives.len();
-        let mut columns = vec![
-            Column::new("trial".into(), &self.trial),
-            Column::new("worker".into(), &self.worker),
-            Column::new("epoch".into(), &self.epoch),
-            Column::new("start".into(), &self.start),
-            Column::new("end".into(), &self.end),
-        ];
-        for (i, objective) in self.objectives.iter().enumerate() {
-            let values: Vec<f64> = self.metrics.iter().skip(i).step_by(k).copied().collect();
-            columns.push(Column::new(objective.name.as_str().into(), values));
-        }
-        let status: Vec<&str> = self.status.iter().map(|s| s.as_str()).collect();
-        let decision: Vec<&str> = self.outcome.iter().map(|o| o.as_str()).collect();
-        columns.push(Column::new("status".into(), status));
-        columns.push(Column::new("decision".into(), decision));
-        for (index, param) in space.params().iter().enumerate() {
-            let name = format!("config_{}", param.name);
-            let value_of = |row: usize| self.configs.get(self.trial[row] as usize).map_or(Value::Inactive, |c| c.get(index));
-            columns.push(config_column(&name, &param.domain, self.len(), value_of));
-        }
-        DataFrame::new(self.len(), columns)
-    }
-
-    /// Writes the trace to `out` as Parquet, Snappy-compressed (single-threaded, deterministic
-    /// bytes).
-    pub fn write_parquet(&self, space: &SearchSpace, out: &mut impl Write) -> PolarsResult<()> {
-        let mut frame = self.to_dataframe(space)?;
-        ParquetWriter::new(out).with_compression(ParquetCompression::Snappy).set_parallel(false).finish(&mut frame)?;
-        Ok(())
-    }
-}
-
-impl Trace {
-    /// The exploits as JSON: one object per exploit with `time`, `step`, `trial`, `donor`,
-    /// `recipient`, and the configurations `old_config` (the recipient's) and `new_config` (the
-    /// new trial's, the donor's configuration after explore) by parameter name.
-    pub fn exploits_json(&self, space: &SearchSpace) -> serde_json::Value {
-        let config_of = |t: u32| self.configs.get(t as usize).map(|c| serde_json::Value::Object(c.to_json(space)));
-        serde_json::Value::Array(
-            self.exploits
-                .iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "time": e.time,
-                        "step": e.step,
-                        "trial": e.trial,
-                        "donor": e.donor,
-                        "recipient": e.recipient,
-                        "old_config": config_of(e.recipient),
-                        "new_config": config_of(e.trial),
-                    })
-                })
-                .collect(),
-        )
-    }
-}
-
-fn config_column(name: &str, domain: &Domain, rows: usize, value_of: impl Fn(usize) -> Value) -> Column {
-    match domain {
-        Domain::Float { .. } => {
-            let values: Vec<Option<f64>> = (0..rows).map(|r| if let Value::Float(x) = value_of(r) { Some(x) } else { None }).collect();
-            Column::new(name.into(), values)
-        }
-        Domain::Int { .. } => {
-            let values: Vec<Option<i64>> = (0..rows).map(|r| if let Value::Int(i) = value_of(r) { Some(i) } else { None }).collect();
-            Column::new(name.into(), values)
-        }
-        Domain::Categorical { choices } | Domain::Ordinal { values: choices } => {
-            let choice_of = |r: usize| if let Value::Choice(c) = value_of(r) { choices.get(c as usize) } else { None };
-            if choices.iter().all(|c| c.as_f64().is_some()) {
-                let values: Vec<Option<f64>> = (0..rows).map(|r| choice_of(r).and_then(Choice::as_f64)).collect();
-                Column::new(name.into(), values)
-            } else if choices.iter().all(|c| matches!(c, Choice::Bool(_))) {
-                let values: Vec<Option<bool>> = (0..rows).map(|r| choice_of(r).map(|c| matches!(c, Choice::Bool(true)))).collect();
-                Column::new(name.into(), values)
-            } else {
-                // Borrowed labels: no allocation per row.
-                let labels: Vec<String> = choices.iter().map(|c| if let Choice::Text(s) = c { s.clone() } else { c.to_string() }).collect();
-                let values: Vec<Option<&str>> = (0..rows)
-                    .map(|r| if let Value::Choice(c) = value_of(r) { labels.get(c as usize).map(String::as_str) } else { None })
-                    .collect();
-                Column::new(name.into(), values)
-            }
-        }
-    }
-}
-
-/// Reads a trace file written by [`Trace::write_parquet`].
-pub fn read_parquet(path: &Path) -> PolarsResult<DataFrame> {
-    ParquetReader::new(File::open(path)?).finish()
 }
 
 #[cfg(test)]

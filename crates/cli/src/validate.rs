@@ -1,6 +1,6 @@
 //! `hposim validate`: is the simulator right about real training?
 //!
-//! 1. Record `record.configs` configurations live to full fidelity ([`crate::record`]).
+//! 1. Record `record.configs` configurations live to full fidelity ([`hposim_runner::record`]).
 //! 2. Replay each strategy on the recording in the simulator (`lookup = "recorded"`, the
 //!    experiment's workers, budget and seed): the *prediction*.
 //! 3. Run the same strategy live with the same seed, its sampler confined to the same recorded
@@ -13,14 +13,15 @@
 //! trials stopped or promoted at each rung, the best configuration, compute, and predicted vs
 //! measured wall-clock time, with the differences decomposed.
 
-use crate::journal::{Journal, Record};
-use crate::record::{RecordError, record};
-use crate::spec::LiveExperiment;
-use crate::tune::{LiveResult, TuneError, TuneOptions, live_cells, run_cell};
-use hposim_core::{EpochStatus, SearchSpace};
+use hposim_core::{CellOutcome, EpochStatus, SearchSpace, Trace};
 use hposim_curves::tabular::{Lookup, TabularSpec};
 use hposim_curves::{Benchmark, BenchmarkSpec, Builder};
-use hposim_sim::{CellOutcome, SimSettings, Trace, simulate_strategy};
+use hposim_results::write_atomically;
+use hposim_runner::journal::{Journal, Record};
+use hposim_runner::record::{RecordError, record};
+use hposim_runner::spec::LiveExperiment;
+use hposim_runner::tune::{LiveResult, TuneError, TuneOptions, live_cells, run_cell};
+use hposim_sim::{SimSettings, simulate_strategy};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -134,6 +135,7 @@ pub fn validate(
         restrict_hash: bench.content_hash(),
         tracker: None,
         interrupt,
+        reuse_other_code: false,
     };
     let mut strategies = Vec::new();
     for cell in live_cells(experiment, options.restrict_hash) {
@@ -154,9 +156,8 @@ pub fn validate(
     let dir = out_dir.join("validation");
     std::fs::create_dir_all(&dir).map_err(|e| ValidateError::Other(format!("{}: {e}", dir.display())))?;
     let json = serde_json::to_vec_pretty(&report).map_err(|e| ValidateError::Other(e.to_string()))?;
-    hposim_sim::run::write_atomically(&dir.join("report.json"), &json).map_err(|e| ValidateError::Other(e.to_string()))?;
-    hposim_sim::run::write_atomically(&dir.join("report.md"), markdown(experiment, &report).as_bytes())
-        .map_err(|e| ValidateError::Other(e.to_string()))?;
+    write_atomically(&dir.join("report.json"), &json).map_err(|e| ValidateError::Other(e.to_string()))?;
+    write_atomically(&dir.join("report.md"), markdown(experiment, &report).as_bytes()).map_err(|e| ValidateError::Other(e.to_string()))?;
     Ok(report)
 }
 

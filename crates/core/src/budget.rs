@@ -76,4 +76,11 @@ impl StopReason {
             StopReason::Stalled => "strategy_stalled",
         }
     }
+
+    /// The reason a summary label names (the inverse of [`StopReason::as_str`]).
+    pub fn from_label(label: &str) -> Option<Self> {
+        [StopReason::Wallclock, StopReason::Compute, StopReason::FullEvaluations, StopReason::StrategyFinished, StopReason::Stalled]
+            .into_iter()
+            .find(|r| r.as_str() == label)
+    }
 }

@@ -1,0 +1,182 @@
+//! Writing a results directory's files atomically, and reading them back with their trace
+//! format checked.
+
+use crate::trace_file::write_trace;
+use hposim_core::{CellSummary, Exploit, MANIFEST_FILE, Manifest, SearchSpace, TRACE_FORMAT_VERSION, Trace};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A results file that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Reading or writing failed.
+    #[error("{}: {error}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause (shown in the message, so not a `source`: it would be printed twice).
+        error: std::io::Error,
+    },
+    /// A file could not be encoded (a trace or JSON document).
+    #[error("{}: cannot write the {what}: {message}", path.display())]
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// What was being written (`trace`, `summary`, ...).
+        what: &'static str,
+        /// The cause.
+        message: String,
+    },
+    /// A file was written by another version of hposim, or is not what its name says.
+    #[error("{}: {message}", path.display())]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
+    move |error| FileError::Io { path: path.to_owned(), error }
+}
+
+fn refused(path: &Path, message: impl Into<String>) -> FileError {
+    FileError::Refused { path: path.to_owned(), message: message.into() }
+}
+
+/// File-name-safe form of a name (letters, digits, `-`, `_` and `.` kept, the rest `_`).
+pub fn safe_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
+}
+
+/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_atomically_with(path, |file, tmp| file.write_all(bytes).map_err(io(tmp)))
+}
+
+/// Writes `value` as pretty JSON to `path` atomically; `what` names it in errors.
+pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize, what: &'static str) -> Result<(), FileError> {
+    let json = serde_json::to_vec_pretty(value).map_err(|e| FileError::Encode { path: path.to_owned(), what, message: e.to_string() })?;
+    write_atomically(path, &json)
+}
+
+/// Creates `path` atomically: `write` fills a temporary file `<path>.tmp` in the same
+/// directory, which is flushed to disk and then renamed over `path`, so `path` is either absent
+/// or complete.
+pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), FileError>) -> Result<(), FileError> {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
+    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    write(&mut file, &tmp)?;
+    file.sync_all().map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// The trace file of cell `id` in `cells_dir`.
+pub fn trace_path(cells_dir: &Path, id: &str) -> PathBuf {
+    cells_dir.join(format!("{id}.parquet"))
+}
+
+/// The summary file of cell `id` in `cells_dir`; its presence marks the cell finished.
+pub fn summary_path(cells_dir: &Path, id: &str) -> PathBuf {
+    cells_dir.join(format!("{id}.json"))
+}
+
+/// The exploits file of cell `id` in `cells_dir` (population-based training).
+pub fn exploits_path(cells_dir: &Path, id: &str) -> PathBuf {
+    cells_dir.join(format!("{id}.exploits.json"))
+}
+
+/// Writes cell `id`'s files into `cells_dir`: its trace (configurations from `space`), its
+/// exploits if it has any, and then its summary, whose presence marks the cell finished.
+pub fn write_cell(cells_dir: &Path, id: &str, trace: &Trace, space: &SearchSpace, summary: &CellSummary) -> Result<(), FileError> {
+    let path = trace_path(cells_dir, id);
+    write_atomically_with(&path, |file, tmp| {
+        write_trace(trace, space, file).map_err(|e| FileError::Encode { path: tmp.to_owned(), what: "trace", message: e.to_string() })
+    })?;
+    if !trace.exploits.is_empty() {
+        write_json_atomically(&exploits_path(cells_dir, id), &exploits_json(trace, space), "exploits")?;
+    }
+    write_json_atomically(&summary_path(cells_dir, id), summary, "summary")
+}
+
+/// The exploits of `trace` as JSON: one object per exploit with `time`, `step`, `trial`,
+/// `donor`, `recipient`, and the configurations `old_config` (the recipient's) and
+/// `new_config` (the new trial's, the donor's configuration after explore) by parameter name.
+pub fn exploits_json(trace: &Trace, space: &SearchSpace) -> serde_json::Value {
+    let config_of = |t: u32| trace.configs.get(t as usize).map(|c| serde_json::Value::Object(c.to_json(space)));
+    serde_json::Value::Array(
+        trace
+            .exploits
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "time": e.time,
+                    "step": e.step,
+                    "trial": e.trial,
+                    "donor": e.donor,
+                    "recipient": e.recipient,
+                    "old_config": config_of(e.recipient),
+                    "new_config": config_of(e.trial),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The summary of cell `id` if an earlier run finished it (its trace and its summary are there
+/// and readable).
+pub fn finished_cell(cells_dir: &Path, id: &str) -> Option<CellSummary> {
+    if !trace_path(cells_dir, id).is_file() {
+        return None;
+    }
+    read_summary(&summary_path(cells_dir, id)).ok()
+}
+
+/// Refuses a file of another trace format (files written before the field existed are format 1).
+fn check_format(path: &Path, found: Option<u64>) -> Result<(), FileError> {
+    let found = found.unwrap_or(1);
+    if found != u64::from(TRACE_FORMAT_VERSION) {
+        return Err(refused(
+            path,
+            format!(
+                "written with trace format {found}, but this hposim reads format {TRACE_FORMAT_VERSION}; rerun the experiment with this version (`hposim run` reruns exactly the cells that changed)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a JSON document of this trace format at `path`; `what` names it in errors.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, FileError> {
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| refused(path, format!("not a {what}: {e}")))?;
+    check_format(path, value.get("trace_format").and_then(serde_json::Value::as_u64))?;
+    serde_json::from_value(value).map_err(|e| refused(path, format!("not a {what} of this hposim version: {e}")))
+}
+
+/// Reads the cell summary at `path`.
+pub fn read_summary(path: &Path) -> Result<CellSummary, FileError> {
+    read_json(path, "cell summary")
+}
+
+/// Reads the manifest of the results directory `dir`, if it has one.
+pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, FileError> {
+    let path = dir.join(MANIFEST_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    read_json(&path, "manifest").map(Some)
+}
+
+/// The exploits listed at `path`; none if the file does not exist.
+pub fn read_exploits(path: &Path) -> Result<Vec<Exploit>, FileError> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    serde_json::from_str(&text).map_err(|e| refused(path, format!("not a list of exploits: {e}")))
+}

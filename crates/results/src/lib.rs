@@ -1,0 +1,24 @@
+//! The files of an hposim results directory, written by `hposim run` (simulated cells) and
+//! `hposim tune` (live studies) alike, and read by `hposim report`:
+//!
+//! | file | content | module |
+//! |---|---|---|
+//! | `manifest.json` | every cell the experiment runs, per benchmark the values regret is judged against, the code fingerprint | [`files::read_manifest`] |
+//! | `cells/<cell>.parquet` | the cell's trace ([`hposim_core::trace`] lists the columns) | [`trace_file`] |
+//! | `cells/<cell>.exploits.json` | population-based training's exploits | [`files::write_cell`], [`files::read_exploits`] |
+//! | `cells/<cell>.json` | the cell's summary; its presence marks the cell finished | [`files::write_cell`], [`files::read_summary`] |
+//!
+//! Every file is written atomically (a temporary file, flushed, then renamed), so an
+//! interrupted run leaves each file either absent or complete; the summary is written last.
+//! Readers refuse files of another trace format, naming the file.
+
+pub mod files;
+pub mod other_code;
+pub mod trace_file;
+
+pub use files::{
+    FileError, exploits_path, finished_cell, read_exploits, read_manifest, read_summary, safe_name, summary_path, trace_path,
+    write_atomically, write_atomically_with, write_cell, write_json_atomically,
+};
+pub use other_code::{CellIdentity, FoundCell, OtherCode, adopt, finished_cells, identity, of_other_code};
+pub use trace_file::{read_trace, trace_frame, write_trace};

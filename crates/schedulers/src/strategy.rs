@@ -1,0 +1,121 @@
+//! Strategies: a sampler behind a scheduler, as an experiment's `[[strategies]]` tables write
+//! them, and the one function that builds them. The simulator and live studies both build
+//! their strategies with [`build_strategy`], so the same seed gives the same strategy in both.
+
+use crate::{Scheduler, SchedulerSpec};
+use hposim_core::nearest::NearestIndex;
+use hposim_core::{Fidelity, Objective, Rng, SearchSpace};
+use hposim_samplers::SamplerSpec;
+use hposim_samplers::restricted::Restricted;
+use hposim_samplers::trial_limit::TrialLimit;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// A strategy: a sampler behind a scheduler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "WrittenStrategy")]
+pub struct StrategySpec {
+    /// Display name, unique within the experiment.
+    pub name: String,
+    /// Which configuration to try next.
+    pub sampler: SamplerSpec,
+    /// How much budget each trial gets (default FIFO; for the `bohb` sampler, HyperBand with
+    /// HpBandSter's sizing).
+    pub scheduler: SchedulerSpec,
+    /// Overrides the experiment's `checkpointing` for this strategy, so one table can show a
+    /// strategy with and without checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpointing: Option<bool>,
+    /// Fixed weights, one per objective: the sampler and scheduler rank by the weighted sum of
+    /// the objectives' losses instead of by the first objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
+}
+
+/// A `[[strategies]]` table as written, before its scheduler is defaulted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WrittenStrategy {
+    name: String,
+    sampler: SamplerSpec,
+    #[serde(default)]
+    scheduler: Option<SchedulerSpec>,
+    #[serde(default)]
+    checkpointing: Option<bool>,
+    #[serde(default)]
+    weights: Option<Vec<f64>>,
+}
+
+impl From<WrittenStrategy> for StrategySpec {
+    fn from(written: WrittenStrategy) -> Self {
+        let scheduler = written.scheduler.unwrap_or_else(|| default_scheduler(&written.sampler));
+        Self { name: written.name, sampler: written.sampler, scheduler, checkpointing: written.checkpointing, weights: written.weights }
+    }
+}
+
+/// The scheduler of a strategy whose table names none: FIFO, except behind BOHB's sampler,
+/// which gets HyperBand with HpBandSter's bracket sizing, so that together they are the
+/// strategy BOHB as Falkner et al. (ICML 2018) ran it.
+pub fn default_scheduler(sampler: &SamplerSpec) -> SchedulerSpec {
+    match sampler {
+        SamplerSpec::Bohb(_) => SchedulerSpec::Hyperband {
+            eta: 3.0,
+            min_fidelity: None,
+            max_fidelity: None,
+            sizing: crate::brackets::Sizing::Hpbandster,
+            overlap: true,
+            max_brackets: None,
+            ranking: crate::Ranking::First,
+        },
+        _ => SchedulerSpec::Fifo {},
+    }
+}
+
+impl StrategySpec {
+    /// The objectives its sampler and scheduler rank by: the benchmark's, or the weighted sum.
+    pub fn ranked_objectives(&self, objectives: &[Objective]) -> Vec<Objective> {
+        if self.weights.is_some() { vec![crate::scalarised::objective()] } else { objectives.to_vec() }
+    }
+}
+
+/// Builds a strategy as a cell or live study runs it: `strategy`'s sampler (confined to
+/// `recorded`, the configurations of a recorded table, and capped at `trials` proposals) behind
+/// its scheduler, for a benchmark or training with `space`, `objectives` and `fidelity`. Errors
+/// name the key (`sampler.…`, `scheduler.…`).
+pub fn build_strategy(
+    strategy: &StrategySpec,
+    space: &SearchSpace,
+    objectives: &[Objective],
+    fidelity: &Fidelity,
+    recorded: Option<Arc<NearestIndex>>,
+    trials: Option<u64>,
+    rng: &mut Rng,
+) -> Result<Box<dyn Scheduler>, String> {
+    let ranked = strategy.ranked_objectives(objectives);
+    let mut sampler = hposim_samplers::build(&strategy.sampler, space, &ranked, rng).map_err(|e| format!("sampler.{e}"))?;
+    if let Some(set) = recorded {
+        sampler = Box::new(Restricted::new(sampler, space, set));
+    }
+    if let Some(limit) = trials {
+        sampler = Box::new(TrialLimit::new(sampler, limit));
+    }
+    let scheduler = crate::build(&strategy.scheduler, sampler, space, fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
+    Ok(match &strategy.weights {
+        Some(weights) => Box::new(crate::scalarised::Scalarised::new(scheduler, objectives.to_vec(), weights.clone())),
+        None => scheduler,
+    })
+}
+
+/// Checks that `strategy`'s sampler and scheduler can be built for a benchmark (or live
+/// training) with `space`, `fidelity` and `objectives`; the error starts with the key
+/// (`weights`, `sampler.…` or `scheduler.…`).
+pub fn check_strategy(strategy: &StrategySpec, space: &SearchSpace, fidelity: &Fidelity, objectives: &[Objective]) -> Result<(), String> {
+    if let Some(weights) = &strategy.weights {
+        crate::scalarised::check_weights(weights, objectives).map_err(|e| e.to_string())?;
+    }
+    let ranked = strategy.ranked_objectives(objectives);
+    hposim_samplers::validate(&strategy.sampler, space, &ranked).map_err(|e| format!("sampler.{e}"))?;
+    let probe = Box::new(hposim_samplers::random::RandomSampler::new(space.clone()));
+    crate::build(&strategy.scheduler, probe, space, fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
+    Ok(())
+}
