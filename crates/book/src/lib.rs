@@ -60,8 +60,10 @@ pub enum TrialStatus {
     Running,
     /// Paused; it may be resumed.
     Paused,
-    /// Stopped for good (by the scheduler, because it diverged, or replaced by an exploit).
+    /// Stopped for good (by the scheduler, or replaced by an exploit).
     Stopped,
+    /// Stopped for good because its metrics became NaN or infinite.
+    Diverged,
     /// It reached full fidelity.
     Done,
     /// Its live process failed (crashed, timed out, broke the trial protocol).
@@ -75,6 +77,7 @@ impl TrialStatus {
             TrialStatus::Running => "running",
             TrialStatus::Paused => "paused",
             TrialStatus::Stopped => "stopped",
+            TrialStatus::Diverged => "diverged",
             TrialStatus::Done => "done",
             TrialStatus::Failed => "failed",
         }
@@ -139,6 +142,8 @@ pub enum Launch {
         trial: TrialId,
         /// The trial whose checkpoint it starts from.
         donor: TrialId,
+        /// The trial it replaces in the population.
+        recipient: TrialId,
         /// The copied step.
         step: u32,
     },
@@ -198,6 +203,13 @@ pub trait Executor {
     /// Starts `launch` on worker `worker`; the book has recorded it ([`TrialBook::trial`] has
     /// the trial's configuration, checkpoint step and target).
     fn launch(&mut self, book: &TrialBook, worker: usize, launch: Launch) -> Result<(), Self::Error>;
+
+    /// The scheduler answered `answer` to `request` about worker `worker`, and the book has
+    /// recorded it (before any launch). A live study journals it here, so that a replay of
+    /// the journal asks the same questions in the same order.
+    fn asked(&mut self, _book: &TrialBook, _request: &WorkerRequest, _answer: Answer) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// Totals of a finished study that the book kept.
@@ -274,6 +286,11 @@ impl TrialBook {
     /// Workers told to wait.
     pub fn waiting(&self) -> usize {
         self.waiting
+    }
+
+    /// Results received so far (steps reported, failures included).
+    pub fn results(&self) -> u64 {
+        self.results
     }
 
     /// The trace so far.
@@ -372,15 +389,18 @@ impl TrialBook {
             Action::Wait => {
                 self.slots[worker] = Slot::Waiting { since: self.results };
                 self.waiting += 1;
-                return Ok(Answer::Wait);
+                Answer::Wait
             }
             Action::Finish => {
                 self.slots[worker] = Slot::Finished;
-                return Ok(Answer::Finish);
+                Answer::Finish
             }
         };
         if let Answer::Launch(launch) = answer {
             self.slots[worker] = Slot::Busy { trial: launch.trial() };
+        }
+        executor.asked(self, &request, answer)?;
+        if let Answer::Launch(launch) = answer {
             executor.launch(self, worker, launch)?;
         }
         Ok(answer)
@@ -420,7 +440,7 @@ impl TrialBook {
         }
         self.trace.exploits.push(Exploit { time, trial, donor, recipient, step });
         self.trials.push(Trial { config, first: step, last_ok: step, done: step, high_water: step, until, status: TrialStatus::Running });
-        Ok(Launch::Exploit { trial, donor, step })
+        Ok(Launch::Exploit { trial, donor, recipient, step })
     }
 
     fn check_target(&self, until: u32) -> Result<(), BookError> {
@@ -518,6 +538,7 @@ impl TrialBook {
         };
         self.trace.push(Row { trial, worker: worker as u32, epoch: step, start, end, status, outcome }, metrics);
         self.trials[trial as usize].status = match outcome {
+            _ if status == EpochStatus::Diverged => TrialStatus::Diverged,
             TrialOutcome::Continue => TrialStatus::Running,
             TrialOutcome::Pause | TrialOutcome::Cut => TrialStatus::Paused,
             TrialOutcome::Stop => TrialStatus::Stopped,
@@ -558,15 +579,25 @@ impl TrialBook {
         }
     }
 
-    /// The wall-clock budget ran out: trials still running were cut off mid-step (their step
-    /// is not observed) and count as paused.
-    pub fn cut_running(&mut self) {
-        self.refused = Some(StopReason::Wallclock);
+    /// A budget ended the study while trials were running (`reason`: the wall clock ran out, or
+    /// enough full evaluations arrived): they are cut off mid-step (their step is not observed)
+    /// and count as paused, and no worker is asked again.
+    pub fn cut_running(&mut self, reason: StopReason) {
+        self.refused = Some(reason);
         for worker in 0..self.slots.len() {
             if let Slot::Busy { trial } = self.slots[worker] {
                 self.trials[trial as usize].status = TrialStatus::Paused;
                 self.slots[worker] = Slot::Finished;
             }
+        }
+    }
+
+    /// `seconds` of step `step` of `trial` were paid for, but the step never completed: the
+    /// study ended while it ran. They count as repeated if the trial had completed that step
+    /// before (a restart without checkpoint).
+    pub fn paid_partial_step(&mut self, trial: TrialId, step: u32, seconds: f64) {
+        if step <= self.trials[trial as usize].high_water {
+            self.repeats += seconds;
         }
     }
 

@@ -79,8 +79,9 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool, reuse_other_code: b
             s.stop_reason
         );
         if let Some(outcome) = result.outcome.as_ref().filter(|_| !result.reused) {
-            for trial in outcome.trials.iter().filter(|t| t.status == "failed") {
-                println!("  trial {} failed: {} (log: {})", trial.trial, trial.reason.as_deref().unwrap_or("?"), trial.log.display());
+            for trial in outcome.trials.iter().filter(|t| t.status == "failed" || t.status == "diverged") {
+                let reason = trial.reason.as_deref().unwrap_or("?");
+                println!("  trial {} {}: {reason} (log: {})", trial.trial, trial.status, trial.log.display());
             }
             for warning in &outcome.tracker_warnings {
                 eprintln!("  warning: tracking: {warning}");

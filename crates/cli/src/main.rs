@@ -191,7 +191,7 @@ fn main() -> ExitCode {
         None => run(&default_experiment(), None, None, false, false),
         Some(Command::Run { experiment, out, threads, quiet, reuse_other_code }) => run(&experiment, out, threads, quiet, reuse_other_code),
         Some(Command::List) => {
-            print!("{}", LIST);
+            print!("{}", list());
             Ok(())
         }
         Some(Command::Brackets { max_fidelity, eta, min_fidelity, sizing, json }) => {
@@ -277,34 +277,39 @@ fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool, r
     Ok(())
 }
 
-const LIST: &str = "\
-Benchmarks ([[benchmarks]] type = ...):
-  synthetic      learning curves over a seeded random landscape with a known optimum;
-                 family = exponential | power_law | crossing (slow starters end best);
-                 noise, divergence, cost per epoch depending on the configuration
-  branin         multi-fidelity Branin (Kandasamy et al., BOCA, ICML 2017)
-  hartmann6      multi-fidelity Hartmann-6 (BOCA), maximised
-  counting_ones  counting ones (Falkner et al., BOHB, ICML 2018)
-  recorded       a recorded table replayed (data/FORMAT.md): path, task, objectives,
-                 lookup = nearest | recorded; see `hposim data info FILE`
-
-Samplers (sampler = { type = ... }):
-  random         independent draws from the prior
-  grid           every combination; resolution per float/int parameter, all choices
-  sobol          scrambled Sobol sequence (quasi-random)
-  latin_hypercube  Latin hypercube designs of `points` points
-  tpe            tree-structured Parzen estimator; preset = optuna | hyperopt, multivariate
-  gp             GP-BO: Matern-5/2 ARD Gaussian process, log expected improvement
-  bohb           BOHB's KDE model (Falkner et al. 2018); behind hyperband (hpbandster sizing)
-                 unless a scheduler is given: the strategy BOHB
-  regularized_evolution  aging evolution (Real et al. 2019); population, sample_size
-
-Schedulers (scheduler = { type = ... }):
-  fifo                every trial to full fidelity (the default)
-  successive_halving  synchronous successive halving (Jamieson & Talwalkar 2016), brackets repeated
-  hyperband           synchronous HyperBand (Li et al. 2018); sizing = li | hpbandster
-  asha                asynchronous successive halving (Li et al. 2020); variant = stopping | promotion
-  median_stopping     median stopping rule (Golovin et al., Vizier 2017)
-
-See experiments/README.md for every key.
-";
+/// What `hposim list` prints: every benchmark, sampler and scheduler type from the registries
+/// (`hposim_curves::registry`, `hposim_samplers::registry`, `hposim_schedulers::registry`),
+/// with what each can do.
+fn list() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "Benchmarks ([[benchmarks]] type = ...):");
+    for b in hposim_curves::registry::BENCHMARKS {
+        let mut can = vec![format!("objectives: {}", b.objectives)];
+        if b.splice {
+            can.push("changes configurations mid-training (PBT)".into());
+        }
+        if b.recorded {
+            can.push("replays a recorded table (see `hposim data info FILE`)".into());
+        }
+        let _ = writeln!(out, "  {:<22} {}\n  {:<22} [{}]", b.name, b.summary, "", can.join("; "));
+    }
+    let _ = writeln!(out, "\nSamplers (sampler = {{ type = ... }}):");
+    for s in hposim_samplers::registry::SAMPLERS {
+        let learns = if s.learns { "learns from results" } else { "a design fixed in advance" };
+        let _ = writeln!(out, "  {:<22} {}\n  {:<22} [ranks by: {}; {learns}]", s.name, s.summary, "", s.objectives.label());
+    }
+    let _ = writeln!(out, "\nSchedulers (scheduler = {{ type = ... }}), with their default settings:");
+    for s in hposim_schedulers::registry::SCHEDULERS {
+        let spec: Option<hposim_schedulers::SchedulerSpec> = toml::from_str(&format!("type = \"{}\"", s.name)).ok();
+        let can = spec.map_or_else(String::new, |spec| {
+            let capabilities = spec.capabilities();
+            let mut labels: Vec<String> = capabilities.labels().into_iter().map(str::to_owned).collect();
+            labels.push(format!("ranks by: {}", capabilities.objectives.label()));
+            labels.join("; ")
+        });
+        let _ = writeln!(out, "  {:<22} {}\n  {:<22} [{can}]", s.name, s.summary, "");
+    }
+    let _ = writeln!(out, "\nSee experiments/README.md for every key.");
+    out
+}

@@ -303,3 +303,58 @@ fn hypervolume_prints_the_volume_then_the_non_dominated_rows() {
         assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
     }
 }
+
+/// The `type` names documented in a section of experiments/README.md: in `### ... type = "x"`
+/// headings (benchmarks), or in the first column of a table (samplers, schedulers).
+fn documented(readme: &str, section: &str, end: &str, in_headings: bool) -> Vec<String> {
+    let start = readme.find(section).unwrap_or_else(|| panic!("experiments/README.md has no {section:?}"));
+    let body = &readme[start + section.len()..];
+    let body = &body[..body.find(end).unwrap_or(body.len())];
+    let mut names = Vec::new();
+    for line in body.lines() {
+        if in_headings && line.starts_with("### ") {
+            names.extend(line.split("type = \"").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_owned));
+        } else if let Some(cell) = line.strip_prefix("| `").filter(|_| !in_headings) {
+            // Not the header row (`type` | keys | meaning).
+            names.extend(cell.split('`').next().filter(|name| *name != "type").map(str::to_owned));
+        }
+    }
+    names
+}
+
+#[test]
+fn list_names_every_type_the_registries_hold_and_experiments_readme_documents() {
+    let out = hposim(&["list"], repository());
+    assert!(out.status.success());
+    let listed = text(&out.stdout);
+    let listed_names: Vec<&str> =
+        listed.lines().filter(|l| l.starts_with("  ") && !l.starts_with("   ")).filter_map(|l| l.split_whitespace().next()).collect();
+    let readme = std::fs::read_to_string(repository().join("experiments/README.md")).unwrap();
+    let registries: [(&str, Vec<&str>, Vec<String>); 3] = [
+        (
+            "benchmark",
+            hposim_curves::registry::BENCHMARKS.iter().map(|b| b.name).collect(),
+            documented(&readme, "## `[[benchmarks]]`", "\n## ", true),
+        ),
+        (
+            "sampler",
+            hposim_samplers::registry::SAMPLERS.iter().map(|s| s.name).collect(),
+            documented(&readme, "### Samplers", "\n### ", false),
+        ),
+        (
+            "scheduler",
+            hposim_schedulers::registry::SCHEDULERS.iter().map(|s| s.name).collect(),
+            documented(&readme, "### Schedulers", "\n## ", false),
+        ),
+    ];
+    for (kind, registered, documented) in registries {
+        assert!(registered.len() >= 7, "{kind}: {registered:?}");
+        for name in &registered {
+            assert!(listed_names.contains(name), "hposim list omits the {kind} {name}");
+            assert!(documented.iter().any(|d| d == name), "experiments/README.md does not document the {kind} {name}");
+        }
+        for name in &documented {
+            assert!(registered.contains(&name.as_str()), "experiments/README.md documents a {kind} {name} that hposim does not know");
+        }
+    }
+}

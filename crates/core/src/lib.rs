@@ -18,6 +18,7 @@
 //! stays free of polars.
 
 pub mod budget;
+pub mod capability;
 pub mod config;
 pub mod encoding;
 pub mod fidelity;

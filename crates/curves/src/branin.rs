@@ -141,6 +141,10 @@ impl Benchmark for Branin {
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }
+
+    fn supports_splice(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -160,6 +160,10 @@ impl Benchmark for CountingOnes {
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }
+
+    fn supports_splice(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -170,6 +170,10 @@ impl Benchmark for Dtlz2 {
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }
+
+    fn supports_splice(&self) -> bool {
+        false
+    }
     /// BoTorch's 1.1 in every objective.
     fn hypervolume_reference(&self) -> Option<&[f64]> {
         Some(&self.reference)

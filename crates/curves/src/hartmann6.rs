@@ -152,6 +152,10 @@ impl Benchmark for Hartmann6 {
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }
+
+    fn supports_splice(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

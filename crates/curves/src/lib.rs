@@ -34,6 +34,7 @@ pub mod landscape;
 pub mod median_random;
 pub mod pbt_toy;
 pub mod recorded;
+pub mod registry;
 mod segments;
 pub mod spec;
 pub mod synthetic;
@@ -126,10 +127,9 @@ pub trait Benchmark: Send + Sync {
     }
 
     /// Whether [`Benchmark::splice`] works: the benchmark can change a trial's configuration
-    /// mid-training. Population-based training is refused on benchmarks that cannot.
-    fn supports_splice(&self) -> bool {
-        false
-    }
+    /// mid-training. Population-based training is refused on benchmarks that cannot. Every
+    /// benchmark says so explicitly (its type's entry in [`registry`] says the same, tested).
+    fn supports_splice(&self) -> bool;
 
     /// A curve that replays `curve` up to `step` and continues after it with `config` (the
     /// trial's hyperparameters changed mid-training, as population-based training does);

@@ -544,6 +544,10 @@ impl Benchmark for Synthetic {
         Some(&self.best_known)
     }
 
+    fn supports_splice(&self) -> bool {
+        false
+    }
+
     fn hypervolume_reference(&self) -> Option<&[f64]> {
         (!self.reference.is_empty()).then_some(&self.reference)
     }

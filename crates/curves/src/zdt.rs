@@ -172,6 +172,10 @@ impl Benchmark for Zdt {
     fn best_known(&self) -> Option<&[f64]> {
         Some(&self.best_known)
     }
+
+    fn supports_splice(&self) -> bool {
+        false
+    }
     /// BoTorch's `(11, 11)`.
     fn hypervolume_reference(&self) -> Option<&[f64]> {
         Some(&self.reference)

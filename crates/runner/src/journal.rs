@@ -31,6 +31,19 @@ pub enum Asked {
         /// Target step.
         until: u32,
     },
+    /// A new trial from another trial's checkpoint (population-based training).
+    Exploit {
+        /// The trial whose checkpoint it starts from.
+        donor: u32,
+        /// The trial it replaces.
+        recipient: u32,
+        /// The copied step.
+        step: u32,
+        /// The new trial's configuration.
+        config: Map<String, Json>,
+        /// Target step.
+        until: u32,
+    },
     /// Nothing to do yet.
     Wait,
     /// Nothing to do ever.

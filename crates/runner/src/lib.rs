@@ -6,7 +6,8 @@
 //! processes and a real clock:
 //!
 //! - [`protocol`]: how a training command is started and how it reports (PROTOCOL.md);
-//! - [`executor`], [`local`], [`slurm`]: where trial processes run;
+//! - [`executor`], [`local`], [`slurm`]: where trial processes run; [`replay`]: a benchmark
+//!   replayed on a virtual clock instead (the differential test against the simulator);
 //! - [`journal`], [`study`]: the live study loop, journaled so that it resumes after a kill;
 //! - [`spec`]: live experiment files (`[training]`);
 //! - [`tune`]: `hposim tune`, writing the simulator's trace schema;
@@ -20,6 +21,7 @@ pub mod mlflow;
 pub mod orphans;
 pub mod protocol;
 pub mod record;
+pub mod replay;
 pub mod slurm;
 pub mod spec;
 pub mod study;

@@ -6,7 +6,7 @@
 //! output line by line, appending lines that are not step reports to the trial's log, and
 //! reports the exit status after the last line; standard error goes straight to the log.
 
-use crate::executor::{Event, EventKind, Executor, ExecutorError, Job, Signal};
+use crate::executor::{Event, EventKind, Executor, ExecutorError, Job, Signal, WallClock};
 use nix::sys::signal::{Signal as NixSignal, killpg};
 use nix::unistd::Pid;
 use std::collections::HashMap;
@@ -15,15 +15,23 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+/// An event as a reader thread saw it, stamped with the instant.
+struct Stamped {
+    launch: u64,
+    kind: EventKind,
+    at: Instant,
+}
 
 /// Local processes in `slots` worker slots.
 pub struct LocalExecutor {
     slots: usize,
     /// GPU index of each slot, empty for CPU slots.
     gpus: Vec<Vec<u32>>,
-    sender: Sender<Event>,
-    receiver: Receiver<Event>,
+    sender: Sender<Stamped>,
+    receiver: Receiver<Stamped>,
+    clock: WallClock,
     /// Process-group id of each launch that may still be running.
     groups: HashMap<u64, i32>,
 }
@@ -46,7 +54,7 @@ impl LocalExecutor {
                 },
             )
             .collect();
-        Self { slots, gpus, sender, receiver, groups: HashMap::new() }
+        Self { slots, gpus, sender, receiver, clock: WallClock::new(), groups: HashMap::new() }
     }
 }
 
@@ -55,6 +63,10 @@ fn open_log(job: &Job) -> Result<File, ExecutorError> {
 }
 
 impl Executor for LocalExecutor {
+    fn now(&self) -> f64 {
+        self.clock.now()
+    }
+
     fn slots(&self) -> usize {
         self.slots
     }
@@ -109,7 +121,7 @@ impl Executor for LocalExecutor {
                         let text = String::from_utf8_lossy(&buffer);
                         let line = text.trim_end_matches(['\n', '\r']);
                         if line.trim_start().starts_with('{') {
-                            let _ = sender.send(Event { launch, kind: EventKind::Line(line.to_owned()), at: Instant::now() });
+                            let _ = sender.send(Stamped { launch, kind: EventKind::Line(line.to_owned()), at: Instant::now() });
                         } else {
                             // The log keeps every other line as printed.
                             let _ = log.write_all(&buffer);
@@ -119,7 +131,7 @@ impl Executor for LocalExecutor {
             }
             let status = status_receiver.recv().ok().flatten();
             let code = status.and_then(|status| status.code());
-            let _ = sender.send(Event { launch, kind: EventKind::Exited(code), at: Instant::now() });
+            let _ = sender.send(Stamped { launch, kind: EventKind::Exited(code), at: Instant::now() });
         });
         Ok(())
     }
@@ -137,13 +149,13 @@ impl Executor for LocalExecutor {
         }
     }
 
-    fn next_event(&mut self, timeout: Duration) -> Result<Option<Event>, ExecutorError> {
-        match self.receiver.recv_timeout(timeout) {
-            Ok(event) => {
-                if matches!(event.kind, EventKind::Exited(_)) {
-                    self.groups.remove(&event.launch);
+    fn next_event(&mut self, deadline: f64) -> Result<Option<Event>, ExecutorError> {
+        match self.receiver.recv_timeout(self.clock.until(deadline)) {
+            Ok(Stamped { launch, kind, at }) => {
+                if matches!(kind, EventKind::Exited(_)) {
+                    self.groups.remove(&launch);
                 }
-                Ok(Some(event))
+                Ok(Some(Event { launch, kind, at: self.clock.at(at) }))
             }
             Err(RecvTimeoutError::Timeout) => Ok(None),
             // Impossible while `self` holds a sender; treat as "nothing".

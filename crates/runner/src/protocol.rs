@@ -184,6 +184,26 @@ pub fn parse_line(line: &str, objectives: &[Objective]) -> Result<Line, String> 
     Ok(Line::Step(StepReport { step, metrics, extra }))
 }
 
+/// The report line of step `step` with `metrics` (one per objective, in order): the JSON object
+/// a training command prints, with Python's words for non-finite values, and every number
+/// written so that it reads back exactly.
+pub fn report_line(step: u32, objectives: &[Objective], metrics: &[f64]) -> String {
+    let mut line = format!("{{\"step\": {step}");
+    for (objective, value) in objectives.iter().zip(metrics) {
+        let name = Json::String(objective.name.clone()).to_string();
+        let number = match *value {
+            v if v.is_nan() => "NaN".to_owned(),
+            v if v == f64::INFINITY => "Infinity".to_owned(),
+            v if v == f64::NEG_INFINITY => "-Infinity".to_owned(),
+            // Rust writes the shortest decimal that reads back as the same float.
+            v => format!("{v:?}"),
+        };
+        line.push_str(&format!(", {name}: {number}"));
+    }
+    line.push('}');
+    line
+}
+
 const NAN_MARK: &str = "\u{0}nan";
 const INF_MARK: &str = "\u{0}inf";
 const NEG_INF_MARK: &str = "\u{0}-inf";

@@ -13,7 +13,7 @@
 //! the raw wait status. Pausing sends SIGTERM to the job's processes
 //! (`scancel --signal=TERM --full`), killing `scancel --signal=KILL --full` and then `scancel`.
 
-use crate::executor::{Event, EventKind, Executor, ExecutorError, Job, Signal};
+use crate::executor::{Event, EventKind, Executor, ExecutorError, Job, Signal, WallClock};
 use serde_json::Value as Json;
 use std::collections::{HashMap, VecDeque};
 use std::fs::OpenOptions;
@@ -48,6 +48,7 @@ pub struct SlurmExecutor {
     running: HashMap<u64, Running>,
     pending: VecDeque<Event>,
     last_poll: Option<Instant>,
+    clock: WallClock,
     squeue_failures: u32,
     /// Launches to submit at the next `next_event`.
     queued: Vec<Job>,
@@ -70,6 +71,7 @@ impl SlurmExecutor {
             running: HashMap::new(),
             pending: VecDeque::new(),
             last_poll: None,
+            clock: WallClock::new(),
             squeue_failures: 0,
             queued: Vec::new(),
             id_files: HashMap::new(),
@@ -84,7 +86,7 @@ impl SlurmExecutor {
     /// Reads what the jobs printed since the last poll and asks Slurm for their states.
     fn poll_jobs(&mut self) -> Result<(), ExecutorError> {
         self.last_poll = Some(Instant::now());
-        let now = Instant::now();
+        let now = self.clock.now();
         let launches: Vec<u64> = self.running.keys().copied().collect();
         for &launch in &launches {
             if let Some(running) = self.running.get_mut(&launch) {
@@ -204,7 +206,7 @@ pub fn parse_squeue(bytes: &[u8]) -> Result<HashMap<String, JobState>, String> {
     Ok(states)
 }
 
-fn route_line(launch: u64, line: &str, log: &PathBuf, at: Instant, pending: &mut VecDeque<Event>) {
+fn route_line(launch: u64, line: &str, log: &PathBuf, at: f64, pending: &mut VecDeque<Event>) {
     if line.trim_start().starts_with('{') {
         pending.push_back(Event { launch, kind: EventKind::Line(line.to_owned()), at });
     } else if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(log) {
@@ -212,7 +214,7 @@ fn route_line(launch: u64, line: &str, log: &PathBuf, at: Instant, pending: &mut
     }
 }
 
-fn read_new_lines(launch: u64, running: &mut Running, at: Instant, pending: &mut VecDeque<Event>) {
+fn read_new_lines(launch: u64, running: &mut Running, at: f64, pending: &mut VecDeque<Event>) {
     let Ok(mut file) = std::fs::File::open(&running.stdout) else { return };
     if file.seek(SeekFrom::Start(running.offset)).is_err() {
         return;
@@ -408,7 +410,7 @@ impl Executor for SlurmExecutor {
         if let Some(i) = self.queued.iter().position(|job| job.launch == launch) {
             // Never submitted: it ends here.
             self.queued.remove(i);
-            self.pending.push_back(Event { launch, kind: EventKind::Exited(None), at: Instant::now() });
+            self.pending.push_back(Event { launch, kind: EventKind::Exited(None), at: self.clock.now() });
             return Ok(());
         }
         let Some(running) = self.running.get(&launch) else { return Ok(()) };
@@ -429,9 +431,13 @@ impl Executor for SlurmExecutor {
         Ok(())
     }
 
-    fn next_event(&mut self, timeout: Duration) -> Result<Option<Event>, ExecutorError> {
+    fn now(&self) -> f64 {
+        self.clock.now()
+    }
+
+    fn next_event(&mut self, deadline: f64) -> Result<Option<Event>, ExecutorError> {
         self.submit_queued()?;
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + self.clock.until(deadline);
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Ok(Some(event));

@@ -4,7 +4,7 @@
 //! bad file with the file and key named.
 
 use hposim_core::{Budget, Fidelity, Objective, ParamSpec, SearchSpace};
-use hposim_schedulers::{StrategySpec, check_strategy};
+use hposim_schedulers::{Setting, StrategySpec, check_strategy};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -283,12 +283,19 @@ impl LiveExperiment {
             if spec.strategies[..i].iter().any(|s| s.name == strategy.name) {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }
-            check_strategy(strategy, &space, fidelity, &training.objectives).map_err(|e| fail(format!("{at}.{e}")))?;
-            if strategy.scheduler.changes_configurations() {
-                return Err(fail(format!(
-                    "{at}.scheduler: population-based training is simulator-only for now (live studies cannot copy one trial's checkpoint into another yet); run it with `hposim run`"
-                )));
-            }
+            let setting = Setting {
+                space: &space,
+                fidelity,
+                objectives: &training.objectives,
+                checkpointing: strategy.checkpointing.unwrap_or(spec.checkpointing),
+                trial_budget: spec.budget.trials.is_some(),
+                // Real processes keep only their latest checkpoint (PROTOCOL.md), so no trial
+                // can start from another's checkpoint at a given step yet.
+                cannot_change_configurations: Some(
+                    "live studies cannot do yet (a trial's checkpoint directory holds only its latest step); run it with `hposim run`",
+                ),
+            };
+            check_strategy(strategy, &setting).map_err(|e| if e.starts_with("budget.") { fail(e) } else { fail(format!("{at}.{e}")) })?;
         }
         Ok(Self { path: path.to_owned(), name, source: source.to_owned(), spec, space, workdir })
     }

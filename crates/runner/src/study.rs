@@ -1,12 +1,21 @@
-//! A live study: the simulator's loop with real processes and a real clock.
+//! A live study: the trial book ([`hposim_book`]) that the simulator drives, driven here by real
+//! processes and a real clock.
 //!
-//! Whenever a worker slot is free the [`Scheduler`] is asked what to do, exactly as in
-//! the simulator; every step report goes to the scheduler, whose decision keeps the
-//! process running, or ends it (SIGTERM, then SIGKILL after the grace period). A trial that
-//! reaches its target step exits by itself. A trial whose process exits early, prints a
-//! malformed report, reports NaN metrics or runs past its time limit is marked failed (its log
-//! kept) and the scheduler is told, as the simulator tells it of a diverged run; the study goes
-//! on.
+//! The book does what the simulator does: whenever a worker slot is free it asks the
+//! [`Scheduler`] what to do, every step report goes to it, and its outcome keeps the process
+//! running or frees the slot, which is assigned again at once. What this module adds is only
+//! what real processes need: launching them ([`crate::executor`]), ending them (SIGTERM, then
+//! SIGKILL after the grace period; a trial that reaches its target step exits by itself), a new
+//! launch on a slot waiting for the slot's previous process to exit (and a resumed trial for
+//! its own previous process, so that two processes never share a checkpoint), and the
+//! protocol's failures: a trial whose process exits early, prints a malformed report or runs
+//! past its time limit is marked failed (its log kept) and the scheduler is told, as of a
+//! diverged run; the study goes on.
+//!
+//! Time and compute come from the executor: its clock ([`Executor::now`]), the time each
+//! process ran from launch to exit, and what a running launch has committed
+//! ([`Executor::committed`]). An executor on a virtual clock that replays a benchmark
+//! ([`crate::replay`]) therefore runs a study step for step as the simulator does.
 //!
 //! Every call to the scheduler and every result is journaled ([`crate::journal`]) before it is
 //! acted on, so a study killed at any moment resumes by replaying the journal through a fresh
@@ -17,16 +26,16 @@ use crate::executor::{EventKind, Executor, ExecutorError, Job, Signal};
 use crate::journal::{Asked, Journal, JournalError, Record};
 use crate::protocol::{self, LaunchValues, Line};
 use crate::tracker::Tracker;
+use hposim_book::{Answer, BookError, BookSettings, Cut, Launch, Slot, TrialBook};
 use hposim_core::rng::stable_hash;
 use hposim_core::{
-    Action, Budget, CellOutcome, CellStats, Config, Decision, EpochStatus, Fidelity, Objective, Observation, Rng, Row, SearchSpace,
-    StopReason, Trace, TrialOutcome, WorkerRequest,
+    Budget, CellOutcome, CellStats, EpochStatus, Fidelity, Objective, Rng, SearchSpace, StopReason, TrialId, TrialOutcome, WorkerRequest,
 };
 use hposim_schedulers::Scheduler;
 use serde_json::{Map, Value as Json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Everything a live study needs besides its strategy and executor.
 #[derive(Clone, Debug)]
@@ -108,8 +117,11 @@ pub enum StudyError {
         error: std::io::Error,
     },
     /// The scheduler broke the protocol.
-    #[error("the scheduler {0}")]
-    Scheduler(String),
+    #[error(transparent)]
+    Book(#[from] BookError),
+    /// The strategy asks for what the executor cannot do.
+    #[error("{0}")]
+    Unsupported(String),
     /// Too many trials failed in a row.
     #[error("{count} trials in a row failed; the last: trial {trial}: {reason} (log: {})", log.display())]
     TooManyFailures {
@@ -161,106 +173,282 @@ pub struct StudyOutcome {
     pub tracker_warnings: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Running,
-    Paused,
-    Stopped,
-    Done,
-    Failed,
-}
-
-impl Status {
-    fn label(self) -> &'static str {
-        match self {
-            Status::Running => "running",
-            Status::Paused => "paused",
-            Status::Stopped => "stopped",
-            Status::Done => "done",
-            Status::Failed => "failed",
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Trial {
-    config: Config,
-    json: Map<String, Json>,
-    done: u32,
-    high_water: u32,
-    until: u32,
-    status: Status,
-    launches: u32,
-    reason: Option<String>,
-    /// Seconds of each recorded step (for the counterfactual compute without checkpoints).
-    step_seconds: Vec<f64>,
-}
-
+/// How a process that is no longer wanted is being ended.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Ending {
     /// It reached its target: wait for it to exit, then terminate it at `at`.
-    Exiting { at: Instant },
+    Exiting { at: f64 },
     /// SIGTERM sent; SIGKILL at `at`.
-    Terminated { at: Instant },
+    Terminated { at: f64 },
     /// SIGKILL sent.
     Killed,
 }
 
+/// A process on a worker slot (study seconds throughout).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Busy {
-    trial: u32,
-    /// `None` between a journaled start and its launch (only while replaying).
-    launch: Option<u64>,
+struct Process {
+    launch: u64,
+    trial: TrialId,
     launched: f64,
-    launched_at: Instant,
     step_start: f64,
     ending: Option<Ending>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Slot {
-    Free,
-    Waiting { since: u64 },
-    Busy(Busy),
-    Finished,
+/// What the study keeps per trial beside the book.
+#[derive(Debug, Default)]
+struct TrialInfo {
+    json: Map<String, Json>,
+    launches: u32,
+    reason: Option<String>,
+    /// Seconds of each recorded step, by step (for what a restart repeats, and the
+    /// extrapolated full training).
+    step_seconds: Vec<f64>,
 }
 
+/// The study's clock: study seconds are `offset + (executor seconds − origin)`, `offset` being
+/// where a resumed study's journal ended.
+#[derive(Clone, Copy, Debug)]
 struct Clock {
-    origin: Instant,
     offset: f64,
+    origin: f64,
 }
 
-impl Clock {
-    fn at(&self, instant: Instant) -> f64 {
-        self.offset + instant.saturating_duration_since(self.origin).as_secs_f64()
-    }
-}
-
-struct Study<'s, 'e, 't> {
+/// The live side of a study: processes, journal and clock. It is the trial book's executor.
+struct Live<'s, 'e, 't> {
     setup: &'s StudySetup<'s>,
     executor: &'e mut dyn Executor,
     tracker: Option<&'t mut dyn Tracker>,
     journal: Journal,
     journal_path: PathBuf,
     clock: Clock,
-    slots: Vec<Slot>,
-    waiting: usize,
-    events: u64,
-    next_launch: u64,
-    trials: Vec<Trial>,
-    trace: Trace,
-    compute: f64,
-    restarts: f64,
-    full_evaluations: u64,
-    failures: u64,
-    consecutive_failures: u32,
-    refused: Option<StopReason>,
-    /// Whether the wall-clock budget has ended the running trials.
-    wallclock_cut: bool,
-    /// Whether every process is being ended (interrupt, or too many failures): nothing new starts.
-    ending_all: bool,
+    /// While replaying the journal, time is the journal's.
     replaying: bool,
+    replay_now: f64,
+    processes: Vec<Option<Process>>,
+    /// A launch assigned to a slot that waits for a process to exit.
+    queued: Vec<Option<TrialId>>,
+    next_launch: u64,
+    trials: Vec<TrialInfo>,
+    /// Worker-seconds of launches that have exited.
+    compute: f64,
+    consecutive_failures: u32,
+    /// Every process is being ended (interrupt, too many failures): nothing new starts.
+    ending_all: bool,
     tracker_warnings: Vec<String>,
+}
+
+impl hposim_book::Executor for Live<'_, '_, '_> {
+    type Error = StudyError;
+
+    fn now(&self) -> f64 {
+        if self.replaying { self.replay_now } else { self.clock.offset + (self.executor.now() - self.clock.origin) }
+    }
+
+    fn committed(&self) -> f64 {
+        if self.replaying {
+            return self.compute;
+        }
+        let now = self.executor.now();
+        let running: f64 = self
+            .processes
+            .iter()
+            .flatten()
+            .map(|p| self.executor.committed(p.launch, self.clock.origin + (p.launched - self.clock.offset), now))
+            .sum();
+        self.compute + running
+    }
+
+    fn repeat_cost(&self, book: &TrialBook, trial: TrialId) -> f64 {
+        let state = book.trial(trial);
+        let seconds = &self.trials[trial as usize].step_seconds;
+        seconds.iter().take(state.done as usize).skip(state.first as usize).sum()
+    }
+
+    fn asked(&mut self, book: &TrialBook, request: &WorkerRequest, answer: Answer) -> Result<(), StudyError> {
+        if let Answer::Launch(Launch::Start { trial } | Launch::Exploit { trial, .. }) = answer {
+            let json = book.trial(trial).config.to_json(self.setup.space);
+            self.trials.push(TrialInfo { json, ..TrialInfo::default() });
+        }
+        let answer = self.asked_of(book, answer);
+        self.record(Record::Ask { worker: request.worker, now: request.now, next_trial: request.next_trial, answer })
+    }
+
+    fn launch(&mut self, book: &TrialBook, worker: usize, launch: Launch) -> Result<(), StudyError> {
+        if matches!(launch, Launch::Exploit { .. }) && !self.executor.copies_checkpoints() {
+            return Err(StudyError::Unsupported(format!(
+                "the strategy copies one trial's checkpoint into another (population-based training), which the {} executor cannot do yet; run it with `hposim run`",
+                self.executor.name()
+            )));
+        }
+        self.queued[worker] = Some(launch.trial());
+        if !self.replaying {
+            self.try_start(book, worker)?;
+        }
+        Ok(())
+    }
+}
+
+impl Live<'_, '_, '_> {
+    fn record(&mut self, record: Record) -> Result<(), StudyError> {
+        if !self.replaying {
+            self.journal.append(&record)?;
+        }
+        Ok(())
+    }
+
+    fn mismatch(&self, message: String) -> StudyError {
+        StudyError::Mismatch { path: self.journal_path.clone(), message }
+    }
+
+    fn trial_dir(&self, trial: TrialId) -> PathBuf {
+        self.setup.dir.join("trials").join(trial.to_string())
+    }
+
+    fn log_path(&self, trial: TrialId) -> PathBuf {
+        self.trial_dir(trial).join("log.txt")
+    }
+
+    /// The journal's form of an answer.
+    fn asked_of(&self, book: &TrialBook, answer: Answer) -> Asked {
+        match answer {
+            Answer::Launch(Launch::Start { trial }) => {
+                Asked::Start { config: self.trials[trial as usize].json.clone(), until: book.trial(trial).until }
+            }
+            Answer::Launch(Launch::Resume { trial }) => Asked::Resume { trial, until: book.trial(trial).until },
+            Answer::Launch(Launch::Exploit { trial, donor, recipient, step }) => {
+                Asked::Exploit { donor, recipient, step, config: self.trials[trial as usize].json.clone(), until: book.trial(trial).until }
+            }
+            Answer::Wait => Asked::Wait,
+            Answer::Finish => Asked::Finish,
+        }
+    }
+
+    /// Study seconds on the executor's clock.
+    fn executor_time(&self, study: f64) -> f64 {
+        self.clock.origin + (study - self.clock.offset)
+    }
+
+    fn slot_of_launch(&self, launch: u64) -> Option<usize> {
+        self.processes.iter().position(|p| p.is_some_and(|p| p.launch == launch))
+    }
+
+    /// Starts the launch queued on `worker` if nothing holds it back: the slot's previous
+    /// process, or the trial's own previous process elsewhere, still ending.
+    fn try_start(&mut self, book: &TrialBook, worker: usize) -> Result<(), StudyError> {
+        let Some(trial) = self.queued[worker] else { return Ok(()) };
+        if self.ending_all || self.processes[worker].is_some() || self.processes.iter().flatten().any(|p| p.trial == trial) {
+            return Ok(());
+        }
+        self.queued[worker] = None;
+        self.start_process(book, worker, trial)
+    }
+
+    /// Starts every queued launch that can start, in worker order.
+    fn start_queued(&mut self, book: &TrialBook) -> Result<(), StudyError> {
+        for worker in 0..self.queued.len() {
+            self.try_start(book, worker)?;
+        }
+        Ok(())
+    }
+
+    /// Starts a process for `trial` on slot `worker`, from the trial's checkpoint step.
+    fn start_process(&mut self, book: &TrialBook, worker: usize, trial: TrialId) -> Result<(), StudyError> {
+        let state = book.trial(trial);
+        let start_step = state.done;
+        let copy_of = book.trace().exploits.iter().rev().find(|e| e.trial == trial && start_step == e.step).map(|e| (e.donor, e.step));
+        let trial_dir = self.trial_dir(trial);
+        let checkpoint_dir = trial_dir.join("checkpoint");
+        if start_step == 0 {
+            // A start from step 0 (a first launch, or a resume without checkpointing) must not
+            // find an old checkpoint.
+            let _ = std::fs::remove_dir_all(&checkpoint_dir);
+        }
+        std::fs::create_dir_all(&checkpoint_dir).map_err(|error| StudyError::Io { path: checkpoint_dir.clone(), error })?;
+        let info = &self.trials[trial as usize];
+        let seed = config_seed(self.setup.seed, &info.json);
+        let until = state.until;
+        let values = LaunchValues { trial, checkpoint_dir: &checkpoint_dir, start_step, until, seed };
+        let argv = protocol::substitute(self.setup.command, self.setup.space, &state.config, &values);
+        let mut env = vec![
+            (protocol::ENV_CONFIG.to_owned(), Json::Object(info.json.clone()).to_string()),
+            (protocol::ENV_TRIAL.to_owned(), trial.to_string()),
+            (protocol::ENV_CHECKPOINT_DIR.to_owned(), checkpoint_dir.display().to_string()),
+            (protocol::ENV_START_STEP.to_owned(), start_step.to_string()),
+            (protocol::ENV_UNTIL.to_owned(), until.to_string()),
+            (protocol::ENV_SEED.to_owned(), seed.to_string()),
+            (protocol::ENV_MAX_STEP.to_owned(), self.setup.fidelity.max.to_string()),
+        ];
+        env.extend(self.executor.slot_env(worker));
+        let launch = self.next_launch;
+        self.next_launch += 1;
+        let job = Job {
+            launch,
+            argv,
+            env,
+            workdir: self.setup.workdir.to_owned(),
+            log: self.log_path(trial),
+            trial_dir,
+            gpus: self.setup.gpus_per_trial,
+            trial,
+            config: state.config.clone(),
+            start_step,
+            until,
+            copy_of,
+        };
+        self.executor.launch(worker, &job)?;
+        let now = hposim_book::Executor::now(self);
+        let handle = self.executor.handle(launch);
+        self.record(Record::Launch { trial, worker: worker as u32, launch, now, start_step, until, handle })?;
+        let info = &mut self.trials[trial as usize];
+        info.launches += 1;
+        if info.launches == 1
+            && let Some(tracker) = self.tracker.as_deref_mut()
+            && let Err(e) = tracker.trial_started(trial, &info.json)
+        {
+            self.tracker_warnings.push(e);
+        }
+        self.processes[worker] = Some(Process { launch, trial, launched: now, step_start: now, ending: None });
+        Ok(())
+    }
+
+    fn set_ending(&mut self, worker: usize, ending: Ending) {
+        if let Some(process) = &mut self.processes[worker] {
+            process.ending = Some(ending);
+        }
+    }
+
+    /// Asks the process on `worker` to stop (SIGTERM); SIGKILL follows after the grace period.
+    fn terminate(&mut self, worker: usize) {
+        let at = hposim_book::Executor::now(self) + self.setup.grace.as_secs_f64();
+        let Some(process) = &mut self.processes[worker] else { return };
+        // A process that is already gone cannot be signalled; its exit event frees the slot.
+        let _ = self.executor.signal(process.launch, Signal::Terminate);
+        process.ending = Some(Ending::Terminated { at });
+    }
+
+    /// The earliest deadline of a process (study seconds).
+    fn next_deadline(&self) -> Option<f64> {
+        let limit = self.setup.time_limit.map(|l| l.as_secs_f64());
+        self.processes
+            .iter()
+            .flatten()
+            .filter_map(|p| match p.ending {
+                Some(Ending::Exiting { at } | Ending::Terminated { at }) => Some(at),
+                Some(Ending::Killed) => None,
+                None => limit.map(|l| p.launched + l),
+            })
+            .min_by(f64::total_cmp)
+    }
+}
+
+/// A study: the book and its live executor.
+struct Study<'s, 'e, 't> {
+    book: TrialBook,
+    live: Live<'s, 'e, 't>,
+    /// Whether a budget has ended the running trials.
+    cut: bool,
+    /// The book's result count when waiting workers were last woken.
+    woken_at: u64,
 }
 
 /// Runs (or, with a journal in `setup.dir`, resumes) a live study of `scheduler` on `executor`.
@@ -274,105 +462,80 @@ pub fn run_study(
     tracker: Option<&mut dyn Tracker>,
     interrupt: &AtomicBool,
 ) -> Result<StudyOutcome, StudyError> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |error| StudyError::Io { path, error }
-    };
-    std::fs::create_dir_all(setup.dir.join("trials")).map_err(io(&setup.dir.join("trials")))?;
+    let trials_dir = setup.dir.join("trials");
+    std::fs::create_dir_all(&trials_dir).map_err(|error| StudyError::Io { path: trials_dir, error })?;
     let journal_path = setup.dir.join("journal.jsonl");
     let records = Journal::read(&journal_path)?;
     let journal = Journal::open(&journal_path)?;
     let slots = executor.slots();
-    let mut study = Study {
+    let settings = BookSettings {
+        workers: slots as u32,
+        budget: setup.budget.clone(),
+        checkpointing: setup.checkpointing,
+        max_fidelity: setup.fidelity.max,
+    };
+    let live = Live {
         setup,
         executor,
         tracker,
         journal,
         journal_path,
-        clock: Clock { origin: Instant::now(), offset: 0.0 },
-        slots: vec![Slot::Free; slots],
-        waiting: 0,
-        events: 0,
+        clock: Clock { offset: 0.0, origin: 0.0 },
+        replaying: true,
+        replay_now: 0.0,
+        processes: vec![None; slots],
+        queued: vec![None; slots],
         next_launch: 0,
         trials: Vec::new(),
-        trace: Trace::with_capacity(setup.objectives.to_vec(), 1024),
         compute: 0.0,
-        restarts: 0.0,
-        full_evaluations: 0,
-        failures: 0,
         consecutive_failures: 0,
-        refused: None,
-        wallclock_cut: false,
         ending_all: false,
-        replaying: true,
         tracker_warnings: Vec::new(),
     };
+    let book = TrialBook::new(settings, setup.objectives.to_vec(), 1024);
+    // `u64::MAX`: after a replay, waiting workers are asked again once.
+    let mut study = Study { book, live, cut: false, woken_at: u64::MAX };
     if let Some(stop) = study.replay(&records, scheduler, rng)? {
-        return Ok(study.finish(stop, scheduler));
+        let now = study.live.replay_now;
+        return Ok(study.finish(stop, now, scheduler));
     }
-    study.replaying = false;
+    let offset = study.live.replay_now;
+    study.live.clock = Clock { offset, origin: study.live.executor.now() };
+    study.live.replaying = false;
     study.continue_after_replay(&records, scheduler, rng)?;
     let stop = study.event_loop(scheduler, rng, interrupt)?;
     // Trials left paused at a rung when the study ends were stopped early, for good.
-    if let Some(tracker) = study.tracker.as_deref_mut() {
-        for (id, trial) in study.trials.iter().enumerate() {
-            if trial.status == Status::Paused
+    if let Some(tracker) = study.live.tracker.as_deref_mut() {
+        for (id, trial) in study.book.trials().iter().enumerate() {
+            if trial.status == hposim_book::TrialStatus::Paused
                 && let Err(e) = tracker.trial_ended(id as u32, "KILLED")
             {
-                study.tracker_warnings.push(e);
+                study.live.tracker_warnings.push(e);
             }
         }
     }
-    let now = study.now();
-    study.journal.append(&Record::End { now, stop_reason: stop.as_str().to_owned() })?;
-    // The study ends now, as a replay of its journal will say.
-    study.clock.offset = now;
-    Ok(study.finish(stop, scheduler))
+    let now = hposim_book::Executor::now(&study.live);
+    study.live.journal.append(&Record::End { now, stop_reason: stop.as_str().to_owned() })?;
+    Ok(study.finish(stop, now, scheduler))
 }
 
 impl Study<'_, '_, '_> {
     fn now(&self) -> f64 {
-        // While replaying, time is the journal's.
-        if self.replaying { self.clock.offset } else { self.clock.at(Instant::now()) }
+        hposim_book::Executor::now(&self.live)
     }
 
-    fn trial_dir(&self, trial: u32) -> PathBuf {
-        self.setup.dir.join("trials").join(trial.to_string())
-    }
-
-    fn log_path(&self, trial: u32) -> PathBuf {
-        self.trial_dir(trial).join("log.txt")
-    }
-
-    fn mismatch(&self, message: String) -> StudyError {
-        StudyError::Mismatch { path: self.journal_path.clone(), message }
-    }
-
-    fn record(&mut self, record: Record) -> Result<(), StudyError> {
-        if !self.replaying {
-            self.journal.append(&record)?;
+    /// Asks about free worker `worker` (unless the study is ending) and launches the answer.
+    fn assign(&mut self, worker: usize, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
+        if self.live.ending_all {
+            return Ok(());
         }
-        Ok(())
+        self.book.assign(worker, &mut self.live, scheduler, rng)
     }
 
-    fn may_dispatch(&mut self) -> bool {
-        let budget = self.setup.budget;
-        if budget.full_evaluations.is_some_and(|n| self.full_evaluations >= n) {
-            self.refused = Some(StopReason::FullEvaluations);
-        } else if budget.compute_seconds.is_some_and(|b| self.compute_committed() >= b) {
-            self.refused = Some(StopReason::Compute);
-        } else if budget.wallclock_seconds.is_some_and(|d| self.now() >= d) && !self.replaying {
-            self.refused = Some(StopReason::Wallclock);
-        }
-        self.refused.is_none()
-    }
-
-    /// Compute spent so far, running processes included up to now.
-    fn compute_committed(&self) -> f64 {
-        let now = self.now();
-        let running: f64 =
-            self.slots.iter().filter_map(|s| if let Slot::Busy(b) = s { Some((now - b.launched).max(0.0)) } else { None }).sum();
-        self.compute + if self.replaying { 0.0 } else { running }
+    /// The trial on `worker` is no longer the book's there: the worker is assigned again.
+    fn release(&mut self, worker: usize, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
+        self.book.release(worker);
+        self.assign(worker, scheduler, rng)
     }
 
     /// Replays the journal; `Some(reason)` if the study had already ended.
@@ -382,92 +545,122 @@ impl Study<'_, '_, '_> {
             match record {
                 Record::Ask { worker, now, next_trial, answer } => {
                     last_time = last_time.max(*now);
-                    self.clock.offset = *now;
+                    self.live.replay_now = *now;
                     let w = *worker as usize;
-                    if w >= self.slots.len() {
-                        return Err(self.mismatch(format!("worker {w} does not exist with {} workers", self.slots.len())));
+                    if w >= self.live.processes.len() {
+                        return Err(self.live.mismatch(format!("worker {w} does not exist with {} workers", self.live.processes.len())));
                     }
-                    if *next_trial as usize != self.trials.len() {
-                        return Err(self.mismatch(format!("trial {next_trial} is next in the journal, {} here", self.trials.len())));
+                    if *next_trial as usize != self.book.trials().len() {
+                        return Err(self
+                            .live
+                            .mismatch(format!("trial {next_trial} is next in the journal, {} here", self.book.trials().len())));
                     }
-                    let asked = self.ask(w, scheduler, rng)?;
+                    let got = self.book.ask(w, &mut self.live, scheduler, rng)?;
+                    let asked = self.live.asked_of(&self.book, got);
                     if asked != *answer {
                         return Err(self
+                            .live
                             .mismatch(format!("worker {w} at {now:.3} s: the journal says {answer:?}, the strategy now says {asked:?}")));
                     }
                 }
                 Record::Launch { trial, worker, launch, now, start_step, .. } => {
                     last_time = last_time.max(*now);
-                    self.next_launch = self.next_launch.max(launch + 1);
-                    let launched = Busy {
-                        trial: *trial,
-                        launch: Some(*launch),
-                        launched: *now,
-                        launched_at: Instant::now(),
-                        step_start: *now,
-                        ending: None,
-                    };
-                    match self.slots.get_mut(*worker as usize) {
-                        // A relaunch after an earlier resume, on the slot its exit freed.
-                        Some(slot @ Slot::Free) => *slot = Slot::Busy(launched),
-                        Some(Slot::Busy(busy)) if busy.trial == *trial => *busy = launched,
-                        _ => {
-                            return Err(
-                                self.mismatch(format!("launch {launch} of trial {trial} on worker {worker}, which is not running it"))
-                            );
-                        }
+                    self.live.next_launch = self.live.next_launch.max(launch + 1);
+                    let w = *worker as usize;
+                    let running = self.book.trials().get(*trial as usize).map(|t| t.done);
+                    if w >= self.live.processes.len() || self.book.slot(w) != (Slot::Busy { trial: *trial }) || running != Some(*start_step)
+                    {
+                        return Err(self
+                            .live
+                            .mismatch(format!("launch {launch} of trial {trial} on worker {worker}, which is not running it")));
                     }
-                    if let Some(t) = self.trials.get_mut(*trial as usize) {
-                        t.launches += 1;
-                        t.done = *start_step;
-                    }
+                    self.live.queued[w] = None;
+                    self.live.processes[w] =
+                        Some(Process { launch: *launch, trial: *trial, launched: *now, step_start: *now, ending: None });
+                    self.live.trials[*trial as usize].launches += 1;
                 }
                 Record::Step { trial, worker, step, start, end, metrics, decision, .. } => {
                     last_time = last_time.max(*end);
-                    self.clock.offset = *end;
-                    let outcome = self.result(*trial, *worker, *step, *start, *end, metrics, &[], Some(decision), scheduler)?;
+                    self.live.replay_now = *end;
+                    let w = self.replayed_worker(*worker, *trial)?;
+                    let cut = Cut::Recorded(decision == TrialOutcome::Cut.as_str());
+                    let outcome = self.book.report(w, *step, *start, *end, metrics, (end - start).max(0.0), scheduler, cut);
+                    let outcome = outcome.map_err(|e| self.live.mismatch(e.to_string()))?;
                     if outcome.as_str() != decision {
-                        return Err(self.mismatch(format!(
+                        return Err(self.live.mismatch(format!(
                             "trial {trial} step {step}: the journal says {decision}, the strategy now says {}",
                             outcome.as_str()
                         )));
                     }
+                    self.record_step_time(*trial, *step, *start, *end);
+                    self.after_result(w, outcome, *end);
                 }
                 Record::Fail { trial, worker, step, start, end, status, metrics, reason } => {
                     last_time = last_time.max(*end);
-                    self.clock.offset = *end;
+                    self.live.replay_now = *end;
+                    let w = self.replayed_worker(*worker, *trial)?;
                     let values: Vec<f64> = metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect();
-                    let status = if status == "diverged" { EpochStatus::Diverged } else { EpochStatus::Failed };
-                    self.fail(*trial, *worker, *step, *start, *end, status, &values, reason.clone(), scheduler)?;
+                    if status == EpochStatus::Diverged.as_str() {
+                        let cost = (end - start).max(0.0);
+                        self.book
+                            .report(w, *step, *start, *end, &values, cost, scheduler, Cut::Recorded(false))
+                            .map_err(|e| self.live.mismatch(e.to_string()))?;
+                    } else {
+                        self.book.fail(w, *step, *start, *end, &values, scheduler)?;
+                        self.live.consecutive_failures += 1;
+                    }
+                    self.live.trials[*trial as usize].reason = Some(reason.clone());
+                    self.after_result(w, TrialOutcome::Stop, *end);
                 }
                 Record::Exit { launch, now, .. } => {
                     last_time = last_time.max(*now);
-                    if let Some(w) = self.slot_of_launch(*launch) {
+                    if let Some(w) = self.live.slot_of_launch(*launch) {
                         self.exited(w, *now);
                     }
                 }
                 Record::End { now, stop_reason } => {
-                    self.clock.offset = *now;
-                    let reason = [
-                        StopReason::Wallclock,
-                        StopReason::Compute,
-                        StopReason::FullEvaluations,
-                        StopReason::StrategyFinished,
-                        StopReason::Stalled,
-                    ]
-                    .into_iter()
-                    .find(|r| r.as_str() == stop_reason)
-                    .unwrap_or(StopReason::StrategyFinished);
-                    return Ok(Some(reason));
+                    self.live.replay_now = *now;
+                    return Ok(Some(StopReason::from_label(stop_reason).unwrap_or(StopReason::StrategyFinished)));
                 }
             }
         }
-        self.clock = Clock { origin: Instant::now(), offset: last_time };
+        self.live.replay_now = last_time;
         Ok(None)
     }
 
-    /// After a replay: processes that may still run from before are ended, trials that were
-    /// running are relaunched from their last recorded step, and free slots are assigned.
+    /// The worker of a journaled result, checked against the book.
+    fn replayed_worker(&self, worker: u32, trial: TrialId) -> Result<usize, StudyError> {
+        let w = worker as usize;
+        if w < self.live.processes.len() && self.book.slot(w) == (Slot::Busy { trial }) {
+            Ok(w)
+        } else {
+            Err(self.live.mismatch(format!("a result of trial {trial} on worker {worker}, which is not running it")))
+        }
+    }
+
+    /// During a replay: the book's worker is free again after a result that ended its trial's
+    /// run there (its process, if the journal says nothing more, ended with the old session).
+    fn after_result(&mut self, worker: usize, outcome: TrialOutcome, at: f64) {
+        if let Some(process) = &mut self.live.processes[worker] {
+            process.step_start = at;
+        }
+        if outcome != TrialOutcome::Continue {
+            self.book.release(worker);
+            self.live.set_ending(worker, Ending::Killed);
+        }
+    }
+
+    fn record_step_time(&mut self, trial: TrialId, step: u32, start: f64, end: f64) {
+        let seconds = &mut self.live.trials[trial as usize].step_seconds;
+        if seconds.len() < step as usize {
+            seconds.resize(step as usize, 0.0);
+        }
+        seconds[step as usize - 1] = (end - start).max(0.0);
+    }
+
+    /// After a replay: processes that may still run from before are ended, trials the book
+    /// runs are relaunched from their last recorded step on their slots, and free slots are
+    /// assigned.
     fn continue_after_replay(&mut self, records: &[Record], scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
         let exited: std::collections::HashSet<u64> =
             records.iter().filter_map(|r| if let Record::Exit { launch, .. } = r { Some(*launch) } else { None }).collect();
@@ -475,217 +668,51 @@ impl Study<'_, '_, '_> {
             if let Record::Launch { launch, trial, handle: Some(handle), .. } = record
                 && !exited.contains(launch)
             {
-                crate::orphans::end(handle, &self.trial_dir(*trial).join("checkpoint"));
+                crate::orphans::end(handle, &self.live.trial_dir(*trial).join("checkpoint"));
             }
         }
-        // Every process of the previous session is gone now: journal their ends and free their
-        // slots. A trial may hold two slots, its old process still ending and its resume waiting
-        // for that (see `assign`): the later one is relaunched.
+        // Every process of the previous session is gone now: journal their ends.
         let now = self.now();
-        let mut relaunch: Vec<(usize, u32)> = Vec::new();
-        for w in 0..self.slots.len() {
-            let Slot::Busy(busy) = self.slots[w] else { continue };
-            let superseded = busy.launch.is_some()
-                && self.slots.iter().enumerate().any(|(v, s)| {
-                    v != w && matches!(s, Slot::Busy(o) if o.trial == busy.trial && (o.launch.is_none() || o.launch > busy.launch))
-                });
-            if let Some(launch) = busy.launch {
-                self.record(Record::Exit { launch, now, code: None })?;
-            }
-            self.exited(w, now);
-            if !superseded && self.trials[busy.trial as usize].status == Status::Running {
-                relaunch.push((w, busy.trial));
+        for worker in 0..self.live.processes.len() {
+            if let Some(process) = self.live.processes[worker] {
+                self.live.record(Record::Exit { launch: process.launch, now, code: None })?;
+                self.exited(worker, now);
             }
         }
-        // Trials that were running when the study was interrupted (their processes ended and
-        // their slots freed) go back on free slots: the strategy believes they run.
-        let taken: Vec<u32> = relaunch.iter().map(|&(_, t)| t).collect();
-        let mut orphaned: std::collections::VecDeque<u32> =
-            (0..self.trials.len() as u32).filter(|t| self.trials[*t as usize].status == Status::Running && !taken.contains(t)).collect();
-        for w in 0..self.slots.len() {
-            if self.slots[w] == Slot::Free
-                && !relaunch.iter().any(|&(v, _)| v == w)
-                && let Some(trial) = orphaned.pop_front()
-            {
-                relaunch.push((w, trial));
+        for worker in 0..self.live.processes.len() {
+            if let Slot::Busy { trial } = self.book.slot(worker) {
+                self.live.queued[worker] = Some(trial);
             }
         }
-        for (w, trial) in relaunch {
-            let start_step = self.trials[trial as usize].done;
-            self.launch(w, trial, start_step)?;
-        }
-        for w in 0..self.slots.len() {
-            if self.slots[w] == Slot::Free {
-                self.assign(w, scheduler, rng)?;
+        self.live.start_queued(&self.book)?;
+        for worker in 0..self.live.processes.len() {
+            if self.book.slot(worker) == Slot::Free {
+                self.assign(worker, scheduler, rng)?;
             }
         }
-        if self.waiting > 0 {
-            self.wake_waiting(scheduler, rng)?;
-        }
-        Ok(())
+        self.wake_waiting(scheduler, rng)
     }
 
-    fn slot_of_launch(&self, launch: u64) -> Option<usize> {
-        self.slots.iter().position(|s| matches!(s, Slot::Busy(b) if b.launch == Some(launch)))
-    }
-
-    /// Asks the scheduler about free worker `w`, journals and applies the answer (launching
-    /// unless replaying).
-    fn ask(&mut self, w: usize, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<Asked, StudyError> {
-        if matches!(self.slots[w], Slot::Waiting { .. }) {
-            self.waiting -= 1;
-        }
-        let now = self.now();
-        let request = WorkerRequest { now, worker: w as u32, next_trial: self.trials.len() as u32 };
-        let answer = match scheduler.on_free_worker(&request, rng) {
-            Action::Start { config, until } => {
-                self.check_target(until)?;
-                let json = config.to_json(self.setup.space);
-                let id = self.trials.len() as u32;
-                self.trials.push(Trial {
-                    config,
-                    json: json.clone(),
-                    done: 0,
-                    high_water: 0,
-                    until,
-                    status: Status::Running,
-                    launches: 0,
-                    reason: None,
-                    step_seconds: Vec::new(),
-                });
-                self.slots[w] =
-                    Slot::Busy(Busy { trial: id, launch: None, launched: now, launched_at: Instant::now(), step_start: now, ending: None });
-                Asked::Start { config: json, until }
-            }
-            Action::Resume { trial, until } => {
-                self.check_target(until)?;
-                let checkpointing = self.setup.checkpointing;
-                let state = self
-                    .trials
-                    .get_mut(trial as usize)
-                    .ok_or_else(|| StudyError::Scheduler(format!("asked to resume trial {trial}, which does not exist")))?;
-                if state.status != Status::Paused {
-                    return Err(StudyError::Scheduler(format!("asked to resume trial {trial}, which is {}", state.status.label())));
-                }
-                if checkpointing {
-                    if until <= state.done {
-                        return Err(StudyError::Scheduler(format!("asked to resume trial {trial} until {until}, which it has reached")));
-                    }
-                    self.restarts += state.step_seconds.iter().take(state.done as usize).sum::<f64>();
-                } else {
-                    state.done = 0;
-                }
-                state.until = until;
-                state.status = Status::Running;
-                self.slots[w] =
-                    Slot::Busy(Busy { trial, launch: None, launched: now, launched_at: Instant::now(), step_start: now, ending: None });
-                Asked::Resume { trial, until }
-            }
-            Action::Exploit { .. } => {
-                return Err(StudyError::Scheduler(
-                    "asked to copy a trial's checkpoint into a new trial (population-based training), which live studies do not support yet; run PBT in the simulator".into(),
-                ));
-            }
-            Action::Wait => {
-                self.slots[w] = Slot::Waiting { since: self.events };
-                self.waiting += 1;
-                Asked::Wait
-            }
-            Action::Finish => {
-                self.slots[w] = Slot::Finished;
-                Asked::Finish
-            }
-        };
-        self.record(Record::Ask { worker: w as u32, now, next_trial: request.next_trial, answer: answer.clone() })?;
-        Ok(answer)
-    }
-
-    fn check_target(&self, until: u32) -> Result<(), StudyError> {
-        if until == 0 || until > self.setup.fidelity.max {
-            return Err(StudyError::Scheduler(format!("asked to train until {until}, outside 1..={}", self.setup.fidelity.max)));
-        }
-        Ok(())
-    }
-
-    /// Asks about free worker `w` and starts what the scheduler answers.
-    fn assign(&mut self, w: usize, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
-        if !self.may_dispatch() {
-            if matches!(self.slots[w], Slot::Waiting { .. }) {
-                self.waiting -= 1;
-            }
-            self.slots[w] = Slot::Finished;
+    /// Asks waiting workers again if a result arrived since they were last asked.
+    fn wake_waiting(&mut self, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
+        // As in the simulator, once per result: `Wait` means nothing to do until the next one.
+        let results = self.book.results();
+        if results == self.woken_at {
             return Ok(());
         }
-        match self.ask(w, scheduler, rng)? {
-            Asked::Start { .. } => {
-                let Slot::Busy(busy) = self.slots[w] else { return Ok(()) };
-                self.launch(w, busy.trial, 0)
-            }
-            Asked::Resume { trial, .. } => {
-                // Its previous process may still be ending (it was paused a moment ago): the
-                // resume then waits for that exit, so two processes never share a checkpoint.
-                if self.slots.iter().enumerate().any(|(v, s)| v != w && matches!(s, Slot::Busy(b) if b.trial == trial)) {
-                    return Ok(());
-                }
-                let start_step = self.trials[trial as usize].done;
-                self.launch(w, trial, start_step)
-            }
-            Asked::Wait | Asked::Finish => Ok(()),
+        self.woken_at = results;
+        if self.book.waiting() > 0 && !self.live.ending_all {
+            self.book.wake_waiting(&mut self.live, scheduler, rng)?;
         }
+        Ok(())
     }
 
-    /// Starts a process for `trial` on slot `w`, from step `start_step`.
-    fn launch(&mut self, w: usize, trial: u32, start_step: u32) -> Result<(), StudyError> {
-        let trial_dir = self.trial_dir(trial);
-        let checkpoint_dir = trial_dir.join("checkpoint");
-        if start_step == 0 {
-            // A start from step 0 (a first launch, or a resume without checkpointing) must not
-            // find an old checkpoint.
-            let _ = std::fs::remove_dir_all(&checkpoint_dir);
+    /// The process on `worker` ended at `at`: its time is paid and the slot's queued launch,
+    /// and any launch of the same trial waiting for it, may start.
+    fn exited(&mut self, worker: usize, at: f64) {
+        if let Some(process) = self.live.processes[worker].take() {
+            self.live.compute += (at - process.launched).max(0.0);
         }
-        std::fs::create_dir_all(&checkpoint_dir).map_err(|error| StudyError::Io { path: checkpoint_dir.clone(), error })?;
-        let state = &self.trials[trial as usize];
-        let seed = config_seed(self.setup.seed, &state.json);
-        let until = state.until;
-        let values = LaunchValues { trial, checkpoint_dir: &checkpoint_dir, start_step, until, seed };
-        let argv = protocol::substitute(self.setup.command, self.setup.space, &state.config, &values);
-        let mut env = vec![
-            (protocol::ENV_CONFIG.to_owned(), Json::Object(state.json.clone()).to_string()),
-            (protocol::ENV_TRIAL.to_owned(), trial.to_string()),
-            (protocol::ENV_CHECKPOINT_DIR.to_owned(), checkpoint_dir.display().to_string()),
-            (protocol::ENV_START_STEP.to_owned(), start_step.to_string()),
-            (protocol::ENV_UNTIL.to_owned(), until.to_string()),
-            (protocol::ENV_SEED.to_owned(), seed.to_string()),
-            (protocol::ENV_MAX_STEP.to_owned(), self.setup.fidelity.max.to_string()),
-        ];
-        env.extend(self.executor.slot_env(w));
-        let launch = self.next_launch;
-        self.next_launch += 1;
-        let job = Job {
-            launch,
-            argv,
-            env,
-            workdir: self.setup.workdir.to_owned(),
-            log: self.log_path(trial),
-            trial_dir,
-            gpus: self.setup.gpus_per_trial,
-        };
-        self.executor.launch(w, &job)?;
-        let now = self.now();
-        let handle = self.executor.handle(launch);
-        self.record(Record::Launch { trial, worker: w as u32, launch, now, start_step, until, handle })?;
-        let state = &mut self.trials[trial as usize];
-        state.launches += 1;
-        state.done = start_step;
-        if state.launches == 1
-            && let Some(tracker) = self.tracker.as_deref_mut()
-            && let Err(e) = tracker.trial_started(trial, &state.json)
-        {
-            self.tracker_warnings.push(e);
-        }
-        self.slots[w] =
-            Slot::Busy(Busy { trial, launch: Some(launch), launched: now, launched_at: Instant::now(), step_start: now, ending: None });
-        Ok(())
     }
 
     fn event_loop(&mut self, scheduler: &mut dyn Scheduler, rng: &mut Rng, interrupt: &AtomicBool) -> Result<StopReason, StudyError> {
@@ -693,136 +720,125 @@ impl Study<'_, '_, '_> {
         loop {
             if interrupt.load(Ordering::Relaxed) && !interrupted {
                 interrupted = true;
-                self.end_all();
+                self.end_all()?;
             }
-            if !self.slots.iter().any(|s| matches!(s, Slot::Busy(_))) {
+            if self.live.processes.iter().all(Option::is_none) {
                 break;
             }
-            let timeout = self
-                .next_deadline()
-                .map_or(Duration::from_millis(200), |d| d.saturating_duration_since(Instant::now()))
-                .min(Duration::from_millis(200));
-            if let Some(event) = self.executor.next_event(timeout)? {
-                let Some(w) = self.slot_of_launch(event.launch) else { continue };
-                let at = self.clock.at(event.at);
-                match event.kind {
-                    EventKind::Started => {
-                        // Queue time is not training time: the time limit, the first step's
-                        // cost and the compute count from here.
-                        if let Slot::Busy(busy) = &mut self.slots[w]
-                            && busy.step_start == busy.launched
-                        {
-                            busy.launched = at;
-                            busy.launched_at = event.at;
-                            busy.step_start = at;
-                        }
-                    }
-                    EventKind::Line(line) => self.on_line(w, &line, at, scheduler)?,
-                    EventKind::Exited(code) => {
-                        self.on_exit(w, code, at, scheduler)?;
-                        if !interrupted {
-                            self.assign(w, scheduler, rng)?;
-                        }
+            // Wake at the next deadline (a process's, or the wall-clock budget's); executors of
+            // real processes also return every 200 ms or so, to let an interrupt be noticed.
+            let budget = self.setup_wallclock().filter(|_| !self.cut);
+            let deadline = [self.live.next_deadline(), budget].into_iter().flatten().fold(f64::INFINITY, f64::min);
+            if let Some(event) = self.live.executor.next_event(self.live.executor_time(deadline))? {
+                self.handle(event, scheduler, rng)?;
+            }
+            self.check_deadlines(scheduler, rng)?;
+            if self.book.full_evaluations_reached() && !self.cut {
+                // Results that arrive at this very instant are results too, as in the
+                // simulator: record them, then end the running trials.
+                let now = self.live.executor_time(self.now());
+                while let Some(event) = self.live.executor.next_event(now)? {
+                    let later = event.at > now;
+                    self.handle(event, scheduler, rng)?;
+                    if later {
+                        break;
                     }
                 }
+                self.cut_running(StopReason::FullEvaluations)?;
             }
-            self.check_deadlines(scheduler)?;
-            if self.waiting > 0 && !interrupted {
+            if !interrupted {
                 self.wake_waiting(scheduler, rng)?;
             }
         }
         if interrupted {
-            return Err(StudyError::Interrupted { journal: self.journal_path.clone() });
+            return Err(StudyError::Interrupted { journal: self.live.journal_path.clone() });
         }
-        Ok(match self.refused {
-            Some(reason) => reason,
-            None if self.waiting > 0 => StopReason::Stalled,
-            None => StopReason::StrategyFinished,
-        })
+        Ok(self.book.stop_reason(None))
     }
 
-    fn next_deadline(&self) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        let mut consider = |at: Instant| next = Some(next.map_or(at, |n| n.min(at)));
-        for slot in &self.slots {
-            if let Slot::Busy(busy) = slot {
-                match busy.ending {
-                    Some(Ending::Exiting { at } | Ending::Terminated { at }) => consider(at),
-                    Some(Ending::Killed) => {}
-                    None => {
-                        if let Some(limit) = self.setup.time_limit {
-                            consider(busy.launched_at + limit);
-                        }
-                    }
-                }
-            }
-        }
-        next
-    }
-
-    /// Ends every running process (interrupt): SIGTERM now, SIGKILL after the grace period.
-    fn end_all(&mut self) {
-        self.ending_all = true;
-        for w in 0..self.slots.len() {
-            match self.slots[w] {
-                // A resume still waiting for its trial's previous process: nothing to end.
-                Slot::Busy(busy) if busy.launch.is_none() => self.slots[w] = Slot::Free,
-                Slot::Busy(busy) if !matches!(busy.ending, Some(Ending::Terminated { .. } | Ending::Killed)) => self.terminate(w),
-                _ => {}
-            }
-        }
-    }
-
-    fn terminate(&mut self, w: usize) {
-        let Slot::Busy(busy) = &mut self.slots[w] else { return };
-        if let Some(launch) = busy.launch {
-            // A process that is already gone cannot be signalled; its exit event frees the slot.
-            let _ = self.executor.signal(launch, Signal::Terminate);
-        }
-        busy.ending = Some(Ending::Terminated { at: Instant::now() + self.setup.grace });
-    }
-
-    fn check_deadlines(&mut self, scheduler: &mut dyn Scheduler) -> Result<(), StudyError> {
-        let instant = Instant::now();
-        let now = self.clock.at(instant);
-        if let Some(limit) = self.setup.budget.wallclock_seconds
-            && now >= limit
-            && !self.wallclock_cut
-        {
-            self.wallclock_cut = true;
-            self.refused = self.refused.or(Some(StopReason::Wallclock));
-            for w in 0..self.slots.len() {
-                if let Slot::Busy(busy) = self.slots[w]
-                    && busy.ending.is_none()
+    fn handle(&mut self, event: crate::executor::Event, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
+        let Some(w) = self.live.slot_of_launch(event.launch) else { return Ok(()) };
+        let at = self.live.clock.offset + (event.at - self.live.clock.origin);
+        match event.kind {
+            EventKind::Started => {
+                // Queue time is not training time: the time limit, the first step's cost and the
+                // compute count from here.
+                if let Some(process) = &mut self.live.processes[w]
+                    && process.step_start == process.launched
                 {
-                    // The step in progress is cut off and never observed, as in the simulator.
-                    self.trials[busy.trial as usize].status = Status::Paused;
-                    self.terminate(w);
+                    process.launched = at;
+                    process.step_start = at;
                 }
+                Ok(())
+            }
+            EventKind::Line(line) => self.on_line(w, &line, at, scheduler, rng),
+            EventKind::Exited(code) => self.on_exit(w, code, at, scheduler, rng),
+        }
+    }
+
+    fn setup_wallclock(&self) -> Option<f64> {
+        self.live.setup.budget.wallclock_seconds
+    }
+
+    /// Ends every running process (interrupt, or too many failures): SIGTERM now, SIGKILL after
+    /// the grace period; queued launches never start.
+    fn end_all(&mut self) -> Result<(), StudyError> {
+        self.live.ending_all = true;
+        self.live.queued.fill(None);
+        for worker in 0..self.live.processes.len() {
+            if self.live.processes[worker].is_some_and(|p| !matches!(p.ending, Some(Ending::Terminated { .. } | Ending::Killed))) {
+                self.live.terminate(worker);
+                self.reap(worker)?;
             }
         }
-        for w in 0..self.slots.len() {
-            let Slot::Busy(busy) = self.slots[w] else { continue };
-            match busy.ending {
+        Ok(())
+    }
+
+    /// A budget ends the study: running trials are cut off (their step in progress is never
+    /// observed, as in the simulator) and their processes ended; queued launches never start.
+    fn cut_running(&mut self, reason: StopReason) -> Result<(), StudyError> {
+        self.cut = true;
+        self.book.cut_running(reason);
+        self.live.queued.fill(None);
+        let now = self.now();
+        for worker in 0..self.live.processes.len() {
+            if let Some(process) = self.live.processes[worker].filter(|p| p.ending.is_none()) {
+                // Its step in progress is paid for up to now.
+                let step = self.book.trial(process.trial).done + 1;
+                self.book.paid_partial_step(process.trial, step, (now - process.step_start).max(0.0));
+                self.live.terminate(worker);
+                self.reap(worker)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_deadlines(&mut self, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
+        let now = self.now();
+        if let Some(limit) = self.setup_wallclock()
+            && now >= limit
+            && !self.cut
+        {
+            self.cut_running(StopReason::Wallclock)?;
+        }
+        for worker in 0..self.live.processes.len() {
+            let Some(process) = self.live.processes[worker] else { continue };
+            match process.ending {
                 None => {
-                    if let Some(limit) = self.setup.time_limit
-                        && instant >= busy.launched_at + limit
+                    if let Some(limit) = self.live.setup.time_limit
+                        && now >= process.launched + limit.as_secs_f64()
                     {
-                        let step = self.trials[busy.trial as usize].done + 1;
+                        let step = self.book.trial(process.trial).done + 1;
                         let reason = format!("exceeded its time limit of {} s", limit.as_secs_f64());
-                        let nan = vec![f64::NAN; self.setup.objectives.len()];
-                        self.fail(busy.trial, w as u32, step, busy.step_start, now, EpochStatus::Failed, &nan, reason, scheduler)?;
-                        self.terminate(w);
+                        let nan = vec![f64::NAN; self.live.setup.objectives.len()];
+                        self.fail(worker, step, process.step_start, now, &nan, reason, scheduler, rng)?;
+                        self.live.terminate(worker);
                     }
                 }
-                Some(Ending::Exiting { at }) if instant >= at => self.terminate(w),
-                Some(Ending::Terminated { at }) if instant >= at => {
-                    if let Some(launch) = busy.launch {
-                        let _ = self.executor.signal(launch, Signal::Kill);
-                    }
-                    if let Slot::Busy(b) = &mut self.slots[w] {
-                        b.ending = Some(Ending::Killed);
-                    }
+                Some(Ending::Exiting { at }) if now >= at => self.live.terminate(worker),
+                Some(Ending::Terminated { at }) if now >= at => {
+                    let _ = self.live.executor.signal(process.launch, Signal::Kill);
+                    self.live.set_ending(worker, Ending::Killed);
                 }
                 _ => {}
             }
@@ -830,310 +846,249 @@ impl Study<'_, '_, '_> {
         Ok(())
     }
 
-    fn on_line(&mut self, w: usize, line: &str, at: f64, scheduler: &mut dyn Scheduler) -> Result<(), StudyError> {
-        let Slot::Busy(busy) = self.slots[w] else { return Ok(()) };
-        if busy.ending.is_some() {
+    fn on_line(&mut self, w: usize, line: &str, at: f64, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
+        let Some(process) = self.live.processes[w] else { return Ok(()) };
+        if process.ending.is_some() {
             // The trial's end is decided; what it prints meanwhile is not observed.
             return Ok(());
         }
-        let trial = busy.trial;
-        let state = &self.trials[trial as usize];
-        let expected = state.done + 1;
-        let nan = vec![f64::NAN; self.setup.objectives.len()];
-        match protocol::parse_line(line, self.setup.objectives) {
+        let trial = process.trial;
+        let state = self.book.trial(trial);
+        let (expected, until) = (state.done + 1, state.until);
+        let nan = vec![f64::NAN; self.live.setup.objectives.len()];
+        match protocol::parse_line(line, self.live.setup.objectives) {
             Ok(Line::Log) => Ok(()),
             Err(message) => {
                 let shown: String = line.chars().take(200).collect();
                 let reason = format!("malformed step report: {message}: {shown}");
-                self.fail(trial, w as u32, expected, busy.step_start, at, EpochStatus::Failed, &nan, reason, scheduler)?;
-                self.terminate(w);
+                self.fail(w, expected, process.step_start, at, &nan, reason, scheduler, rng)?;
+                self.live.terminate(w);
                 Ok(())
             }
             Ok(Line::Step(report)) if report.step < expected => Ok(()),
-            Ok(Line::Step(report)) if report.step > expected || report.step > state.until => {
+            Ok(Line::Step(report)) if report.step > expected || report.step > until => {
                 let reason = format!(
                     "reported step {} where step {expected} was due (steps must come in order, from HPOSIM_START_STEP + 1 to HPOSIM_UNTIL)",
                     report.step
                 );
-                self.fail(trial, w as u32, expected, busy.step_start, at, EpochStatus::Failed, &nan, reason, scheduler)?;
-                self.terminate(w);
+                self.fail(w, expected, process.step_start, at, &nan, reason, scheduler, rng)?;
+                self.live.terminate(w);
                 Ok(())
             }
             Ok(Line::Step(report)) => {
+                let start = process.step_start;
+                let cut = Cut::Budget { now: self.now(), committed: hposim_book::Executor::committed(&self.live) };
+                let outcome = self.book.report(w, report.step, start, at, &report.metrics, (at - start).max(0.0), scheduler, cut)?;
+                self.record_step_time(trial, report.step, start, at);
                 if !report.metrics.iter().all(|m| m.is_finite()) {
+                    // A diverged run: the book stopped the trial and told the scheduler.
                     let reason = format!("step {} reported non-finite metrics {:?}", report.step, report.metrics);
-                    self.fail(
+                    let metrics = report.metrics.iter().map(|m| m.is_finite().then_some(*m)).collect();
+                    let status = EpochStatus::Diverged.as_str().to_owned();
+                    self.live.record(Record::Fail {
                         trial,
-                        w as u32,
-                        report.step,
-                        busy.step_start,
-                        at,
-                        EpochStatus::Diverged,
-                        &report.metrics,
-                        reason,
-                        scheduler,
-                    )?;
-                    self.terminate(w);
-                    return Ok(());
+                        worker: w as u32,
+                        step: report.step,
+                        start,
+                        end: at,
+                        status,
+                        metrics,
+                        reason: reason.clone(),
+                    })?;
+                    self.live.trials[trial as usize].reason = Some(reason);
+                    self.ended_by_tracker(trial, "FAILED");
+                    self.live.terminate(w);
+                    self.reap(w)?;
+                    return self.release(w, scheduler, rng);
                 }
-                let outcome =
-                    self.result(trial, w as u32, report.step, busy.step_start, at, &report.metrics, &report.extra, None, scheduler)?;
-                if let Some(tracker) = self.tracker.as_deref_mut()
+                self.live.record(Record::Step {
+                    trial,
+                    worker: w as u32,
+                    step: report.step,
+                    start,
+                    end: at,
+                    metrics: report.metrics.clone(),
+                    extra: report.extra.clone(),
+                    decision: outcome.as_str().to_owned(),
+                })?;
+                self.live.consecutive_failures = 0;
+                if let Some(tracker) = self.live.tracker.as_deref_mut()
                     && let Err(e) =
                         tracker.step(trial, report.step, &report.metrics, &report.extra, outcome.as_str(), scheduler.bracket_of(trial))
                 {
-                    self.tracker_warnings.push(e);
+                    self.live.tracker_warnings.push(e);
                 }
+                if let Some(process) = &mut self.live.processes[w] {
+                    process.step_start = at;
+                }
+                self.live.executor.reported(process.launch, report.step, outcome == TrialOutcome::Continue)?;
+                let grace = self.live.setup.grace.as_secs_f64();
                 match outcome {
-                    TrialOutcome::Continue => {}
-                    TrialOutcome::Done => self.set_ending(w, Ending::Exiting { at: Instant::now() + self.setup.grace }),
-                    TrialOutcome::Pause if report.step >= self.trials[trial as usize].until => {
-                        self.set_ending(w, Ending::Exiting { at: Instant::now() + self.setup.grace })
-                    }
-                    TrialOutcome::Pause | TrialOutcome::Stop | TrialOutcome::Cut => self.terminate(w),
+                    TrialOutcome::Continue => return Ok(()),
+                    TrialOutcome::Done => self.live.set_ending(w, Ending::Exiting { at: self.now() + grace }),
+                    TrialOutcome::Pause if report.step >= until => self.live.set_ending(w, Ending::Exiting { at: self.now() + grace }),
+                    TrialOutcome::Pause | TrialOutcome::Stop | TrialOutcome::Cut => self.live.terminate(w),
                 }
-                Ok(())
+                self.reap(w)?;
+                self.release(w, scheduler, rng)
             }
         }
     }
 
-    fn set_ending(&mut self, w: usize, ending: Ending) {
-        if let Slot::Busy(busy) = &mut self.slots[w] {
-            busy.ending = Some(ending);
+    fn ended_by_tracker(&mut self, trial: TrialId, status: &str) {
+        if let Some(tracker) = self.live.tracker.as_deref_mut()
+            && let Err(e) = tracker.trial_ended(trial, status)
+        {
+            self.live.tracker_warnings.push(e);
         }
     }
 
-    /// Records a step with finite metrics, asks the scheduler and journals its decision.
-    #[allow(clippy::too_many_arguments)]
-    fn result(
-        &mut self,
-        trial: u32,
-        worker: u32,
-        step: u32,
-        start: f64,
-        end: f64,
-        metrics: &[f64],
-        extra: &[(String, f64)],
-        journaled: Option<&str>,
-        scheduler: &mut dyn Scheduler,
-    ) -> Result<TrialOutcome, StudyError> {
-        let max = self.setup.fidelity.max;
-        let state = self.trials.get(trial as usize).ok_or_else(|| self.mismatch(format!("trial {trial} was never started")))?;
-        if step != state.done + 1 {
-            return Err(self.mismatch(format!("trial {trial} reports step {step} after step {}", state.done)));
-        }
-        self.events += 1;
-        self.consecutive_failures = 0;
-        if step >= max {
-            self.full_evaluations += 1;
-        }
-        let observation = Observation { trial, config: &state.config, fidelity: step, metrics, time: end };
-        let decision = scheduler.on_result(&observation);
-        let until = state.until;
-        let outcome = if step >= max {
-            TrialOutcome::Done
-        } else {
-            match decision {
-                Decision::Stop => TrialOutcome::Stop,
-                Decision::Pause => TrialOutcome::Pause,
-                Decision::Continue if step >= until => TrialOutcome::Pause,
-                Decision::Continue => TrialOutcome::Continue,
-            }
-        };
-        // The budget is read from the clock and the running processes, which a replay cannot
-        // see again: there the journal says whether the step was cut.
-        let cut = match journaled {
-            Some(decision) => decision == TrialOutcome::Cut.as_str(),
-            None => !self.may_dispatch(),
-        };
-        let outcome = if outcome == TrialOutcome::Continue && cut { TrialOutcome::Cut } else { outcome };
-        self.record(Record::Step {
-            trial,
-            worker,
-            step,
-            start,
-            end,
-            metrics: metrics.to_vec(),
-            extra: extra.to_vec(),
-            decision: outcome.as_str().to_owned(),
-        })?;
-        self.trace.push(Row { trial, worker, epoch: step, start, end, status: EpochStatus::Ok, outcome }, metrics);
-        let state = &mut self.trials[trial as usize];
-        state.done = step;
-        let seconds = (end - start).max(0.0);
-        if step <= state.high_water {
-            self.restarts += seconds;
-        }
-        state.high_water = state.high_water.max(step);
-        if state.step_seconds.len() < step as usize {
-            state.step_seconds.resize(step as usize, 0.0);
-        }
-        state.step_seconds[step as usize - 1] = seconds;
-        state.status = match outcome {
-            TrialOutcome::Continue => Status::Running,
-            TrialOutcome::Pause | TrialOutcome::Cut => Status::Paused,
-            TrialOutcome::Stop => Status::Stopped,
-            TrialOutcome::Done => Status::Done,
-        };
-        if let Slot::Busy(busy) = &mut self.slots[worker as usize] {
-            busy.step_start = end;
-        }
-        Ok(outcome)
-    }
-
-    /// Marks `trial` failed at `step`, tells the scheduler and journals it.
+    /// Marks the trial on `worker` failed at `step` (its process crashed, broke the protocol or
+    /// ran out of time), tells the scheduler, journals it, and assigns the worker again.
     #[allow(clippy::too_many_arguments)]
     fn fail(
         &mut self,
-        trial: u32,
-        worker: u32,
+        worker: usize,
         step: u32,
         start: f64,
         end: f64,
-        status: EpochStatus,
         metrics: &[f64],
         reason: String,
         scheduler: &mut dyn Scheduler,
+        rng: &mut Rng,
     ) -> Result<(), StudyError> {
-        let state = self.trials.get(trial as usize).ok_or_else(|| self.mismatch(format!("trial {trial} was never started")))?;
-        self.events += 1;
-        self.failures += 1;
-        self.consecutive_failures += 1;
-        scheduler.on_failure(&Observation { trial, config: &state.config, fidelity: step, metrics, time: end });
-        self.record(Record::Fail {
+        if !matches!(self.book.slot(worker), Slot::Busy { .. }) {
+            // Cut off by the budget already: nothing to fail.
+            return Ok(());
+        }
+        let trial = self.book.fail(worker, step, start, end, metrics, scheduler)?;
+        self.live.record(Record::Fail {
             trial,
-            worker,
+            worker: worker as u32,
             step,
             start,
             end,
-            status: status.as_str().to_owned(),
+            status: EpochStatus::Failed.as_str().to_owned(),
             metrics: metrics.iter().map(|m| m.is_finite().then_some(*m)).collect(),
             reason: reason.clone(),
         })?;
-        self.trace.push(Row { trial, worker, epoch: step, start, end, status, outcome: TrialOutcome::Stop }, metrics);
-        let state = &mut self.trials[trial as usize];
-        state.status = Status::Failed;
-        state.reason = Some(reason.clone());
-        if !self.replaying {
-            if let Some(tracker) = self.tracker.as_deref_mut()
-                && let Err(e) = tracker.trial_ended(trial, "FAILED")
-            {
-                self.tracker_warnings.push(e);
-            }
-            if self.consecutive_failures >= MAX_CONSECUTIVE_FAILURES {
-                self.end_all();
-                return Err(StudyError::TooManyFailures { count: self.consecutive_failures, trial, reason, log: self.log_path(trial) });
-            }
+        self.live.trials[trial as usize].reason = Some(reason.clone());
+        self.live.consecutive_failures += 1;
+        self.ended_by_tracker(trial, "FAILED");
+        if self.live.consecutive_failures >= MAX_CONSECUTIVE_FAILURES {
+            self.end_all()?;
+            return Err(StudyError::TooManyFailures {
+                count: self.live.consecutive_failures,
+                trial,
+                reason,
+                log: self.live.log_path(trial),
+            });
+        }
+        self.release(worker, scheduler, rng)
+    }
+
+    /// The process on `worker`, being ended, may have exited at once (an executor whose
+    /// processes end instantly): its exit is then handled now, so that the worker's next launch
+    /// starts at once, in the order the scheduler chose.
+    fn reap(&mut self, worker: usize) -> Result<(), StudyError> {
+        let Some(process) = self.live.processes[worker] else { return Ok(()) };
+        if let Some(code) = self.live.executor.ended(process.launch) {
+            let now = self.now();
+            self.live.record(Record::Exit { launch: process.launch, now, code })?;
+            self.ended_as_planned(process.trial);
+            self.exited(worker, now);
         }
         Ok(())
     }
 
-    fn on_exit(&mut self, w: usize, code: Option<i32>, at: f64, scheduler: &mut dyn Scheduler) -> Result<(), StudyError> {
-        let Slot::Busy(busy) = self.slots[w] else { return Ok(()) };
-        if let Some(launch) = busy.launch {
-            self.record(Record::Exit { launch, now: at, code })?;
+    /// Tells the tracker how a trial whose process was ended on purpose ended.
+    fn ended_as_planned(&mut self, trial: TrialId) {
+        match self.book.trial(trial).status {
+            hposim_book::TrialStatus::Done => self.ended_by_tracker(trial, "FINISHED"),
+            hposim_book::TrialStatus::Stopped => self.ended_by_tracker(trial, "KILLED"),
+            _ => {}
         }
-        let trial = busy.trial;
-        if busy.ending.is_none() {
-            let state = &self.trials[trial as usize];
+    }
+
+    fn on_exit(&mut self, w: usize, code: Option<i32>, at: f64, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
+        let Some(process) = self.live.processes[w] else { return Ok(()) };
+        self.live.record(Record::Exit { launch: process.launch, now: at, code })?;
+        let trial = process.trial;
+        if process.ending.is_none() {
+            let state = self.book.trial(trial);
             let how = match code {
                 Some(code) => format!("exited with status {code}"),
                 None => "was killed by a signal".to_owned(),
             };
             let reason = format!("{how} after step {} of {}", state.done, state.until);
             let step = state.done + 1;
-            let nan = vec![f64::NAN; self.setup.objectives.len()];
-            self.fail(trial, w as u32, step, busy.step_start, at, EpochStatus::Failed, &nan, reason, scheduler)?;
-        } else if let Some(tracker) = self.tracker.as_deref_mut() {
-            let status = match self.trials[trial as usize].status {
-                Status::Done => Some("FINISHED"),
-                Status::Stopped => Some("KILLED"),
-                _ => None,
-            };
-            if let Some(status) = status
-                && let Err(e) = tracker.trial_ended(trial, status)
-            {
-                self.tracker_warnings.push(e);
-            }
+            let nan = vec![f64::NAN; self.live.setup.objectives.len()];
+            self.fail(w, step, process.step_start, at, &nan, reason, scheduler, rng)?;
+        } else {
+            self.ended_as_planned(trial);
         }
         self.exited(w, at);
-        if !self.ending_all
-            && let Some(v) = self.slots.iter().position(|s| matches!(s, Slot::Busy(b) if b.trial == trial && b.launch.is_none()))
-        {
-            let start_step = self.trials[trial as usize].done;
-            self.launch(v, trial, start_step)?;
-        }
-        Ok(())
+        self.live.start_queued(&self.book)
     }
 
-    fn exited(&mut self, w: usize, at: f64) {
-        if let Slot::Busy(busy) = self.slots[w] {
-            if busy.launch.is_some() {
-                self.compute += (at - busy.launched).max(0.0);
-            }
-            self.slots[w] = Slot::Free;
-        }
-    }
-
-    fn wake_waiting(&mut self, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), StudyError> {
-        for w in 0..self.slots.len() {
-            if matches!(self.slots[w], Slot::Waiting { since } if since < self.events) {
-                self.assign(w, scheduler, rng)?;
-                if matches!(self.slots[w], Slot::Waiting { .. }) {
-                    break;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self, stop_reason: StopReason, scheduler: &dyn Scheduler) -> StudyOutcome {
-        let wallclock = self.clock.offset;
-        let max = f64::from(self.setup.fidelity.max);
-        // Without early termination every trial would have trained to full fidelity: its mean
-        // step time times the full fidelity (an extrapolation; live steps vary).
+    fn finish(self, stop_reason: StopReason, wallclock: f64, scheduler: &dyn Scheduler) -> StudyOutcome {
+        let totals = self.book.totals();
+        let max = f64::from(self.live.setup.fidelity.max);
+        // Without early termination every trial would have trained to full fidelity: what the
+        // executor knows that costs, or the trial's mean step time times the full fidelity (an
+        // extrapolation; live steps vary).
         let full_training: f64 = self
+            .live
             .trials
             .iter()
-            .filter(|t| !t.step_seconds.is_empty())
-            .map(|t| t.step_seconds.iter().sum::<f64>() / t.step_seconds.len() as f64 * max)
+            .enumerate()
+            .filter_map(|(id, t)| {
+                self.live.executor.full_training(id as TrialId).or_else(|| {
+                    let recorded: Vec<f64> = t.step_seconds.iter().copied().filter(|s| *s > 0.0).collect();
+                    (!recorded.is_empty()).then(|| recorded.iter().sum::<f64>() / recorded.len() as f64 * max)
+                })
+            })
             .sum();
-        let (with, without) = if self.setup.checkpointing {
-            (self.compute, self.compute + self.restarts)
+        let compute = self.live.compute;
+        let (with, without) = if self.live.setup.checkpointing {
+            (compute, compute + totals.repeats)
         } else {
-            ((self.compute - self.restarts).max(0.0), self.compute)
+            ((compute - totals.repeats).max(0.0), compute)
         };
+        let slots = self.live.processes.len() as f64;
         let stats = CellStats {
-            trials: self.trials.len() as u64,
-            epochs: self.trace.status.iter().filter(|s| **s == EpochStatus::Ok).count() as u64,
-            full_evaluations: self.full_evaluations,
-            diverged_trials: self.failures,
-            compute_seconds: self.compute,
+            trials: totals.trials,
+            epochs: totals.epochs,
+            full_evaluations: totals.full_evaluations,
+            diverged_trials: totals.failed_trials,
+            compute_seconds: compute,
             wallclock_seconds: wallclock,
-            idle_seconds: (self.slots.len() as f64 * wallclock - self.compute).max(0.0),
+            idle_seconds: (slots * wallclock - compute).max(0.0),
             full_training_seconds: full_training,
             compute_with_checkpointing_seconds: with,
             compute_without_checkpointing_seconds: without,
             stop_reason,
             sampler_warnings: scheduler.sampler_warnings(),
         };
-        let trials = self
+        let live = self.live;
+        let steps: Vec<u32> = self.book.trials().iter().map(|t| t.done).collect();
+        let (trace, statuses) = self.book.into_trace();
+        let trials = live
             .trials
             .iter()
+            .zip(statuses.iter().zip(&steps))
             .enumerate()
-            .map(|(i, t)| TrialReport {
+            .map(|(i, (t, (status, steps)))| TrialReport {
                 trial: i as u32,
                 config: t.json.clone(),
-                status: t.status.label(),
-                steps: t.done,
+                status: status.label(),
+                steps: *steps,
                 launches: t.launches,
                 reason: t.reason.clone(),
-                log: self.log_path(i as u32),
+                log: live.log_path(i as u32),
             })
             .collect();
-        let mut trace = self.trace;
-        trace.configs = self.trials.into_iter().map(|t| t.config).collect();
-        StudyOutcome { cell: CellOutcome { trace, stats }, trials, tracker_warnings: self.tracker_warnings }
+        StudyOutcome { cell: CellOutcome { trace, stats }, trials, tracker_warnings: live.tracker_warnings }
     }
 }
 

@@ -134,7 +134,7 @@ fn assert_failed(results: &[LiveResult], status: EpochStatus, step: u32, reason:
     let study = outcome(results);
     assert_eq!(study.trials.len(), 2, "the study goes on after a failure");
     for trial in &study.trials {
-        assert_eq!(trial.status, "failed");
+        assert_eq!(trial.status, if status == EpochStatus::Diverged { "diverged" } else { "failed" });
         let got = trial.reason.clone().unwrap_or_default();
         assert!(got.contains(reason), "reason {got:?} lacks {reason:?}");
         assert!(trial.log.is_file());

@@ -26,6 +26,7 @@ pub mod nsga2;
 pub mod parego;
 pub mod parzen;
 pub mod random;
+pub mod registry;
 pub mod regularized_evolution;
 pub mod restricted;
 pub mod sobol;

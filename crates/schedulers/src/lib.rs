@@ -25,12 +25,13 @@ pub mod pareto_rank;
 pub mod pbt;
 pub mod pbt_explore;
 pub mod rank;
+pub mod registry;
 pub mod scalarised;
 pub mod strategy;
 pub mod successive_halving;
 pub mod synchronous;
 
-pub use strategy::{StrategySpec, build_strategy, check_strategy};
+pub use strategy::{Setting, StrategySpec, build_strategy, check_strategy};
 
 use hposim_core::{Action, Decision, Fidelity, Objective, Observation, Rng, SearchSpace, WorkerRequest};
 use hposim_samplers::Sampler;
@@ -189,19 +190,6 @@ pub enum SchedulerSpec {
         #[serde(default)]
         max_fidelity: Option<u32>,
     },
-}
-
-impl SchedulerSpec {
-    /// Whether this scheduler stops or pauses trials early.
-    pub fn terminates_early(&self) -> bool {
-        !matches!(self, SchedulerSpec::Fifo {})
-    }
-
-    /// Whether this scheduler changes configurations mid-training (copies checkpoints), which
-    /// needs checkpointing and a benchmark that supports it.
-    pub fn changes_configurations(&self) -> bool {
-        matches!(self, SchedulerSpec::Pbt(_))
-    }
 }
 
 /// Why a scheduler specification was refused.

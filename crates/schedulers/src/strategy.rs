@@ -106,16 +106,56 @@ pub fn build_strategy(
     })
 }
 
-/// Checks that `strategy`'s sampler and scheduler can be built for a benchmark (or live
-/// training) with `space`, `fidelity` and `objectives`; the error starts with the key
-/// (`weights`, `sampler.…` or `scheduler.…`).
-pub fn check_strategy(strategy: &StrategySpec, space: &SearchSpace, fidelity: &Fidelity, objectives: &[Objective]) -> Result<(), String> {
+/// Where a strategy is to run, as far as its checks need to know: the benchmark (or live
+/// training) and what the executor can do.
+#[derive(Clone, Copy, Debug)]
+pub struct Setting<'a> {
+    /// The search space.
+    pub space: &'a SearchSpace,
+    /// The fidelity axis.
+    pub fidelity: &'a Fidelity,
+    /// The objectives.
+    pub objectives: &'a [Objective],
+    /// Whether paused trials keep their checkpoints.
+    pub checkpointing: bool,
+    /// Whether the budget counts trials.
+    pub trial_budget: bool,
+    /// Why a trial's configuration cannot be changed mid-training there (the benchmark cannot
+    /// splice curves, or the executor cannot copy checkpoints); `None` if it can.
+    pub cannot_change_configurations: Option<&'a str>,
+}
+
+/// Checks `strategy` against where it is to run, before anything runs: its scheduler's
+/// capabilities ([`crate::registry`]) against the checkpointing, budget and benchmark or
+/// executor, then that its sampler and scheduler can be built for the objectives (which refuses
+/// a multi-objective sampler or scheduler with one objective). The error starts with the key
+/// (`weights`, `sampler.…`, `scheduler.…`, `budget.…`).
+pub fn check_strategy(strategy: &StrategySpec, setting: &Setting<'_>) -> Result<(), String> {
     if let Some(weights) = &strategy.weights {
-        crate::scalarised::check_weights(weights, objectives).map_err(|e| e.to_string())?;
+        crate::scalarised::check_weights(weights, setting.objectives).map_err(|e| e.to_string())?;
     }
-    let ranked = strategy.ranked_objectives(objectives);
-    hposim_samplers::validate(&strategy.sampler, space, &ranked).map_err(|e| format!("sampler.{e}"))?;
-    let probe = Box::new(hposim_samplers::random::RandomSampler::new(space.clone()));
-    crate::build(&strategy.scheduler, probe, space, fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
+    let ranked = strategy.ranked_objectives(setting.objectives);
+    let scheduler = strategy.scheduler.info();
+    let capabilities = strategy.scheduler.capabilities();
+    if capabilities.changes_configurations {
+        if setting.trial_budget {
+            return Err(format!(
+                "budget.trials: {} starts a new trial at every exploit, so a trial budget does not bound it; limit it with compute_seconds or wallclock_seconds",
+                scheduler.name
+            ));
+        }
+        if !setting.checkpointing {
+            return Err(format!(
+                "scheduler: {} copies checkpoints, so it needs checkpointing; remove `checkpointing = false`",
+                scheduler.name
+            ));
+        }
+        if let Some(why) = setting.cannot_change_configurations {
+            return Err(format!("scheduler: {} changes configurations mid-training, which {why}", scheduler.name));
+        }
+    }
+    hposim_samplers::validate(&strategy.sampler, setting.space, &ranked).map_err(|e| format!("sampler.{e}"))?;
+    let probe = Box::new(hposim_samplers::random::RandomSampler::new(setting.space.clone()));
+    crate::build(&strategy.scheduler, probe, setting.space, setting.fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
     Ok(())
 }

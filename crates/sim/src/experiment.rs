@@ -7,7 +7,7 @@
 
 use hposim_core::Budget;
 use hposim_curves::{Benchmark, BenchmarkSpec};
-use hposim_schedulers::{StrategySpec, check_strategy};
+use hposim_schedulers::{Setting, StrategySpec, check_strategy};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -154,27 +154,28 @@ impl Experiment {
             if spec.strategies[..i].iter().any(|s| s.name == strategy.name) {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }
-            if strategy.scheduler.changes_configurations() && spec.budget.trials.is_some() {
-                return Err(fail(format!(
-                    "budget.trials: population-based training starts a new trial at every exploit, so a trial budget does not bound it (strategy {:?}); limit it with compute_seconds or wallclock_seconds",
-                    strategy.name
-                )));
-            }
             let checkpointing = strategy.checkpointing.unwrap_or(spec.checkpointing);
-            if strategy.scheduler.changes_configurations() && !checkpointing {
-                return Err(fail(format!(
-                    "{at}.scheduler: population-based training copies checkpoints, so it needs checkpointing; remove `checkpointing = false`"
-                )));
-            }
             for bench in &benchmarks {
-                check_strategy(strategy, bench.space(), bench.fidelity(), bench.objectives())
-                    .map_err(|e| fail(format!("{at}.{e} (on benchmark {:?})", bench.name())))?;
-                if strategy.scheduler.changes_configurations() && !bench.supports_splice() {
-                    return Err(fail(format!(
-                        "{at}.scheduler: population-based training changes configurations mid-training, which benchmark {:?} cannot; use a benchmark that can (pbt_toy, training_dynamics, recorded)",
-                        bench.name()
-                    )));
-                }
+                let cannot = format!(
+                    "benchmark {:?} cannot; use a benchmark that can ({})",
+                    bench.name(),
+                    hposim_curves::registry::splicing_types()
+                );
+                let setting = Setting {
+                    space: bench.space(),
+                    fidelity: bench.fidelity(),
+                    objectives: bench.objectives(),
+                    checkpointing,
+                    trial_budget: spec.budget.trials.is_some(),
+                    cannot_change_configurations: (!bench.supports_splice()).then_some(cannot.as_str()),
+                };
+                check_strategy(strategy, &setting).map_err(|e| {
+                    if e.starts_with("budget.") {
+                        fail(format!("{e} (strategy {:?})", strategy.name))
+                    } else {
+                        fail(format!("{at}.{e} (on benchmark {:?})", bench.name()))
+                    }
+                })?;
                 let top = hposim_schedulers::top_fidelity(&strategy.scheduler, bench.fidelity());
                 if let Some(top) = top.filter(|&top| only_full_evaluations && top < bench.fidelity().max) {
                     return Err(fail(format!(

@@ -116,7 +116,7 @@ impl Executor for Clock<'_> {
                 self.full_training += self.bench.cost_until(&curve, self.max_fidelity);
                 self.curves.push(curve);
             }
-            Launch::Exploit { trial, donor, step } => {
+            Launch::Exploit { trial, donor, step, .. } => {
                 let seed = mix(self.noise_seed, u64::from(trial));
                 let curve = self
                     .bench
@@ -179,15 +179,13 @@ impl Cell<'_, '_> {
 
     /// The totals, with steps still running when the cell ends paid for up to now.
     fn finish(mut self, stop_reason: StopReason) -> CellOutcome {
-        let totals = self.book.totals();
-        let mut repeats = totals.repeats;
         for step in self.clock.steps.iter().flatten() {
             let paid = (self.clock.now - step.start).clamp(0.0, step.cost);
             self.clock.compute_done += paid;
-            if step.epoch <= self.book.trial(step.trial).high_water {
-                repeats += paid;
-            }
+            self.book.paid_partial_step(step.trial, step.epoch, paid);
         }
+        let totals = self.book.totals();
+        let repeats = totals.repeats;
         let compute = self.clock.compute_done;
         let (with, without) =
             if self.book.settings().checkpointing { (compute, compute + repeats) } else { ((compute - repeats).max(0.0), compute) };

@@ -267,16 +267,16 @@ fn population_based_training_is_refused_where_it_cannot_run_naming_the_key() {
         ("training_dynamics", ", quantile_fraction = 0.75", "scheduler.quantile_fraction: must lie in (0, 0.5], got 0.75"),
         ("training_dynamics", ", perturbation_interval = 0", "scheduler.perturbation_interval: must lie in 1..=100"),
         ("training_dynamics", ", perturbation_interval = 101", "scheduler.perturbation_interval: must lie in 1..=100"),
-        ("synthetic", "", "scheduler: population-based training changes configurations mid-training, which benchmark \"synthetic\" cannot"),
+        ("synthetic", "", "scheduler: pbt changes configurations mid-training, which benchmark \"synthetic\" cannot"),
     ];
     for (bench, scheduler, expected) in cases {
         let m = refusal(&pbt(bench, scheduler));
         assert!(m.contains(expected), "{m}");
     }
     let m = refusal(&format!("checkpointing = false\n{}", pbt("pbt_toy", "")));
-    assert!(m.contains("scheduler: population-based training copies checkpoints, so it needs checkpointing"), "{m}");
+    assert!(m.contains("scheduler: pbt copies checkpoints, so it needs checkpointing"), "{m}");
     let m = refusal(&with_trials("pbt_toy", ""));
-    assert!(m.contains("budget.trials: population-based training starts a new trial at every exploit"), "{m}");
+    assert!(m.contains("budget.trials: pbt starts a new trial at every exploit"), "{m}");
     // A population larger than the number of workers is allowed: members wait.
     assert!(Experiment::parse(Path::new("ok.toml"), &pbt("pbt_toy", ", population = 9")).is_ok());
 }

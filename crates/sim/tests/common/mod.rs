@@ -71,6 +71,9 @@ impl Benchmark for Toy {
     fn best_known(&self) -> Option<&[f64]> {
         None
     }
+    fn supports_splice(&self) -> bool {
+        false
+    }
 }
 
 /// A scheduler that plays a script: free workers get the next scripted action (then `Finish`),

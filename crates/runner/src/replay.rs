@@ -1,0 +1,239 @@
+//! An executor that replays a benchmark on a virtual clock instead of running processes: each
+//! launch "trains" its trial by printing the benchmark's report line for every step at the
+//! virtual time the step's cost says, and exits after its target step or when it is signalled.
+//!
+//! A live study run on it is a simulation done by the live study loop, with the journal, the
+//! process bookkeeping and the protocol all in play, so it must agree with the simulator step
+//! for step: this is the differential test of the two executors (`tests/differential.rs`), and
+//! a dry run of a live experiment on a benchmark.
+//!
+//! It follows the simulator's conventions so that the two are comparable exactly: a trial's
+//! curve is opened with the noise stream `mix(noise_seed, trial)`, an exploit splices the
+//! donor's curve, a step's metrics and cost are computed when the step starts, and a step
+//! started counts in full towards committed compute. Processes start and stop instantly (no
+//! launch or shutdown overhead, which real processes have): a signalled process, or one past its
+//! target step, has exited by the time the study asks ([`Executor::ended`]).
+
+use crate::executor::{Event, EventKind, Executor, ExecutorError, Job, Signal};
+use hposim_core::TrialId;
+use hposim_core::rng::mix;
+use hposim_curves::{Benchmark, TrialCurve};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+
+/// A step report due at `time` (ties by scheduling order).
+#[derive(Clone, Copy, Debug)]
+struct Due {
+    time: f64,
+    seq: u64,
+    launch: u64,
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Due {}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Due {
+    /// Reversed, so that the max-heap pops the earliest report.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.time.total_cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+/// A launch that runs.
+#[derive(Debug)]
+struct Process {
+    trial: TrialId,
+    /// The step being trained and its report line.
+    step: u32,
+    line: String,
+    until: u32,
+    /// The sequence number of its pending report (stale heap entries are skipped).
+    seq: u64,
+    /// Costs of the steps it has started.
+    committed: f64,
+    /// Its exit is on its way: it reports nothing more.
+    exiting: bool,
+}
+
+/// Replays `bench` for a live study on `slots` worker slots.
+pub struct ReplayExecutor<'b> {
+    bench: &'b dyn Benchmark,
+    noise_seed: u64,
+    slots: usize,
+    now: f64,
+    next_seq: u64,
+    curves: HashMap<TrialId, TrialCurve>,
+    /// Trials started from another trial's checkpoint: their training to the end is the
+    /// replaced trial's, already counted (as in the simulator).
+    copies: Vec<TrialId>,
+    processes: HashMap<u64, Process>,
+    due: BinaryHeap<Due>,
+    /// Events that happen at once (exits), before any report due later.
+    now_events: VecDeque<Event>,
+    metrics: Vec<f64>,
+}
+
+impl<'b> ReplayExecutor<'b> {
+    /// Replays `bench` on `slots` slots, each trial's noise drawn from `mix(noise_seed, trial)`.
+    pub fn new(bench: &'b dyn Benchmark, slots: usize, noise_seed: u64) -> Self {
+        Self {
+            bench,
+            noise_seed,
+            slots,
+            now: 0.0,
+            next_seq: 0,
+            curves: HashMap::new(),
+            copies: Vec::new(),
+            processes: HashMap::new(),
+            due: BinaryHeap::new(),
+            now_events: VecDeque::new(),
+            metrics: vec![0.0; bench.objectives().len()],
+        }
+    }
+
+    /// Schedules the report of step `step` of `launch`'s trial, which starts now.
+    fn start_step(&mut self, launch: u64, step: u32) -> Result<(), ExecutorError> {
+        let Some(process) = self.processes.get_mut(&launch) else { return Ok(()) };
+        let Some(curve) = self.curves.get(&process.trial) else { return Ok(()) };
+        let cost = self.bench.step(curve, step, &mut self.metrics);
+        if !(cost.is_finite() && cost > 0.0) {
+            return Err(ExecutorError::new(
+                format!("replaying trial {} step {step}", process.trial),
+                format!("the benchmark returned cost {cost}; costs must be finite and positive"),
+            ));
+        }
+        process.step = step;
+        process.line = crate::protocol::report_line(step, self.bench.objectives(), &self.metrics);
+        process.seq = self.next_seq;
+        process.committed += cost;
+        self.due.push(Due { time: self.now + cost, seq: self.next_seq, launch });
+        self.next_seq += 1;
+        Ok(())
+    }
+}
+
+impl Executor for ReplayExecutor<'_> {
+    fn now(&self) -> f64 {
+        self.now
+    }
+
+    fn slots(&self) -> usize {
+        self.slots
+    }
+
+    fn slot_env(&self, _slot: usize) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    fn launch(&mut self, _slot: usize, job: &Job) -> Result<(), ExecutorError> {
+        let seed = mix(self.noise_seed, u64::from(job.trial));
+        if let Some((donor, step)) = job.copy_of {
+            let what = || format!("starting trial {} from trial {donor}'s checkpoint", job.trial);
+            let source = self.curves.get(&donor).ok_or_else(|| ExecutorError::new(what(), "the donor never ran"))?;
+            let curve = self.bench.splice(source, &job.config, step, seed).ok_or_else(|| {
+                ExecutorError::new(what(), format!("benchmark {:?} cannot change a configuration mid-training", self.bench.name()))
+            })?;
+            self.curves.insert(job.trial, curve);
+            self.copies.push(job.trial);
+        } else if !self.curves.contains_key(&job.trial) {
+            self.curves.insert(job.trial, self.bench.open(&job.config, seed));
+        }
+        let process = Process { trial: job.trial, step: 0, line: String::new(), until: job.until, seq: 0, committed: 0.0, exiting: false };
+        self.processes.insert(job.launch, process);
+        self.start_step(job.launch, job.start_step + 1)
+    }
+
+    fn signal(&mut self, launch: u64, _signal: Signal) -> Result<(), ExecutorError> {
+        if let Some(process) = self.processes.get_mut(&launch).filter(|p| !p.exiting) {
+            // Its pending report, if any, is never delivered.
+            process.exiting = true;
+            process.seq = u64::MAX;
+            self.now_events.push_back(Event { launch, kind: EventKind::Exited(None), at: self.now });
+        }
+        Ok(())
+    }
+
+    fn reported(&mut self, launch: u64, step: u32, continues: bool) -> Result<(), ExecutorError> {
+        let Some(process) = self.processes.get_mut(&launch).filter(|p| !p.exiting && p.step == step) else { return Ok(()) };
+        if continues {
+            // The next step starts now, as the simulator starts it once the scheduler decided.
+            self.start_step(launch, step + 1)
+        } else {
+            if step >= process.until {
+                // Its target reached, it exits right after the report; otherwise the study
+                // signals it.
+                process.exiting = true;
+                self.now_events.push_back(Event { launch, kind: EventKind::Exited(Some(0)), at: self.now });
+            }
+            Ok(())
+        }
+    }
+
+    fn ended(&mut self, launch: u64) -> Option<Option<i32>> {
+        let at = self.now_events.iter().position(|e| e.launch == launch && matches!(e.kind, EventKind::Exited(_)))?;
+        let event = self.now_events.remove(at)?;
+        self.processes.remove(&launch);
+        match event.kind {
+            EventKind::Exited(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    fn next_event(&mut self, deadline: f64) -> Result<Option<Event>, ExecutorError> {
+        if let Some(event) = self.now_events.pop_front() {
+            if matches!(event.kind, EventKind::Exited(_)) {
+                self.processes.remove(&event.launch);
+            }
+            return Ok(Some(event));
+        }
+        while let Some(due) = self.due.peek().copied() {
+            if due.time > deadline {
+                break;
+            }
+            self.due.pop();
+            let Some(process) = self.processes.get_mut(&due.launch).filter(|p| p.seq == due.seq) else { continue };
+            self.now = due.time;
+            let line = std::mem::take(&mut process.line);
+            return Ok(Some(Event { launch: due.launch, kind: EventKind::Line(line), at: self.now }));
+        }
+        if deadline.is_finite() {
+            // Nothing due before the deadline: the clock moves on to it.
+            self.now = self.now.max(deadline);
+        }
+        Ok(None)
+    }
+
+    fn committed(&self, launch: u64, launched: f64, now: f64) -> f64 {
+        self.processes.get(&launch).map_or((now - launched).max(0.0), |p| p.committed)
+    }
+
+    fn full_training(&self, trial: TrialId) -> Option<f64> {
+        if self.copies.contains(&trial) {
+            return Some(0.0);
+        }
+        self.curves.get(&trial).map(|curve| self.bench.cost_until(curve, self.bench.fidelity().max))
+    }
+
+    fn copies_checkpoints(&self) -> bool {
+        true
+    }
+
+    fn handle(&self, _launch: u64) -> Option<String> {
+        None
+    }
+
+    fn name(&self) -> &'static str {
+        "replay"
+    }
+}

@@ -1,0 +1,143 @@
+//! Every sampler type, what it is and what it can do, as data: `hposim list` prints this table,
+//! experiment loading checks strategies against it, and a test keeps it complete (every `type`
+//! an experiment file accepts is here, and in `experiments/README.md`). A new sampler that is
+//! not registered does not compile: [`SamplerSpec::info`] matches every variant.
+
+use crate::SamplerSpec;
+use hposim_core::capability::Objectives;
+
+/// What a sampler type is and can do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SamplerInfo {
+    /// The `type` key.
+    pub name: &'static str,
+    /// One line on what it does, and its source.
+    pub summary: &'static str,
+    /// Which objectives it ranks by.
+    pub objectives: Objectives,
+    /// Whether it learns from results (a model or a population), rather than following a
+    /// design fixed in advance.
+    pub learns: bool,
+}
+
+const RANDOM: SamplerInfo =
+    SamplerInfo { name: "random", summary: "independent draws from the prior", objectives: Objectives::None, learns: false };
+const GRID: SamplerInfo = SamplerInfo {
+    name: "grid",
+    summary: "every combination; resolution per float/int parameter, all choices",
+    objectives: Objectives::None,
+    learns: false,
+};
+const SOBOL: SamplerInfo =
+    SamplerInfo { name: "sobol", summary: "scrambled Sobol sequence (quasi-random)", objectives: Objectives::None, learns: false };
+const LATIN_HYPERCUBE: SamplerInfo = SamplerInfo {
+    name: "latin_hypercube",
+    summary: "Latin hypercube designs of `points` points (McKay et al. 1979)",
+    objectives: Objectives::None,
+    learns: false,
+};
+const TPE: SamplerInfo = SamplerInfo {
+    name: "tpe",
+    summary: "tree-structured Parzen estimator (Bergstra et al. 2011); preset = optuna | hyperopt, multivariate",
+    objectives: Objectives::First,
+    learns: true,
+};
+const GP: SamplerInfo = SamplerInfo {
+    name: "gp",
+    summary: "GP-BO: Matern-5/2 ARD Gaussian process, log expected improvement (Optuna's GPSampler)",
+    objectives: Objectives::First,
+    learns: true,
+};
+const BOHB: SamplerInfo = SamplerInfo {
+    name: "bohb",
+    summary: "BOHB's KDE model (Falkner et al. 2018); behind hyperband (hpbandster sizing) unless a scheduler is given",
+    objectives: Objectives::First,
+    learns: true,
+};
+const REGULARIZED_EVOLUTION: SamplerInfo = SamplerInfo {
+    name: "regularized_evolution",
+    summary: "aging evolution (Real et al. 2019); population, sample_size",
+    objectives: Objectives::First,
+    learns: true,
+};
+const EHVI: SamplerInfo = SamplerInfo {
+    name: "ehvi",
+    summary: "expected hypervolume improvement, one GP per objective (Emmerich et al. 2006/2011); 2 or 3 objectives",
+    objectives: Objectives::Several,
+    learns: true,
+};
+const MOTPE: SamplerInfo = SamplerInfo {
+    name: "motpe",
+    summary: "multi-objective TPE (Ozaki et al. 2020/2022), Optuna's TPESampler with several directions",
+    objectives: Objectives::Several,
+    learns: true,
+};
+const NSGA2: SamplerInfo = SamplerInfo {
+    name: "nsga2",
+    summary: "NSGA-II (Deb et al. 2002), Optuna's NSGAIISampler",
+    objectives: Objectives::Several,
+    learns: true,
+};
+const PAREGO: SamplerInfo = SamplerInfo {
+    name: "parego",
+    summary: "ParEGO (Knowles 2006): random augmented Tchebycheff scalarisations over tpe, gp or random",
+    objectives: Objectives::Several,
+    learns: true,
+};
+
+/// Every sampler type, in the order `hposim list` prints them.
+pub const SAMPLERS: &[&SamplerInfo] =
+    &[&RANDOM, &GRID, &SOBOL, &LATIN_HYPERCUBE, &TPE, &GP, &BOHB, &REGULARIZED_EVOLUTION, &EHVI, &MOTPE, &NSGA2, &PAREGO];
+
+impl SamplerSpec {
+    /// What this sampler's type is and can do.
+    pub fn info(&self) -> &'static SamplerInfo {
+        match self {
+            SamplerSpec::Random {} => &RANDOM,
+            SamplerSpec::Grid { .. } => &GRID,
+            SamplerSpec::Sobol(_) => &SOBOL,
+            SamplerSpec::LatinHypercube(_) => &LATIN_HYPERCUBE,
+            SamplerSpec::Tpe(_) => &TPE,
+            SamplerSpec::Gp(_) => &GP,
+            SamplerSpec::Bohb(_) => &BOHB,
+            SamplerSpec::RegularizedEvolution(_) => &REGULARIZED_EVOLUTION,
+            SamplerSpec::Ehvi(_) => &EHVI,
+            SamplerSpec::Motpe(_) => &MOTPE,
+            SamplerSpec::Nsga2(_) => &NSGA2,
+            SamplerSpec::Parego(_) => &PAREGO,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn every_sampler_type_is_registered_once_under_its_own_name() {
+        let accepted = hposim_core::capability::accepted_types::<SamplerSpec>();
+        let registered: Vec<&str> = SAMPLERS.iter().map(|s| s.name).collect();
+        assert_eq!(accepted.len(), registered.len(), "accepted {accepted:?}, registered {registered:?}");
+        for name in &accepted {
+            assert!(registered.contains(&name.as_str()), "{name} is accepted but not registered");
+            // Every type builds with its defaults, and knows its own entry.
+            let spec: SamplerSpec = toml::from_str(&format!("type = \"{name}\"")).unwrap();
+            assert_eq!(spec.info().name, name);
+        }
+    }
+
+    #[test]
+    fn the_objectives_a_sampler_declares_are_the_ones_it_accepts() {
+        use hposim_core::{Objective, ParamSpec, SearchSpace};
+        let space = SearchSpace::new(&[ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None }]).unwrap();
+        let one = [Objective::minimize("a")];
+        let two = [Objective::minimize("a"), Objective::minimize("b")];
+        for info in SAMPLERS {
+            let spec: SamplerSpec = toml::from_str(&format!("type = \"{}\"", info.name)).unwrap();
+            let single = crate::validate(&spec, &space, &one);
+            assert_eq!(single.is_ok(), info.objectives != Objectives::Several, "{}: {single:?}", info.name);
+            assert!(crate::validate(&spec, &space, &two).is_ok(), "{}", info.name);
+        }
+    }
+}
