@@ -73,6 +73,67 @@ impl TrialCurve {
 
 /// A benchmark: a search space, objectives, a fidelity axis, and for every configuration a
 /// learning curve with a cost per step.
+///
+/// [`Benchmark::open`] resolves a configuration once per trial into a [`TrialCurve`], so that
+/// [`Benchmark::step`] computes any step from the curve alone, in constant time and without
+/// allocating. Noise must depend on the curve's seed and the step only (a restarted trial
+/// sees the same curve). To add one to hposim, see "Adding a benchmark" in
+/// `docs/architecture.md`.
+///
+/// ```
+/// use hposim_core::{Config, Fidelity, Objective, ParamSpec, SearchSpace, Value};
+/// use hposim_curves::{Benchmark, INLINE_COEFFICIENTS, TrialCurve};
+///
+/// /// The loss after `t` steps is `x² + 1/t`; every step costs `seconds`.
+/// struct Parabola {
+///     space: SearchSpace,
+///     objectives: Vec<Objective>,
+///     fidelity: Fidelity,
+///     seconds: f64,
+/// }
+///
+/// impl Benchmark for Parabola {
+///     fn name(&self) -> &str {
+///         "parabola"
+///     }
+///     fn space(&self) -> &SearchSpace {
+///         &self.space
+///     }
+///     fn objectives(&self) -> &[Objective] {
+///         &self.objectives
+///     }
+///     fn fidelity(&self) -> &Fidelity {
+///         &self.fidelity
+///     }
+///     fn open(&self, config: &Config, seed: u64) -> TrialCurve {
+///         let mut coefficients = [0.0; INLINE_COEFFICIENTS];
+///         if let Value::Float(x) = config.get(0) {
+///             coefficients[0] = x;
+///         }
+///         TrialCurve::new(coefficients, seed)
+///     }
+///     fn step(&self, curve: &TrialCurve, step: u32, metrics: &mut [f64]) -> f64 {
+///         metrics[0] = curve.coefficients[0].powi(2) + 1.0 / f64::from(step);
+///         self.seconds
+///     }
+///     fn best_known(&self) -> Option<&[f64]> {
+///         None
+///     }
+///     fn supports_splice(&self) -> bool {
+///         false
+///     }
+/// }
+///
+/// let space = SearchSpace::new(&[ParamSpec::Float { name: "x".into(), low: -1.0, high: 1.0, log: false, condition: None }])
+///     .expect("a valid space");
+/// let bench = Parabola { space, objectives: vec![Objective::minimize("loss")], fidelity: Fidelity::epochs(4), seconds: 2.0 };
+/// let curve = bench.open(&Config::new(vec![Value::Float(0.5)]), 7);
+/// let mut loss = [0.0];
+/// assert_eq!(bench.step(&curve, 4, &mut loss), 2.0);
+/// assert_eq!(loss, [0.5]);
+/// // Training to step 4 from scratch costs the sum of the steps' costs.
+/// assert_eq!(bench.cost_until(&curve, 4), 8.0);
+/// ```
 pub trait Benchmark: Send + Sync {
     /// Display name (unique within an experiment).
     fn name(&self) -> &str;

@@ -38,6 +38,45 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Proposes configurations.
+///
+/// A sampler needs only [`Sampler::suggest`]; one that learns from results also implements
+/// [`Sampler::observe`] (and [`Sampler::on_failure`], where failed trials must rank last). To add
+/// one to hposim, see "Adding a sampler" in `docs/architecture.md`.
+///
+/// ```
+/// use hposim_core::{Config, Observation, ParamSpec, Rng, SearchSpace, Value};
+/// use hposim_samplers::Sampler;
+/// use rand::SeedableRng;
+///
+/// /// Proposes the centre of the space first, then draws from the prior; remembers the best
+/// /// result it was told of.
+/// struct CentreFirst {
+///     space: SearchSpace,
+///     proposed: u32,
+///     best: Option<f64>,
+/// }
+///
+/// impl Sampler for CentreFirst {
+///     fn suggest(&mut self, rng: &mut Rng) -> Option<Config> {
+///         self.proposed += 1;
+///         Some(if self.proposed == 1 { self.space.sample_with(|_| 0.5) } else { self.space.sample(rng) })
+///     }
+///
+///     fn observe(&mut self, observation: &Observation<'_>) {
+///         let loss = observation.metrics[0];
+///         self.best = Some(self.best.map_or(loss, |b| b.min(loss)));
+///     }
+/// }
+///
+/// let space = SearchSpace::new(&[ParamSpec::Float { name: "x".into(), low: 0.0, high: 2.0, log: false, condition: None }])
+///     .expect("a valid space");
+/// let mut sampler = CentreFirst { space, proposed: 0, best: None };
+/// let mut rng = Rng::seed_from_u64(0);
+/// let first = sampler.suggest(&mut rng).expect("a proposal");
+/// assert_eq!(first.get(0), Value::Float(1.0));
+/// sampler.observe(&Observation { trial: 0, config: &first, fidelity: 1, metrics: &[0.25], time: 1.0 });
+/// assert_eq!(sampler.best, Some(0.25));
+/// ```
 pub trait Sampler: Send {
     /// The next configuration to try, or `None` when the sampler has nothing more to propose
     /// (a finished grid, a reached trial limit).

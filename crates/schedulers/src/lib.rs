@@ -38,6 +38,60 @@ use hposim_samplers::Sampler;
 use serde::{Deserialize, Serialize};
 
 /// Decides what free workers do and whether trials continue.
+///
+/// Both executors drive a scheduler through the same trial book (`hposim-book`): a free worker
+/// asks [`Scheduler::on_free_worker`], every finite result goes to [`Scheduler::on_result`], and
+/// every diverged or failed one to [`Scheduler::on_failure`]. The book checks what the
+/// scheduler answers (a resumed trial must be paused, a target within the fidelity range). To
+/// add one to hposim, see "Adding a scheduler" in `docs/architecture.md`.
+///
+/// ```
+/// use hposim_core::{Action, Decision, Observation, ParamSpec, Rng, SearchSpace, WorkerRequest};
+/// use hposim_samplers::{Sampler, random::RandomSampler};
+/// use hposim_schedulers::Scheduler;
+/// use rand::SeedableRng;
+///
+/// /// Trains every configuration to full fidelity, but stops a run whose loss exceeds `limit`.
+/// struct StopAbove {
+///     sampler: Box<dyn Sampler>,
+///     max: u32,
+///     limit: f64,
+/// }
+///
+/// impl Scheduler for StopAbove {
+///     fn on_free_worker(&mut self, _request: &WorkerRequest, rng: &mut Rng) -> Action {
+///         match self.sampler.suggest(rng) {
+///             Some(config) => Action::Start { config, until: self.max },
+///             None => Action::Finish,
+///         }
+///     }
+///
+///     fn on_result(&mut self, observation: &Observation<'_>) -> Decision {
+///         self.sampler.observe(observation);
+///         if observation.metrics[0] > self.limit { Decision::Stop } else { Decision::Continue }
+///     }
+///
+///     fn on_failure(&mut self, failure: &Observation<'_>) {
+///         self.sampler.on_failure(failure);
+///     }
+///
+///     fn sampler_warnings(&self) -> u64 {
+///         self.sampler.warnings()
+///     }
+/// }
+///
+/// let space = SearchSpace::new(&[ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None }])
+///     .expect("a valid space");
+/// let mut scheduler = StopAbove { sampler: Box::new(RandomSampler::new(space)), max: 10, limit: 0.5 };
+/// let request = WorkerRequest { now: 0.0, worker: 0, next_trial: 0 };
+/// let Action::Start { config, until } = scheduler.on_free_worker(&request, &mut Rng::seed_from_u64(1)) else {
+///     panic!("a start");
+/// };
+/// assert_eq!(until, 10);
+/// let result = |loss: &'static [f64]| Observation { trial: 0, config: &config, fidelity: 1, metrics: loss, time: 1.0 };
+/// assert_eq!(scheduler.on_result(&result(&[0.4])), Decision::Continue);
+/// assert_eq!(scheduler.on_result(&result(&[0.7])), Decision::Stop);
+/// ```
 pub trait Scheduler: Send {
     /// A worker is free: start a trial, resume one, wait, or finish.
     fn on_free_worker(&mut self, request: &WorkerRequest, rng: &mut Rng) -> Action;

@@ -15,3 +15,8 @@ pub mod simulator;
 pub use experiment::{Experiment, ExperimentError, ExperimentSpec};
 pub use run::{Cell, RunError, RunOptions, RunReport, cells, other_code, run, simulate_cell, simulate_strategy};
 pub use simulator::{SimError, SimSettings, simulate};
+
+/// `docs/architecture.md`, the reference of how hposim is put together, included here so that
+/// its examples are compiled and run by `cargo test`.
+#[doc = include_str!("../../../docs/architecture.md")]
+pub mod architecture {}

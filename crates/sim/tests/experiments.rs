@@ -280,3 +280,72 @@ fn population_based_training_is_refused_where_it_cannot_run_naming_the_key() {
     // A population larger than the number of workers is allowed: members wait.
     assert!(Experiment::parse(Path::new("ok.toml"), &pbt("pbt_toy", ", population = 9")).is_ok());
 }
+
+/// Makes the finished cells of `dir` look computed by other code with fingerprint `other`: each
+/// cell's files move to the stem that code gives it, and its summary records that code.
+fn as_if_made_by(dir: &Path, experiment: &Experiment, other: &str) {
+    let cells_dir = dir.join("cells");
+    for cell in hposim_sim::cells(experiment) {
+        let prefix = cell.id.rsplit_once("__").unwrap().0;
+        let settings = {
+            let summary: serde_json::Value =
+                serde_json::from_slice(&fs::read(cells_dir.join(format!("{}.json", cell.id))).unwrap()).unwrap();
+            summary["settings"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(settings, cell.settings);
+        // Another fingerprint gives another stem for the same settings.
+        let json = format!("{{\"other settings\": \"{settings}\"}}");
+        let other_id = hposim_results::identity(prefix, "", json.as_bytes(), other).id;
+        assert_ne!(other_id, cell.id);
+        for ext in ["parquet", "json"] {
+            fs::rename(cells_dir.join(format!("{}.{ext}", cell.id)), cells_dir.join(format!("{other_id}.{ext}"))).unwrap();
+        }
+        let path = cells_dir.join(format!("{other_id}.json"));
+        let mut summary: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        summary["cell"] = other_id.clone().into();
+        summary["fingerprint"] = other.into();
+        fs::write(&path, serde_json::to_vec_pretty(&summary).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn cells_of_other_code_are_rerun_unless_reused_on_purpose() {
+    let exp = experiment(SMALL);
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions { out_dir: dir.path().into(), threads: 2, reuse_other_code: false };
+    let first = run(&exp, &options, &|_, _| {}).unwrap();
+    let total = first.summaries.len();
+    assert!(first.summaries.iter().all(|s| s.fingerprint == hposim_fingerprint::FINGERPRINT && s.settings.len() == 16));
+    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(dir.path().join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["fingerprint"], hposim_fingerprint::FINGERPRINT);
+    assert!(hposim_sim::other_code(&exp, dir.path()).unwrap().notice(dir.path(), "x", false).is_none());
+
+    // The same directory, as if another build of hposim had computed it.
+    as_if_made_by(dir.path(), &exp, "0123456789abcdef");
+    let other = hposim_sim::other_code(&exp, dir.path()).unwrap();
+    assert_eq!(other.cells, total);
+    assert_eq!(other.fingerprints.iter().collect::<Vec<_>>(), ["0123456789abcdef"]);
+    let line = other.notice(dir.path(), hposim_fingerprint::FINGERPRINT, false).unwrap();
+    assert!(line.contains(&format!("{total} cells were made by other code (code 0123456789abcdef")), "{line}");
+    let saved = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(dir.path().join("cells")).unwrap() {
+        let path = entry.unwrap().path();
+        fs::create_dir_all(saved.path().join("cells")).unwrap();
+        fs::copy(&path, saved.path().join("cells").join(path.file_name().unwrap())).unwrap();
+    }
+    // Never reused silently: every cell is computed again, with the same results.
+    let again = run(&exp, &options, &|_, _| {}).unwrap();
+    assert_eq!((again.ran, again.reused), (total, 0));
+    let strip = |s: &hposim_core::CellSummary| hposim_core::CellSummary { cell: String::new(), fingerprint: String::new(), ..s.clone() };
+    assert_eq!(again.summaries.iter().map(strip).collect::<Vec<_>>(), first.summaries.iter().map(strip).collect::<Vec<_>>());
+
+    // Reused on purpose: nothing runs, and each cell keeps the fingerprint of the code that made it.
+    let reuse = RunOptions { out_dir: saved.path().into(), threads: 2, reuse_other_code: true };
+    let reused = run(&exp, &reuse, &|_, _| {}).unwrap();
+    assert_eq!((reused.ran, reused.reused), (0, total));
+    assert!(reused.summaries.iter().all(|s| s.fingerprint == "0123456789abcdef"));
+    assert_eq!(reused.summaries.iter().map(strip).collect::<Vec<_>>(), first.summaries.iter().map(strip).collect::<Vec<_>>());
+    // Once adopted under this code's stems, they are this directory's cells: a plain rerun finds them.
+    let rerun = run(&exp, &RunOptions { reuse_other_code: false, ..reuse }, &|_, _| {}).unwrap();
+    assert_eq!((rerun.ran, rerun.reused), (0, total));
+}
