@@ -707,8 +707,9 @@ impl Study<'_, '_, '_> {
         Ok(())
     }
 
-    /// The process on `worker` ended at `at`: its time is paid and the slot's queued launch,
-    /// and any launch of the same trial waiting for it, may start.
+    /// The process on `worker` ended at `at`: its time is paid and the slot is empty (the
+    /// caller then starts what waited for it: the slot's queued launch, or another launch of
+    /// the same trial).
     fn exited(&mut self, worker: usize, at: f64) {
         if let Some(process) = self.live.processes[worker].take() {
             self.live.compute += (at - process.launched).max(0.0);
