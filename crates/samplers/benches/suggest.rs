@@ -63,9 +63,13 @@ fn trained(spec: &str, space: &SearchSpace, n: u32, rng: &mut Rng) -> Box<dyn Sa
     s
 }
 
-const SPECS: [(&str, &str, &[u32]); 6] = [
+const SPECS: [(&str, &str, &[u32]); 8] = [
+    // The default (Optuna 5.0: multivariate, gap bandwidths), its univariate mode, and Optuna
+    // 4.x's two modes.
     ("tpe", "type = 'tpe'", &[100, 1000]),
-    ("tpe_multivariate", "type = 'tpe'\nmultivariate = true", &[100, 1000]),
+    ("tpe_univariate", "type = 'tpe'\nmultivariate = false", &[100, 1000]),
+    ("tpe_optuna4", "type = 'tpe'\npreset = 'optuna4'", &[100, 1000]),
+    ("tpe_optuna4_multivariate", "type = 'tpe'\npreset = 'optuna4'\nmultivariate = true", &[100, 1000]),
     ("bohb_kde", "type = 'bohb'\nrandom_fraction = 0.0", &[100, 1000]),
     ("gp", "type = 'gp'", &[100, 500]),
     ("motpe", "type = 'motpe'", &[100, 1000]),

@@ -33,7 +33,7 @@ pub mod sobol;
 pub mod tpe;
 pub mod trial_limit;
 
-use hposim_core::{Config, Objective, Observation, Rng, SearchSpace};
+use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, TrialId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -91,6 +91,18 @@ pub trait Sampler: Send {
     /// failure counts at, as HpBandSter records a failed job. Model-based samplers rank such a
     /// configuration last; they never drop it.
     fn on_failure(&mut self, _failure: &Observation<'_>) {}
+
+    /// Learns that the scheduler started trial `trial` with `config` (this sampler's proposal,
+    /// or the candidate it was resolved to), so that a model can account for trials whose
+    /// results are still to come, as Optuna's constant liar does. Every scheduler calls it for
+    /// every trial it starts; the trial stays running until a result or a failure of it is
+    /// passed on ([`Sampler::observe`], [`Sampler::on_failure`]) or it is
+    /// [`Sampler::abandoned`].
+    fn running(&mut self, _trial: TrialId, _config: &Config) {}
+
+    /// Learns that `trial` ended without any result this sampler will see (a scheduler that
+    /// stops trials without passing their partial results on, such as median stopping).
+    fn abandoned(&mut self, _trial: TrialId) {}
 
     /// Chooses among a fixed set of configurations (a recorded table), for
     /// [`restricted::Restricted`]. The default proposes freely ([`Sampler::suggest`]) and lets

@@ -13,11 +13,12 @@
 //!   the next rank: repeatedly the point that adds the most hypervolume to those already
 //!   chosen, with the reference point `max(1.1·w, 0.9·w)` per objective of that rank's worst
 //!   point `w` (0 becomes 10⁻¹²);
-//! - **the below weights** ([`BelowWeights`]): `hypervolume` (the papers' and Optuna 3.x–4.x's):
+//! - **the below weights** ([`BelowWeights`]): `uniform` (Optuna 5.0, the default): 1 for every
+//!   below trial; `hypervolume` (the papers' and Optuna 3.x–4.x's, the `optuna4` preset):
 //!   each below trial's hypervolume contribution (its exclusive volume among the below trials,
 //!   reference point as above from their worst point), divided by the largest and clipped to
-//!   `[10⁻¹², 1]`, so dominated below trials weigh almost nothing; `uniform` (Optuna 5.0): 1 for
-//!   every below trial. The above estimator keeps TPE's age ramp.
+//!   `[10⁻¹², 1]`, so dominated below trials weigh almost nothing. The above estimator keeps
+//!   TPE's age ramp.
 //!
 //! Fidelities, which Optuna's multi-objective TPE does not have (it cannot prune): trials at a
 //! higher fidelity rank first, as in single-objective TPE, so the split ranks by non-domination
@@ -40,9 +41,9 @@ pub const EPS: f64 = 1e-12;
 #[serde(rename_all = "snake_case")]
 pub enum BelowWeights {
     /// Hypervolume contributions, normalised by the largest (Ozaki et al.; Optuna 3.x–4.x).
-    #[default]
     Hypervolume,
     /// 1 for every below trial (Optuna 5.0).
+    #[default]
     Uniform,
 }
 
@@ -51,6 +52,37 @@ pub enum BelowWeights {
 /// coordinate overflows to infinity).
 pub fn reference_point(points: &[Vec<f64>]) -> Vec<f64> {
     scaled_worst(points).into_iter().map(|r| if r == 0.0 { EPS } else { r }).collect()
+}
+
+/// The greedy subset of two-objective `points` among `candidates` (distinct, mutually
+/// non-dominated, in lexicographic order, so the second objective falls as the first rises):
+/// each candidate's contribution is the rectangle between it and the corner `diagonal` it still
+/// owns alone, which shrinks as its neighbours are chosen (Optuna's `_solve_hssp_2d`).
+fn greedy_rectangles(points: &[Vec<f64>], mut candidates: Vec<usize>, k: usize, reference: &[f64]) -> Vec<usize> {
+    let mut diagonal: Vec<[f64; 2]> = vec![[reference[0], reference[1]]; candidates.len()];
+    let mut chosen = Vec::with_capacity(k);
+    for _ in 0..k {
+        let mut best: Option<(usize, f64)> = None;
+        for (c, (&i, corner)) in candidates.iter().zip(&diagonal).enumerate() {
+            let contribution = (corner[0] - points[i][0]) * (corner[1] - points[i][1]);
+            // numpy.argmax: the first maximum, and a NaN wins.
+            if best.is_none_or(|(_, b)| contribution > b || (contribution.is_nan() && !b.is_nan())) {
+                best = Some((c, contribution));
+            }
+        }
+        let Some((c, _)) = best else { break };
+        let i = candidates.remove(c);
+        diagonal.remove(c);
+        let (first, second) = (points[i][0], points[i][1]);
+        for corner in &mut diagonal[..c] {
+            corner[0] = corner[0].min(first);
+        }
+        for corner in &mut diagonal[c..] {
+            corner[1] = corner[1].min(second);
+        }
+        chosen.push(i);
+    }
+    chosen
 }
 
 /// Per objective `max(1.1·w, 0.9·w)` of the worst (largest) loss `w` of `points`: a tenth
@@ -71,6 +103,9 @@ pub fn scaled_worst(points: &[Vec<f64>]) -> Vec<f64> {
 /// distinct point is a candidate once (its first occurrence), and when there are fewer distinct
 /// points than `k`, all of them are taken with the first duplicates by index. Ties go to the
 /// lexicographically smallest point, as `numpy.argmax` over Optuna's unique-lexsorted points.
+/// With two objectives each candidate's contribution is its exclusive rectangle, updated as
+/// points are chosen (Optuna's `_solve_hssp_2d`, O(k·n)); with more, the hypervolume with and
+/// without it.
 pub fn greedy_hypervolume_subset(points: &[Vec<f64>], k: usize, reference: &[f64]) -> Vec<usize> {
     if k >= points.len() {
         return (0..points.len()).collect();
@@ -98,9 +133,14 @@ pub fn greedy_hypervolume_subset(points: &[Vec<f64>], k: usize, reference: &[f64
         all.sort_unstable();
         return all;
     }
+    if reference.len() == 2 { greedy_rectangles(points, unique, k, reference) } else { greedy_by_volume(points, unique, k, reference) }
+}
+
+/// The greedy subset of `points` among `candidates` (distinct, in lexicographic order), each
+/// contribution the hypervolume with the candidate minus that without.
+fn greedy_by_volume(points: &[Vec<f64>], mut candidates: Vec<usize>, k: usize, reference: &[f64]) -> Vec<usize> {
     let mut selected: Vec<Vec<f64>> = Vec::with_capacity(k);
     let mut chosen = Vec::with_capacity(k);
-    let mut candidates = unique;
     for _ in 0..k {
         let base = minimising(&selected, reference);
         let mut best: Option<(usize, f64)> = None;
@@ -282,6 +322,55 @@ mod tests {
         assert_eq!(greedy_hypervolume_subset(&twins, 3, &reference_point(&twins)), vec![0, 1, 2]);
     }
 
+    #[test]
+    fn two_objective_subsets_equal_optunas() {
+        // Reference: Optuna 5.0.0, `optuna._hypervolume.hssp._solve_hssp(points, arange(12), k,
+        // [1.1, 1.1])` on these points (f1 = round(RandomState(7).rand(12), 3),
+        // f2 = round(1 − √f1, 3)): k = 1 → [8]; 4 → [8, 10, 0, 2]; 7 → [8, 10, 0, 2, 11, 4, 5].
+        let points: Vec<Vec<f64>> = [
+            [0.076, 0.724],
+            [0.78, 0.117],
+            [0.438, 0.338],
+            [0.723, 0.15],
+            [0.978, 0.011],
+            [0.538, 0.267],
+            [0.501, 0.292],
+            [0.072, 0.732],
+            [0.268, 0.482],
+            [0.5, 0.293],
+            [0.679, 0.176],
+            [0.804, 0.103],
+        ]
+        .iter()
+        .map(|p| p.to_vec())
+        .collect();
+        let reference = [1.1, 1.1];
+        assert_eq!(greedy_hypervolume_subset(&points, 1, &reference), vec![8]);
+        assert_eq!(greedy_hypervolume_subset(&points, 4, &reference), vec![8, 10, 0, 2]);
+        assert_eq!(greedy_hypervolume_subset(&points, 7, &reference), vec![8, 10, 0, 2, 11, 4, 5]);
+    }
+
+    proptest::proptest! {
+        /// Rectangles and hypervolume differences choose the same points on random fronts.
+        #[test]
+        fn rectangles_choose_what_volumes_choose(seed in 0u64..10_000, n in 2usize..40, k in 1usize..40) {
+            use rand::{RngExt, SeedableRng};
+            let mut rng = hposim_core::Rng::seed_from_u64(seed);
+            let mut points: Vec<Vec<f64>> = (0..n).map(|_| { let x: f64 = rng.random(); vec![x, 1.0 - x.powf(0.7) + 0.05 * rng.random::<f64>()] }).collect();
+            let front = non_dominated(&points);
+            points = front.iter().map(|&i| points[i].clone()).collect();
+            let k = k.min(points.len());
+            let reference = reference_point(&points);
+            let mut order: Vec<usize> = (0..points.len()).collect();
+            order.sort_by(|&a, &b| points[a][0].total_cmp(&points[b][0]).then(points[a][1].total_cmp(&points[b][1])));
+            order.dedup_by(|a, b| points[*a] == points[*b]);
+            proptest::prop_assert_eq!(
+                greedy_rectangles(&points, order.clone(), k, &reference),
+                greedy_by_volume(&points, order, k, &reference)
+            );
+        }
+    }
+
     fn history(results: &[(u32, [f64; 2])]) -> History {
         let mut history = History::with_objectives(vec![Objective::minimize("f1"), Objective::maximize("f2")]);
         let config = Config::new(vec![Value::Float(0.5)]);
@@ -393,10 +482,11 @@ mod tests {
         //   20 × optuna.create_study(directions=["minimize"] * 2,
         //       sampler=TPESampler(seed=seed)).optimize(zdt1, n_trials=80)
         // mean hypervolume (reference (1, 1)) 0.356 (sd 0.095 over seeds, so ±0.021 on the
-        // mean); RandomSampler 0.123.
-        let uniform = crate::tpe::TpeSettings { below_weights: Some(BelowWeights::Uniform), ..Default::default() };
+        // mean); RandomSampler 0.123. The default preset is Optuna 5.0's; the papers' weights are
+        // Optuna 4.x's.
+        let optuna4 = crate::tpe::TpeSettings { preset: crate::tpe::TpePreset::Optuna4, ..Default::default() };
         let (optuna_like, paper, random) =
-            (mean_hypervolume(Some(&uniform)), mean_hypervolume(Some(&Default::default())), mean_hypervolume(None));
+            (mean_hypervolume(Some(&Default::default())), mean_hypervolume(Some(&optuna4)), mean_hypervolume(None));
         eprintln!("MO-TPE uniform {optuna_like:.3}, hypervolume {paper:.3}, random {random:.3}");
         assert!((optuna_like - 0.356).abs() < 0.065, "uniform weights: {optuna_like}");
         assert!((random - 0.123).abs() < 0.065, "random: {random}");

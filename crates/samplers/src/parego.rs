@@ -21,7 +21,7 @@
 
 use crate::history::History;
 use crate::{Sampler, SamplerError, SamplerSpec};
-use hposim_core::{Config, Objective, Observation, Rng, SearchSpace};
+use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, TrialId};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +58,8 @@ pub struct ParegoSampler {
     lattice: u32,
     /// Every trial's latest result; a result with a non-finite loss is filed as a failure.
     history: History,
+    /// Trials started and not yet heard of, passed on to every fresh model (its constant liar).
+    running: Vec<(TrialId, Config)>,
     warnings: u64,
 }
 
@@ -141,6 +143,7 @@ impl ParegoSampler {
             rho: settings.rho,
             lattice: s,
             history: History::with_objectives(objectives.to_vec()),
+            running: Vec::new(),
             warnings: 0,
         })
     }
@@ -177,12 +180,16 @@ impl Sampler for ParegoSampler {
             scalar[0] = tchebycheff(&y, lambda, self.rho);
             model.observe(&Observation { trial: r.trial, config: &r.config, fidelity: r.fidelity, metrics: &scalar, time: 0.0 });
         }
+        for (trial, config) in &self.running {
+            model.running(*trial, config);
+        }
         let config = model.suggest(rng);
         self.warnings += model.warnings();
         config.or_else(|| Some(self.space.sample(rng)))
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
+        self.running.retain(|(trial, _)| *trial != observation.trial);
         let finite = hposim_core::objective::losses(&self.objectives, observation.metrics).iter().all(|l| l.is_finite());
         if finite {
             self.history.observe(observation);
@@ -192,7 +199,16 @@ impl Sampler for ParegoSampler {
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.running.retain(|(trial, _)| *trial != failure.trial);
         self.history.fail(failure);
+    }
+
+    fn running(&mut self, trial: TrialId, config: &Config) {
+        self.running.push((trial, config.clone()));
+    }
+
+    fn abandoned(&mut self, trial: TrialId) {
+        self.running.retain(|(t, _)| *t != trial);
     }
 
     fn warnings(&self) -> u64 {

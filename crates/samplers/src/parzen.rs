@@ -2,19 +2,23 @@
 //! prior kernel, over one parameter (univariate TPE) or a group of parameters sharing the
 //! kernel index (multivariate TPE).
 //!
-//! Follows Optuna's `optuna/samplers/_tpe/parzen_estimator.py` (v3.x–4.x), which Watanabe's
-//! tutorial ("Tree-Structured Parzen Estimator: Understanding Its Algorithm Components and Their
-//! Roles for Better Empirical Performance", 2023) documents:
+//! Follows Optuna's `optuna/samplers/_tpe/parzen_estimator.py` (v5.0; the bandwidth rules of
+//! v3.x–4.x and of hyperopt remain as [`Bandwidth`] variants), which Watanabe's tutorial
+//! ("Tree-Structured Parzen Estimator: Understanding Its Algorithm Components and Their Roles for
+//! Better Empirical Performance", 2023) documents:
 //! - numeric parameters live on their internal scale (`ln x` for log scales); an integer on a
 //!   linear scale is a *discrete* truncated normal with step 1 whose bins are
-//!   `[v − ½, v + ½]` inside `[low − ½, high + ½]`; a log-scale integer is continuous on
-//!   `[ln(low − ½), ln(high + ½)]` and rounded (Optuna drops the step on log scales);
+//!   `[v − ½, v + ½]` inside `[low − ½, high + ½]`; a log-scale integer is discrete too, with
+//!   bins `[ln(v − ½), ln(v + ½)]` inside `[ln(low − ½), ln(high + ½)]` (Optuna 5.0), or, as
+//!   Optuna 3.x–4.x have it, continuous on that interval and rounded ([`Scale::of`]);
 //! - ordinal parameters are treated as integers over their index (Optuna has no ordinal type;
 //!   this keeps neighbours neighbours);
-//! - univariate bandwidths: the larger gap to the neighbouring observation, with the prior mean
-//!   among the sorted points and the domain edges as outer neighbours, except that the outermost
-//!   points take their inner gap (`consider_endpoints = False`); multivariate bandwidths:
-//!   `0.2 · n^(−1/(d+4)) · range` (Scott's rule, as in Falkner et al.'s BOHB);
+//! - bandwidths ([`Bandwidth`]): Optuna 5.0 gives every kernel, in univariate and multivariate
+//!   mode alike, per dimension the larger gap to its neighbouring observations, with the domain
+//!   edges as outer neighbours, except that the outermost points take their inner gap
+//!   (`consider_endpoints = False`); hyperopt and Optuna ≤ 4.x univariate put the prior's mean
+//!   among the sorted points; Optuna ≤ 4.x multivariate uses `0.2 · n^(−1/(d+4)) · range`
+//!   (Scott's rule, as in Falkner et al.'s BOHB);
 //! - "magic clip": bandwidths clipped to `[range / min(100, 1 + n_kernels), range]`;
 //! - the prior kernel: mean at the centre, bandwidth the whole range, weight `prior_weight`;
 //! - categorical kernels: `prior_weight / n_kernels` on every choice plus 1 on the observed one,
@@ -26,6 +30,7 @@
 use crate::normal::{LN_SQRT_2PI, log_mass, sample_truncated};
 use hposim_core::{Domain, Rng, Value};
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 /// Observations kept at full weight before older ones are ramped down (Optuna's and hyperopt's
 /// `LF = 25`).
@@ -44,6 +49,15 @@ pub enum Scale {
         /// Grid step, or 0 for continuous.
         step: f64,
     },
+    /// An integer on a log scale, internally `ln v`, scored by the mass of its bin
+    /// `[ln(v − ½), ln(v + ½)]` under kernels truncated to `[ln(low − ½), ln(high + ½)]`
+    /// (Optuna 5.0's `_BatchedDiscreteTruncLogNormDistributions`).
+    LogInteger {
+        /// Smallest value (at least 1).
+        low: f64,
+        /// Largest value.
+        high: f64,
+    },
     /// One of `choices` labels.
     Categorical {
         /// Number of choices.
@@ -52,9 +66,12 @@ pub enum Scale {
 }
 
 impl Scale {
-    /// The internal scale of `domain`.
-    pub fn of(domain: &Domain) -> Self {
+    /// The internal scale of `domain`. A log-scale integer is binned ([`Scale::LogInteger`], Optuna
+    /// 5.0) when `log_bins` holds, and otherwise continuous on `[ln(low − ½), ln(high + ½)]` and
+    /// rounded (Optuna 3.x–4.x, which drop the step on log scales).
+    pub fn of(domain: &Domain, log_bins: bool) -> Self {
         match *domain {
+            Domain::Int { low, high, log: true } if log_bins => Self::LogInteger { low: low as f64, high: high as f64 },
             Domain::Float { low, high, log: false } => Self::Numeric { low, high, step: 0.0 },
             Domain::Float { low, high, log: true } => Self::Numeric { low: low.ln(), high: high.ln(), step: 0.0 },
             Domain::Int { low, high, log: false } => Self::Numeric { low: low as f64, high: high as f64, step: 1.0 },
@@ -63,6 +80,46 @@ impl Scale {
             }
             Domain::Ordinal { ref values } => Self::Numeric { low: 0.0, high: values.len().saturating_sub(1) as f64, step: 1.0 },
             Domain::Categorical { ref choices } => Self::Categorical { choices: choices.len() },
+        }
+    }
+
+    /// The interval the kernels are truncated to, on the internal scale (a grid's ends widened
+    /// by half a step); empty for categorical scales.
+    fn interval(self) -> (f64, f64) {
+        match self {
+            Self::Numeric { low, high, step } => (low - 0.5 * step, high + 0.5 * step),
+            Self::LogInteger { low, high } => ((low - 0.5).ln(), (high + 0.5).ln()),
+            Self::Categorical { .. } => (f64::NAN, f64::NAN),
+        }
+    }
+
+    /// Whether values are scored by the mass of a bin rather than by a density.
+    fn is_discrete(self) -> bool {
+        match self {
+            Self::Numeric { step, .. } => step > 0.0,
+            Self::LogInteger { .. } => true,
+            Self::Categorical { .. } => false,
+        }
+    }
+
+    /// The bin of internal coordinate `x` on a discrete numeric scale.
+    fn bin(self, x: f64) -> Option<(f64, f64)> {
+        match self {
+            Self::Numeric { step, .. } if step > 0.0 => Some((x - 0.5 * step, x + 0.5 * step)),
+            Self::LogInteger { .. } => {
+                let v = x.exp().round();
+                Some(((v - 0.5).ln(), (v + 0.5).ln()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The widest bin on the internal scale (the smallest value's, on a log scale).
+    fn widest_bin(self) -> f64 {
+        match self {
+            Self::Numeric { step, .. } => step,
+            Self::LogInteger { low, .. } => ((low + 0.5) / (low - 0.5)).ln(),
+            Self::Categorical { .. } => f64::NAN,
         }
     }
 }
@@ -94,6 +151,24 @@ pub fn from_internal(domain: &Domain, x: f64) -> Value {
     }
 }
 
+/// How the observation kernels' bandwidths are chosen (before the magic clip).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bandwidth {
+    /// Optuna 5.0, univariate and multivariate alike (`parzen_estimator.py`,
+    /// `_calculate_numerical_distributions`): per dimension, the larger gap to the neighbouring
+    /// observations, the domain's edges bounding the outermost, which take their inner gap
+    /// (`consider_endpoints = False`).
+    #[default]
+    Gaps,
+    /// As [`Bandwidth::Gaps`] with the prior's mean sorted among the observations: hyperopt's
+    /// `adaptive_parzen_normal` and Optuna 3.x–4.x in univariate mode.
+    GapsWithPrior,
+    /// Scott's rule `0.2 · n^(−1/(d+4)) · range` for every kernel of a `d`-dimensional group:
+    /// Optuna 3.x–4.x in multivariate mode (Falkner et al.'s BOHB).
+    Scott,
+}
+
 /// Settings shared by every estimator of a TPE sampler.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ParzenSettings {
@@ -101,8 +176,8 @@ pub struct ParzenSettings {
     pub prior_weight: f64,
     /// Clip bandwidths from below by `range / min(100, 1 + n_kernels)` (default true).
     pub magic_clip: bool,
-    /// Joint kernels over a group (Scott's-rule bandwidths) instead of per-parameter gaps.
-    pub multivariate: bool,
+    /// The bandwidth rule.
+    pub bandwidth: Bandwidth,
 }
 
 /// Per-dimension kernel parameters, one entry per kernel (observations, then the prior).
@@ -160,12 +235,11 @@ fn log_truncation_mass(alpha: f64, beta: f64) -> f64 {
     if alpha < -9.0 && beta > 9.0 { 0.0 } else { log_mass(alpha, beta) }
 }
 
-/// An upper bound on the log-mass of the bin `[x − step/2, x + step/2]` under N(μ, σ²):
-/// 0 when the bin holds μ, else `−z²/2 + min(ln ½, ln(step/σ) − ln √(2π))` (`constant`) with
+/// An upper bound on the log-mass of the bin `[low, high]` under N(μ, σ²): 0 when the bin
+/// holds μ, else `−z²/2 + min(ln ½, ln(w/σ) − ln √(2π))` (`constant`, `w` the widest bin) with
 /// `z` the distance to the nearer edge in standard units (the mass is below both
-/// `Φ(−z) ≤ ½e^{−z²/2}` and `step/σ · φ(z)`).
-fn discrete_log_mass_bound(x: f64, step: f64, mu: f64, inv_sigma: f64, constant: f64) -> f64 {
-    let (low, high) = (x - 0.5 * step, x + 0.5 * step);
+/// `Φ(−z) ≤ ½e^{−z²/2}` and `w/σ · φ(z)`).
+fn discrete_log_mass_bound((low, high): (f64, f64), mu: f64, inv_sigma: f64, constant: f64) -> f64 {
     let near = if mu < low {
         low - mu
     } else if mu > high {
@@ -230,9 +304,9 @@ impl LogWeights {
 
 impl Parzen {
     /// Fits the estimator to `n` observations, oldest first, stored row-major in `rows`
-    /// (`rows[i * scales.len() + d]`, on the internal scale). For a single numeric dimension,
-    /// `sorted` may give the observation indices in increasing order of value (ties by index),
-    /// which spares the univariate bandwidths a sort.
+    /// (`rows[i * scales.len() + d]`, on the internal scale). `sorted` may give, dimension after
+    /// dimension, the observation indices in increasing order of value (ties by index), which
+    /// spares the gap bandwidths a sort; it is ignored unless it holds `n` indices per dimension.
     pub fn fit(
         &mut self,
         scales: &[Scale],
@@ -285,24 +359,19 @@ impl Parzen {
                         kernels_of.log_probs[c * kernels + n] = -(choices as f64).ln();
                     }
                 }
-                Scale::Numeric { low, high, step } => {
-                    let range = high - low + step;
-                    // Not (low + high)/2, which overflows for bounds near f64::MAX.
-                    let prior_mu = low + 0.5 * (high - low);
+                Scale::Numeric { .. } | Scale::LogInteger { .. } => {
+                    let (a, b) = scale.interval();
+                    let range = b - a;
+                    // Not (a + b)/2, which overflows for bounds near f64::MAX.
+                    let prior_mu = a + 0.5 * (b - a);
                     kernels_of.mus.extend((0..n).map(column));
-                    if settings.multivariate {
+                    if settings.bandwidth == Bandwidth::Scott {
                         let sigma = 0.2 * (n.max(1) as f64).powf(-1.0 / (d as f64 + 4.0)) * range;
                         kernels_of.sigmas.extend(std::iter::repeat_n(sigma, n));
                     } else {
-                        let hint = sorted.filter(|s| d == 1 && s.len() == n);
-                        univariate_sigmas(
-                            &kernels_of.mus,
-                            prior_mu,
-                            (low, high, step),
-                            hint,
-                            (&mut self.order, &mut self.sorted),
-                            &mut kernels_of.sigmas,
-                        );
+                        let hint = sorted.filter(|s| s.len() == n * d).map(|s| &s[j * n..(j + 1) * n]);
+                        let prior = (settings.bandwidth == Bandwidth::GapsWithPrior).then_some(prior_mu);
+                        gap_sigmas(&kernels_of.mus, prior, (a, b), hint, (&mut self.order, &mut self.sorted), &mut kernels_of.sigmas);
                     }
                     let max_sigma = range;
                     let min_sigma = if settings.magic_clip { range / (1.0 + kernels as f64).min(100.0) } else { f64::EPSILON };
@@ -311,7 +380,8 @@ impl Parzen {
                     }
                     kernels_of.mus.push(prior_mu);
                     kernels_of.sigmas.push(range);
-                    let (a, b) = (low - 0.5 * step, high + 0.5 * step);
+                    let discrete = scale.is_discrete();
+                    let widest_ln = scale.widest_bin().ln();
                     // Many clipped bandwidths are equal: reuse the last logarithm.
                     let (mut last_sigma, mut last_ln) = (f64::NAN, 0.0);
                     for k in 0..kernels {
@@ -321,10 +391,10 @@ impl Parzen {
                         }
                         let log_z = log_truncation_mass((a - mu) / sigma, (b - mu) / sigma);
                         kernels_of.inv_sigmas.push(1.0 / sigma);
-                        if step > 0.0 {
-                            kernels_of.bound_const.push((step.ln() - last_ln - LN_SQRT_2PI).min(-std::f64::consts::LN_2));
+                        if discrete {
+                            kernels_of.bound_const.push((widest_ln - last_ln - LN_SQRT_2PI).min(-std::f64::consts::LN_2));
                         }
-                        kernels_of.log_norm.push(if step > 0.0 { -log_z } else { -last_ln - log_z - LN_SQRT_2PI });
+                        kernels_of.log_norm.push(if discrete { -log_z } else { -last_ln - log_z - LN_SQRT_2PI });
                     }
                 }
             }
@@ -355,9 +425,15 @@ impl Parzen {
                     }
                     pick as f64
                 }
-                Some(Scale::Numeric { low, high, step }) => {
-                    let x = sample_truncated(dim.mus[k], dim.sigmas[k], low - 0.5 * step, high + 0.5 * step, rng.random());
+                Some(scale @ Scale::Numeric { low, high, step }) => {
+                    let (a, b) = scale.interval();
+                    let x = sample_truncated(dim.mus[k], dim.sigmas[k], a, b, rng.random());
                     if step > 0.0 { (low + ((x - low) / step).round() * step).clamp(low, high) } else { x }
+                }
+                Some(scale @ Scale::LogInteger { low, high }) => {
+                    let (a, b) = scale.interval();
+                    let x = sample_truncated(dim.mus[k], dim.sigmas[k], a, b, rng.random());
+                    x.exp().round().clamp(low, high).ln()
                 }
                 None => f64::NAN,
             };
@@ -374,7 +450,7 @@ impl Parzen {
         let memoised = self.dims.len() == 1
             && match self.dims[0].scale {
                 Some(Scale::Categorical { .. }) => true,
-                Some(Scale::Numeric { step, .. }) => step > 0.0,
+                Some(scale) => scale.is_discrete(),
                 None => false,
             };
         if memoised && let Some(&(_, value)) = self.memo.iter().find(|(at, _)| *at == x[0]) {
@@ -400,15 +476,16 @@ impl Parzen {
                     let row = &dim.log_probs[xj as usize * kernels..(xj as usize + 1) * kernels];
                     self.terms.iter_mut().zip(row).for_each(|(t, lp)| *t += lp);
                 }
-                Some(Scale::Numeric { step, .. }) if step > 0.0 => {
+                Some(scale) if scale.is_discrete() => {
                     discrete = true;
+                    let bin = scale.bin(xj).unwrap_or((f64::NAN, f64::NAN));
                     for k in 0..kernels {
-                        let bound = discrete_log_mass_bound(xj, step, dim.mus[k], dim.inv_sigmas[k], dim.bound_const[k]) + dim.log_norm[k];
+                        let bound = discrete_log_mass_bound(bin, dim.mus[k], dim.inv_sigmas[k], dim.bound_const[k]) + dim.log_norm[k];
                         self.terms[k] += bound;
                         self.bounds[k] += bound;
                     }
                 }
-                Some(Scale::Numeric { .. }) => {
+                Some(Scale::Numeric { .. } | Scale::LogInteger { .. }) => {
                     for (k, t) in self.terms.iter_mut().enumerate() {
                         let z = (xj - dim.mus[k]) * dim.inv_sigmas[k];
                         *t += dim.log_norm[k] - 0.5 * z * z;
@@ -430,11 +507,9 @@ impl Parzen {
         let exact = |k: usize, bounded: f64, bounds: f64| -> f64 {
             let mut term = bounded - bounds;
             for (&xj, dim) in x.iter().zip(dims) {
-                if let Some(Scale::Numeric { step, .. }) = dim.scale
-                    && step > 0.0
-                {
+                if let Some((low, high)) = dim.scale.and_then(|scale| scale.bin(xj)) {
                     let (mu, inv) = (dim.mus[k], dim.inv_sigmas[k]);
-                    term += log_mass((xj - 0.5 * step - mu) * inv, (xj + 0.5 * step - mu) * inv) + dim.log_norm[k];
+                    term += log_mass((low - mu) * inv, (high - mu) * inv) + dim.log_norm[k];
                 }
             }
             term
@@ -462,39 +537,42 @@ impl Parzen {
     }
 }
 
-/// Optuna's univariate bandwidths: sort the observations with the prior mean, take for each the
-/// larger gap to its neighbours (the domain edges, widened by half a step, bound the outermost),
-/// but give the outermost points their inner gap (`consider_endpoints = False`). `hint`, when
-/// given, is the observations' order by value (ties by index).
-fn univariate_sigmas(
+/// Gap bandwidths of one dimension: sort the observations (with the prior mean when `prior` is
+/// given), take for each the larger gap to its neighbours (the domain edges, widened by half a
+/// step, bound the outermost: `low` and `high`), but give the outermost points their inner gap
+/// (`consider_endpoints = False`). `hint`, when given, is the observations' order by value (ties
+/// by index).
+fn gap_sigmas(
     mus: &[f64],
-    prior_mu: f64,
-    (low, high, step): (f64, f64, f64),
+    prior: Option<f64>,
+    (low, high): (f64, f64),
     hint: Option<&[usize]>,
     (order, sorted): (&mut Vec<usize>, &mut Vec<f64>),
     out: &mut Vec<f64>,
 ) {
     let n = mus.len();
+    let prior_mu = prior.unwrap_or(f64::NAN);
     let value = |i: usize| if i < n { mus[i] } else { prior_mu };
     order.clear();
-    match hint {
-        Some(hint) => {
+    match (hint, prior) {
+        (Some(hint), Some(prior_mu)) => {
             // The prior (index n) goes after every observation of equal value.
             let at = hint.partition_point(|&i| mus[i] <= prior_mu);
             order.extend_from_slice(&hint[..at]);
             order.push(n);
             order.extend_from_slice(&hint[at..]);
         }
-        None => {
-            order.extend(0..=n);
+        (Some(hint), None) => order.extend_from_slice(hint),
+        (None, _) => {
+            order.extend(0..n + usize::from(prior.is_some()));
             order.sort_by(|&a, &b| value(a).total_cmp(&value(b)).then(a.cmp(&b)));
         }
     }
-    // sorted = [low − step/2, sorted points…, high + step/2]
+    // sorted = [low, sorted points…, high] (the interval's ends: a grid's widened by half a step)
     sorted.clear();
-    sorted.push(low - 0.5 * step);
+    sorted.push(low);
     sorted.extend(order.iter().map(|&i| value(i)));
-    sorted.push(high + 0.5 * step);
+    sorted.push(high);
     let m = sorted.len();
     out.clear();
     out.resize(n, 0.0);
@@ -521,7 +599,8 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
-    const SETTINGS: ParzenSettings = ParzenSettings { prior_weight: 1.0, magic_clip: true, multivariate: false };
+    const SETTINGS: ParzenSettings = ParzenSettings { prior_weight: 1.0, magic_clip: true, bandwidth: Bandwidth::Gaps };
+    const WITH_PRIOR: ParzenSettings = ParzenSettings { bandwidth: Bandwidth::GapsWithPrior, ..SETTINGS };
 
     #[test]
     fn weights_are_flat_for_the_newest_25_and_a_ramp_before() {
@@ -536,12 +615,12 @@ mod tests {
     }
 
     #[test]
-    fn univariate_bandwidths_are_the_larger_gap_then_magic_clipped() {
+    fn bandwidths_with_the_prior_among_the_gaps_follow_hyperopt_and_optuna_4() {
         // Domain [0, 10], observations 1 and 1.5, prior mean 5: sorted with edges
         // [0, 1, 1.5, 5, 10]. The outermost observation (1) takes its inner gap 0.5; 1.5 takes
         // max(0.5, 3.5) = 3.5. Magic clip: 3 kernels, minimum 10 / min(100, 4) = 2.5.
         let mut parzen = Parzen::default();
-        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[1.0, 1.5], 2, &SETTINGS, None, &mut LogWeights::default());
+        parzen.fit(&[Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }], &[1.0, 1.5], 2, &WITH_PRIOR, None, &mut LogWeights::default());
         assert_eq!(parzen.dims[0].sigmas, vec![2.5, 3.5, 10.0]);
         assert_eq!(parzen.dims[0].mus, vec![1.0, 1.5, 5.0]);
         // Mixture weights: two observations and the prior, all 1, normalised.
@@ -551,13 +630,72 @@ mod tests {
     }
 
     #[test]
+    fn gap_bandwidths_equal_optuna_5() {
+        // Reference: Optuna 5.0.0, `_ParzenEstimator` with prior_weight 1, magic clip, no
+        // endpoints, default_weights (the code is in the comment of the second case):
+        //   _ParzenEstimator({"x": np.array([1.0, 1.5, 7.0])}, {"x": FloatDistribution(0, 10)}, p)
+        //   → mu [1, 1.5, 7, 5], sigma [2, 5.5, 5.5, 10]
+        // (sorted with edges [0, 1, 1.5, 7, 10], no prior among them: 1 takes its inner gap
+        // 0.5, clipped to 10/5 = 2; 1.5 takes max(0.5, 5.5); 7 its inner gap 5.5).
+        let mut parzen = Parzen::default();
+        let scale = [Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }];
+        parzen.fit(&scale, &[1.0, 1.5, 7.0], 3, &SETTINGS, None, &mut LogWeights::default());
+        assert_eq!(parzen.dims[0].sigmas, vec![2.0, 5.5, 5.5, 10.0]);
+        // Two dimensions, per-dimension gaps (Optuna 5.0 has no Scott's rule any more):
+        //   _ParzenEstimator({"x": [1, 2, 3, 4], "y": [3, 1, 2, 3]},
+        //                    {"x": FloatDistribution(0, 10), "y": IntDistribution(1, 6)}, p)
+        //   → x sigma [1.6667 × 4, 10], y sigma [1, 1, 1, 1, 6];
+        //   log_pdf({"x": [2.5], "y": [2]}) = −2.8218875
+        let scales = [Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }, Scale::Numeric { low: 1.0, high: 6.0, step: 1.0 }];
+        let rows = [1.0, 3.0, 2.0, 1.0, 3.0, 2.0, 4.0, 3.0];
+        parzen.fit(&scales, &rows, 4, &SETTINGS, None, &mut LogWeights::default());
+        assert!(parzen.dims[0].sigmas[..4].iter().all(|&s| (s - 10.0 / 6.0).abs() < 1e-12), "{:?}", parzen.dims[0].sigmas);
+        assert_eq!(parzen.dims[1].sigmas, vec![1.0, 1.0, 1.0, 1.0, 6.0]);
+        assert!((parzen.log_pdf(&[2.5, 2.0]) - -2.821_887_5).abs() < 1e-7, "{}", parzen.log_pdf(&[2.5, 2.0]));
+    }
+
+    #[test]
+    fn log_scale_integers_are_scored_by_their_bins_as_optuna_5() {
+        // Reference: Optuna 5.0.0, `_ParzenEstimator({"n": np.array([2, 10, 50])},
+        //   {"n": IntDistribution(1, 100, log=True)}, p)` (p as above):
+        //   mu [ln 2, ln 10, ln 50, 1.95850527], sigma [1.60943791 × 3, 5.30330491];
+        //   log_pdf at n = 1, 3, 64, 100: [-1.87984068, -2.72012281, -5.87144247, -6.45539155]
+        let scale = [Scale::of(&Domain::Int { low: 1, high: 100, log: true }, true)];
+        let rows = [2f64.ln(), 10f64.ln(), 50f64.ln()];
+        let mut parzen = Parzen::default();
+        parzen.fit(&scale, &rows, 3, &SETTINGS, None, &mut LogWeights::default());
+        assert!((parzen.dims[0].mus[3] - 1.958_505_27).abs() < 1e-8);
+        assert!(parzen.dims[0].sigmas[..3].iter().all(|s| (s - 1.609_437_91).abs() < 1e-8), "{:?}", parzen.dims[0].sigmas);
+        assert!((parzen.dims[0].sigmas[3] - 5.303_304_91).abs() < 1e-8);
+        for (n, expected) in [(1.0f64, -1.879_840_68), (3.0, -2.720_122_81), (64.0, -5.871_442_47), (100.0, -6.455_391_55)] {
+            let got = parzen.log_pdf(&[n.ln()]);
+            assert!((got - expected).abs() < 1e-7, "n = {n}: {got} vs {expected}");
+        }
+        // Samples are integers' logarithms inside the domain; the masses of 1..=100 sum to one.
+        let mut rng = Rng::seed_from_u64(8);
+        let mut x = [0.0];
+        for _ in 0..500 {
+            parzen.sample(&mut rng, &mut x);
+            let v = x[0].exp();
+            assert!((v - v.round()).abs() < 1e-9 && (1.0..=100.0).contains(&v.round()), "{v}");
+        }
+        let total: f64 = (1..=100).map(|v| parzen.log_pdf(&[f64::from(v).ln()]).exp()).sum();
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
+        // Optuna 3.x–4.x: continuous on [ln ½, ln 100.5].
+        assert_eq!(
+            Scale::of(&Domain::Int { low: 1, high: 100, log: true }, false),
+            Scale::Numeric { low: 0.5f64.ln(), high: 100.5f64.ln(), step: 0.0 }
+        );
+    }
+
+    #[test]
     fn multivariate_bandwidths_follow_scotts_rule() {
         // 0.2 · n^(−1/(d+4)) · range with n = 4, d = 2: 0.2 · 4^(−1/6) · 10 = 1.5874; magic clip
         // minimum 10 / 6 = 1.667 wins.
         let mut parzen = Parzen::default();
         let scales = [Scale::Numeric { low: 0.0, high: 10.0, step: 0.0 }, Scale::Categorical { choices: 3 }];
         let rows = [1.0, 0.0, 2.0, 1.0, 3.0, 2.0, 4.0, 0.0];
-        parzen.fit(&scales, &rows, 4, &ParzenSettings { multivariate: true, ..SETTINGS }, None, &mut LogWeights::default());
+        parzen.fit(&scales, &rows, 4, &ParzenSettings { bandwidth: Bandwidth::Scott, ..SETTINGS }, None, &mut LogWeights::default());
         assert!(parzen.dims[0].sigmas[..4].iter().all(|&s| (s - 10.0 / 6.0).abs() < 1e-12), "{:?}", parzen.dims[0].sigmas);
         // Categorical kernel of observation 0 (choice 0): (1/5 + 1) / (3/5 + 1) = 0.75 on it,
         // (1/5) / (8/5) = 0.125 elsewhere; the prior kernel is uniform.
@@ -604,11 +742,12 @@ mod tests {
                 for (&xj, dim) in x.iter().zip(&parzen.dims) {
                     t += match dim.scale.unwrap() {
                         Scale::Categorical { .. } => dim.log_probs[xj as usize * kernels + k],
-                        Scale::Numeric { step, .. } if step > 0.0 => {
+                        scale if scale.is_discrete() => {
                             let (mu, s) = (dim.mus[k], dim.sigmas[k]);
-                            log_mass((xj - 0.5 * step - mu) / s, (xj + 0.5 * step - mu) / s) + dim.log_norm[k]
+                            let (low, high) = scale.bin(xj).unwrap();
+                            log_mass((low - mu) / s, (high - mu) / s) + dim.log_norm[k]
                         }
-                        Scale::Numeric { .. } => {
+                        Scale::Numeric { .. } | Scale::LogInteger { .. } => {
                             let z = (xj - dim.mus[k]) / dim.sigmas[k];
                             dim.log_norm[k] - 0.5 * z * z
                         }
@@ -627,19 +766,23 @@ mod tests {
             Scale::Numeric { low: 0.0, high: 1.0, step: 0.0 },
             Scale::Numeric { low: 1.0, high: 30.0, step: 1.0 },
             Scale::Categorical { choices: 4 },
+            Scale::LogInteger { low: 1.0, high: 200.0 },
         ];
         let mut rng = Rng::seed_from_u64(9);
-        for (n, multivariate) in [(5, false), (300, true), (300, false), (2000, true)] {
+        for (n, bandwidth) in [(5, Bandwidth::Gaps), (300, Bandwidth::Scott), (300, Bandwidth::GapsWithPrior), (2000, Bandwidth::Gaps)] {
             let rows: Vec<f64> = (0..n)
-                .flat_map(|_| [rng.random::<f64>().powi(3), f64::from(rng.random_range(1..=30u32)), f64::from(rng.random_range(0..4u32))])
+                .flat_map(|_| {
+                    let v = [rng.random::<f64>().powi(3), f64::from(rng.random_range(1..=30u32)), f64::from(rng.random_range(0..4u32))];
+                    [v[0], v[1], v[2], f64::from(rng.random_range(1..=200u32)).ln()]
+                })
                 .collect();
             let mut parzen = Parzen::default();
-            parzen.fit(&scales, &rows, n, &ParzenSettings { multivariate, ..SETTINGS }, None, &mut LogWeights::default());
-            let mut x = [0.0; 3];
+            parzen.fit(&scales, &rows, n, &ParzenSettings { bandwidth, ..SETTINGS }, None, &mut LogWeights::default());
+            let mut x = [0.0; 4];
             for _ in 0..200 {
                 parzen.sample(&mut rng, &mut x);
                 let (fast, slow) = (parzen.log_pdf(&x), brute_force_log_pdf(&parzen, &x));
-                assert!((fast - slow).abs() <= 1e-12 * slow.abs().max(1.0), "n = {n}: {fast} vs {slow} at {x:?}");
+                assert!((fast - slow).abs() <= 1e-12 * slow.abs().max(1.0), "n = {n}, {bandwidth:?}: {fast} vs {slow} at {x:?}");
             }
         }
     }
@@ -649,8 +792,16 @@ mod tests {
         let rows = [0.3, 0.1, 0.7, 0.1, 0.5, 0.3];
         let scales = [Scale::Numeric { low: 0.0, high: 1.0, step: 0.0 }];
         let (mut hinted, mut sorted) = (Parzen::default(), Parzen::default());
-        hinted.fit(&scales, &rows, 6, &SETTINGS, Some(&[1, 3, 0, 5, 4, 2]), &mut LogWeights::default());
-        sorted.fit(&scales, &rows, 6, &SETTINGS, None, &mut LogWeights::default());
-        assert_eq!(hinted.dims[0].sigmas, sorted.dims[0].sigmas);
+        for settings in [SETTINGS, WITH_PRIOR] {
+            hinted.fit(&scales, &rows, 6, &settings, Some(&[1, 3, 0, 5, 4, 2]), &mut LogWeights::default());
+            sorted.fit(&scales, &rows, 6, &settings, None, &mut LogWeights::default());
+            assert_eq!(hinted.dims[0].sigmas, sorted.dims[0].sigmas);
+        }
+        // Two dimensions (rows of (x, y)): one order per dimension, one after the other.
+        let rows = [0.3, 4.0, 0.1, 2.0, 0.7, 2.0, 0.1, 6.0];
+        let scales = [Scale::Numeric { low: 0.0, high: 1.0, step: 0.0 }, Scale::Numeric { low: 1.0, high: 6.0, step: 1.0 }];
+        hinted.fit(&scales, &rows, 4, &SETTINGS, Some(&[1, 3, 0, 2, 1, 2, 0, 3]), &mut LogWeights::default());
+        sorted.fit(&scales, &rows, 4, &SETTINGS, None, &mut LogWeights::default());
+        assert_eq!((&hinted.dims[0].sigmas, &hinted.dims[1].sigmas), (&sorted.dims[0].sigmas, &sorted.dims[1].sigmas));
     }
 }

@@ -38,7 +38,7 @@ const LATIN_HYPERCUBE: SamplerInfo = SamplerInfo {
 };
 const TPE: SamplerInfo = SamplerInfo {
     name: "tpe",
-    summary: "tree-structured Parzen estimator (Bergstra et al. 2011); preset = optuna | hyperopt, multivariate",
+    summary: "tree-structured Parzen estimator (Bergstra et al. 2011); preset = optuna (5.0) | optuna4 | hyperopt, multivariate, bandwidth",
     objectives: Objectives::First,
     learns: true,
 };

@@ -10,7 +10,7 @@
 
 use crate::Sampler;
 use hposim_core::nearest::{NearestIndex, encode_for_nearest};
-use hposim_core::{Config, Observation, Rng, SearchSpace};
+use hposim_core::{Config, Observation, Rng, SearchSpace, TrialId};
 use rand::RngExt;
 use std::sync::Arc;
 
@@ -92,6 +92,14 @@ impl Sampler for Restricted {
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
         self.inner.on_failure(failure);
+    }
+
+    fn running(&mut self, trial: TrialId, config: &Config) {
+        self.inner.running(trial, config);
+    }
+
+    fn abandoned(&mut self, trial: TrialId) {
+        self.inner.abandoned(trial);
     }
 
     fn warnings(&self) -> u64 {

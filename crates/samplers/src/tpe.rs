@@ -1,49 +1,80 @@
 //! The tree-structured Parzen estimator (TPE): Bergstra, Bardenet, Bengio & Kégl, "Algorithms
-//! for Hyper-Parameter Optimization", NeurIPS 2011, with today's defaults as Watanabe's tutorial
-//! (arXiv:2304.11127, 2023) documents them and Optuna's `TPESampler` implements them
-//! (`optuna/samplers/_tpe/sampler.py`).
+//! for Hyper-Parameter Optimization", NeurIPS 2011, with today's defaults as Optuna 5.0's
+//! `TPESampler` implements them (`optuna/samplers/_tpe/sampler.py` and `parzen_estimator.py`,
+//! v5.0.0) and Watanabe's tutorial (arXiv:2304.11127, 2023) explains them.
 //!
 //! After `startup_trials` random proposals, the trials are split into the `γ(n)` best ("below")
 //! and the rest ("above"), a [`Parzen`] estimator `l` is fitted to the below and `g` to the above,
 //! `candidates` points are drawn from `l`, and the one maximising `ln l(x) − ln g(x)` (the
 //! density ratio that is monotone in expected improvement, Bergstra et al. Eq. (4)) is proposed.
 //!
-//! Two named presets ([`TpePreset`]):
-//! - `optuna` (default): 10 start-up trials, 24 candidates, `γ(n) = min(⌈0.1·n⌉, 25)`, prior
-//!   weight 1, magic clip, flat weights for the newest 25 observations and a ramp for older ones;
-//! - `hyperopt`: hyperopt's `tpe.suggest` defaults: 20 start-up trials, `γ(n) = min(⌈0.25·√n⌉,
-//!   25)` (`gamma = 0.25`, `linear_forgetting = 25`), otherwise the same.
+//! Three named presets ([`TpePreset`]); every key can still be set on its own:
+//!
+//! | | `optuna` (default: Optuna 5.0 `TPESampler()`) | `optuna4` (Optuna 3.x–4.x) | `hyperopt` (`tpe.suggest`) |
+//! |---|---|---|---|
+//! | start-up trials, candidates | 10, 24 | 10, 24 | 20, 24 |
+//! | `multivariate` | true with one objective, false with several | false | false |
+//! | bandwidths ([`Bandwidth`]) | `gaps` in both modes | `gaps_with_prior`; `scott` if multivariate | `gaps_with_prior`; `scott` if multivariate |
+//! | γ(n), one objective | `min(⌈0.1·n⌉, 25)` | `min(⌈0.1·n⌉, 25)` | `min(⌈0.25·√n⌉, 25)` |
+//! | γ(n), several objectives | `⌈0.1·n⌉` | `min(⌈0.1·n⌉, 25)` | `min(⌈0.25·√n⌉, 25)` |
+//! | below weights, several objectives | `uniform` | `hypervolume` | `hypervolume` |
+//! | constant liar | true | false | false |
+//! | log-scale integers | binned: the mass of `[ln(v − ½), ln(v + ½)]` | continuous, rounded | continuous, rounded |
+//!
+//! Shared by all: prior weight 1, magic clip, no endpoints, flat weights for the newest 25
+//! observations and a ramp for older ones (`default_weights`). The constant liar (Optuna 5.0's
+//! `constant_liar=True`) fits the above estimator to the running trials' configurations too, so
+//! that parallel workers are not sent to the same place; `n` and `γ(n)` count finished trials
+//! only, and the start-up phase ends after `startup_trials` results, as in Optuna.
 //!
 //! Ranking: trials that reached a higher fidelity rank first, then by loss, as Optuna ranks
 //! pruned trials after complete ones by the step they reached; a failed trial (NaN or infinite
-//! metric) ranks last of all (Optuna would ignore it; we keep it so that the model learns where
-//! training diverges). `n` counts every trial with a result.
+//! metric) ranks last of all. `n` counts every trial with a result.
 //!
 //! Conditional spaces, never by imputation: the univariate sampler fits each parameter only to
-//! the trials where it was active; the multivariate sampler (`multivariate = true`, Optuna's
-//! `multivariate=True, group=True`) splits the space into groups of parameters that are active
-//! together (parameters with the same condition; Optuna finds the same groups from the trials'
-//! parameter sets) and fits each group jointly, on the trials where that group was active. Groups
-//! are sampled parents first, and a group whose condition fails is left inactive.
+//! the trials where it was active; the multivariate sampler splits the space into groups of
+//! parameters that are active together (parameters with the same condition; Optuna's
+//! `group=True` finds the same groups from the trials' parameter sets) and fits each group
+//! jointly, on the trials where that group was active. Groups are sampled parents first, and a
+//! group whose condition fails is left inactive.
 //!
 //! With several objectives (`type = "motpe"`, [`TpeSampler::multi_objective`]) this is MO-TPE:
 //! the split and the below weights of [`crate::motpe`], everything else as above.
+//!
+//! Deviations from Optuna 5.0 that remain, and why:
+//! - **Failed trials are kept**, ranked last (Optuna ignores `FAIL` trials): the model learns
+//!   where training diverges, which a simulator of divergent training needs; a failure that
+//!   lands among the below trials weighs 10⁻¹² with several objectives, as Optuna's infeasible
+//!   trials.
+//! - **Multivariate always groups** (Optuna's default is `group=False`, which models only the
+//!   parameters present in every trial jointly and samples the others independently, with a
+//!   warning): on a fixed space the two are the same; on a conditional space grouping is what
+//!   Optuna itself recommends, and it never falls back to random sampling.
+//! - **The constant liar's trials** are the trials started and not yet heard of: Optuna keeps a
+//!   trial `RUNNING`, and so among the above trials, until it completes or is pruned, while
+//!   hposim's TPE learns from every rung result a scheduler passes on, so a paused or promoted
+//!   trial counts by its latest result instead. Running trials follow the finished ones in the
+//!   above estimator's age order (Optuna sorts by trial number).
+//! - Ordinal parameters (which Optuna lacks) are integers over their index.
 
 use crate::history::History;
 use crate::motpe::{self, BelowWeights};
-use crate::parzen::{LogWeights, Parzen, ParzenSettings, Scale, from_internal, to_internal};
+use crate::parzen::{Bandwidth, LogWeights, Parzen, ParzenSettings, Scale, from_internal, to_internal};
 use crate::{Sampler, SamplerError};
-use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, Value};
+use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, TrialId, Value};
 use serde::{Deserialize, Serialize};
 
 /// Which defaults a TPE sampler starts from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TpePreset {
-    /// Optuna's `TPESampler()` defaults.
+    /// Optuna 5.0's `TPESampler()` defaults.
     #[default]
     Optuna,
-    /// hyperopt's `tpe.suggest` defaults (Optuna's `TPESampler.hyperopt_parameters()`).
+    /// Optuna 3.x–4.x's `TPESampler()` defaults (4.5 checked), to reproduce older papers.
+    Optuna4,
+    /// hyperopt's `tpe.suggest` defaults (Optuna's `TPESampler.hyperopt_parameters()`, with
+    /// hyperopt's own bandwidths).
     Hyperopt,
 }
 
@@ -51,12 +82,17 @@ pub enum TpePreset {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TpeSettings {
-    /// `optuna` (default) or `hyperopt`.
+    /// `optuna` (default, Optuna 5.0), `optuna4` or `hyperopt`.
     #[serde(default)]
     pub preset: TpePreset,
-    /// Joint kernels over groups of parameters active together (default false, as Optuna).
-    #[serde(default)]
-    pub multivariate: bool,
+    /// Joint kernels over groups of parameters active together (default: the preset's; for
+    /// `optuna`, true with one objective and false with several, as Optuna 5.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivariate: Option<bool>,
+    /// Bandwidth rule: `gaps`, `gaps_with_prior` or `scott` (default: the preset's, see the
+    /// module's table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<Bandwidth>,
     /// Random proposals before the model is used (10 for optuna, 20 for hyperopt).
     #[serde(default)]
     pub startup_trials: Option<u32>,
@@ -66,8 +102,12 @@ pub struct TpeSettings {
     /// Weight of the prior kernel (1.0).
     #[serde(default)]
     pub prior_weight: Option<f64>,
-    /// MO-TPE only: `hypervolume` (default; Ozaki et al., Optuna 3.x–4.x) or `uniform`
-    /// (Optuna 5.0) weights for the below trials ([`BelowWeights`]).
+    /// Count the configurations of running trials among the above trials (Optuna's
+    /// `constant_liar`; default: true for `optuna`, as Optuna 5.0, false for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constant_liar: Option<bool>,
+    /// MO-TPE only: `uniform` (Optuna 5.0, the `optuna` preset's default) or `hypervolume`
+    /// (Ozaki et al., Optuna 3.x–4.x) weights for the below trials ([`BelowWeights`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub below_weights: Option<BelowWeights>,
 }
@@ -75,6 +115,11 @@ pub struct TpeSettings {
 /// Optuna's `default_gamma`: `min(⌈0.1·n⌉, 25)`.
 pub fn optuna_gamma(n: usize) -> usize {
     n.div_ceil(10).min(25)
+}
+
+/// Optuna 5.0's `default_gamma_multiobjective`: `⌈0.1·n⌉`, no cap.
+pub fn optuna_gamma_multiobjective(n: usize) -> usize {
+    n.div_ceil(10)
 }
 
 /// Optuna's `hyperopt_default_gamma`: `min(⌈0.25·√n⌉, 25)`.
@@ -116,6 +161,10 @@ pub struct TpeSampler {
     below_weight: Vec<f64>,
     /// MO-TPE: the below weights of one fit, in the order of its rows.
     row_weights: Vec<f64>,
+    /// Constant liar: running trials count among the above trials.
+    constant_liar: bool,
+    /// Trials started and not yet heard of, oldest first (kept only with the constant liar).
+    running: Vec<(TrialId, Config)>,
     /// Record indices in trial order, kept sorted as results arrive.
     by_trial: Vec<usize>,
     /// Per parameter, the records where it is active in order of (internal value, trial), kept
@@ -136,7 +185,10 @@ impl TpeSampler {
     /// objective's loss ([`crate::motpe`]).
     pub fn multi_objective(space: &SearchSpace, objectives: &[Objective], settings: &TpeSettings) -> Result<Self, SamplerError> {
         crate::require_several_objectives("MO-TPE", objectives)?;
-        let below = settings.below_weights.unwrap_or_default();
+        let below = settings.below_weights.unwrap_or(match settings.preset {
+            TpePreset::Optuna => BelowWeights::Uniform,
+            TpePreset::Optuna4 | TpePreset::Hyperopt => BelowWeights::Hypervolume,
+        });
         Self::build(space, History::with_objectives(objectives.to_vec()), settings, Some(below))
     }
 
@@ -146,10 +198,21 @@ impl TpeSampler {
         settings: &TpeSettings,
         multi_objective: Option<BelowWeights>,
     ) -> Result<Self, SamplerError> {
+        let several = multi_objective.is_some();
         let (startup, gamma): (u32, fn(usize) -> usize) = match settings.preset {
-            TpePreset::Optuna => (10, optuna_gamma),
+            TpePreset::Optuna if several => (10, optuna_gamma_multiobjective),
+            TpePreset::Optuna | TpePreset::Optuna4 => (10, optuna_gamma),
             TpePreset::Hyperopt => (20, hyperopt_gamma),
         };
+        let multivariate = settings.multivariate.unwrap_or(match settings.preset {
+            TpePreset::Optuna => !several,
+            TpePreset::Optuna4 | TpePreset::Hyperopt => false,
+        });
+        let bandwidth = settings.bandwidth.unwrap_or(match (settings.preset, multivariate) {
+            (TpePreset::Optuna, _) => Bandwidth::Gaps,
+            (TpePreset::Optuna4 | TpePreset::Hyperopt, false) => Bandwidth::GapsWithPrior,
+            (TpePreset::Optuna4 | TpePreset::Hyperopt, true) => Bandwidth::Scott,
+        });
         let startup = settings.startup_trials.unwrap_or(startup);
         let candidates = settings.candidates.unwrap_or(24);
         if candidates == 0 {
@@ -162,11 +225,13 @@ impl TpeSampler {
         if space.is_empty() {
             return Err(SamplerError::invalid("type", "TPE needs at least one parameter"));
         }
-        let groups = if settings.multivariate { condition_groups(space) } else { (0..space.len()).map(|i| vec![i]).collect() };
+        let constant_liar = settings.constant_liar.unwrap_or(settings.preset == TpePreset::Optuna);
+        let log_bins = settings.preset == TpePreset::Optuna;
+        let groups = if multivariate { condition_groups(space) } else { (0..space.len()).map(|i| vec![i]).collect() };
         let groups = groups
             .into_iter()
             .map(|params| Group {
-                scales: params.iter().map(|&p| Scale::of(&space.params()[p].domain)).collect(),
+                scales: params.iter().map(|&p| Scale::of(&space.params()[p].domain, log_bins)).collect(),
                 params,
                 ..Group::default()
             })
@@ -178,7 +243,7 @@ impl TpeSampler {
             startup: startup as usize,
             candidates: candidates as usize,
             gamma,
-            parzen: ParzenSettings { prior_weight, magic_clip: true, multivariate: settings.multivariate },
+            parzen: ParzenSettings { prior_weight, magic_clip: true, bandwidth },
             ranked: Vec::new(),
             is_below: Vec::new(),
             rows: Vec::new(),
@@ -190,6 +255,8 @@ impl TpeSampler {
             multi_objective,
             below_weight: Vec::new(),
             row_weights: Vec::new(),
+            constant_liar,
+            running: Vec::new(),
             by_trial: Vec::new(),
             by_value: vec![Vec::new(); space.len()],
         })
@@ -267,21 +334,29 @@ impl TpeSampler {
                 }
                 n += 1;
             }
-            let hint = match group.params[..] {
-                [p] => {
-                    self.hint.clear();
-                    self.hint.extend(self.by_value[p].iter().filter(|&&i| self.is_below[i] == below).map(|&i| self.row_of[i]));
-                    Some(&self.hint[..])
+            if !below {
+                // Constant liar: running trials are above, after every finished one (Optuna
+                // sorts each side by trial number; running trials are mostly the newest).
+                for (_, config) in &self.running {
+                    if group.params.iter().all(|&p| config.get(p).is_active()) {
+                        self.rows.extend(group.params.iter().map(|&p| to_internal(&self.space.params()[p].domain, config.get(p))));
+                        n += 1;
+                    }
                 }
-                _ => None,
-            };
+            }
+            // Per parameter, the rows in order of value: a group's parameters share their
+            // condition, so the records where one is active (`by_value`) are the group's rows.
+            self.hint.clear();
+            for &p in &group.params {
+                self.hint.extend(self.by_value[p].iter().filter(|&&i| self.is_below[i] == below).map(|&i| self.row_of[i]));
+            }
             let parzen = if below { &mut group.below } else { &mut group.above };
             if below && self.multi_objective.is_some() {
                 self.log_weights.use_given(&self.row_weights);
             } else {
                 self.log_weights.use_ramp();
             }
-            parzen.fit(&group.scales, &self.rows, n, &self.parzen, hint, &mut self.log_weights);
+            parzen.fit(&group.scales, &self.rows, n, &self.parzen, Some(&self.hint), &mut self.log_weights);
         }
     }
 }
@@ -333,6 +408,7 @@ impl Sampler for TpeSampler {
     }
 
     fn observe(&mut self, observation: &Observation<'_>) {
+        self.running.retain(|(trial, _)| *trial != observation.trial);
         let before = self.history.len();
         self.history.observe(observation);
         if self.history.len() > before {
@@ -341,11 +417,22 @@ impl Sampler for TpeSampler {
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
+        self.running.retain(|(trial, _)| *trial != failure.trial);
         let before = self.history.len();
         self.history.fail(failure);
         if self.history.len() > before {
             self.index_new_record();
         }
+    }
+
+    fn running(&mut self, trial: TrialId, config: &Config) {
+        if self.constant_liar {
+            self.running.push((trial, config.clone()));
+        }
+    }
+
+    fn abandoned(&mut self, trial: TrialId) {
+        self.running.retain(|(t, _)| *t != trial);
     }
 }
 
@@ -408,6 +495,73 @@ mod tests {
     }
 
     #[test]
+    fn running_trials_join_the_above_estimator_until_heard_of() {
+        let space = SearchSpace::new(&[float("x", 0.0, 1.0, false, None)]).unwrap();
+        let mut rng = Rng::seed_from_u64(4);
+        for (liar, extra) in [(None, 3), (Some(false), 0)] {
+            let settings = TpeSettings { constant_liar: liar, ..TpeSettings::default() };
+            let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &settings).unwrap();
+            for trial in 0..20 {
+                let config = sampler.suggest(&mut rng).unwrap();
+                sampler.running(trial, &config);
+                report(&mut sampler, trial, &config, f64::from(trial));
+            }
+            let running: Vec<Config> = (20..23).map(|_| sampler.suggest(&mut rng).unwrap()).collect();
+            for (trial, config) in (20..).zip(&running) {
+                sampler.running(trial, config);
+            }
+            sampler.split();
+            sampler.fit_group(0);
+            // γ(20) = 2 below; the above estimator holds the other 18, the running trials when
+            // the liar is on (the default), and the prior.
+            assert_eq!((sampler.groups[0].below.kernels(), sampler.groups[0].above.kernels()), (3, 18 + extra + 1), "liar {liar:?}");
+            // A result ends a trial's lie (it becomes a record), and so does abandoning it.
+            report(&mut sampler, 20, &running[0], 0.5);
+            sampler.abandoned(21);
+            sampler.split();
+            sampler.fit_group(0);
+            assert_eq!(sampler.groups[0].above.kernels(), 18 + extra.min(1) + 1, "liar {liar:?}");
+        }
+    }
+
+    #[test]
+    fn the_constant_liar_spreads_parallel_proposals() {
+        // Eight workers ask at once after 30 results of (x − 0.3)²: without the liar the eight
+        // proposals come from one model and crowd the optimum; with it each running trial
+        // pushes the next proposal away. Mean nearest-neighbour distance between the eight,
+        // over 20 seeds.
+        let space = SearchSpace::new(&[float("x", 0.0, 1.0, false, None)]).unwrap();
+        let spread = |liar: bool| {
+            let mut total = 0.0;
+            for seed in 0..20 {
+                let settings = TpeSettings { constant_liar: Some(liar), ..TpeSettings::default() };
+                let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &settings).unwrap();
+                let mut rng = Rng::seed_from_u64(seed);
+                for trial in 0..30 {
+                    let config = sampler.suggest(&mut rng).unwrap();
+                    let Value::Float(x) = config.get(0) else { panic!() };
+                    report(&mut sampler, trial, &config, (x - 0.3) * (x - 0.3));
+                }
+                let mut xs = Vec::new();
+                for trial in 30..38 {
+                    let config = sampler.suggest(&mut rng).unwrap();
+                    sampler.running(trial, &config);
+                    let Value::Float(x) = config.get(0) else { panic!() };
+                    xs.push(x);
+                }
+                for (i, a) in xs.iter().enumerate() {
+                    let nearest = xs.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, b)| (a - b).abs()).fold(f64::INFINITY, f64::min);
+                    total += nearest / (20.0 * 8.0);
+                }
+            }
+            total
+        };
+        let (with, without) = (spread(true), spread(false));
+        eprintln!("nearest-neighbour distance {with:.4} with the liar, {without:.4} without");
+        assert!(with > 1.3 * without, "nearest-neighbour distance {with} with the liar, {without} without");
+    }
+
+    #[test]
     fn the_split_ranks_higher_fidelities_first_and_failures_last() {
         let space = SearchSpace::new(&[float("x", 0.0, 1.0, false, None)]).unwrap();
         let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &TpeSettings::default()).unwrap();
@@ -463,23 +617,33 @@ mod tests {
 
     #[test]
     fn learns_the_better_branch_of_a_conditional_space_without_imputation() {
-        // Loss: SGD is always better than Adam; with SGD, momentum near 0.9 is best.
+        // Loss: SGD is always better than Adam; with SGD, momentum near 0.9 is best. Share of
+        // SGD among 100 proposals after 60 trials, mean over seeds 0..100. Reference: Optuna
+        // 5.0.0 on the same space and protocol (`TPESampler(seed=seed, multivariate=...,
+        // group=...)`, 60 trials, then 100 × ask + tell(FAIL)): univariate 94.1 (6 seeds of 100
+        // collapse onto Adam), multivariate with groups 75.4 (32 to 100 per seed); standard
+        // errors of the means ≈ 2.3 and 2; random proposals 50.
+        const SEEDS: u64 = 100;
         let space = conditional_space();
-        for multivariate in [false, true] {
-            let settings = TpeSettings { multivariate, ..TpeSettings::default() };
-            let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &settings).unwrap();
-            let mut rng = Rng::seed_from_u64(5);
-            for trial in 0..60 {
-                let config = sampler.suggest(&mut rng).unwrap();
-                assert!(space.contains(&config), "{config:?}");
-                let loss = match (config.get(0), config.get(2)) {
-                    (Value::Choice(0), Value::Float(m)) => (m - 0.9).abs(),
-                    _ => 2.0,
-                };
-                report(&mut sampler, trial, &config, loss);
+        for (multivariate, optuna) in [(false, 94.1), (true, 75.4)] {
+            let mut mean = 0.0;
+            for seed in 0..SEEDS {
+                let settings = TpeSettings { multivariate: Some(multivariate), ..TpeSettings::default() };
+                let mut sampler = TpeSampler::new(&space, Objective::minimize("loss"), &settings).unwrap();
+                let mut rng = Rng::seed_from_u64(seed);
+                for trial in 0..60 {
+                    let config = sampler.suggest(&mut rng).unwrap();
+                    assert!(space.contains(&config), "{config:?}");
+                    let loss = match (config.get(0), config.get(2)) {
+                        (Value::Choice(0), Value::Float(m)) => (m - 0.9).abs(),
+                        _ => 2.0,
+                    };
+                    report(&mut sampler, trial, &config, loss);
+                }
+                mean += (0..100).filter(|_| sampler.suggest(&mut rng).unwrap().get(0) == Value::Choice(0)).count() as f64 / SEEDS as f64;
             }
-            let sgd = (0..100).filter(|_| sampler.suggest(&mut rng).unwrap().get(0) == Value::Choice(0)).count();
-            assert!(sgd > 80, "multivariate = {multivariate}: {sgd} of 100 proposals use SGD");
+            eprintln!("multivariate = {multivariate}: {mean} of 100 proposals use SGD (Optuna 5.0: {optuna})");
+            assert!((mean - optuna).abs() < 8.0, "multivariate = {multivariate}: {mean} of 100 proposals use SGD (Optuna {optuna})");
         }
     }
 
@@ -504,8 +668,23 @@ mod tests {
             TpeSampler::new(&space, Objective::minimize("l"), &TpeSettings { preset: TpePreset::Hyperopt, ..TpeSettings::default() })
                 .unwrap();
         assert_eq!((hyperopt.startup, hyperopt.candidates, (hyperopt.gamma)(100)), (20, 24, 3));
+        assert_eq!(hyperopt.parzen.bandwidth, Bandwidth::GapsWithPrior);
         let optuna = TpeSampler::new(&space, Objective::minimize("l"), &TpeSettings::default()).unwrap();
-        assert_eq!((optuna.startup, optuna.candidates, (optuna.gamma)(100)), (10, 24, 10));
+        assert_eq!((optuna.startup, optuna.candidates, (optuna.gamma)(100), (optuna.gamma)(1000)), (10, 24, 10, 25));
+        assert_eq!(optuna.parzen.bandwidth, Bandwidth::Gaps);
+        let old = TpeSettings { preset: TpePreset::Optuna4, ..TpeSettings::default() };
+        let optuna4 = TpeSampler::new(&space, Objective::minimize("l"), &old).unwrap();
+        assert_eq!(((optuna4.gamma)(1000), optuna4.parzen.bandwidth), (25, Bandwidth::GapsWithPrior));
+        let old_multivariate = TpeSettings { multivariate: Some(true), ..old.clone() };
+        let optuna4 = TpeSampler::new(&space, Objective::minimize("l"), &old_multivariate).unwrap();
+        assert_eq!(optuna4.parzen.bandwidth, Bandwidth::Scott);
+        // Several objectives: Optuna 5.0 lifts the cap on γ and weighs the below trials alike
+        // (`default_gamma_multiobjective`, `weights_below = np.ones(n_below)`); 4.x kept both.
+        let two = [Objective::minimize("a"), Objective::minimize("b")];
+        let motpe = TpeSampler::multi_objective(&space, &two, &TpeSettings::default()).unwrap();
+        assert_eq!(((motpe.gamma)(1000), motpe.multi_objective, motpe.groups.len()), (100, Some(BelowWeights::Uniform), 1));
+        let motpe4 = TpeSampler::multi_objective(&space, &two, &old).unwrap();
+        assert_eq!(((motpe4.gamma)(1000), motpe4.multi_objective), (25, Some(BelowWeights::Hypervolume)));
         let bad = TpeSettings { prior_weight: Some(-1.0), ..TpeSettings::default() };
         let error = TpeSampler::new(&space, Objective::minimize("l"), &bad).unwrap_err().to_string();
         assert_eq!(error, "prior_weight: must be a positive number, got -1");

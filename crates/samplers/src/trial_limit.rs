@@ -3,7 +3,7 @@
 //! exhausted, and schedulers finish the trials they have.
 
 use crate::Sampler;
-use hposim_core::{Config, Observation, Rng};
+use hposim_core::{Config, Observation, Rng, TrialId};
 
 /// Wraps a sampler and stops proposing after `limit` configurations.
 pub struct TrialLimit {
@@ -34,6 +34,14 @@ impl Sampler for TrialLimit {
 
     fn on_failure(&mut self, failure: &Observation<'_>) {
         self.inner.on_failure(failure);
+    }
+
+    fn running(&mut self, trial: TrialId, config: &Config) {
+        self.inner.running(trial, config);
+    }
+
+    fn abandoned(&mut self, trial: TrialId) {
+        self.inner.abandoned(trial);
     }
 
     fn warnings(&self) -> u64 {

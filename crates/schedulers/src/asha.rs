@@ -161,6 +161,7 @@ impl Asha {
         }
         self.trials[index] = TrialState { bracket: bracket as u16, ..TrialState::default() };
         self.running += 1;
+        self.sampler.running(request.next_trial, &config);
         let until = match self.variant {
             AshaVariant::Stopping => self.max,
             AshaVariant::Promotion => self.brackets[bracket].first().map_or(self.max, |r| r.level),

@@ -20,9 +20,12 @@ impl Fifo {
 }
 
 impl Scheduler for Fifo {
-    fn on_free_worker(&mut self, _request: &WorkerRequest, rng: &mut Rng) -> Action {
+    fn on_free_worker(&mut self, request: &WorkerRequest, rng: &mut Rng) -> Action {
         match self.sampler.suggest(rng) {
-            Some(config) => Action::Start { config, until: self.max_fidelity },
+            Some(config) => {
+                self.sampler.running(request.next_trial, &config);
+                Action::Start { config, until: self.max_fidelity }
+            }
             None => Action::Finish,
         }
     }

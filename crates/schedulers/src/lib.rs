@@ -41,7 +41,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Both executors drive a scheduler through the same trial book (`hposim-book`): a free worker
 /// asks [`Scheduler::on_free_worker`], every finite result goes to [`Scheduler::on_result`], and
-/// every diverged or failed one to [`Scheduler::on_failure`]. The book checks what the
+/// every diverged or failed one to [`Scheduler::on_failure`]. A scheduler tells its sampler of
+/// every trial it starts ([`Sampler::running`]) and of every trial it ends without passing a
+/// result on ([`Sampler::abandoned`]). The book checks what the
 /// scheduler answers (a resumed trial must be paused, a target within the fidelity range). To
 /// add one to hposim, see "Adding a scheduler" in `docs/architecture.md`.
 ///
@@ -59,9 +61,12 @@ use serde::{Deserialize, Serialize};
 /// }
 ///
 /// impl Scheduler for StopAbove {
-///     fn on_free_worker(&mut self, _request: &WorkerRequest, rng: &mut Rng) -> Action {
+///     fn on_free_worker(&mut self, request: &WorkerRequest, rng: &mut Rng) -> Action {
 ///         match self.sampler.suggest(rng) {
-///             Some(config) => Action::Start { config, until: self.max },
+///             Some(config) => {
+///                 self.sampler.running(request.next_trial, &config);
+///                 Action::Start { config, until: self.max }
+///             }
 ///             None => Action::Finish,
 ///         }
 ///     }

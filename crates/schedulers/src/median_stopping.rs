@@ -73,6 +73,7 @@ impl crate::Scheduler for MedianStopping {
                 }
                 // One allocation per trial, none per step.
                 self.histories[index] = Vec::with_capacity(self.max as usize);
+                self.sampler.running(request.next_trial, &config);
                 Action::Start { config, until: self.max }
             }
             None => Action::Finish,
@@ -102,6 +103,8 @@ impl crate::Scheduler for MedianStopping {
         match self.medians[step - 1].quantile() {
             Some(median) if best > median => {
                 self.histories[trial] = Vec::new();
+                // The sampler hears nothing of a stopped trial (it learns from complete ones).
+                self.sampler.abandoned(observation.trial);
                 Decision::Stop
             }
             _ => Decision::Continue,

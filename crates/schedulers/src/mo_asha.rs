@@ -89,6 +89,7 @@ impl crate::Scheduler for MoAsha {
             self.next_rung.resize(index + 1, 0);
         }
         self.next_rung[index] = 0;
+        self.sampler.running(request.next_trial, &config);
         Action::Start { config, until: self.max }
     }
 

@@ -373,6 +373,7 @@ impl Pbt {
         // restarts a diverged member synchronously).
         let last_perturbation = until.saturating_sub(self.settings.interval);
         self.members[m] = Member::new(Some(request.next_trial), 0, f64::INFINITY, last_perturbation, Phase::Running);
+        self.sampler.running(request.next_trial, &config);
         Some(Action::Start { config, until })
     }
 

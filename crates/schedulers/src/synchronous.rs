@@ -157,6 +157,7 @@ impl Synchronous {
                     self.slots.resize(index + 1, None);
                 }
                 self.slots[index] = Some(slot);
+                self.sampler.running(request.next_trial, &config);
                 Some(Action::Start { config, until })
             }
             None => {
