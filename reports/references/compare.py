@@ -168,13 +168,15 @@ def run_reference(job: tuple[str, str, int, int, str]) -> tuple[str, float]:
 # ---------------------------------------------------------------------------------------------
 # hposim
 
-SINGLE = """name = "{name}"
+EXPERIMENT = """name = "{name}"
 seeds = {seeds}
 workers = 1
 
 [budget]
 trials = {trials}
+{benchmarks}{strategies}"""
 
+SINGLE = """
 [[benchmarks]]
 type = "branin"
 steps = 1
@@ -182,21 +184,19 @@ steps = 1
 [[benchmarks]]
 type = "hartmann6"
 steps = 1
-{strategies}"""
+"""
 
-MULTI = """name = "{name}"
-seeds = {seeds}
-workers = 1
-
-[budget]
-trials = {trials}
-
+MULTI = f"""
 [[benchmarks]]
 type = "zdt"
 problem = "zdt1"
-variables = {variables}
+variables = {ZDT1_VARIABLES}
 steps = 1
-{strategies}"""
+"""
+
+
+def experiment(name: str, seeds: int, trials: int, benchmarks: str, entries: dict[str, str]) -> str:
+    return EXPERIMENT.format(name=name, seeds=seeds, trials=trials, benchmarks=benchmarks, strategies=strategies(entries))
 
 
 def strategies(entries: dict[str, str]) -> str:
@@ -225,14 +225,13 @@ def run_hposim(binary: str, work: Path, name: str, text: str, threads: int) -> P
 
 
 def hposim_cells(results: Path) -> list[tuple[dict, "object"]]:
+    """The cells of the last run into `results`, as its summary.json lists them (cells of
+    earlier code stay in the folder beside them and are not read)."""
     import polars as pl
 
     cells = []
-    for summary_path in sorted((results / "cells").glob("*.json")):
-        if summary_path.name.endswith(".exploits.json"):
-            continue
-        summary = json.loads(summary_path.read_text())
-        trace = pl.read_parquet(summary_path.with_suffix(".parquet")).sort("trial")
+    for summary in json.loads((results / "summary.json").read_text()):
+        trace = pl.read_parquet(results / "cells" / f"{summary['cell']}.parquet").sort("trial")
         cells.append((summary, trace))
     return cells
 
@@ -302,11 +301,11 @@ def main() -> int:
         return 0
 
     # 1. hposim
-    single = run_hposim(args.hposim, work, "tpe", SINGLE.format(name="tpe", seeds=seeds, trials=100, strategies=strategies(HPOSIM_TPE)), args.jobs)
+    single = run_hposim(args.hposim, work, "tpe", experiment("tpe", seeds, 100, SINGLE, HPOSIM_TPE), args.jobs)
     gp = None
     if "optuna_gp" not in skip:
-        gp = run_hposim(args.hposim, work, "gp", SINGLE.format(name="gp", seeds=seeds, trials=50, strategies=strategies(HPOSIM_GP)), args.jobs)
-    multi = run_hposim(args.hposim, work, "motpe", MULTI.format(name="motpe", seeds=seeds, trials=500, variables=ZDT1_VARIABLES, strategies=strategies(HPOSIM_MOTPE)), args.jobs)
+        gp = run_hposim(args.hposim, work, "gp", experiment("gp", seeds, 50, SINGLE, HPOSIM_GP), args.jobs)
+    multi = run_hposim(args.hposim, work, "motpe", experiment("motpe", seeds, 500, MULTI, HPOSIM_MOTPE), args.jobs)
 
     # hposim's scores, with its function values checked against the functions above.
     hp_single: dict[tuple[str, str], list[float]] = {}
