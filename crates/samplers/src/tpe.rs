@@ -346,9 +346,12 @@ impl TpeSampler {
             }
             // Per parameter, the rows in order of value: a group's parameters share their
             // condition, so the records where one is active (`by_value`) are the group's rows.
+            // Only gap bandwidths need an order.
             self.hint.clear();
-            for &p in &group.params {
-                self.hint.extend(self.by_value[p].iter().filter(|&&i| self.is_below[i] == below).map(|&i| self.row_of[i]));
+            if self.parzen.bandwidth != Bandwidth::Scott {
+                for &p in &group.params {
+                    self.hint.extend(self.by_value[p].iter().filter(|&&i| self.is_below[i] == below).map(|&i| self.row_of[i]));
+                }
             }
             let parzen = if below { &mut group.below } else { &mut group.above };
             if below && self.multi_objective.is_some() {
