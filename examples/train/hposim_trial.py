@@ -6,7 +6,7 @@
         state = train_one_epoch(state, trial.config)
         trial.report(step, state, val_error=err)  # checkpoint, then one JSON line on stdout
 """
-import json, os, pickle
+import json, os, pickle, time
 
 class Trial:
     def __init__(self, env=os.environ):
@@ -26,7 +26,11 @@ class Trial:
         return self.saved.get(self.start)
 
     def steps(self):
-        return range(self.start + 1, self.until + 1)
+        # Each step's own time, from here to its report, goes out as `step_seconds`: hposim
+        # tells a launch's start-up (or resume) from training with it.
+        for step in range(self.start + 1, self.until + 1):
+            self.step_start = time.perf_counter()
+            yield step
 
     def report(self, step, state, **metrics):
         # Keep the last two states: a report whose line was lost to a kill is simply retrained.
@@ -36,6 +40,9 @@ class Trial:
         with open(tmp, "wb") as f:
             pickle.dump(self.saved, f)
         os.replace(tmp, self.path)
-        print(json.dumps({"step": step, **metrics}), flush=True)
+        fields = {"step": step, **metrics}
+        if getattr(self, "step_start", None) is not None:
+            fields.setdefault("step_seconds", time.perf_counter() - self.step_start)
+        print(json.dumps(fields), flush=True)
 
 trial = Trial()

@@ -5,6 +5,11 @@ with partial_fit, validation error reported after each epoch. Hyperparameters co
 HPOSIM_CONFIG; training is deterministic given HPOSIM_SEED, so a live run repeats its recording.
 """
 import os, sys, time
+# One thread per trial: hposim runs one trial per core (workers = cores), and a BLAS that
+# spreads over every core would slow the other slot's trial down by what it happens to be
+# doing (starting up or training), which no recording can predict.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hposim_trial import trial
 import numpy as np

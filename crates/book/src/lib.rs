@@ -475,8 +475,9 @@ impl TrialBook {
         }
     }
 
-    /// The step `step` of the trial on `worker` completed between `start` and `end` with
-    /// `metrics`, costing `cost` worker-seconds. Records it, tells the scheduler, and returns
+    /// The step `step` of the trial on `worker` completed between `start` and `end` (of which
+    /// the first `launch_seconds` started or resumed its process) with `metrics`, costing `cost`
+    /// worker-seconds of training. Records it, tells the scheduler, and returns
     /// what happens to the trial next; the worker stays the trial's until
     /// [`TrialBook::release`]. Non-finite metrics are a diverged run: the trial stops.
     #[allow(clippy::too_many_arguments)]
@@ -486,6 +487,7 @@ impl TrialBook {
         step: u32,
         start: f64,
         end: f64,
+        launch_seconds: f64,
         metrics: &[f64],
         cost: f64,
         scheduler: &mut dyn Scheduler,
@@ -536,7 +538,7 @@ impl TrialBook {
         } else {
             outcome
         };
-        self.trace.push(Row { trial, worker: worker as u32, epoch: step, start, end, status, outcome }, metrics);
+        self.trace.push(Row { trial, worker: worker as u32, epoch: step, start, end, launch_seconds, status, outcome }, metrics);
         self.trials[trial as usize].status = match outcome {
             _ if status == EpochStatus::Diverged => TrialStatus::Diverged,
             TrialOutcome::Continue => TrialStatus::Running,
@@ -566,9 +568,24 @@ impl TrialBook {
         let state = &mut self.trials[trial as usize];
         scheduler.on_failure(&Observation { trial, config: &state.config, fidelity: step, metrics, time: end });
         state.status = TrialStatus::Failed;
-        let row = Row { trial, worker: worker as u32, epoch: step, start, end, status: EpochStatus::Failed, outcome: TrialOutcome::Stop };
+        let row = Row {
+            trial,
+            worker: worker as u32,
+            epoch: step,
+            start,
+            end,
+            launch_seconds: 0.0,
+            status: EpochStatus::Failed,
+            outcome: TrialOutcome::Stop,
+        };
         self.trace.push(row, metrics);
         Ok(trial)
+    }
+
+    /// The process of `trial` exited `seconds` after its latest step report: its shutdown,
+    /// recorded on the trial's latest trace row.
+    pub fn exited(&mut self, trial: TrialId, seconds: f64) {
+        self.trace.set_exit_seconds(trial, seconds);
     }
 
     /// Worker `worker` no longer runs its trial (it paused, stopped, finished or failed): it is

@@ -78,6 +78,18 @@ fn describe(data: &Recorded) -> String {
             let _ = writeln!(out, "  {key}: {value}");
         }
     }
+    match &meta.overhead {
+        Some(o) => {
+            let _ = writeln!(
+                out,
+                "  launch overhead: start-up {:.2} s, resume {:.2} s, shutdown {:.2} s per launch (coefficient of variation {:.2}); step costs exclude it",
+                o.startup, o.resume, o.shutdown, o.noise
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  launch overhead: not recorded (launches replay as free; a first step's cost holds its start-up)");
+        }
+    }
     let steps: Vec<u32> = data.tasks.iter().map(|t| t.max_step).collect();
     let (lo, hi) = (steps.iter().min().copied().unwrap_or(0), steps.iter().max().copied().unwrap_or(0));
     let range = if lo == hi { format!("{hi}") } else { format!("{lo} to {hi} (by task)") };

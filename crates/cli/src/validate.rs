@@ -1,8 +1,11 @@
 //! `hposim validate`: is the simulator right about real training?
 //!
-//! 1. Record `record.configs` configurations live to full fidelity ([`hposim_runner::record`]).
+//! 1. Record `record.configs` configurations live to full fidelity ([`hposim_runner::record`]),
+//!    measuring the launch overhead (start-up, resume, shutdown) on the way.
 //! 2. Replay each strategy on the recording in the simulator (`lookup = "recorded"`, the
-//!    experiment's workers, budget and seed): the *prediction*.
+//!    experiment's workers, budget and seed): the *prediction*, once with the measured launch
+//!    overhead (the model) and once without (step times alone, as replays charge them
+//!    elsewhere).
 //! 3. Run the same strategy live with the same seed, its sampler confined to the same recorded
 //!    configurations: the *measurement*. Same seed, same candidates: where the two differ, it is
 //!    because real training differs from its recording (training noise in the metrics, step
@@ -10,10 +13,12 @@
 //!    pays at every resume), and the report says by how much.
 //!
 //! The report (`validation/report.md` and `report.json`) puts side by side, per strategy: the
-//! trials stopped or promoted at each rung, the best configuration, compute, and predicted vs
-//! measured wall-clock time, with the differences decomposed.
+//! trials stopped or promoted at each rung, the best configuration, compute and wall-clock time
+//! predicted with and without the overhead model against the measurement, with the relative
+//! errors, and what remains unexplained.
 
-use hposim_core::{CellOutcome, EpochStatus, SearchSpace, Trace};
+use hposim_core::rng::noise_seed;
+use hposim_core::{CellOutcome, EpochStatus, LaunchOverhead, SearchSpace, Trace};
 use hposim_curves::tabular::{Lookup, TabularSpec};
 use hposim_curves::{Benchmark, BenchmarkSpec, Builder};
 use hposim_results::write_atomically;
@@ -72,10 +77,21 @@ pub struct StrategyValidation {
     pub best_simulated: Option<(String, f64)>,
     /// Best configuration at full fidelity and its value (live).
     pub best_live: Option<(String, f64)>,
-    /// Worker-seconds of training (simulated, live).
+    /// Worker-seconds paid for, training and launch overhead (predicted with the overhead
+    /// model, measured live).
     pub compute_seconds: (f64, f64),
-    /// Wall-clock seconds (predicted, measured).
+    /// Wall-clock seconds (predicted with the overhead model, measured).
     pub wallclock_seconds: (f64, f64),
+    /// Worker-seconds of launch overhead (predicted, measured: the live trace's
+    /// `launch_seconds` and `exit_seconds`).
+    pub overhead_seconds: (f64, f64),
+    /// Compute and wall-clock seconds predicted without the overhead model.
+    pub without_overhead: (f64, f64),
+    /// Relative error of the predicted compute, `(predicted − measured) / measured`: with the
+    /// overhead model, and without.
+    pub compute_error: (f64, f64),
+    /// Relative error of the predicted wall-clock time: with the overhead model, and without.
+    pub wallclock_error: (f64, f64),
     /// Processes started live, and how many of them resumed a paused trial.
     pub launches: (usize, usize),
     /// Mean start-up overhead of a resumed launch: first report minus the recorded step time.
@@ -98,6 +114,8 @@ pub struct ValidationReport {
     pub recorded_configs: usize,
     /// Seconds the recording took.
     pub recording_seconds: Option<f64>,
+    /// The launch overhead measured by the recording (the model the prediction charges).
+    pub overhead: LaunchOverhead,
     /// Per strategy.
     pub strategies: Vec<StrategyValidation>,
 }
@@ -140,17 +158,38 @@ pub fn validate(
     let mut strategies = Vec::new();
     for cell in live_cells(experiment, options.restrict_hash) {
         let spec = &experiment.spec;
-        let settings =
-            SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(cell.strategy) };
-        let simulated = simulate_strategy(bench.as_ref(), &spec.strategies[cell.strategy], spec.seed, &cell.stream, &settings, &cell.id)
+        let mut settings = SimSettings {
+            workers: spec.workers,
+            budget: spec.budget.clone(),
+            checkpointing: experiment.checkpointing(cell.strategy),
+            launch_overhead: true,
+        };
+        let noise = noise_seed(spec.seed, bench.name(), cell.seed);
+        let strategy = &spec.strategies[cell.strategy];
+        let simulated = simulate_strategy(bench.as_ref(), strategy, spec.seed, &cell.stream, noise, &settings, &cell.id)
+            .map_err(|e| ValidateError::Other(e.to_string()))?;
+        settings.launch_overhead = false;
+        let without = simulate_strategy(bench.as_ref(), strategy, spec.seed, &cell.stream, noise, &settings, &cell.id)
             .map_err(|e| ValidateError::Other(e.to_string()))?;
         let live = run_cell(experiment, &cell, &mut options)?;
-        strategies.push(compare(experiment, bench.as_ref(), &simulated, &live, &options.out_dir)?);
+        let mut validation = compare(experiment, bench.as_ref(), &simulated, &live, &options.out_dir)?;
+        let relative = |predicted: f64, measured: f64| if measured > 0.0 { (predicted - measured) / measured } else { 0.0 };
+        validation.without_overhead = (without.stats.compute_seconds, without.stats.wallclock_seconds);
+        validation.compute_error = (
+            relative(validation.compute_seconds.0, validation.compute_seconds.1),
+            relative(without.stats.compute_seconds, validation.compute_seconds.1),
+        );
+        validation.wallclock_error = (
+            relative(validation.wallclock_seconds.0, validation.wallclock_seconds.1),
+            relative(without.stats.wallclock_seconds, validation.wallclock_seconds.1),
+        );
+        strategies.push(validation);
     }
     let report = ValidationReport {
         recording: table,
         recorded_configs: bench.recorded_configs().map_or(0, |set| set.len()),
         recording_seconds,
+        overhead: bench.overhead(),
         strategies,
     };
     let dir = out_dir.join("validation");
@@ -300,6 +339,10 @@ fn compare(
         best_live: best(space, &live_trace, max),
         compute_seconds: (simulated.stats.compute_seconds, live.summary.compute_seconds),
         wallclock_seconds: (simulated.stats.wallclock_seconds, live.summary.wallclock_seconds),
+        overhead_seconds: (simulated.stats.overhead_seconds, live_trace.overhead_seconds()),
+        without_overhead: (0.0, 0.0),
+        compute_error: (0.0, 0.0),
+        wallclock_error: (0.0, 0.0),
         launches: (launches, resumes),
         resume_overhead_seconds: (!overheads.is_empty()).then(|| overheads.iter().sum::<f64>() / overheads.len() as f64),
         exit_overhead_seconds: (!exits.is_empty()).then(|| exits.iter().sum::<f64>() / exits.len() as f64),
@@ -332,25 +375,52 @@ fn markdown(experiment: &LiveExperiment, report: &ValidationReport) -> String {
     let mut md = String::new();
     let training = &experiment.spec.training;
     let _ = writeln!(md, "# Validation: {}\n", experiment.name);
+    let o = &report.overhead;
     let _ = writeln!(
         md,
-        "Training `{}` ({} {}s, {} worker slots). Recording: {} configurations{} in `{}`.\n",
+        "Training `{}` ({} {}s, {} worker slots). Recording: {} configurations{} in `{}`. Launch overhead measured by the recording (the model): start-up {}, resume {}, shutdown {}, coefficient of variation {:.2}.\n",
         training.name,
         training.fidelity.max,
         training.fidelity.unit,
         experiment.spec.workers,
         report.recorded_configs,
         report.recording_seconds.map(|s| format!(" recorded in {}", seconds(s))).unwrap_or_default(),
-        report.recording.display()
+        report.recording.display(),
+        seconds(o.startup),
+        seconds(o.resume),
+        seconds(o.shutdown),
+        o.noise
     );
     for s in &report.strategies {
         let _ = writeln!(md, "## {} (seed {})\n", s.strategy, s.seed);
         let _ = writeln!(md, "| | simulated (prediction) | live (measurement) |\n|---|---:|---:|");
         let _ = writeln!(md, "| trials started | {} | {} |", s.trials.0, s.trials.1);
         let _ = writeln!(md, "| compute | {} | {} |", seconds(s.compute_seconds.0), seconds(s.compute_seconds.1));
+        let _ = writeln!(md, "| of which launch overhead | {} | {} |", seconds(s.overhead_seconds.0), seconds(s.overhead_seconds.1));
         let _ = writeln!(md, "| wall-clock | {} | {} |", seconds(s.wallclock_seconds.0), seconds(s.wallclock_seconds.1));
         let show = |b: &Option<(String, f64)>| b.as_ref().map_or("none".to_owned(), |(c, v)| format!("{v:.4} at `{c}`"));
         let _ = writeln!(md, "| best at full fidelity | {} | {} |\n", show(&s.best_simulated), show(&s.best_live));
+        let _ = writeln!(
+            md,
+            "Prediction error, (predicted − measured) / measured:\n\n| | with the overhead model | without (step times alone) |\n|---|---:|---:|"
+        );
+        let pct = |x: f64| format!("{:+.1} %", 100.0 * x);
+        let _ = writeln!(
+            md,
+            "| compute | {} ({}) | {} ({}) |",
+            pct(s.compute_error.0),
+            seconds(s.compute_seconds.0),
+            pct(s.compute_error.1),
+            seconds(s.without_overhead.0)
+        );
+        let _ = writeln!(
+            md,
+            "| wall-clock | {} ({}) | {} ({}) |\n",
+            pct(s.wallclock_error.0),
+            seconds(s.wallclock_seconds.0),
+            pct(s.wallclock_error.1),
+            seconds(s.without_overhead.1)
+        );
         let _ = writeln!(md, "Configurations reaching each rung:\n\n| fidelity | simulated | live | both |\n|---:|---:|---:|---:|");
         for r in &s.rungs {
             let _ = writeln!(md, "| {} | {} | {} | {} |", r.fidelity, r.simulated, r.live, r.both);
@@ -361,24 +431,22 @@ fn markdown(experiment: &LiveExperiment, report: &ValidationReport) -> String {
             s.different_decisions
         );
         let _ = writeln!(md, "Both traces pass the invariants every trace satisfies (`Trace::check_invariants`).\n");
-        let _ = writeln!(md, "Why prediction and measurement differ:\n");
+        let _ = writeln!(md, "What remains unexplained with the overhead model, and why:\n");
         let _ = writeln!(md, "- processes started live: {} ({} resumed a paused trial);", s.launches.0, s.launches.1);
         if let Some(o) = s.resume_overhead_seconds {
             let _ = writeln!(
                 md,
-                "- start-up overhead per resume: {} on average (the replay charges start-up once per trial, in the recorded first step), about {} of wall-clock over {} slots;",
+                "- overhead per resume measured live: {} on average (the model charges {});",
                 seconds(o),
-                seconds(o * s.launches.1 as f64 / f64::from(experiment.spec.workers)),
-                experiment.spec.workers
+                seconds(report.overhead.resume)
             );
         }
         if let Some(e) = s.exit_overhead_seconds {
             let _ = writeln!(
                 md,
-                "- shutdown per launch (last report to process exit): {} on average, about {} of wall-clock over {} slots;",
+                "- shutdown per launch measured live (last report to process exit): {} on average (the model charges {});",
                 seconds(e),
-                seconds(e * s.launches.0 as f64 / f64::from(experiment.spec.workers)),
-                experiment.spec.workers
+                seconds(report.overhead.shutdown)
             );
         }
         if let Some(r) = s.step_time_ratio {
@@ -391,12 +459,13 @@ fn markdown(experiment: &LiveExperiment, report: &ValidationReport) -> String {
                 if d == 0.0 { " (training is deterministic given HPOSIM_SEED)" } else { "" }
             );
         }
-        let delta = s.wallclock_seconds.1 - s.wallclock_seconds.0;
         let _ = writeln!(
             md,
-            "- wall-clock error: {} ({:+.1} %).\n",
-            seconds(delta),
-            if s.wallclock_seconds.0 > 0.0 { 100.0 * delta / s.wallclock_seconds.0 } else { 0.0 }
+            "- left over with the model: {} of compute ({}) and {} of wall-clock ({}).\n",
+            seconds(s.compute_seconds.0 - s.compute_seconds.1),
+            pct(s.compute_error.0),
+            seconds(s.wallclock_seconds.0 - s.wallclock_seconds.1),
+            pct(s.wallclock_error.0)
         );
     }
     md

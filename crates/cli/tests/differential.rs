@@ -11,7 +11,7 @@
 //! its steps' costs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use hposim_core::rng::{stream, stream_seed};
+use hposim_core::rng::{noise_seed, stream};
 use hposim_core::{Budget, CellOutcome};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_runner::replay::ReplayExecutor;
@@ -49,13 +49,14 @@ fn both(
     seed: u64,
 ) -> (CellOutcome, CellOutcome) {
     let cell = "\"bench\"/\"s\"/0";
-    let settings = SimSettings { workers, budget: budget.clone(), checkpointing };
-    let simulated = simulate_strategy(bench, strategy, seed, cell, &settings, "cell").unwrap();
+    let settings = SimSettings { workers, budget: budget.clone(), checkpointing, launch_overhead: true };
+    let noise = noise_seed(seed, bench.name(), 0);
+    let simulated = simulate_strategy(bench, strategy, seed, cell, noise, &settings, "cell").unwrap();
     let mut rng = stream(seed, cell, "strategy");
     let mut scheduler =
         build_strategy(strategy, bench.space(), bench.objectives(), bench.fidelity(), bench.recorded_configs(), budget.trials, &mut rng)
             .unwrap();
-    let mut executor = ReplayExecutor::new(bench, workers as usize, stream_seed(seed, cell, "noise"));
+    let mut executor = ReplayExecutor::new(bench, workers as usize, noise);
     let dir = scratch();
     let command = vec!["replay".to_owned()];
     let setup = StudySetup {
@@ -110,6 +111,12 @@ fn difference(simulated: &CellOutcome, live: &CellOutcome) -> Option<String> {
             ));
         }
     }
+    for row in 0..s.len() {
+        let (sl, ll, se, le) = (s.launch_seconds[row], l.launch_seconds[row], s.exit_seconds[row], l.exit_seconds[row]);
+        if !close(sl, ll) || !close(se, le) {
+            return Some(format!("row {row}: launch/exit overhead simulated {sl}/{se}, live {ll}/{le}"));
+        }
+    }
     if s.configs != l.configs {
         return Some("the trials' configurations differ".into());
     }
@@ -125,6 +132,7 @@ fn difference(simulated: &CellOutcome, live: &CellOutcome) -> Option<String> {
     let seconds = |x: &hposim_core::CellStats| {
         [
             x.compute_seconds,
+            x.overhead_seconds,
             x.wallclock_seconds,
             x.idle_seconds,
             x.full_training_seconds,
@@ -208,16 +216,48 @@ proptest! {
     }
 }
 
+/// Synthetic curves whose launches cost start-up, resume and shutdown, with noise.
+fn with_overhead(noise: f64) -> Box<dyn Benchmark> {
+    benchmark(&format!(
+        "type = \"synthetic\"\nmax_epochs = 27\nepoch_seconds = 10\nnoise = 0.01\noverhead = {{ startup = 7, resume = 12.5, shutdown = 2, noise = {noise} }}\n"
+    ))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Launch overhead is accounted alike by both executors: a live study's processes on the
+    /// replay start up, resume and shut down as the simulator charges them (the trace's
+    /// `launch_seconds` and `exit_seconds`, the totals' overhead, every time).
+    #[test]
+    fn launch_overhead_agrees_for_every_scheduler(
+        which in 0..SCHEDULERS.len(),
+        workers in 1u32..6,
+        kind in 0u8..5,
+        size in 0.05f64..1.0,
+        checkpointing: bool,
+        noise in prop_oneof![Just(0.0), 0.05f64..0.5],
+        seed in 0u64..1000,
+    ) {
+        let bench = with_overhead(noise);
+        check(bench.as_ref(), SCHEDULERS[which], workers, &budget(kind, size), checkpointing, seed)?;
+    }
+}
+
 /// Every scheduler once in every budget kind, deterministically (the property test above
 /// draws among them).
 #[test]
 fn every_scheduler_agrees_in_every_budget_kind() {
-    let bench = synthetic(27, 0.1);
+    for bench in [synthetic(27, 0.1), with_overhead(0.2)] {
+        every_scheduler_in_every_budget_kind(bench.as_ref());
+    }
+}
+
+fn every_scheduler_in_every_budget_kind(bench: &dyn Benchmark) {
     for (i, scheduler) in SCHEDULERS.iter().enumerate() {
         for kind in 0..5u8 {
             let checkpointing = (i + kind as usize).is_multiple_of(2);
-            let result =
-                check(bench.as_ref(), scheduler, 1 + (i as u32 + u32::from(kind)) % 4, &budget(kind, 0.3), checkpointing, i as u64);
+            let result = check(bench, scheduler, 1 + (i as u32 + u32::from(kind)) % 4, &budget(kind, 0.3), checkpointing, i as u64);
             if let Err(e) = result {
                 panic!("{e}");
             }

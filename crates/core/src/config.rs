@@ -37,6 +37,24 @@ impl Config {
         self.values.is_empty()
     }
 
+    /// A stable 64-bit key of the configuration's values (inactive parameters included, `-0.0`
+    /// equal to `0.0`), fixed by [`crate::rng::mix`]'s definition: the same configuration has the
+    /// same key in every run, under every strategy and on every platform. The simulator derives
+    /// a trial's noise from it (common random numbers: two strategies that evaluate the same
+    /// configuration under the same seed see the same curve). It does not allocate.
+    pub fn noise_key(&self) -> u64 {
+        self.values.iter().fold(0x6870_6f73_696d_u64, |key, value| {
+            let (tag, bits) = match *value {
+                Value::Inactive => (1, 0),
+                // `+ 0.0` turns -0.0 into 0.0, which compares equal and must hash equal.
+                Value::Float(x) => (2, (x + 0.0).to_bits()),
+                Value::Int(i) => (3, i as u64),
+                Value::Choice(c) => (4, u64::from(c)),
+            };
+            crate::rng::mix(crate::rng::mix(key, tag), bits)
+        })
+    }
+
     /// The configuration as a JSON object of its *active* parameters, with categorical and
     /// ordinal values shown as the choices written in the experiment file.
     pub fn to_json(&self, space: &SearchSpace) -> Map<String, Json> {

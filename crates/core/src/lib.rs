@@ -11,6 +11,7 @@
 //!   ([`budget`]), its trace ([`trace`]: rows, exploits, the column names), its totals
 //!   ([`outcome`]) and its summary record ([`summary`]), and the manifest of a results directory
 //!   ([`manifest`]);
+//! - what a training process costs besides its steps ([`overhead`]);
 //! - the seeded random streams that make every simulation reproducible ([`rng`]).
 //!
 //! Every other hposim crate depends on this one and on nothing above it. Reading and writing
@@ -26,6 +27,7 @@ pub mod manifest;
 pub mod nearest;
 pub mod objective;
 pub mod outcome;
+pub mod overhead;
 pub mod pareto;
 pub mod rng;
 pub mod sample;
@@ -42,6 +44,7 @@ pub use fidelity::Fidelity;
 pub use manifest::{BenchmarkReference, ExpectedCell, MANIFEST_FILE, Manifest, TRACE_FORMAT_VERSION};
 pub use objective::{Direction, Objective};
 pub use outcome::{CellOutcome, CellStats};
+pub use overhead::{LaunchOverhead, OverheadKind};
 pub use rng::Rng;
 pub use space::{Choice, Condition, ConditionSpec, Domain, Param, ParamSpec, SearchSpace, SpaceError, Violation};
 pub use summary::{CellNames, CellSummary, summary_of};

@@ -16,8 +16,13 @@ pub struct CellStats {
     pub full_evaluations: u64,
     /// Trials stopped because they diverged.
     pub diverged_trials: u64,
-    /// Worker-seconds spent training (partial steps cut off by the end included).
+    /// Worker-seconds paid for (partial steps cut off by the end included): training steps and
+    /// launch overhead.
     pub compute_seconds: f64,
+    /// The part of `compute_seconds` that was launch overhead: processes starting, resuming
+    /// from checkpoints and shutting down ([`crate::overhead`]); 0 on benchmarks without an
+    /// overhead model.
+    pub overhead_seconds: f64,
     /// Simulated time at the end.
     pub wallclock_seconds: f64,
     /// Worker-seconds without work: `workers × wallclock − compute`.

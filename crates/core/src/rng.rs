@@ -40,6 +40,15 @@ pub fn stream(experiment_seed: u64, cell: &str, purpose: &str) -> Rng {
     Rng::seed_from_u64(stream_seed(experiment_seed, cell, purpose))
 }
 
+/// The seed of the noise of benchmark `benchmark` under seed index `seed` of an experiment
+/// seeded `experiment_seed`. The strategy is not part of it (common random numbers): a trial's
+/// curve is opened with `mix(noise_seed, config.noise_key())`, so two strategies that evaluate
+/// the same configuration of the same benchmark under the same seed see the same curve, and
+/// the paired comparisons of the report pair what is really paired.
+pub fn noise_seed(experiment_seed: u64, benchmark: &str, seed: u32) -> u64 {
+    stream_seed(experiment_seed, &format!("{benchmark:?}/{seed}"), "noise")
+}
+
 /// Mixes a seed and a counter into 64 well-distributed bits (SplitMix64's finaliser applied to
 /// `seed + (counter + 1) * golden gamma`, as in Steele, Lea & Flood, OOPSLA 2014).
 #[inline]

@@ -49,8 +49,12 @@ pub struct CellSummary {
     pub full_evaluations: u64,
     /// Trials stopped because a metric became NaN or infinite.
     pub diverged_trials: u64,
-    /// Worker-seconds of training paid for (simulated).
+    /// Worker-seconds paid for: training steps and launch overhead.
     pub compute_seconds: f64,
+    /// The part of `compute_seconds` that was launch overhead (start-up, resume, shutdown);
+    /// `compute_seconds − overhead_seconds` is training compute.
+    #[serde(default)]
+    pub overhead_seconds: f64,
     /// Simulated wall-clock time from the start to the end of the cell.
     pub wallclock_seconds: f64,
     /// Worker-seconds without a trial to run: `workers × wallclock − compute`.
@@ -186,6 +190,7 @@ pub fn summary_of(names: &CellNames<'_>, max: u32, best_known: Option<f64>, chec
         full_evaluations: stats.full_evaluations,
         diverged_trials: stats.diverged_trials,
         compute_seconds: stats.compute_seconds,
+        overhead_seconds: stats.overhead_seconds,
         wallclock_seconds: stats.wallclock_seconds,
         idle_seconds: stats.idle_seconds,
         full_training_seconds: stats.full_training_seconds,

@@ -12,6 +12,8 @@
 //! | `worker` | u32 | worker that ran the step |
 //! | `epoch` | u32 | fidelity reached by the step (1-based) |
 //! | `start`, `end` | f64 | seconds (simulated, or since a live study began) at which the step started and ended |
+//! | `launch_seconds` | f64 | seconds at the beginning of `start..end` that were the process's start-up or resume (the first step of a launch); 0 for the other steps; NaN in a live study where the training script does not report `step_seconds` |
+//! | `exit_seconds` | f64 | seconds after `end` until the step's process exited (the last step of a launch), during which the worker was busy; 0 for the other steps |
 //! | one column per objective | f64 | the metrics (NaN where the run diverged or failed) |
 //! | `status` | str | `ok`, `diverged`, or (live studies only) `failed` |
 //! | `decision` | str | what happened next: `continue`, `pause`, `stop`, `done`, `cut` |
@@ -37,6 +39,10 @@ pub mod columns {
     pub const START: &str = "start";
     /// When the step ended.
     pub const END: &str = "end";
+    /// Launch overhead (start-up or resume) at the beginning of the step.
+    pub const LAUNCH_SECONDS: &str = "launch_seconds";
+    /// Shutdown after the step (the last of its launch).
+    pub const EXIT_SECONDS: &str = "exit_seconds";
     /// `ok`, `diverged` or `failed`.
     pub const STATUS: &str = "status";
     /// `continue`, `pause`, `stop`, `done` or `cut`.
@@ -123,6 +129,9 @@ pub struct Row {
     pub start: f64,
     /// End time (seconds).
     pub end: f64,
+    /// Seconds at the beginning of `start..end` spent starting or resuming the step's process
+    /// (0 unless the step is the first of its launch).
+    pub launch_seconds: f64,
     /// Whether the metrics were usable.
     pub status: EpochStatus,
     /// What happened to the trial next.
@@ -161,6 +170,10 @@ pub struct Trace {
     pub start: Vec<f64>,
     /// End time of each row.
     pub end: Vec<f64>,
+    /// Launch overhead at the beginning of each row ([`columns::LAUNCH_SECONDS`]).
+    pub launch_seconds: Vec<f64>,
+    /// Shutdown after each row ([`columns::EXIT_SECONDS`]).
+    pub exit_seconds: Vec<f64>,
     /// Metrics, row-major: `objectives.len()` values per row.
     pub metrics: Vec<f64>,
     /// Status of each row.
@@ -184,6 +197,8 @@ impl Trace {
             epoch: Vec::with_capacity(rows),
             start: Vec::with_capacity(rows),
             end: Vec::with_capacity(rows),
+            launch_seconds: Vec::with_capacity(rows),
+            exit_seconds: Vec::with_capacity(rows),
             metrics: Vec::with_capacity(rows * k),
             status: Vec::with_capacity(rows),
             outcome: Vec::with_capacity(rows),
@@ -200,9 +215,26 @@ impl Trace {
         self.epoch.push(row.epoch);
         self.start.push(row.start);
         self.end.push(row.end);
+        self.launch_seconds.push(row.launch_seconds);
+        self.exit_seconds.push(0.0);
         self.metrics.extend_from_slice(metrics);
         self.status.push(row.status);
         self.outcome.push(row.outcome);
+    }
+
+    /// The process of `trial`'s latest row took `seconds` to exit after it: recorded on that
+    /// row. Rows are searched from the end, where a trial that just stopped running has its
+    /// latest row.
+    pub fn set_exit_seconds(&mut self, trial: u32, seconds: f64) {
+        if let Some(row) = self.trial.iter().rposition(|&t| t == trial) {
+            self.exit_seconds[row] = seconds;
+        }
+    }
+
+    /// Launch and exit overhead over all rows, in worker-seconds (NaN values, unknown in a live
+    /// study, count as 0).
+    pub fn overhead_seconds(&self) -> f64 {
+        self.launch_seconds.iter().chain(&self.exit_seconds).filter(|x| x.is_finite()).sum()
     }
 
     /// Number of rows.
@@ -295,7 +327,10 @@ mod tests {
         let mut trace = Trace::with_capacity(vec![Objective::minimize("loss")], rows.len());
         for (i, &(trial, epoch, outcome)) in rows.iter().enumerate() {
             let t = i as f64;
-            trace.push(Row { trial, worker: 0, epoch, start: t, end: t + 1.0, status: EpochStatus::Ok, outcome }, &[0.5]);
+            trace.push(
+                Row { trial, worker: 0, epoch, start: t, end: t + 1.0, launch_seconds: 0.0, status: EpochStatus::Ok, outcome },
+                &[0.5],
+            );
         }
         trace
     }

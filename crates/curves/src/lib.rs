@@ -187,6 +187,13 @@ pub trait Benchmark: Send + Sync {
         None
     }
 
+    /// What a launch of a training process costs besides its steps (start-up, resume from a
+    /// checkpoint, shutdown; [`hposim_core::overhead`]): measured by `hposim record` for a
+    /// recorded table, set by the `overhead` key of a synthetic benchmark, none otherwise.
+    fn overhead(&self) -> hposim_core::LaunchOverhead {
+        hposim_core::LaunchOverhead::ZERO
+    }
+
     /// Whether [`Benchmark::splice`] works: the benchmark can change a trial's configuration
     /// mid-training. Population-based training is refused on benchmarks that cannot. Every
     /// benchmark says so explicitly (its type's entry in [`registry`] says the same, tested).

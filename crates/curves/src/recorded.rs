@@ -10,7 +10,7 @@ mod columns;
 pub mod example;
 mod write;
 
-use hposim_core::{Config, Objective, ParamSpec, SearchSpace};
+use hposim_core::{Config, LaunchOverhead, Objective, ParamSpec, SearchSpace};
 use polars::prelude::{ArrowDataType, ArrowSchema, ParallelStrategy, ParquetReader, PolarsResult, SerReader};
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
@@ -98,6 +98,12 @@ pub struct Metadata {
     pub metrics: Vec<Objective>,
     /// The search space, as in experiment files.
     pub space: Vec<ParamSpec>,
+    /// Per-launch overhead of the recorded training processes (start-up, resume from a
+    /// checkpoint, shutdown, in seconds), measured by `hposim record`; the table's step costs
+    /// then exclude it. Absent (older tables, converted benchmarks): launches are free, and a
+    /// first step's cost holds whatever start-up it was recorded with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<LaunchOverhead>,
 }
 
 impl Metadata {
@@ -294,6 +300,9 @@ pub fn load(path: &Path) -> Result<Recorded, RecordedError> {
     }
     let space = SearchSpace::new(&metadata.space).map_err(|e| key_error("space", e.to_string()))?;
     check_names(&metadata).map_err(|(key, message)| key_error(key, message))?;
+    if let Some(overhead) = &metadata.overhead {
+        overhead.check().map_err(|(key, message)| key_error(&format!("overhead.{key}"), message))?;
+    }
     let table_bytes = std::fs::read(path).map_err(|e| file_error(path, format!("cannot read the table: {e}")))?;
     if let Some(expected) = &metadata.sha256 {
         let actual = sha256_hex(&table_bytes);

@@ -35,7 +35,7 @@ use crate::landscape::Landscape;
 use crate::trade_off::{PowerProduct, SyntheticObjective, capacity_params};
 use crate::{Benchmark, BenchmarkError, INLINE_COEFFICIENTS, TrialCurve, require_non_negative, require_positive, require_reference};
 use hposim_core::rng::{stable_hash, stateless_normal, stateless_uniform};
-use hposim_core::{Config, Fidelity, Objective, Rng, SearchSpace};
+use hposim_core::{Config, Fidelity, LaunchOverhead, Objective, Rng, SearchSpace};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -171,6 +171,11 @@ pub struct SyntheticSpec {
     /// With several objectives, the hypervolume reference point, one coordinate per objective.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervolume_reference: Option<Vec<f64>>,
+    /// Per-launch overhead of the training processes, in seconds (`startup`, `resume`,
+    /// `shutdown`, optional `noise` as a coefficient of variation; [`hposim_core::overhead`]).
+    /// Absent: launches are free.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<LaunchOverhead>,
 }
 
 impl Default for SyntheticSpec {
@@ -195,6 +200,7 @@ impl Default for SyntheticSpec {
             size_exponents: None,
             size_at_centre: None,
             hypervolume_reference: None,
+            overhead: None,
         }
     }
 }
@@ -257,6 +263,7 @@ pub struct Synthetic {
     reference: Vec<f64>,
     /// `ln t` for `t = 0..=max_epochs`, so a step needs no logarithm.
     ln_epoch: Vec<f64>,
+    overhead: LaunchOverhead,
 }
 
 impl Synthetic {
@@ -286,6 +293,8 @@ impl Synthetic {
                 format!("must lie strictly between 0 and 1, got {}", spec.median_quality),
             ));
         }
+        let overhead = spec.overhead.unwrap_or_default();
+        overhead.check().map_err(|(key, message)| BenchmarkError::invalid(&format!("overhead.{key}"), message))?;
         if let Some(div) = &spec.divergence
             && !(0.0..1.0).contains(&div.fraction)
         {
@@ -392,6 +401,7 @@ impl Synthetic {
             best_known,
             reference,
             ln_epoch: (0..=spec.max_epochs).map(|t| f64::from(t).ln()).collect(),
+            overhead,
         })
     }
 
@@ -546,6 +556,10 @@ impl Benchmark for Synthetic {
 
     fn supports_splice(&self) -> bool {
         false
+    }
+
+    fn overhead(&self) -> LaunchOverhead {
+        self.overhead
     }
 
     fn hypervolume_reference(&self) -> Option<&[f64]> {

@@ -104,6 +104,7 @@ pub struct Tabular {
     index: Arc<NearestIndex>,
     lookup: Lookup,
     content_hash: u64,
+    overhead: hposim_core::LaunchOverhead,
 }
 
 impl Tabular {
@@ -171,7 +172,22 @@ impl Tabular {
             ));
         }
         let fidelity = Fidelity { min: metadata.fidelity.min, max: task.max_step, unit: metadata.fidelity.unit.clone() };
-        Ok(Self { name, space, objectives, fidelity, task, columns, elapsed, best, reference, index, lookup: spec.lookup, content_hash })
+        let overhead = metadata.overhead.unwrap_or_default();
+        Ok(Self {
+            name,
+            space,
+            objectives,
+            fidelity,
+            task,
+            columns,
+            elapsed,
+            best,
+            reference,
+            index,
+            lookup: spec.lookup,
+            content_hash,
+            overhead,
+        })
     }
 
     /// The replayed task.
@@ -296,6 +312,10 @@ impl Benchmark for Tabular {
 
     fn content_hash(&self) -> Option<u64> {
         Some(self.content_hash)
+    }
+
+    fn overhead(&self) -> hposim_core::LaunchOverhead {
+        self.overhead
     }
 
     fn supports_splice(&self) -> bool {

@@ -27,7 +27,7 @@ fn trace(trials: u32, seed: u64) -> Trace {
             clock += 60.0;
             let value = level + 1.0 / f64::from(epoch) + 0.01 * stateless_uniform(seed, u64::from(trial * 100 + epoch));
             let outcome = if epoch == 50 { TrialOutcome::Done } else { TrialOutcome::Continue };
-            t.push(Row { trial, worker: 0, epoch, start, end: clock, status: EpochStatus::Ok, outcome }, &[value]);
+            t.push(Row { trial, worker: 0, epoch, start, end: clock, launch_seconds: 0.0, status: EpochStatus::Ok, outcome }, &[value]);
         }
     }
     t

@@ -135,7 +135,7 @@ mod tests {
         ];
         let mut t = Trace::with_capacity(vec![hposim_core::Objective::minimize("loss")], rows.len());
         for (trial, worker, epoch, start, end, value, status, outcome) in rows {
-            t.push(hposim_core::Row { trial, worker, epoch, start, end, status, outcome }, &[value]);
+            t.push(hposim_core::Row { trial, worker, epoch, start, end, launch_seconds: 0.0, status, outcome }, &[value]);
         }
         t
     }

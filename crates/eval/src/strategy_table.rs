@@ -124,6 +124,7 @@ mod tests {
             full_evaluations: 1,
             diverged_trials: 0,
             compute_seconds: compute,
+            overhead_seconds: 0.0,
             wallclock_seconds: compute,
             idle_seconds: 0.0,
             full_training_seconds: 2.0 * compute,

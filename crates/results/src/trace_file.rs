@@ -22,6 +22,8 @@ pub fn trace_frame(trace: &Trace, space: &SearchSpace) -> PolarsResult<DataFrame
         Column::new(columns::EPOCH.into(), &trace.epoch),
         Column::new(columns::START.into(), &trace.start),
         Column::new(columns::END.into(), &trace.end),
+        Column::new(columns::LAUNCH_SECONDS.into(), &trace.launch_seconds),
+        Column::new(columns::EXIT_SECONDS.into(), &trace.exit_seconds),
     ];
     for (i, objective) in trace.objectives.iter().enumerate() {
         let values: Vec<f64> = trace.metrics.iter().skip(i).step_by(k).copied().collect();
@@ -117,6 +119,10 @@ pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileEr
     .map_err(refused)?;
     let outcome =
         parse_labels(column(columns::DECISION, "strings", is_string)?, TrialOutcome::from_label, "decision", "").map_err(refused)?;
+    // Overhead columns came later: traces without them had none (zeros).
+    let optional = |name: &str| if frame.column(name).is_ok() { floats(name) } else { Ok(vec![0.0; status.len()]) };
+    let launch_seconds = optional(columns::LAUNCH_SECONDS)?;
+    let exit_seconds = optional(columns::EXIT_SECONDS)?;
     let metric_columns = objectives.iter().map(|o| floats(&o.name)).collect::<Result<Vec<_>, _>>()?;
     let metrics = (0..status.len()).flat_map(|r| metric_columns.iter().map(move |c| c[r])).collect();
     let trace = Trace {
@@ -126,6 +132,8 @@ pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileEr
         epoch: ints(columns::EPOCH)?,
         start: floats(columns::START)?,
         end: floats(columns::END)?,
+        launch_seconds,
+        exit_seconds,
         metrics,
         status,
         outcome,

@@ -26,6 +26,11 @@ pub const ENV_UNTIL: &str = "HPOSIM_UNTIL";
 pub const ENV_SEED: &str = "HPOSIM_SEED";
 /// The full fidelity of the study.
 pub const ENV_MAX_STEP: &str = "HPOSIM_MAX_STEP";
+/// An optional numeric field of a step report: the seconds the step's own training took (from
+/// the start of its training to its report). With it, hposim tells a launch's start-up or
+/// resume (the rest of the time from launch to the first report) from training, in the trace's
+/// `launch_seconds` column and in `hposim record`'s overhead measurement.
+pub const STEP_SECONDS: &str = "step_seconds";
 
 /// A substituted argument vector: `{param}` placeholders replaced by the configuration's values,
 /// `{trial}`, `{checkpoint_dir}`, `{start_step}`, `{until}` and `{seed}` by the launch's. An

@@ -1,23 +1,35 @@
 //! `hposim record`: runs a set of configurations (Sobol, random or grid) to full fidelity with
-//! the live study loop (a FIFO scheduler over a fixed list) and writes them as a recorded
-//! benchmark in the data/ format (data/FORMAT.md), so the simulator can replay real training.
+//! the live study loop and writes them as a recorded benchmark in the data/ format
+//! (data/FORMAT.md), so the simulator can replay real training.
 //!
-//! A step's cost is the wall-clock time between its report and the previous one; the first
-//! step's cost runs from the process launch, so it includes the script's start-up (imports,
-//! data loading). Trials that crashed or broke the protocol are left out (with a warning);
-//! diverged ones are kept up to the diverged step (`allow_divergence`). The study's journal sits
-//! beside the table (`<table>.record/`), so an interrupted recording resumes; the first step a
-//! resumed trial reports after such a resume then carries its start-up time again.
+//! A step's cost is the wall-clock time between its report and the previous one. What a
+//! process costs besides its steps is measured and written to the metadata's `overhead`
+//! ([`hposim_core::overhead`]), and taken out of the first step of each launch:
+//!
+//! - start-up: from a trial's launch to its first report, minus that step's own time (the
+//!   report's `step_seconds`, which `examples/train/hposim_trial.py` sends; without it, the
+//!   median time of the trial's other steps);
+//! - resume: the same for a launch from a checkpoint. The recording pauses the first
+//!   `record.resumes` configurations halfway (step ⌊max/2⌋) and resumes them to full fidelity
+//!   right away, so that resuming is measured, not guessed (with checkpointing only);
+//! - shutdown: from a launch's last report to its process's exit.
+//!
+//! The means are written, with the coefficient of variation of the start-ups as `noise`.
+//! Trials that crashed or broke the protocol are left out (with a warning); diverged ones are
+//! kept up to the diverged step (`allow_divergence`). The study's journal sits beside the table
+//! (`<table>.record/`), so an interrupted recording resumes; a launch after such an interrupt
+//! counts as a resume.
 
+use crate::journal::{Journal, Record};
 use crate::spec::{Design, LiveExperiment};
 use crate::study::{StudyError, StudySetup, run_study};
 use crate::tune::executor_for;
 use hposim_core::rng::stream;
-use hposim_core::{Budget, Config, EpochStatus, Observation, Rng, Trace};
+use hposim_core::{Action, Budget, Config, Decision, EpochStatus, LaunchOverhead, Observation, Rng, Trace, TrialId, WorkerRequest};
 use hposim_curves::recorded::{self, Columns, CurveInfo, FidelityInfo, Metadata, RecordedConfig, RecordedTask};
 use hposim_samplers::Sampler;
-use hposim_schedulers::SchedulerSpec;
-use std::collections::VecDeque;
+use hposim_schedulers::Scheduler;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -39,6 +51,55 @@ impl Sampler for Listed {
     }
 
     fn observe(&mut self, _observation: &Observation<'_>) {}
+}
+
+/// The recording's scheduler: starts the listed configurations in order, the first `probes`
+/// of them only up to step `pause`, and resumes each paused one to full fidelity before it
+/// starts another configuration.
+pub struct Recording {
+    configs: VecDeque<Config>,
+    probes: u32,
+    pause: u32,
+    max: u32,
+    paused: VecDeque<TrialId>,
+}
+
+impl Recording {
+    /// Records `configs` to full fidelity `max`, pausing the first `probes` at step `pause`
+    /// (none when `pause` is not below `max`).
+    pub fn new(configs: Vec<Config>, probes: u32, pause: u32, max: u32) -> Self {
+        let probes = if pause >= 1 && pause < max { probes } else { 0 };
+        Self { configs: configs.into(), probes, pause, max, paused: VecDeque::new() }
+    }
+}
+
+impl Scheduler for Recording {
+    fn on_free_worker(&mut self, request: &WorkerRequest, _rng: &mut Rng) -> Action {
+        if let Some(trial) = self.paused.pop_front() {
+            return Action::Resume { trial, until: self.max };
+        }
+        match self.configs.pop_front() {
+            Some(config) => {
+                let until = if request.next_trial < self.probes { self.pause } else { self.max };
+                Action::Start { config, until }
+            }
+            None => Action::Finish,
+        }
+    }
+
+    fn on_result(&mut self, observation: &Observation<'_>) -> Decision {
+        if observation.trial < self.probes && observation.fidelity == self.pause {
+            self.paused.push_back(observation.trial);
+            return Decision::Pause;
+        }
+        Decision::Continue
+    }
+
+    fn on_failure(&mut self, _failure: &Observation<'_>) {}
+
+    fn sampler_warnings(&self) -> u64 {
+        0
+    }
 }
 
 /// `count` configurations of `experiment`'s space chosen by `design`, from the stream
@@ -73,6 +134,10 @@ pub struct RecordOutcome {
     pub left_out: Vec<(u32, String)>,
     /// Wall-clock seconds the recording took (this run and any it resumed).
     pub wallclock_seconds: f64,
+    /// The launch overhead measured.
+    pub overhead: LaunchOverhead,
+    /// Start-ups, resumes and shutdowns it was measured from.
+    pub samples: (usize, usize, usize),
 }
 
 /// A recording that could not be made.
@@ -113,19 +178,17 @@ pub fn record(
     }
     let list = design_configs(experiment, configs, design).map_err(RecordError::Other)?;
     let budget = Budget { trials: Some(list.len() as u64), ..Budget::default() };
-    let mut scheduler = hposim_schedulers::build(
-        &SchedulerSpec::Fifo {},
-        Box::new(Listed::new(list)),
-        &experiment.space,
-        &training.fidelity,
-        &training.objectives,
-    )
-    .map_err(|e| RecordError::Other(e.to_string()))?;
-    let setup = StudySetup::of(experiment, &dir, &budget, true);
+    let checkpointing = experiment.spec.checkpointing;
+    let probes = if checkpointing { experiment.spec.record.resumes.unwrap_or(configs.div_ceil(2)) } else { 0 };
+    let max = training.fidelity.max;
+    let mut scheduler = Recording::new(list, probes, max / 2, max);
+    let setup = StudySetup::of(experiment, &dir, &budget, checkpointing);
     let mut executor = executor_for(experiment, experiment.spec.workers as usize);
     let mut rng = stream(experiment.spec.seed, "record", "strategy");
-    let outcome = run_study(&setup, scheduler.as_mut(), &mut rng, executor.as_mut(), None, interrupt)?;
-    let (task, left_out) = task_of(&outcome.cell.trace, training.fidelity.max, &outcome.trials);
+    let outcome = run_study(&setup, &mut scheduler, &mut rng, executor.as_mut(), None, interrupt)?;
+    let journal = Journal::read(&dir.join("journal.jsonl")).map_err(|e| RecordError::Other(e.to_string()))?;
+    let measured = measure_overhead(&journal);
+    let (task, left_out) = task_of(&outcome.cell.trace, max, &outcome.trials, &measured.launch);
     if task.configs.is_empty() {
         return Err(RecordError::Other(format!(
             "no configuration completed, so there is nothing to record; the trials' logs are in {}",
@@ -152,6 +215,7 @@ pub fn record(
         fidelity: FidelityInfo { unit: training.fidelity.unit.clone(), min: training.fidelity.min, max: Some(training.fidelity.max) },
         metrics: training.objectives.clone(),
         space: training.space.clone(),
+        overhead: Some(measured.overhead),
     };
     recorded::write(table, &metadata, &experiment.space, std::slice::from_ref(&task)).map_err(|e| RecordError::Other(e.to_string()))?;
     Ok(RecordOutcome {
@@ -159,13 +223,114 @@ pub fn record(
         recorded: task.configs.len(),
         left_out,
         wallclock_seconds: outcome.cell.stats.wallclock_seconds,
+        overhead: measured.overhead,
+        samples: (measured.startups, measured.resumes, measured.shutdowns),
     })
 }
 
-/// The recorded task of a FIFO study's trace: each trial that reached full fidelity (or
+/// Launch overhead measured from a recording's journal.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MeasuredOverhead {
+    /// The means (and the start-ups' coefficient of variation as noise).
+    pub overhead: LaunchOverhead,
+    /// Launch overhead of the first step of each launch, by (trial, step).
+    pub launch: BTreeMap<(TrialId, u32), f64>,
+    /// Start-ups, resumes and shutdowns measured.
+    pub startups: usize,
+    /// Resumes measured.
+    pub resumes: usize,
+    /// Shutdowns measured.
+    pub shutdowns: usize,
+}
+
+/// Measures start-up, resume and shutdown from a study's journal (see the module's doc).
+/// A resume never measured is taken to cost a start-up (it costs at least that).
+pub fn measure_overhead(journal: &[Record]) -> MeasuredOverhead {
+    struct LaunchInfo {
+        trial: TrialId,
+        resumed: bool,
+        /// (step, duration, reported own time) of each report.
+        steps: Vec<(u32, f64, Option<f64>)>,
+        last_report: Option<f64>,
+        exit: Option<f64>,
+    }
+    let mut launches: Vec<LaunchInfo> = Vec::new();
+    let mut current: BTreeMap<TrialId, usize> = BTreeMap::new();
+    let mut by_launch: BTreeMap<u64, usize> = BTreeMap::new();
+    for record in journal {
+        match record {
+            Record::Launch { trial, launch, start_step, .. } => {
+                current.insert(*trial, launches.len());
+                by_launch.insert(*launch, launches.len());
+                launches.push(LaunchInfo { trial: *trial, resumed: *start_step > 0, steps: Vec::new(), last_report: None, exit: None });
+            }
+            Record::Step { trial, step, start, end, extra, .. } => {
+                if let Some(&i) = current.get(trial) {
+                    let own = extra.iter().find(|(k, _)| k == crate::protocol::STEP_SECONDS).map(|(_, v)| *v).filter(|v| v.is_finite());
+                    launches[i].steps.push((*step, end - start, own));
+                    launches[i].last_report = Some(*end);
+                }
+            }
+            Record::Exit { launch, now, code } => {
+                if let Some(&i) = by_launch.get(launch)
+                    && *code == Some(0)
+                {
+                    launches[i].exit = Some(*now);
+                }
+            }
+            _ => {}
+        }
+    }
+    // The median duration of each trial's steps that are not first in their launch.
+    let mut later: BTreeMap<TrialId, Vec<f64>> = BTreeMap::new();
+    for l in &launches {
+        later.entry(l.trial).or_default().extend(l.steps.iter().skip(1).map(|s| s.1));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (!v.is_empty()).then(|| v[v.len() / 2])
+    };
+    let medians: BTreeMap<TrialId, Option<f64>> = later.into_iter().map(|(t, mut v)| (t, median(&mut v))).collect();
+    let mut measured = MeasuredOverhead::default();
+    let (mut startups, mut resumes, mut shutdowns) = (Vec::new(), Vec::new(), Vec::new());
+    for l in &launches {
+        if let Some(&(step, duration, own)) = l.steps.first() {
+            let own = own.or_else(|| medians.get(&l.trial).copied().flatten()).unwrap_or(duration);
+            let overhead = (duration - own).max(0.0);
+            measured.launch.insert((l.trial, step), overhead);
+            if l.resumed { resumes.push(overhead) } else { startups.push(overhead) }
+        }
+        if let (Some(last), Some(exit)) = (l.last_report, l.exit) {
+            shutdowns.push((exit - last).max(0.0));
+        }
+    }
+    let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let startup = mean(&startups);
+    let noise = if startups.len() >= 2 && startup > 0.0 {
+        let var = startups.iter().map(|x| (x - startup).powi(2)).sum::<f64>() / (startups.len() - 1) as f64;
+        var.sqrt() / startup
+    } else {
+        0.0
+    };
+    measured.overhead = LaunchOverhead {
+        startup,
+        resume: if resumes.is_empty() { startup } else { mean(&resumes) },
+        shutdown: mean(&shutdowns),
+        noise: noise.min(10.0),
+    };
+    (measured.startups, measured.resumes, measured.shutdowns) = (startups.len(), resumes.len(), shutdowns.len());
+    measured
+}
+
+/// The recorded task of a recording's trace: each trial that reached full fidelity (or
 /// diverged) as one configuration (its trial id as config id), step costs from the report
-/// times.
-fn task_of(trace: &Trace, max: u32, trials: &[crate::study::TrialReport]) -> (RecordedTask, Vec<(u32, String)>) {
+/// times, less the launch overhead measured at each launch's first step (`launch`).
+fn task_of(
+    trace: &Trace,
+    max: u32,
+    trials: &[crate::study::TrialReport],
+    launch: &BTreeMap<(TrialId, u32), f64>,
+) -> (RecordedTask, Vec<(u32, String)>) {
     let k = trace.objectives.len();
     let m = max as usize;
     let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); trace.configs.len()];
@@ -202,8 +367,9 @@ fn task_of(trace: &Trace, max: u32, trials: &[crate::study::TrialReport]) -> (Re
             if trace.status[row] == EpochStatus::Diverged {
                 metrics[i * k..(i + 1) * k].fill(f64::NAN);
             }
+            let overhead = launch.get(&(trial as TrialId, trace.epoch[row])).copied().unwrap_or(0.0);
             // A positive cost even where the clock could not tell two reports apart.
-            costs[i] = (trace.end[row] - trace.start[row]).max(1e-6);
+            costs[i] = (trace.end[row] - trace.start[row] - overhead).max(1e-6);
         }
         let last_cost = costs[rows.len().saturating_sub(1)];
         costs[rows.len()..].fill(last_cost);

@@ -8,15 +8,19 @@
 //! a dry run of a live experiment on a benchmark.
 //!
 //! It follows the simulator's conventions so that the two are comparable exactly: a trial's
-//! curve is opened with the noise stream `mix(noise_seed, trial)`, an exploit splices the
-//! donor's curve, a step's metrics and cost are computed when the step starts, and a step
-//! started counts in full towards committed compute. Processes start and stop instantly (no
-//! launch or shutdown overhead, which real processes have): a signalled process, or one past its
-//! target step, has exited by the time the study asks ([`Executor::ended`]).
+//! curve is opened with the noise stream `mix(noise_seed, config.noise_key())` (an exploit's
+//! with the copied step mixed in), an exploit splices the donor's curve, a step's metrics and
+//! cost are computed when the step starts, and a step started counts in full towards committed
+//! compute. Processes pay the benchmark's launch overhead ([`hposim_core::overhead`]) as the
+//! simulator charges it: a launch's first report comes start-up (or resume) plus the step's cost
+//! after the launch; every report carries `step_seconds`, so that the study can tell the two apart; a
+//! process that has reported its last step exits after the shutdown time. Without overhead,
+//! processes start and stop instantly: a signalled process, or one past its target step, has
+//! exited by the time the study asks ([`Executor::ended`]).
 
 use crate::executor::{Event, EventKind, Executor, ExecutorError, Job, Signal};
-use hposim_core::TrialId;
 use hposim_core::rng::mix;
+use hposim_core::{LaunchOverhead, OverheadKind, TrialId};
 use hposim_curves::{Benchmark, TrialCurve};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -27,6 +31,8 @@ struct Due {
     time: f64,
     seq: u64,
     launch: u64,
+    /// The launch's exit after its shutdown, rather than a report.
+    exit: bool,
 }
 
 impl PartialEq for Due {
@@ -64,12 +70,17 @@ struct Process {
     committed: f64,
     /// Its exit is on its way: it reports nothing more.
     exiting: bool,
+    /// It has reported its last step and waits to be ended (no step pending).
+    idle: bool,
 }
 
 /// Replays `bench` for a live study on `slots` worker slots.
 pub struct ReplayExecutor<'b> {
     bench: &'b dyn Benchmark,
     noise_seed: u64,
+    overhead: LaunchOverhead,
+    /// Each trial's noise seed.
+    seeds: HashMap<TrialId, u64>,
     slots: usize,
     now: f64,
     next_seq: u64,
@@ -81,15 +92,25 @@ pub struct ReplayExecutor<'b> {
     due: BinaryHeap<Due>,
     /// Events that happen at once (exits), before any report due later.
     now_events: VecDeque<Event>,
+    /// Exit statuses of launches whose exit is due later.
+    exit_codes: HashMap<u64, Option<i32>>,
     metrics: Vec<f64>,
 }
 
 impl<'b> ReplayExecutor<'b> {
-    /// Replays `bench` on `slots` slots, each trial's noise drawn from `mix(noise_seed, trial)`.
+    /// Replays `bench` on `slots` slots, each trial's noise drawn from
+    /// `mix(noise_seed, config.noise_key())`, each launch paying the benchmark's overhead.
     pub fn new(bench: &'b dyn Benchmark, slots: usize, noise_seed: u64) -> Self {
+        Self::with_overhead(bench, slots, noise_seed, bench.overhead())
+    }
+
+    /// As [`ReplayExecutor::new`], with launch overhead `overhead` instead of the benchmark's.
+    pub fn with_overhead(bench: &'b dyn Benchmark, slots: usize, noise_seed: u64, overhead: LaunchOverhead) -> Self {
         Self {
             bench,
             noise_seed,
+            overhead,
+            seeds: HashMap::new(),
             slots,
             now: 0.0,
             next_seq: 0,
@@ -98,12 +119,14 @@ impl<'b> ReplayExecutor<'b> {
             processes: HashMap::new(),
             due: BinaryHeap::new(),
             now_events: VecDeque::new(),
+            exit_codes: HashMap::new(),
             metrics: vec![0.0; bench.objectives().len()],
         }
     }
 
-    /// Schedules the report of step `step` of `launch`'s trial, which starts now.
-    fn start_step(&mut self, launch: u64, step: u32) -> Result<(), ExecutorError> {
+    /// Schedules the report of step `step` of `launch`'s trial, which starts now (after the
+    /// launch's `overhead`, for its first step).
+    fn start_step(&mut self, launch: u64, step: u32, overhead: f64) -> Result<(), ExecutorError> {
         let Some(process) = self.processes.get_mut(&launch) else { return Ok(()) };
         let Some(curve) = self.curves.get(&process.trial) else { return Ok(()) };
         let cost = self.bench.step(curve, step, &mut self.metrics);
@@ -115,11 +138,39 @@ impl<'b> ReplayExecutor<'b> {
         }
         process.step = step;
         process.line = crate::protocol::report_line(step, self.bench.objectives(), &self.metrics);
+        // The step's own time, so that the study tells the launch's overhead apart.
+        process.line.pop();
+        process.line.push_str(&format!(", \"{}\": {cost:?}}}", crate::protocol::STEP_SECONDS));
         process.seq = self.next_seq;
-        process.committed += cost;
-        self.due.push(Due { time: self.now + cost, seq: self.next_seq, launch });
+        process.committed += overhead + cost;
+        self.due.push(Due { time: self.now + (overhead + cost), seq: self.next_seq, launch, exit: false });
         self.next_seq += 1;
         Ok(())
+    }
+}
+
+impl ReplayExecutor<'_> {
+    /// `launch`, idle after its last report, exits with `code` once its shutdown is over: at
+    /// once without overhead, else as an event due then (its time committed now, as the
+    /// simulator commits it).
+    fn exit_after_shutdown(&mut self, launch: u64, code: Option<i32>) {
+        let Some(process) = self.processes.get_mut(&launch) else { return };
+        process.exiting = true;
+        let seconds = if self.overhead.is_zero() {
+            0.0
+        } else {
+            let seed = self.seeds.get(&process.trial).copied().unwrap_or(0);
+            self.overhead.draw(OverheadKind::Shutdown, seed, process.step)
+        };
+        if seconds > 0.0 {
+            process.committed += seconds;
+            process.seq = self.next_seq;
+            self.due.push(Due { time: self.now + seconds, seq: self.next_seq, launch, exit: true });
+            self.next_seq += 1;
+            self.exit_codes.insert(launch, code);
+        } else {
+            self.now_events.push_back(Event { launch, kind: EventKind::Exited(code), at: self.now });
+        }
     }
 }
 
@@ -137,8 +188,10 @@ impl Executor for ReplayExecutor<'_> {
     }
 
     fn launch(&mut self, _slot: usize, job: &Job) -> Result<(), ExecutorError> {
-        let seed = mix(self.noise_seed, u64::from(job.trial));
+        let seed = mix(self.noise_seed, job.config.noise_key());
         if let Some((donor, step)) = job.copy_of {
+            let seed = mix(seed, u64::from(step));
+            self.seeds.insert(job.trial, seed);
             let what = || format!("starting trial {} from trial {donor}'s checkpoint", job.trial);
             let source = self.curves.get(&donor).ok_or_else(|| ExecutorError::new(what(), "the donor never ran"))?;
             let curve = self.bench.splice(source, &job.config, step, seed).ok_or_else(|| {
@@ -148,14 +201,35 @@ impl Executor for ReplayExecutor<'_> {
             self.copies.push(job.trial);
         } else if !self.curves.contains_key(&job.trial) {
             self.curves.insert(job.trial, self.bench.open(&job.config, seed));
+            self.seeds.insert(job.trial, seed);
         }
-        let process = Process { trial: job.trial, step: 0, line: String::new(), until: job.until, seq: 0, committed: 0.0, exiting: false };
+        let kind = if job.copy_of.is_some() || job.start_step > 0 { OverheadKind::Resume } else { OverheadKind::Startup };
+        let overhead = if self.overhead.is_zero() {
+            0.0
+        } else {
+            self.overhead.draw(kind, self.seeds.get(&job.trial).copied().unwrap_or(seed), job.start_step + 1)
+        };
+        let process = Process {
+            trial: job.trial,
+            step: 0,
+            line: String::new(),
+            until: job.until,
+            seq: 0,
+            committed: 0.0,
+            exiting: false,
+            idle: false,
+        };
         self.processes.insert(job.launch, process);
-        self.start_step(job.launch, job.start_step + 1)
+        self.start_step(job.launch, job.start_step + 1, overhead)
     }
 
     fn signal(&mut self, launch: u64, _signal: Signal) -> Result<(), ExecutorError> {
         if let Some(process) = self.processes.get_mut(&launch).filter(|p| !p.exiting) {
+            if process.idle {
+                // Between steps, it shuts down as it would after its target step.
+                self.exit_after_shutdown(launch, None);
+                return Ok(());
+            }
             // Its pending report, if any, is never delivered.
             process.exiting = true;
             process.seq = u64::MAX;
@@ -168,13 +242,13 @@ impl Executor for ReplayExecutor<'_> {
         let Some(process) = self.processes.get_mut(&launch).filter(|p| !p.exiting && p.step == step) else { return Ok(()) };
         if continues {
             // The next step starts now, as the simulator starts it once the scheduler decided.
-            self.start_step(launch, step + 1)
+            self.start_step(launch, step + 1, 0.0)
         } else {
+            process.idle = true;
             if step >= process.until {
-                // Its target reached, it exits right after the report; otherwise the study
-                // signals it.
-                process.exiting = true;
-                self.now_events.push_back(Event { launch, kind: EventKind::Exited(Some(0)), at: self.now });
+                // Its target reached, it exits after its shutdown; otherwise the study signals
+                // it.
+                self.exit_after_shutdown(launch, Some(0));
             }
             Ok(())
         }
@@ -204,6 +278,11 @@ impl Executor for ReplayExecutor<'_> {
             self.due.pop();
             let Some(process) = self.processes.get_mut(&due.launch).filter(|p| p.seq == due.seq) else { continue };
             self.now = due.time;
+            if due.exit {
+                self.processes.remove(&due.launch);
+                let code = self.exit_codes.remove(&due.launch).flatten();
+                return Ok(Some(Event { launch: due.launch, kind: EventKind::Exited(code), at: self.now }));
+            }
             let line = std::mem::take(&mut process.line);
             return Ok(Some(Event { launch: due.launch, kind: EventKind::Line(line), at: self.now }));
         }
@@ -222,7 +301,16 @@ impl Executor for ReplayExecutor<'_> {
         if self.copies.contains(&trial) {
             return Some(0.0);
         }
-        self.curves.get(&trial).map(|curve| self.bench.cost_until(curve, self.bench.fidelity().max))
+        let max = self.bench.fidelity().max;
+        self.curves.get(&trial).map(|curve| {
+            let training = self.bench.cost_until(curve, max);
+            if self.overhead.is_zero() {
+                return training;
+            }
+            // One launch from start to end, as the simulator's yardstick charges it.
+            let seed = self.seeds.get(&trial).copied().unwrap_or(0);
+            training + (self.overhead.draw(OverheadKind::Startup, seed, 1) + self.overhead.draw(OverheadKind::Shutdown, seed, max))
+        })
     }
 
     fn copies_checkpoints(&self) -> bool {

@@ -111,11 +111,16 @@ pub struct RecordSpec {
     /// How they are chosen (default sobol).
     #[serde(default)]
     pub design: Design,
+    /// How many of them are paused halfway and resumed from their checkpoints, so that the
+    /// resume cost is measured rather than guessed (default: half of `configs`, rounded up;
+    /// 0 turns it off; none without checkpointing).
+    #[serde(default)]
+    pub resumes: Option<u32>,
 }
 
 impl Default for RecordSpec {
     fn default() -> Self {
-        Self { configs: default_configs(), design: Design::default() }
+        Self { configs: default_configs(), design: Design::default(), resumes: None }
     }
 }
 

@@ -192,6 +192,11 @@ struct Process {
     launched: f64,
     step_start: f64,
     ending: Option<Ending>,
+    /// When it last reported a step (`None` before its first report).
+    last_report: Option<f64>,
+    /// Its last report ended its training (the book paused, stopped or finished the trial):
+    /// what follows until it exits is its shutdown.
+    trained: bool,
 }
 
 /// What the study keeps per trial beside the book.
@@ -407,7 +412,8 @@ impl Live<'_, '_, '_> {
         {
             self.tracker_warnings.push(e);
         }
-        self.processes[worker] = Some(Process { launch, trial, launched: now, step_start: now, ending: None });
+        self.processes[worker] =
+            Some(Process { launch, trial, launched: now, step_start: now, ending: None, last_report: None, trained: false });
         Ok(())
     }
 
@@ -575,16 +581,25 @@ impl Study<'_, '_, '_> {
                             .mismatch(format!("launch {launch} of trial {trial} on worker {worker}, which is not running it")));
                     }
                     self.live.queued[w] = None;
-                    self.live.processes[w] =
-                        Some(Process { launch: *launch, trial: *trial, launched: *now, step_start: *now, ending: None });
+                    self.live.processes[w] = Some(Process {
+                        launch: *launch,
+                        trial: *trial,
+                        launched: *now,
+                        step_start: *now,
+                        ending: None,
+                        last_report: None,
+                        trained: false,
+                    });
                     self.live.trials[*trial as usize].launches += 1;
                 }
-                Record::Step { trial, worker, step, start, end, metrics, decision, .. } => {
+                Record::Step { trial, worker, step, start, end, metrics, extra, decision } => {
                     last_time = last_time.max(*end);
                     self.live.replay_now = *end;
                     let w = self.replayed_worker(*worker, *trial)?;
                     let cut = Cut::Recorded(decision == TrialOutcome::Cut.as_str());
-                    let outcome = self.book.report(w, *step, *start, *end, metrics, (end - start).max(0.0), scheduler, cut);
+                    let launch_seconds = self.launch_seconds(w, *start, *end, extra);
+                    let cost = (end - start - launch_seconds.max(0.0)).max(0.0);
+                    let outcome = self.book.report(w, *step, *start, *end, launch_seconds, metrics, cost, scheduler, cut);
                     let outcome = outcome.map_err(|e| self.live.mismatch(e.to_string()))?;
                     if outcome.as_str() != decision {
                         return Err(self.live.mismatch(format!(
@@ -592,7 +607,7 @@ impl Study<'_, '_, '_> {
                             outcome.as_str()
                         )));
                     }
-                    self.record_step_time(*trial, *step, *start, *end);
+                    self.record_step_time(*trial, *step, cost);
                     self.after_result(w, outcome, *end);
                 }
                 Record::Fail { trial, worker, step, start, end, status, metrics, reason } => {
@@ -603,7 +618,7 @@ impl Study<'_, '_, '_> {
                     if status == EpochStatus::Diverged.as_str() {
                         let cost = (end - start).max(0.0);
                         self.book
-                            .report(w, *step, *start, *end, &values, cost, scheduler, Cut::Recorded(false))
+                            .report(w, *step, *start, *end, 0.0, &values, cost, scheduler, Cut::Recorded(false))
                             .map_err(|e| self.live.mismatch(e.to_string()))?;
                     } else {
                         self.book.fail(w, *step, *start, *end, &values, scheduler)?;
@@ -643,6 +658,8 @@ impl Study<'_, '_, '_> {
     fn after_result(&mut self, worker: usize, outcome: TrialOutcome, at: f64) {
         if let Some(process) = &mut self.live.processes[worker] {
             process.step_start = at;
+            process.last_report = Some(at);
+            process.trained = outcome != TrialOutcome::Continue;
         }
         if outcome != TrialOutcome::Continue {
             self.book.release(worker);
@@ -650,12 +667,28 @@ impl Study<'_, '_, '_> {
         }
     }
 
-    fn record_step_time(&mut self, trial: TrialId, step: u32, start: f64, end: f64) {
-        let seconds = &mut self.live.trials[trial as usize].step_seconds;
-        if seconds.len() < step as usize {
-            seconds.resize(step as usize, 0.0);
+    /// Step `step` of `trial` trained for `seconds` (launch overhead excluded where known).
+    fn record_step_time(&mut self, trial: TrialId, step: u32, seconds: f64) {
+        let all = &mut self.live.trials[trial as usize].step_seconds;
+        if all.len() < step as usize {
+            all.resize(step as usize, 0.0);
         }
-        seconds[step as usize - 1] = (end - start).max(0.0);
+        all[step as usize - 1] = seconds;
+    }
+
+    /// The launch overhead in the step report of the process on `worker` that ran from `start`
+    /// to `end`: 0 unless it is the launch's first report; then the time from the launch to
+    /// the report minus the step's own time, if the report says it
+    /// ([`protocol::STEP_SECONDS`]), else NaN (unknown).
+    fn launch_seconds(&self, worker: usize, start: f64, end: f64, extra: &[(String, f64)]) -> f64 {
+        match self.live.processes[worker] {
+            Some(process) if process.last_report.is_none() => extra
+                .iter()
+                .find(|(name, _)| name == protocol::STEP_SECONDS)
+                .filter(|(_, seconds)| seconds.is_finite() && *seconds >= 0.0)
+                .map_or(f64::NAN, |(_, seconds)| (end - start - seconds).max(0.0)),
+            _ => 0.0,
+        }
     }
 
     /// After a replay: processes that may still run from before are ended, trials the book
@@ -713,6 +746,13 @@ impl Study<'_, '_, '_> {
     fn exited(&mut self, worker: usize, at: f64) {
         if let Some(process) = self.live.processes[worker].take() {
             self.live.compute += (at - process.launched).max(0.0);
+            // Its shutdown, on its last row, if its training ended with a report (not a process
+            // cut off mid-step, nor a failed one).
+            if let Some(last) = process.last_report
+                && process.trained
+            {
+                self.book.exited(process.trial, (at - last).max(0.0));
+            }
         }
     }
 
@@ -879,8 +919,10 @@ impl Study<'_, '_, '_> {
             Ok(Line::Step(report)) => {
                 let start = process.step_start;
                 let cut = Cut::Budget { now: self.now(), committed: hposim_book::Executor::committed(&self.live) };
-                let outcome = self.book.report(w, report.step, start, at, &report.metrics, (at - start).max(0.0), scheduler, cut)?;
-                self.record_step_time(trial, report.step, start, at);
+                let launch_seconds = self.launch_seconds(w, start, at, &report.extra);
+                let cost = (at - start - launch_seconds.max(0.0)).max(0.0);
+                let outcome = self.book.report(w, report.step, start, at, launch_seconds, &report.metrics, cost, scheduler, cut)?;
+                self.record_step_time(trial, report.step, cost);
                 if !report.metrics.iter().all(|m| m.is_finite()) {
                     // A diverged run: the book stopped the trial and told the scheduler.
                     let reason = format!("step {} reported non-finite metrics {:?}", report.step, report.metrics);
@@ -921,6 +963,8 @@ impl Study<'_, '_, '_> {
                 }
                 if let Some(process) = &mut self.live.processes[w] {
                     process.step_start = at;
+                    process.last_report = Some(at);
+                    process.trained = outcome != TrialOutcome::Continue;
                 }
                 self.live.executor.reported(process.launch, report.step, outcome == TrialOutcome::Continue)?;
                 let grace = self.live.setup.grace.as_secs_f64();
@@ -1063,6 +1107,7 @@ impl Study<'_, '_, '_> {
             full_evaluations: totals.full_evaluations,
             diverged_trials: totals.failed_trials,
             compute_seconds: compute,
+            overhead_seconds: self.book.trace().overhead_seconds(),
             wallclock_seconds: wallclock,
             idle_seconds: (slots * wallclock - compute).max(0.0),
             full_training_seconds: full_training,

@@ -5,7 +5,7 @@ use hposim_core::Value;
 use hposim_curves::tabular::{Lookup, TabularSpec};
 use hposim_curves::{BenchmarkSpec, Builder};
 use hposim_runner::journal::{Journal, Record};
-use hposim_runner::record::{record, study_dir};
+use hposim_runner::record::{measure_overhead, record, study_dir};
 use hposim_runner::spec::{Design, LiveExperiment};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -50,6 +50,15 @@ fn a_recording_replays_exactly_what_the_trials_reported() {
     let bench = Builder::new(dir.path()).build(&spec).unwrap_or_else(|e| panic!("{e}"));
     let set = bench.recorded_configs().unwrap_or_else(|| panic!("no recorded configurations"));
     assert_eq!(set.len(), done.recorded);
+    // The first step of each launch (step 1, and the step after a pause of the configurations
+    // paused on purpose) is charged without its launch overhead, which the metadata holds.
+    let measured = measure_overhead(&journal);
+    assert_eq!(bench.overhead(), measured.overhead);
+    assert_eq!(done.overhead, measured.overhead);
+    assert_eq!(done.samples.0, 6, "every configuration's first launch is a start-up sample");
+    let paused = journal.iter().filter(|r| matches!(r, Record::Launch { start_step: 2, .. })).count();
+    assert!(paused >= 1 && done.samples.1 == paused, "{paused} resumed launches, {} resume samples", done.samples.1);
+    assert!(measured.overhead.startup > 0.0 && measured.overhead.startup < 5.0, "{:?}", measured.overhead);
     let mut metrics = [0.0];
     let mut replayed = 0;
     for config in set.configs() {
@@ -62,9 +71,10 @@ fn a_recording_replays_exactly_what_the_trials_reported() {
             let &(_, _, value, seconds) =
                 reported.iter().find(|r| r.0 == trial && r.1 == step).unwrap_or_else(|| panic!("step {step} missing"));
             assert_eq!(metrics[0].to_bits(), value.to_bits(), "trial {trial} step {step}");
-            if step > 1 {
-                assert!((cost - seconds).abs() < 1e-9, "step {step}: cost {cost} vs {seconds}");
-            }
+            let launch = measured.launch.get(&(trial, step)).copied().unwrap_or(0.0);
+            assert!((launch > 0.0) == (step == 1 || (step == 3 && trial < 2)) || launch == 0.0, "trial {trial} step {step}: {launch}");
+            let want = (seconds - launch).max(1e-6);
+            assert!((cost - want).abs() < 1e-9, "step {step}: cost {cost} vs {want}");
             assert!(cost > 0.0);
             replayed += 1;
         }

@@ -24,7 +24,12 @@ fn run(bench: &Synthetic, spec: &SchedulerSpec, workers: u32, compute: f64) -> C
     let sampler = Box::new(RandomSampler::new(bench.space().clone()));
     let mut scheduler =
         hposim_schedulers::build(spec, sampler, bench.space(), bench.fidelity(), bench.objectives()).expect("valid scheduler");
-    let settings = SimSettings { workers, budget: Budget { compute_seconds: Some(compute), ..Budget::default() }, checkpointing: true };
+    let settings = SimSettings {
+        workers,
+        budget: Budget { compute_seconds: Some(compute), ..Budget::default() },
+        checkpointing: true,
+        launch_overhead: true,
+    };
     simulate(bench, scheduler.as_mut(), &settings, &mut Rng::seed_from_u64(3), 11).expect("the simulation runs")
 }
 

@@ -18,7 +18,12 @@ use std::hint::black_box;
 
 fn run(bench: &Synthetic, compute: f64) -> CellOutcome {
     let mut scheduler = Fifo::new(Box::new(RandomSampler::new(bench.space().clone())), bench.fidelity().max);
-    let settings = SimSettings { workers: 4, budget: Budget { compute_seconds: Some(compute), ..Budget::default() }, checkpointing: true };
+    let settings = SimSettings {
+        workers: 4,
+        budget: Budget { compute_seconds: Some(compute), ..Budget::default() },
+        checkpointing: true,
+        launch_overhead: true,
+    };
     simulate(bench, &mut scheduler, &settings, &mut Rng::seed_from_u64(3), 11).expect("the simulation runs")
 }
 

@@ -16,7 +16,7 @@
 
 use crate::experiment::Experiment;
 use crate::simulator::{SimError, SimSettings, simulate};
-use hposim_core::rng::{stream, stream_seed};
+use hposim_core::rng::{noise_seed, stream};
 use hposim_core::summary::add_hypervolume;
 use hposim_core::{
     BenchmarkReference, Budget, CellNames, CellOutcome, CellSummary, Direction, ExpectedCell, MANIFEST_FILE, Manifest,
@@ -224,19 +224,26 @@ pub fn manifest(experiment: &Experiment, cells: &[Cell]) -> Manifest {
 pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome, RunError> {
     let spec = &experiment.spec;
     let bench: &dyn Benchmark = experiment.benchmarks[cell.benchmark].as_ref();
-    let settings =
-        SimSettings { workers: spec.workers, budget: spec.budget.clone(), checkpointing: experiment.checkpointing(cell.strategy) };
-    simulate_strategy(bench, &spec.strategies[cell.strategy], spec.seed, &cell.stream, &settings, &cell.id)
+    let settings = SimSettings {
+        workers: spec.workers,
+        budget: spec.budget.clone(),
+        checkpointing: experiment.checkpointing(cell.strategy),
+        launch_overhead: true,
+    };
+    let noise = noise_seed(spec.seed, bench.name(), cell.seed);
+    simulate_strategy(bench, &spec.strategies[cell.strategy], spec.seed, &cell.stream, noise, &settings, &cell.id)
 }
 
-/// Simulates `strategy` on `bench` under `settings` with the random streams of cell
-/// `cell_stream` of an experiment seeded `experiment_seed` (errors name `cell_id`): what a cell
-/// runs, and what `hposim validate` predicts a live study with.
+/// Simulates `strategy` on `bench` under `settings` with the strategy's random streams of cell
+/// `cell_stream` of an experiment seeded `experiment_seed` and the benchmark's noise from
+/// `noise` ([`hposim_core::rng::noise_seed`], which does not depend on the strategy); errors
+/// name `cell_id`. What a cell runs, and what `hposim validate` predicts a live study with.
 pub fn simulate_strategy(
     bench: &dyn Benchmark,
     strategy: &StrategySpec,
     experiment_seed: u64,
     cell_stream: &str,
+    noise: u64,
     settings: &SimSettings,
     cell_id: &str,
 ) -> Result<CellOutcome, RunError> {
@@ -251,8 +258,7 @@ pub fn simulate_strategy(
         &mut rng,
     )
     .map_err(|message| RunError::Strategy { cell: cell_id.to_owned(), message })?;
-    simulate(bench, scheduler.as_mut(), settings, &mut rng, stream_seed(experiment_seed, cell_stream, "noise"))
-        .map_err(|error| RunError::Sim { cell: cell_id.to_owned(), error })
+    simulate(bench, scheduler.as_mut(), settings, &mut rng, noise).map_err(|error| RunError::Sim { cell: cell_id.to_owned(), error })
 }
 
 /// The summary record of a simulated cell.

@@ -17,6 +17,21 @@
 //! not observed; enough full evaluations: the steps completing at that instant are recorded,
 //! then the cell ends).
 //!
+//! Launch overhead ([`hposim_core::overhead`], the benchmark's [`Benchmark::overhead`]): a
+//! launch's process starts once its worker's previous process and its trial's previous process
+//! have exited; its first step ends start-up (or resume) plus the step's cost later; after the
+//! launch's last step the worker stays busy for the shutdown. The trial book decides at the
+//! same moments as without overhead (the scheduler is asked when the last step's result
+//! arrives, as a live study asks it while the process exits), so overhead changes when things
+//! happen, never what the strategy is told. All of it is compute, reported apart
+//! ([`CellStats::overhead_seconds`]); the yardstick of full training charges each started trial
+//! one start-up and one shutdown. Benchmarks without an overhead model charge nothing, and
+//! give the same trace as before, bit for bit.
+//!
+//! Common random numbers: a trial's curve is opened with the noise seed
+//! `mix(noise_seed, config.noise_key())`, so its noise depends on the benchmark, the seed, the
+//! configuration and the step, never on the strategy or the order in which it asks.
+//!
 //! Per step the loop does no allocation beyond the trace's amortised column growth: metrics are
 //! computed into a per-worker buffer, observations borrow it, and the event queue never holds
 //! more than one event per worker.
@@ -24,7 +39,7 @@
 use crate::event_queue::EventQueue;
 use hposim_book::{BookError, BookSettings, Cut, Executor, Launch, TrialBook};
 use hposim_core::rng::mix;
-use hposim_core::{Budget, CellOutcome, CellStats, Rng, StopReason, TrialId, TrialOutcome};
+use hposim_core::{Budget, CellOutcome, CellStats, LaunchOverhead, OverheadKind, Rng, StopReason, TrialId, TrialOutcome};
 use hposim_curves::{Benchmark, TrialCurve};
 use hposim_schedulers::Scheduler;
 
@@ -38,6 +53,10 @@ pub struct SimSettings {
     /// Whether paused trials keep their training state (resume where they stopped) or restart
     /// from step 1 and pay again.
     pub checkpointing: bool,
+    /// Whether launches pay the benchmark's overhead ([`Benchmark::overhead`]); `false`
+    /// simulates as if processes started and stopped instantly (what `hposim validate`
+    /// compares the model against).
+    pub launch_overhead: bool,
 }
 
 /// A scheduler or benchmark broke the simulator's protocol.
@@ -70,8 +89,23 @@ pub enum SimError {
 struct Step {
     trial: TrialId,
     epoch: u32,
+    /// When the step (or, for a launch's first step, its process) started.
     start: f64,
+    /// Training cost.
     cost: f64,
+    /// Launch overhead before the training (0 unless the launch's first step).
+    launch: f64,
+}
+
+/// What the simulator keeps per trial.
+struct SimTrial {
+    curve: TrialCurve,
+    /// Its noise seed (its curve's, and its launches' overhead draws).
+    seed: u64,
+    /// What it adds to `full_training`.
+    full: f64,
+    /// When its latest process exits.
+    free_at: f64,
 }
 
 /// The simulator's side of a cell: clock, events, curves and compute.
@@ -84,7 +118,18 @@ struct Clock<'a> {
     queue: EventQueue,
     steps: Vec<Option<Step>>,
     buffers: Vec<f64>,
-    curves: Vec<TrialCurve>,
+    /// Per trial, by id (one vector, so a trial costs one amortised push).
+    trials: Vec<SimTrial>,
+    overhead: LaunchOverhead,
+    /// When each worker's latest process exits.
+    worker_free_at: Vec<f64>,
+    /// Launch overhead paid (part of `compute_done`).
+    overhead_done: f64,
+    /// Per worker, a launch waiting for its worker's (or trial's) previous process to exit:
+    /// when its process starts, and what it commits then.
+    pending: Vec<Option<(f64, f64)>>,
+    /// How many `pending` entries are set.
+    pending_count: usize,
     /// Cost of the steps completed (and, at the end, of the parts of running steps paid for).
     compute_done: f64,
     /// Cost of every step started: a step's cost is committed when it starts.
@@ -100,51 +145,95 @@ impl Executor for Clock<'_> {
     }
 
     fn committed(&self) -> f64 {
-        self.compute_committed
+        if self.pending_count == 0 {
+            return self.compute_committed;
+        }
+        // A launch counts from the moment its process starts, as a live process does.
+        self.compute_committed + self.pending.iter().flatten().filter(|(start, _)| *start <= self.now).map(|(_, c)| c).sum::<f64>()
     }
 
     fn repeat_cost(&self, book: &TrialBook, trial: TrialId) -> f64 {
         let state = book.trial(trial);
-        let curve = &self.curves[trial as usize];
+        let curve = &self.trials[trial as usize].curve;
         self.bench.cost_until(curve, state.done) - self.bench.cost_until(curve, state.first)
     }
 
     fn launch(&mut self, book: &TrialBook, worker: usize, launch: Launch) -> Result<(), SimError> {
-        match launch {
+        let kind = match launch {
             Launch::Start { trial } => {
-                let curve = self.bench.open(&book.trial(trial).config, mix(self.noise_seed, u64::from(trial)));
-                self.full_training += self.bench.cost_until(&curve, self.max_fidelity);
-                self.curves.push(curve);
+                let seed = mix(self.noise_seed, book.trial(trial).config.noise_key());
+                let curve = self.bench.open(&book.trial(trial).config, seed);
+                let mut full = self.bench.cost_until(&curve, self.max_fidelity);
+                if !self.overhead.is_zero() {
+                    full += self.overhead.draw(OverheadKind::Startup, seed, 1)
+                        + self.overhead.draw(OverheadKind::Shutdown, seed, self.max_fidelity);
+                }
+                self.full_training += full;
+                self.trials.push(SimTrial { curve, seed, full, free_at: 0.0 });
+                OverheadKind::Startup
             }
             Launch::Exploit { trial, donor, step, .. } => {
-                let seed = mix(self.noise_seed, u64::from(trial));
+                let seed = mix(mix(self.noise_seed, book.trial(trial).config.noise_key()), u64::from(step));
                 let curve = self
                     .bench
-                    .splice(&self.curves[donor as usize], &book.trial(trial).config, step, seed)
+                    .splice(&self.trials[donor as usize].curve, &book.trial(trial).config, step, seed)
                     .ok_or_else(|| SimError::CannotSplice { benchmark: self.bench.name().to_owned() })?;
                 // No addition to `full_training`: the new trial takes the recipient's place in
                 // the population, whose training to the end is already counted.
-                self.curves.push(curve);
+                self.trials.push(SimTrial { curve, seed, full: 0.0, free_at: 0.0 });
+                OverheadKind::Resume
             }
-            Launch::Resume { .. } => {}
-        }
-        self.dispatch(book, worker, launch.trial())
+            // Without checkpointing a resumed trial starts from step 0: a start-up, not a resume.
+            Launch::Resume { trial } if book.trial(trial).done == 0 => OverheadKind::Startup,
+            Launch::Resume { .. } => OverheadKind::Resume,
+        };
+        self.dispatch(book, worker, launch.trial(), Some(kind))
     }
 }
 
 impl Clock<'_> {
-    /// Starts the next step of `trial` on `worker`.
-    fn dispatch(&mut self, book: &TrialBook, worker: usize, trial: TrialId) -> Result<(), SimError> {
+    /// Starts the next step of `trial` on `worker`: in a new process paying `launch`'s
+    /// overhead, or (`None`) in the process that ran its previous step.
+    fn dispatch(&mut self, book: &TrialBook, worker: usize, trial: TrialId, launch: Option<OverheadKind>) -> Result<(), SimError> {
         let k = self.metrics_per_step;
         let epoch = book.trial(trial).done + 1;
-        let cost = self.bench.step(&self.curves[trial as usize], epoch, &mut self.buffers[worker * k..(worker + 1) * k]);
+        let cost = self.bench.step(&self.trials[trial as usize].curve, epoch, &mut self.buffers[worker * k..(worker + 1) * k]);
         if !(cost.is_finite() && cost > 0.0) {
             return Err(SimError::BadCost { trial, epoch, cost });
         }
-        self.queue.push(self.now + cost, worker as u32);
-        self.compute_committed += cost;
-        self.steps[worker] = Some(Step { trial, epoch, start: self.now, cost });
+        let (start, overhead) = match launch {
+            Some(kind) if !self.overhead.is_zero() => {
+                let state = &self.trials[trial as usize];
+                let start = self.now.max(self.worker_free_at[worker]).max(state.free_at);
+                (start, self.overhead.draw(kind, state.seed, epoch))
+            }
+            _ => (self.now, 0.0),
+        };
+        // `start + (overhead + cost)`: the live study's replay executor adds the same way.
+        self.queue.push(start + (overhead + cost), worker as u32);
+        if start > self.now {
+            self.pending[worker] = Some((start, overhead + cost));
+            self.pending_count += 1;
+        } else {
+            self.compute_committed += overhead + cost;
+        }
+        self.steps[worker] = Some(Step { trial, epoch, start, cost, launch: overhead });
         Ok(())
+    }
+
+    /// The process of `trial` on `worker` ran its last step, which ended now: it shuts down,
+    /// and the worker is busy until it has exited.
+    fn shut_down(&mut self, book: &mut TrialBook, worker: usize, trial: TrialId, epoch: u32) {
+        if self.overhead.is_zero() {
+            return;
+        }
+        let seconds = self.overhead.draw(OverheadKind::Shutdown, self.trials[trial as usize].seed, epoch);
+        self.worker_free_at[worker] = self.now + seconds;
+        self.trials[trial as usize].free_at = self.now + seconds;
+        self.compute_done += seconds;
+        self.compute_committed += seconds;
+        self.overhead_done += seconds;
+        book.exited(trial, seconds);
     }
 }
 
@@ -159,19 +248,25 @@ impl Cell<'_, '_> {
     /// Records the step that `worker` just completed, and continues its trial or frees and
     /// assigns the worker, as the book decides.
     fn complete(&mut self, worker: usize, rng: &mut Rng) -> Result<(), SimError> {
-        let Some(Step { trial, epoch, start, cost }) = self.clock.steps[worker] else {
+        let Some(Step { trial, epoch, start, cost, launch }) = self.clock.steps[worker] else {
             return Ok(());
         };
-        self.clock.compute_done += cost;
+        if let Some((_, committed)) = self.clock.pending[worker].take() {
+            self.clock.compute_committed += committed;
+            self.clock.pending_count -= 1;
+        }
+        self.clock.compute_done += launch + cost;
+        self.clock.overhead_done += launch;
         let k = self.clock.metrics_per_step;
         let now = self.clock.now;
-        let cut = Cut::Budget { now, committed: self.clock.compute_committed };
+        let cut = Cut::Budget { now, committed: self.clock.committed() };
         let metrics = &self.clock.buffers[worker * k..(worker + 1) * k];
-        let outcome = self.book.report(worker, epoch, start, now, metrics, cost, self.scheduler, cut)?;
+        let outcome = self.book.report(worker, epoch, start, now, launch, metrics, cost, self.scheduler, cut)?;
         if outcome == TrialOutcome::Continue {
-            self.clock.dispatch(&self.book, worker, trial)
+            self.clock.dispatch(&self.book, worker, trial, None)
         } else {
             self.clock.steps[worker] = None;
+            self.clock.shut_down(&mut self.book, worker, trial, epoch);
             self.book.release(worker);
             self.book.assign(worker, &mut self.clock, self.scheduler, rng)
         }
@@ -180,10 +275,20 @@ impl Cell<'_, '_> {
     /// The totals, with steps still running when the cell ends paid for up to now.
     fn finish(mut self, stop_reason: StopReason) -> CellOutcome {
         for step in self.clock.steps.iter().flatten() {
-            let paid = (self.clock.now - step.start).clamp(0.0, step.cost);
+            if step.start > self.clock.now && self.book.trial(step.trial).high_water == 0 {
+                // Its process was still waiting for the worker's previous one to exit: the
+                // trial never started (a live study never launches it).
+                self.clock.full_training -= self.clock.trials[step.trial as usize].full;
+            }
+            // Paid for, as compute; a launch cut off before its first report shows no overhead
+            // in the trace, so none is counted apart (as a live study, which cannot tell).
+            let paid = (self.clock.now - step.start).clamp(0.0, step.launch + step.cost);
             self.clock.compute_done += paid;
             self.book.paid_partial_step(step.trial, step.epoch, paid);
         }
+        // The cell ends when its last process has exited: a shutdown under way when the wall
+        // clock runs out still takes its time, as it does live.
+        self.clock.now = self.clock.worker_free_at.iter().fold(self.clock.now, |a, &b| a.max(b));
         let totals = self.book.totals();
         let repeats = totals.repeats;
         let compute = self.clock.compute_done;
@@ -197,6 +302,7 @@ impl Cell<'_, '_> {
             full_evaluations: totals.full_evaluations,
             diverged_trials: totals.failed_trials,
             compute_seconds: compute,
+            overhead_seconds: self.clock.overhead_done,
             wallclock_seconds: wallclock,
             idle_seconds: (workers * wallclock - compute).max(0.0),
             full_training_seconds: self.clock.full_training,
@@ -211,7 +317,9 @@ impl Cell<'_, '_> {
 }
 
 /// Simulates one cell: `scheduler` (with its sampler) on `benchmark` under `settings`, drawing
-/// the strategy's randomness from `rng` and each trial's noise from `noise_seed` and its id.
+/// the strategy's randomness from `rng` and each trial's noise from `noise_seed` and its
+/// configuration ([`hposim_core::Config::noise_key`]), and charging the launch overhead
+/// `settings.overhead` resolves to.
 pub fn simulate(
     benchmark: &dyn Benchmark,
     scheduler: &mut dyn Scheduler,
@@ -236,7 +344,12 @@ pub fn simulate(
         queue: EventQueue::with_capacity(workers + 1),
         steps: vec![None; workers],
         buffers: vec![0.0; workers * k],
-        curves: Vec::new(),
+        trials: Vec::new(),
+        overhead: if settings.launch_overhead { benchmark.overhead() } else { LaunchOverhead::ZERO },
+        worker_free_at: vec![0.0; workers],
+        overhead_done: 0.0,
+        pending: vec![None; workers],
+        pending_count: 0,
         compute_done: 0.0,
         compute_committed: 0.0,
         full_training: 0.0,

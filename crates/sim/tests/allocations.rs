@@ -49,7 +49,12 @@ fn the_event_loop_does_not_allocate_per_epoch() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let bench = Synthetic::new("alloc".into(), &SyntheticSpec { max_epochs: 50, ..SyntheticSpec::default() }).unwrap();
     let mut scheduler = Fifo::new(Box::new(RandomSampler::new(bench.space().clone())), 50);
-    let settings = SimSettings { workers: 4, budget: Budget { compute_seconds: Some(3.0e7), ..Budget::default() }, checkpointing: true };
+    let settings = SimSettings {
+        workers: 4,
+        budget: Budget { compute_seconds: Some(3.0e7), ..Budget::default() },
+        checkpointing: true,
+        launch_overhead: true,
+    };
     let mut rng = Rng::seed_from_u64(1);
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let out = simulate(&bench, &mut scheduler, &settings, &mut rng, 7).unwrap();
@@ -91,8 +96,12 @@ fn early_termination_does_not_allocate_per_epoch() {
     for spec in specs {
         let sampler = Box::new(RandomSampler::new(bench.space().clone()));
         let mut scheduler = hposim_schedulers::build(&spec, sampler, bench.space(), bench.fidelity(), bench.objectives()).unwrap();
-        let settings =
-            SimSettings { workers: 4, budget: Budget { compute_seconds: Some(6.0e6), ..Budget::default() }, checkpointing: true };
+        let settings = SimSettings {
+            workers: 4,
+            budget: Budget { compute_seconds: Some(6.0e6), ..Budget::default() },
+            checkpointing: true,
+            launch_overhead: true,
+        };
         let mut rng = Rng::seed_from_u64(1);
         let before = ALLOCATIONS.load(Ordering::Relaxed);
         let out = simulate(&bench, scheduler.as_mut(), &settings, &mut rng, 7).unwrap();
@@ -119,7 +128,7 @@ fn population_based_training_does_not_allocate_per_epoch() {
             toml::from_str(&format!("type = \"pbt\"\npopulation = 16\nperturbation_interval = 50\nsynchronous = {synchronous}\n")).unwrap();
         let sampler = Box::new(RandomSampler::new(bench.space().clone()));
         let mut scheduler = hposim_schedulers::build(&spec, sampler, bench.space(), bench.fidelity(), bench.objectives()).unwrap();
-        let settings = SimSettings { workers: 4, budget: Budget::default(), checkpointing: true };
+        let settings = SimSettings { workers: 4, budget: Budget::default(), checkpointing: true, launch_overhead: true };
         let mut rng = Rng::seed_from_u64(1);
         let before = ALLOCATIONS.load(Ordering::Relaxed);
         let out = simulate(&bench, scheduler.as_mut(), &settings, &mut rng, 7).unwrap();

@@ -11,7 +11,7 @@ use hposim_sim::{SimError, SimSettings, simulate};
 use rand::SeedableRng;
 
 fn settings(workers: u32, budget: Budget, checkpointing: bool) -> SimSettings {
-    SimSettings { workers, budget, checkpointing }
+    SimSettings { workers, budget, checkpointing, launch_overhead: true }
 }
 
 fn trials(n: u64) -> Budget {
@@ -46,6 +46,35 @@ fn two_workers_three_trials_fifo_timing() {
     // The scheduler was told the next trial id each time a worker was free.
     let next: Vec<u32> = sched.requests.iter().map(|r| r.next_trial).collect();
     assert_eq!(next, [0, 1, 2, 3, 3]);
+}
+
+#[test]
+fn launch_overhead_delays_each_launch_and_is_paid_as_compute() {
+    // One worker, 10 s steps, start-up 5 s, resume 7 s, shutdown 2 s. Trial 0 starts at 0: its
+    // first step ends at 5 + 10 = 15, its second (its target) at 25; it exits at 27. Trial 1's
+    // process starts then: 27 + 5 + 10 = 42, 52; exit 54. Trial 0 is resumed at 52, its process
+    // starts at 54 (the worker's previous process is exiting): 54 + 7 + 10 = 71, 81; exit 83.
+    let mut bench = Toy::new(4, 10.0);
+    bench.overhead = hposim_core::LaunchOverhead { startup: 5.0, resume: 7.0, shutdown: 2.0, noise: 0.0 };
+    let mut sched = Scripted::new(vec![start(0.5, 2), start(0.6, 2), Action::Resume { trial: 0, until: 4 }]);
+    let out = simulate(&bench, &mut sched, &settings(1, trials(2), true), &mut Rng::seed_from_u64(0), 1).unwrap();
+    let t = &out.trace;
+    assert_eq!(t.trial, [0, 0, 1, 1, 0, 0]);
+    assert_eq!(t.start, [0.0, 15.0, 27.0, 42.0, 54.0, 71.0]);
+    assert_eq!(t.end, [15.0, 25.0, 42.0, 52.0, 71.0, 81.0]);
+    assert_eq!(t.launch_seconds, [5.0, 0.0, 5.0, 0.0, 7.0, 0.0]);
+    assert_eq!(t.exit_seconds, [0.0, 2.0, 0.0, 2.0, 0.0, 2.0]);
+    let s = &out.stats;
+    // 60 s of training, 5 + 5 + 7 + 3 × 2 = 23 s of overhead; the cell ends when the last
+    // process has exited.
+    assert_eq!((s.compute_seconds, s.overhead_seconds, s.wallclock_seconds, s.idle_seconds), (83.0, 23.0, 83.0, 0.0));
+    // Full training: each trial once from start to end, 40 s plus one start-up and one shutdown.
+    assert_eq!(s.full_training_seconds, 2.0 * (40.0 + 5.0 + 2.0));
+    // Without the model the same decisions take 60 s.
+    let mut sched = Scripted::new(vec![start(0.5, 2), start(0.6, 2), Action::Resume { trial: 0, until: 4 }]);
+    let plain = SimSettings { launch_overhead: false, ..settings(1, trials(2), true) };
+    let out = simulate(&bench, &mut sched, &plain, &mut Rng::seed_from_u64(0), 1).unwrap();
+    assert_eq!((out.stats.compute_seconds, out.stats.overhead_seconds, out.stats.wallclock_seconds), (60.0, 0.0, 60.0));
 }
 
 fn pause_then_resume(checkpointing: bool) -> hposim_core::CellOutcome {

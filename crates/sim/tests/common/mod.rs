@@ -22,6 +22,8 @@ pub struct Toy {
     pub nan_from: u32,
     /// What a diverged epoch reports (NaN or an infinity).
     pub bad_value: f64,
+    /// Per-launch overhead.
+    pub overhead: hposim_core::LaunchOverhead,
 }
 
 impl Toy {
@@ -34,6 +36,7 @@ impl Toy {
             cost,
             nan_from: u32::MAX,
             bad_value: f64::NAN,
+            overhead: hposim_core::LaunchOverhead::ZERO,
         }
     }
 }
@@ -73,6 +76,9 @@ impl Benchmark for Toy {
     }
     fn supports_splice(&self) -> bool {
         false
+    }
+    fn overhead(&self) -> hposim_core::LaunchOverhead {
+        self.overhead
     }
 }
 
