@@ -7,9 +7,10 @@
 
 use crate::aggregate::{Band, band};
 use crate::bootstrap::{Estimate, bootstrap, median};
-use crate::comparisons::{PairTest, RankTest, friedman_nemenyi, pairwise_wilcoxon};
+use crate::comparisons::{PairTest, RankTest, friedman_nemenyi, pairwise_mann_whitney, pairwise_wilcoxon};
 use crate::fixed_target::{NORMALISED_TARGETS, data_targets, ecdf, expected_running_time};
 use crate::incumbent::{Convention, Trajectory, trajectory};
+use crate::mann_whitney::{KruskalWallis, kruskal_wallis};
 use crate::quantile::median_of;
 use crate::ranks::mean_ranks;
 use crate::results::{CellResult, Results};
@@ -127,10 +128,16 @@ pub struct BenchmarkAnalysis {
     /// The baseline's median final score (the upper median for an even number of seeds): the
     /// target of speed-ups.
     pub baseline_target: Option<f64>,
-    /// Pairwise Wilcoxon tests on the final scores.
+    /// Whether its seeds are pairs: simulated results share each seed's benchmark noise between
+    /// strategies (common random numbers); live studies do not, and are tested unpaired.
+    pub paired: bool,
+    /// Pairwise tests on the final scores: Wilcoxon signed-rank when paired, Mann–Whitney U
+    /// otherwise.
     pub pairwise: Vec<PairTest>,
     /// Friedman and Nemenyi over the seeds (blocks), or why not.
     pub rank_test: Result<RankTest, String>,
+    /// The Kruskal–Wallis test of all strategies (unpaired results only), or why not.
+    pub kruskal: Option<Result<KruskalWallis, String>>,
 }
 
 /// A line of the verdict table.
@@ -384,9 +391,22 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
     // Tests on the final scores, seeds matched by index.
     let names: Vec<String> = strategies.iter().map(|s| s.name.clone()).collect();
     let finals: Vec<Vec<Option<f64>>> = strategies.iter().map(|s| s.finals.clone()).collect();
-    let pairwise = pairwise_wilcoxon(&names, &finals);
-    let rows: Vec<Vec<Option<f64>>> = (0..seeds.len()).map(|i| finals.iter().map(|f| f[i]).collect()).collect();
-    let rank_test = friedman_nemenyi(&names, &rows, "seeds");
+    let paired = results.manifest.as_ref().is_none_or(|m| m.kind != "live");
+    let (pairwise, rank_test, kruskal) = if paired {
+        let rows: Vec<Vec<Option<f64>>> = (0..seeds.len()).map(|i| finals.iter().map(|f| f[i]).collect()).collect();
+        (pairwise_wilcoxon(&names, &finals), friedman_nemenyi(&names, &rows, "seeds"), None)
+    } else {
+        let why = "the seeds of a live study are not blocks: real training noise is not shared between strategies, so they are compared unpaired (Kruskal–Wallis)".to_owned();
+        let groups: Vec<Vec<f64>> = finals.iter().map(|f| f.iter().flatten().copied().filter(|v| v.is_finite()).collect()).collect();
+        let kruskal = if groups.len() < 2 {
+            Err("one strategy: nothing to compare".to_owned())
+        } else if groups.iter().any(|g| g.len() < crate::comparisons::MIN_UNPAIRED) {
+            Err(format!("too few runs with a result (at least {} per strategy)", crate::comparisons::MIN_UNPAIRED))
+        } else {
+            kruskal_wallis(&groups).ok_or_else(|| "every final score ties".to_owned())
+        };
+        (pairwise_mann_whitney(&names, &finals), Err(why), Some(kruskal))
+    };
     BenchmarkAnalysis {
         reference: reference.clone(),
         scale,
@@ -397,8 +417,10 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
         targets,
         targets_are,
         baseline_target,
+        paired,
         pairwise,
         rank_test,
+        kruskal,
     }
 }
 

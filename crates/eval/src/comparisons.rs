@@ -6,6 +6,7 @@
 
 use crate::friedman::friedman;
 use crate::holm::holm;
+use crate::mann_whitney::{MannWhitneyMethod, mann_whitney};
 use crate::nemenyi::{critical_difference, pairwise_p_values};
 use crate::wilcoxon::wilcoxon;
 
@@ -50,9 +51,10 @@ pub struct PairOutcome {
 
 /// Pairwise Wilcoxon tests between every two of `names`, whose final scores by seed are
 /// `finals[i][seed]` (`None` where the strategy did not run the seed, infinite where its run
-/// had no result), Holm-corrected together. Seeds are matched by index; each cell's random
-/// streams are its own, so the pairs are independent runs and, under the null hypothesis of
-/// equal distributions, each difference is symmetric about zero, which is what the test needs.
+/// had no result), Holm-corrected together. Seeds are matched by index: two strategies under
+/// one seed of a simulated benchmark share its noise (common random numbers), while each
+/// strategy's own random choices are its own; under the null hypothesis of equal distributions
+/// each difference is symmetric about zero, which is what the test needs.
 pub fn pairwise_wilcoxon(names: &[String], finals: &[Vec<Option<f64>>]) -> Vec<PairTest> {
     let mut tests = Vec::new();
     for i in 0..names.len() {
@@ -77,6 +79,56 @@ pub fn pairwise_wilcoxon(names: &[String], finals: &[Vec<Option<f64>>]) -> Vec<P
                 }
             };
             tests.push(PairTest { a: names[i].clone(), b: names[j].clone(), pairs: x.len(), median_difference, outcome });
+        }
+    }
+    let p: Vec<f64> = tests.iter().filter_map(|t| t.outcome.as_ref().ok().map(|o| o.p_value)).collect();
+    let mut adjusted = holm(&p).into_iter();
+    for test in &mut tests {
+        if let Ok(outcome) = &mut test.outcome {
+            outcome.p_holm = adjusted.next().unwrap_or(f64::NAN);
+        }
+    }
+    tests
+}
+
+/// Fewest runs per strategy for an unpaired Mann–Whitney test: with 3 against 3, the smallest
+/// two-sided p-value is 2/20 = 0.1, with 4 against 4 it is 2/70 ≈ 0.029.
+pub const MIN_UNPAIRED: usize = 4;
+
+/// Pairwise two-sided Mann–Whitney U tests between every two of `names` (final scores as for
+/// [`pairwise_wilcoxon`]), Holm-corrected together: for results whose seeds are not pairs (live
+/// studies, where strategies share no noise). `pairs` is the smaller sample's size;
+/// `median_difference` the difference of the two medians; `statistic` U₁ (of `a`).
+pub fn pairwise_mann_whitney(names: &[String], finals: &[Vec<Option<f64>>]) -> Vec<PairTest> {
+    let runs = |i: usize| -> Vec<f64> { finals[i].iter().flatten().copied().filter(|v| v.is_finite()).collect() };
+    let mut tests = Vec::new();
+    for i in 0..names.len() {
+        for j in i + 1..names.len() {
+            let (x, y) = (runs(i), runs(j));
+            let median = |v: &[f64]| crate::quantile::median_of(v).unwrap_or(f64::NAN);
+            let median_difference = median(&x) - median(&y);
+            let outcome = if x.len().min(y.len()) < MIN_UNPAIRED {
+                Err(format!(
+                    "too few runs: {} and {} (at least {MIN_UNPAIRED} each are needed for p < {ALPHA} to be possible)",
+                    x.len(),
+                    y.len()
+                ))
+            } else {
+                match mann_whitney(&x, &y) {
+                    Some(u) => Ok(PairOutcome {
+                        statistic: u.u1,
+                        p_value: u.p_value,
+                        p_holm: f64::NAN,
+                        method: match u.method {
+                            MannWhitneyMethod::Exact => "exact".to_owned(),
+                            MannWhitneyMethod::Asymptotic => "normal".to_owned(),
+                        },
+                        favours_a: u.u1 < u.u2,
+                    }),
+                    None => Err("no finite final scores to compare".to_owned()),
+                }
+            };
+            tests.push(PairTest { a: names[i].clone(), b: names[j].clone(), pairs: x.len().min(y.len()), median_difference, outcome });
         }
     }
     let p: Vec<f64> = tests.iter().filter_map(|t| t.outcome.as_ref().ok().map(|o| o.p_value)).collect();

@@ -17,6 +17,7 @@ pub mod fixed_target;
 pub mod friedman;
 pub mod holm;
 pub mod incumbent;
+pub mod mann_whitney;
 pub mod multi_objective;
 pub mod nemenyi;
 pub mod quantile;

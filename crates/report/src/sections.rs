@@ -147,7 +147,10 @@ fn verdict(b: &mut Vec<Block>, analysis: &Analysis) {
                 "best strategy (lowest median final score)".into(),
                 "its final regret: median [95 % CI]".into(),
                 format!("speed-up over {baseline}: × [95 % CI]"),
-                format!("final score vs {baseline} (Wilcoxon, Holm)"),
+                format!(
+                    "final score vs {baseline} ({}, Holm)",
+                    if analysis.benchmarks.iter().all(|bench| bench.paired) { "Wilcoxon" } else { "Mann–Whitney U" }
+                ),
                 "compute (worker-hours, median)".into(),
                 "cost (median)".into(),
             ],
@@ -510,12 +513,32 @@ fn rank_test_blocks(
 
 fn tests(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
     b.push(Block::Heading(2, "Statistical tests".into()));
+    let paired = analysis.benchmarks.iter().all(|bench| bench.paired);
+    let per_benchmark = if paired {
+        "seeds matched by index: a pair is two strategies under the same seed of the same benchmark, which share that seed's benchmark noise (common random numbers: a configuration both evaluate has the same curve, its noise depending only on the benchmark, the seed, the configuration and the step), while each strategy's own random choices are its own; under the null hypothesis each difference is symmetric about zero, which the signed-rank test needs: per benchmark, two-sided Wilcoxon signed-rank tests between every two strategies, Holm-corrected over the benchmark's pairs, and the Friedman test with seeds as blocks"
+    } else {
+        "unpaired, because these are live studies: real training noise is not shared between strategies, so two runs under one seed index are two independent runs and pairing them would carry no information: per benchmark, two-sided Mann–Whitney U tests between every two strategies (as scipy.stats.mannwhitneyu: exact without ties when a side has at most 8 runs, else the normal approximation with tie and continuity corrections), Holm-corrected over the benchmark's pairs, and the Kruskal–Wallis H test of all strategies"
+    };
     b.push(Block::Paragraph(format!(
-        "On the final scores (a run without a result counts as infinitely bad), seeds matched by index: a pair is two strategies under the same seed of the same benchmark, which share that seed's benchmark noise (common random numbers: a configuration both evaluate has the same curve, its noise depending only on the benchmark, the seed, the configuration and the step), while each strategy's own random choices are its own; under the null hypothesis each difference is symmetric about zero, which the signed-rank test needs: per benchmark, two-sided Wilcoxon signed-rank tests between every two strategies, Holm-corrected over the benchmark's pairs, and the Friedman test with seeds as blocks; across benchmarks, the Friedman test on each strategy's median final score with benchmarks as blocks, then the Nemenyi post-hoc test (Demšar, 2006). α = {ALPHA}."
+        "On the final scores (a run without a result counts as infinitely bad), {per_benchmark}; across benchmarks, the Friedman test on each strategy's median final score with benchmarks as blocks, then the Nemenyi post-hoc test (Demšar, 2006). α = {ALPHA}."
     )));
     for bench in &analysis.benchmarks {
         b.push(Block::Heading(3, bench.reference.name.clone()));
-        rank_test_blocks(b, figures, &format!("{}, seeds as blocks", bench.reference.name), &bench.rank_test, analysis)?;
+        match &bench.kruskal {
+            None => rank_test_blocks(b, figures, &format!("{}, seeds as blocks", bench.reference.name), &bench.rank_test, analysis)?,
+            Some(Err(why)) => b.push(Block::Paragraph(format!("Kruskal–Wallis test ({}): not run — {why}.", bench.reference.name))),
+            Some(Ok(k)) => b.push(Block::Paragraph(format!(
+                "Kruskal–Wallis test ({}): H = {}, {} — {} at α = {ALPHA}.",
+                bench.reference.name,
+                num(k.statistic),
+                p_equals(k.p_value),
+                if k.p_value < ALPHA {
+                    "the strategies' final scores differ significantly"
+                } else {
+                    "no significant difference among the strategies"
+                }
+            ))),
+        }
         wilcoxon_table(b, bench);
     }
     b.push(Block::Heading(3, "Across benchmarks".into()));
@@ -557,9 +580,9 @@ fn wilcoxon_table(b: &mut Vec<Block>, bench: &BenchmarkAnalysis) {
         header: vec![
             "a".into(),
             "b".into(),
-            "seeds".into(),
-            "median a − b (measure)".into(),
-            "W".into(),
+            if bench.paired { "seeds".into() } else { "runs (fewer side)".into() },
+            if bench.paired { "median a − b (measure)".into() } else { "median a − median b (measure)".into() },
+            if bench.paired { "W".into() } else { "U (of a)".into() },
             "p".into(),
             "p (Holm)".into(),
             "outcome".into(),

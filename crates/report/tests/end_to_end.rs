@@ -252,3 +252,40 @@ scheduler = { type = "mo_asha" }
     assert!(md.contains(&format!("| random | {:.4} [", median("random"))), "{md}");
     assert!(md.contains(&format!("| mo-asha | {:.4} [", median("mo-asha"))), "{md}");
 }
+
+/// A live study's seeds are not pairs (strategies share no training noise): its results are
+/// tested unpaired, Mann–Whitney U and Kruskal–Wallis, and the report says so; simulated
+/// results are paired by seed (common random numbers), Wilcoxon and Friedman.
+#[test]
+fn live_results_are_tested_unpaired_and_simulated_ones_paired() {
+    let dir = tempfile::tempdir().unwrap();
+    let results_dir = simulate(dir.path());
+    let paired = analyse(&load(&results_dir).unwrap(), &Options::default());
+    assert!(paired.benchmarks.iter().all(|b| b.paired && b.kruskal.is_none() && b.rank_test.is_ok()));
+    assert!(paired.benchmarks[0].pairwise.iter().all(|t| t.outcome.as_ref().is_ok_and(|o| o.method != "normal" || t.pairs >= 6)));
+    // The same files, marked as a live study.
+    let manifest = results_dir.join(hposim_core::MANIFEST_FILE);
+    let text = std::fs::read_to_string(&manifest).unwrap().replace("\"kind\": \"simulated\"", "\"kind\": \"live\"");
+    assert!(text.contains("\"kind\": \"live\""), "{text}");
+    std::fs::write(&manifest, text).unwrap();
+    let results = load(&results_dir).unwrap();
+    let unpaired = analyse(&results, &Options::default());
+    for bench in &unpaired.benchmarks {
+        assert!(!bench.paired);
+        assert!(bench.rank_test.as_ref().is_err_and(|why| why.contains("not blocks")));
+        let kruskal = bench.kruskal.as_ref().unwrap().as_ref().unwrap();
+        assert!(kruskal.p_value > 0.0 && kruskal.p_value <= 1.0 && kruskal.mean_ranks.len() == 3);
+        for test in &bench.pairwise {
+            let outcome = test.outcome.as_ref().unwrap();
+            // Six runs a side, no ties among final regrets: the exact distribution.
+            assert_eq!((test.pairs, outcome.method.as_str()), (6, "exact"), "{test:?}");
+        }
+    }
+    let out = dir.path().join("report");
+    write_report(&results, &unpaired, &ReportOptions { out_dir: out.clone(), reproduce: vec![] }).unwrap();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("unpaired, because these are live studies") && md.contains("Kruskal–Wallis test (smooth): H = "), "{md}");
+    assert!(
+        md.contains("(Mann–Whitney U, Holm)") && md.contains("| a | b | runs (fewer side) | median a − median b (measure) | U (of a) |")
+    );
+}
