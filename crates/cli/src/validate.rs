@@ -405,22 +405,13 @@ fn markdown(experiment: &LiveExperiment, report: &ValidationReport) -> String {
             "Prediction error, (predicted − measured) / measured:\n\n| | with the overhead model | without (step times alone) |\n|---|---:|---:|"
         );
         let pct = |x: f64| format!("{:+.1} %", 100.0 * x);
-        let _ = writeln!(
-            md,
-            "| compute | {} ({}) | {} ({}) |",
-            pct(s.compute_error.0),
-            seconds(s.compute_seconds.0),
-            pct(s.compute_error.1),
-            seconds(s.without_overhead.0)
-        );
-        let _ = writeln!(
-            md,
-            "| wall-clock | {} ({}) | {} ({}) |\n",
-            pct(s.wallclock_error.0),
-            seconds(s.wallclock_seconds.0),
-            pct(s.wallclock_error.1),
-            seconds(s.without_overhead.1)
-        );
+        for (what, errors, predicted, without) in [
+            ("compute", s.compute_error, s.compute_seconds.0, s.without_overhead.0),
+            ("wall-clock", s.wallclock_error, s.wallclock_seconds.0, s.without_overhead.1),
+        ] {
+            let _ = writeln!(md, "| {what} | {} ({}) | {} ({}) |", pct(errors.0), seconds(predicted), pct(errors.1), seconds(without));
+        }
+        md.push('\n');
         let _ = writeln!(md, "Configurations reaching each rung:\n\n| fidelity | simulated | live | both |\n|---:|---:|---:|---:|");
         for r in &s.rungs {
             let _ = writeln!(md, "| {} | {} | {} | {} |", r.fidelity, r.simulated, r.live, r.both);

@@ -55,6 +55,15 @@ impl Config {
         })
     }
 
+    /// The noise stream of a trial with this configuration in a cell whose noise seed is
+    /// `noise_seed` ([`crate::rng::noise_seed`]): `mix(noise_seed, noise_key)`, with the copied
+    /// step mixed in for a trial started from another's checkpoint (`copied_step`). Both
+    /// executors open a trial's curve, and draw its launch overhead, from it.
+    pub fn trial_seed(&self, noise_seed: u64, copied_step: Option<u32>) -> u64 {
+        let seed = crate::rng::mix(noise_seed, self.noise_key());
+        copied_step.map_or(seed, |step| crate::rng::mix(seed, u64::from(step)))
+    }
+
     /// The configuration as a JSON object of its *active* parameters, with categorical and
     /// ordinal values shown as the choices written in the experiment file.
     pub fn to_json(&self, space: &SearchSpace) -> Map<String, Json> {

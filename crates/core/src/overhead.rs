@@ -64,6 +64,14 @@ pub enum OverheadKind {
     Shutdown,
 }
 
+impl OverheadKind {
+    /// What a launch that trains from step `done + 1` pays: a start-up from step 0, a resume
+    /// from a checkpoint (a paused trial's, or a donor's copied by population-based training).
+    pub fn of_launch_after(done: u32) -> Self {
+        if done == 0 { OverheadKind::Startup } else { OverheadKind::Resume }
+    }
+}
+
 impl LaunchOverhead {
     /// No overhead: what a replay of step times alone charges.
     pub const ZERO: LaunchOverhead = LaunchOverhead { startup: 0.0, resume: 0.0, shutdown: 0.0, noise: 0.0 };
@@ -93,6 +101,12 @@ impl LaunchOverhead {
             return Err(("noise", format!("must be a coefficient of variation between 0 and 10, got {}", self.noise)));
         }
         Ok(())
+    }
+
+    /// What training a trial (noise stream `trial_seed`) to full fidelity `max` in one launch
+    /// adds to its steps: one start-up and one shutdown (the yardstick of full training).
+    pub fn whole_run(&self, trial_seed: u64, max: u32) -> f64 {
+        self.draw(OverheadKind::Startup, trial_seed, 1) + self.draw(OverheadKind::Shutdown, trial_seed, max)
     }
 
     /// The overhead of one launch of kind `kind` of the trial whose noise stream is `trial_seed`,

@@ -81,6 +81,11 @@ pub fn pairwise_wilcoxon(names: &[String], finals: &[Vec<Option<f64>>]) -> Vec<P
             tests.push(PairTest { a: names[i].clone(), b: names[j].clone(), pairs: x.len(), median_difference, outcome });
         }
     }
+    with_holm(tests)
+}
+
+/// `tests` with their p-values Holm-corrected together.
+fn with_holm(mut tests: Vec<PairTest>) -> Vec<PairTest> {
     let p: Vec<f64> = tests.iter().filter_map(|t| t.outcome.as_ref().ok().map(|o| o.p_value)).collect();
     let mut adjusted = holm(&p).into_iter();
     for test in &mut tests {
@@ -131,14 +136,7 @@ pub fn pairwise_mann_whitney(names: &[String], finals: &[Vec<Option<f64>>]) -> V
             tests.push(PairTest { a: names[i].clone(), b: names[j].clone(), pairs: x.len().min(y.len()), median_difference, outcome });
         }
     }
-    let p: Vec<f64> = tests.iter().filter_map(|t| t.outcome.as_ref().ok().map(|o| o.p_value)).collect();
-    let mut adjusted = holm(&p).into_iter();
-    for test in &mut tests {
-        if let Ok(outcome) = &mut test.outcome {
-            outcome.p_holm = adjusted.next().unwrap_or(f64::NAN);
-        }
-    }
-    tests
+    with_holm(tests)
 }
 
 /// A Friedman test with its Nemenyi post-hoc analysis.

@@ -27,31 +27,10 @@ use crate::tune::executor_for;
 use hposim_core::rng::stream;
 use hposim_core::{Action, Budget, Config, Decision, EpochStatus, LaunchOverhead, Observation, Rng, Trace, TrialId, WorkerRequest};
 use hposim_curves::recorded::{self, Columns, CurveInfo, FidelityInfo, Metadata, RecordedConfig, RecordedTask};
-use hposim_samplers::Sampler;
 use hposim_schedulers::Scheduler;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-
-/// A sampler that proposes a fixed list of configurations in order, then nothing.
-pub struct Listed {
-    configs: VecDeque<Config>,
-}
-
-impl Listed {
-    /// Proposes `configs` in order.
-    pub fn new(configs: Vec<Config>) -> Self {
-        Self { configs: configs.into() }
-    }
-}
-
-impl Sampler for Listed {
-    fn suggest(&mut self, _rng: &mut Rng) -> Option<Config> {
-        self.configs.pop_front()
-    }
-
-    fn observe(&mut self, _observation: &Observation<'_>) {}
-}
 
 /// The recording's scheduler: starts the listed configurations in order, the first `probes`
 /// of them only up to step `pause`, and resumes each paused one to full fidelity before it

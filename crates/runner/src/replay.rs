@@ -19,7 +19,6 @@
 //! exited by the time the study asks ([`Executor::ended`]).
 
 use crate::executor::{Event, EventKind, Executor, ExecutorError, Job, Signal};
-use hposim_core::rng::mix;
 use hposim_core::{LaunchOverhead, OverheadKind, TrialId};
 use hposim_curves::{Benchmark, TrialCurve};
 use std::cmp::Ordering;
@@ -70,6 +69,8 @@ struct Process {
     committed: f64,
     /// Its exit is on its way: it reports nothing more.
     exiting: bool,
+    /// The status it exits with once its shutdown is over.
+    exit_code: Option<i32>,
     /// It has reported its last step and waits to be ended (no step pending).
     idle: bool,
 }
@@ -92,8 +93,6 @@ pub struct ReplayExecutor<'b> {
     due: BinaryHeap<Due>,
     /// Events that happen at once (exits), before any report due later.
     now_events: VecDeque<Event>,
-    /// Exit statuses of launches whose exit is due later.
-    exit_codes: HashMap<u64, Option<i32>>,
     metrics: Vec<f64>,
 }
 
@@ -101,15 +100,10 @@ impl<'b> ReplayExecutor<'b> {
     /// Replays `bench` on `slots` slots, each trial's noise drawn from
     /// `mix(noise_seed, config.noise_key())`, each launch paying the benchmark's overhead.
     pub fn new(bench: &'b dyn Benchmark, slots: usize, noise_seed: u64) -> Self {
-        Self::with_overhead(bench, slots, noise_seed, bench.overhead())
-    }
-
-    /// As [`ReplayExecutor::new`], with launch overhead `overhead` instead of the benchmark's.
-    pub fn with_overhead(bench: &'b dyn Benchmark, slots: usize, noise_seed: u64, overhead: LaunchOverhead) -> Self {
         Self {
             bench,
             noise_seed,
-            overhead,
+            overhead: bench.overhead(),
             seeds: HashMap::new(),
             slots,
             now: 0.0,
@@ -119,7 +113,6 @@ impl<'b> ReplayExecutor<'b> {
             processes: HashMap::new(),
             due: BinaryHeap::new(),
             now_events: VecDeque::new(),
-            exit_codes: HashMap::new(),
             metrics: vec![0.0; bench.objectives().len()],
         }
     }
@@ -156,18 +149,14 @@ impl ReplayExecutor<'_> {
     fn exit_after_shutdown(&mut self, launch: u64, code: Option<i32>) {
         let Some(process) = self.processes.get_mut(&launch) else { return };
         process.exiting = true;
-        let seconds = if self.overhead.is_zero() {
-            0.0
-        } else {
-            let seed = self.seeds.get(&process.trial).copied().unwrap_or(0);
-            self.overhead.draw(OverheadKind::Shutdown, seed, process.step)
-        };
+        let seed = self.seeds.get(&process.trial).copied().unwrap_or(0);
+        let seconds = self.overhead.draw(OverheadKind::Shutdown, seed, process.step);
         if seconds > 0.0 {
             process.committed += seconds;
             process.seq = self.next_seq;
+            process.exit_code = code;
             self.due.push(Due { time: self.now + seconds, seq: self.next_seq, launch, exit: true });
             self.next_seq += 1;
-            self.exit_codes.insert(launch, code);
         } else {
             self.now_events.push_back(Event { launch, kind: EventKind::Exited(code), at: self.now });
         }
@@ -188,9 +177,8 @@ impl Executor for ReplayExecutor<'_> {
     }
 
     fn launch(&mut self, _slot: usize, job: &Job) -> Result<(), ExecutorError> {
-        let seed = mix(self.noise_seed, job.config.noise_key());
+        let seed = job.config.trial_seed(self.noise_seed, job.copy_of.map(|(_, step)| step));
         if let Some((donor, step)) = job.copy_of {
-            let seed = mix(seed, u64::from(step));
             self.seeds.insert(job.trial, seed);
             let what = || format!("starting trial {} from trial {donor}'s checkpoint", job.trial);
             let source = self.curves.get(&donor).ok_or_else(|| ExecutorError::new(what(), "the donor never ran"))?;
@@ -203,12 +191,9 @@ impl Executor for ReplayExecutor<'_> {
             self.curves.insert(job.trial, self.bench.open(&job.config, seed));
             self.seeds.insert(job.trial, seed);
         }
-        let kind = if job.copy_of.is_some() || job.start_step > 0 { OverheadKind::Resume } else { OverheadKind::Startup };
-        let overhead = if self.overhead.is_zero() {
-            0.0
-        } else {
-            self.overhead.draw(kind, self.seeds.get(&job.trial).copied().unwrap_or(seed), job.start_step + 1)
-        };
+        // An exploit starts after its copied step, so this is a resume for it too.
+        let kind = OverheadKind::of_launch_after(job.start_step);
+        let overhead = self.overhead.draw(kind, self.seeds.get(&job.trial).copied().unwrap_or(seed), job.start_step + 1);
         let process = Process {
             trial: job.trial,
             step: 0,
@@ -217,6 +202,7 @@ impl Executor for ReplayExecutor<'_> {
             seq: 0,
             committed: 0.0,
             exiting: false,
+            exit_code: None,
             idle: false,
         };
         self.processes.insert(job.launch, process);
@@ -279,8 +265,8 @@ impl Executor for ReplayExecutor<'_> {
             let Some(process) = self.processes.get_mut(&due.launch).filter(|p| p.seq == due.seq) else { continue };
             self.now = due.time;
             if due.exit {
+                let code = process.exit_code;
                 self.processes.remove(&due.launch);
-                let code = self.exit_codes.remove(&due.launch).flatten();
                 return Ok(Some(Event { launch: due.launch, kind: EventKind::Exited(code), at: self.now }));
             }
             let line = std::mem::take(&mut process.line);
@@ -302,15 +288,9 @@ impl Executor for ReplayExecutor<'_> {
             return Some(0.0);
         }
         let max = self.bench.fidelity().max;
-        self.curves.get(&trial).map(|curve| {
-            let training = self.bench.cost_until(curve, max);
-            if self.overhead.is_zero() {
-                return training;
-            }
-            // One launch from start to end, as the simulator's yardstick charges it.
-            let seed = self.seeds.get(&trial).copied().unwrap_or(0);
-            training + (self.overhead.draw(OverheadKind::Startup, seed, 1) + self.overhead.draw(OverheadKind::Shutdown, seed, max))
-        })
+        // One launch from start to end, as the simulator's yardstick charges it.
+        let seed = self.seeds.get(&trial).copied().unwrap_or(0);
+        self.curves.get(&trial).map(|curve| self.bench.cost_until(curve, max) + self.overhead.whole_run(seed, max))
     }
 
     fn copies_checkpoints(&self) -> bool {

@@ -199,6 +199,15 @@ struct Process {
     trained: bool,
 }
 
+impl Process {
+    /// It reported a step at `at`, after which its trial goes on as `outcome` says.
+    fn reported(&mut self, at: f64, outcome: TrialOutcome) {
+        self.step_start = at;
+        self.last_report = Some(at);
+        self.trained = outcome != TrialOutcome::Continue;
+    }
+}
+
 /// What the study keeps per trial beside the book.
 #[derive(Debug, Default)]
 struct TrialInfo {
@@ -597,8 +606,7 @@ impl Study<'_, '_, '_> {
                     self.live.replay_now = *end;
                     let w = self.replayed_worker(*worker, *trial)?;
                     let cut = Cut::Recorded(decision == TrialOutcome::Cut.as_str());
-                    let launch_seconds = self.launch_seconds(w, *start, *end, extra);
-                    let cost = (end - start - launch_seconds.max(0.0)).max(0.0);
+                    let (launch_seconds, cost) = self.split_step(w, *start, *end, extra);
                     let outcome = self.book.report(w, *step, *start, *end, launch_seconds, metrics, cost, scheduler, cut);
                     let outcome = outcome.map_err(|e| self.live.mismatch(e.to_string()))?;
                     if outcome.as_str() != decision {
@@ -657,9 +665,7 @@ impl Study<'_, '_, '_> {
     /// run there (its process, if the journal says nothing more, ended with the old session).
     fn after_result(&mut self, worker: usize, outcome: TrialOutcome, at: f64) {
         if let Some(process) = &mut self.live.processes[worker] {
-            process.step_start = at;
-            process.last_report = Some(at);
-            process.trained = outcome != TrialOutcome::Continue;
+            process.reported(at, outcome);
         }
         if outcome != TrialOutcome::Continue {
             self.book.release(worker);
@@ -676,19 +682,21 @@ impl Study<'_, '_, '_> {
         all[step as usize - 1] = seconds;
     }
 
-    /// The launch overhead in the step report of the process on `worker` that ran from `start`
-    /// to `end`: 0 unless it is the launch's first report; then the time from the launch to
-    /// the report minus the step's own time, if the report says it
-    /// ([`protocol::STEP_SECONDS`]), else NaN (unknown).
-    fn launch_seconds(&self, worker: usize, start: f64, end: f64, extra: &[(String, f64)]) -> f64 {
-        match self.live.processes[worker] {
+    /// The launch overhead and the training time in the step report of the process on
+    /// `worker` that ran from `start` to `end`. The overhead is 0 unless it is the launch's first
+    /// report; then the time from the launch to the report minus the step's own time, if the
+    /// report says it ([`protocol::STEP_SECONDS`]), else NaN (unknown, and counted as training).
+    fn split_step(&self, worker: usize, start: f64, end: f64, extra: &[(String, f64)]) -> (f64, f64) {
+        let launch = match self.live.processes[worker] {
             Some(process) if process.last_report.is_none() => extra
                 .iter()
                 .find(|(name, _)| name == protocol::STEP_SECONDS)
                 .filter(|(_, seconds)| seconds.is_finite() && *seconds >= 0.0)
                 .map_or(f64::NAN, |(_, seconds)| (end - start - seconds).max(0.0)),
             _ => 0.0,
-        }
+        };
+        // `f64::max` ignores NaN: an unknown overhead leaves the whole time to training.
+        (launch, (end - start - launch.max(0.0)).max(0.0))
     }
 
     /// After a replay: processes that may still run from before are ended, trials the book
@@ -919,8 +927,7 @@ impl Study<'_, '_, '_> {
             Ok(Line::Step(report)) => {
                 let start = process.step_start;
                 let cut = Cut::Budget { now: self.now(), committed: hposim_book::Executor::committed(&self.live) };
-                let launch_seconds = self.launch_seconds(w, start, at, &report.extra);
-                let cost = (at - start - launch_seconds.max(0.0)).max(0.0);
+                let (launch_seconds, cost) = self.split_step(w, start, at, &report.extra);
                 let outcome = self.book.report(w, report.step, start, at, launch_seconds, &report.metrics, cost, scheduler, cut)?;
                 self.record_step_time(trial, report.step, cost);
                 if !report.metrics.iter().all(|m| m.is_finite()) {
@@ -962,9 +969,7 @@ impl Study<'_, '_, '_> {
                     self.live.tracker_warnings.push(e);
                 }
                 if let Some(process) = &mut self.live.processes[w] {
-                    process.step_start = at;
-                    process.last_report = Some(at);
-                    process.trained = outcome != TrialOutcome::Continue;
+                    process.reported(at, outcome);
                 }
                 self.live.executor.reported(process.launch, report.step, outcome == TrialOutcome::Continue)?;
                 let grace = self.live.setup.grace.as_secs_f64();

@@ -38,7 +38,6 @@
 
 use crate::event_queue::EventQueue;
 use hposim_book::{BookError, BookSettings, Cut, Executor, Launch, TrialBook};
-use hposim_core::rng::mix;
 use hposim_core::{Budget, CellOutcome, CellStats, LaunchOverhead, OverheadKind, Rng, StopReason, TrialId, TrialOutcome};
 use hposim_curves::{Benchmark, TrialCurve};
 use hposim_schedulers::Scheduler;
@@ -123,8 +122,6 @@ struct Clock<'a> {
     overhead: LaunchOverhead,
     /// When each worker's latest process exits.
     worker_free_at: Vec<f64>,
-    /// Launch overhead paid (part of `compute_done`).
-    overhead_done: f64,
     /// Per worker, a launch waiting for its worker's (or trial's) previous process to exit:
     /// when its process starts, and what it commits then.
     pending: Vec<Option<(f64, f64)>>,
@@ -159,21 +156,16 @@ impl Executor for Clock<'_> {
     }
 
     fn launch(&mut self, book: &TrialBook, worker: usize, launch: Launch) -> Result<(), SimError> {
-        let kind = match launch {
+        match launch {
             Launch::Start { trial } => {
-                let seed = mix(self.noise_seed, book.trial(trial).config.noise_key());
+                let seed = book.trial(trial).config.trial_seed(self.noise_seed, None);
                 let curve = self.bench.open(&book.trial(trial).config, seed);
-                let mut full = self.bench.cost_until(&curve, self.max_fidelity);
-                if !self.overhead.is_zero() {
-                    full += self.overhead.draw(OverheadKind::Startup, seed, 1)
-                        + self.overhead.draw(OverheadKind::Shutdown, seed, self.max_fidelity);
-                }
+                let full = self.bench.cost_until(&curve, self.max_fidelity) + self.overhead.whole_run(seed, self.max_fidelity);
                 self.full_training += full;
                 self.trials.push(SimTrial { curve, seed, full, free_at: 0.0 });
-                OverheadKind::Startup
             }
             Launch::Exploit { trial, donor, step, .. } => {
-                let seed = mix(mix(self.noise_seed, book.trial(trial).config.noise_key()), u64::from(step));
+                let seed = book.trial(trial).config.trial_seed(self.noise_seed, Some(step));
                 let curve = self
                     .bench
                     .splice(&self.trials[donor as usize].curve, &book.trial(trial).config, step, seed)
@@ -181,12 +173,12 @@ impl Executor for Clock<'_> {
                 // No addition to `full_training`: the new trial takes the recipient's place in
                 // the population, whose training to the end is already counted.
                 self.trials.push(SimTrial { curve, seed, full: 0.0, free_at: 0.0 });
-                OverheadKind::Resume
             }
-            // Without checkpointing a resumed trial starts from step 0: a start-up, not a resume.
-            Launch::Resume { trial } if book.trial(trial).done == 0 => OverheadKind::Startup,
-            Launch::Resume { .. } => OverheadKind::Resume,
-        };
+            Launch::Resume { .. } => {}
+        }
+        // From step 0 (a new trial, or a resume without checkpointing) a start-up; from a
+        // checkpoint (a resume, an exploit's copied step) a resume.
+        let kind = OverheadKind::of_launch_after(book.trial(launch.trial()).done);
         self.dispatch(book, worker, launch.trial(), Some(kind))
     }
 }
@@ -232,7 +224,6 @@ impl Clock<'_> {
         self.trials[trial as usize].free_at = self.now + seconds;
         self.compute_done += seconds;
         self.compute_committed += seconds;
-        self.overhead_done += seconds;
         book.exited(trial, seconds);
     }
 }
@@ -256,7 +247,6 @@ impl Cell<'_, '_> {
             self.clock.pending_count -= 1;
         }
         self.clock.compute_done += launch + cost;
-        self.clock.overhead_done += launch;
         let k = self.clock.metrics_per_step;
         let now = self.clock.now;
         let cut = Cut::Budget { now, committed: self.clock.committed() };
@@ -302,7 +292,8 @@ impl Cell<'_, '_> {
             full_evaluations: totals.full_evaluations,
             diverged_trials: totals.failed_trials,
             compute_seconds: compute,
-            overhead_seconds: self.clock.overhead_done,
+            // What the trace shows, as a live study counts it.
+            overhead_seconds: self.book.trace().overhead_seconds(),
             wallclock_seconds: wallclock,
             idle_seconds: (workers * wallclock - compute).max(0.0),
             full_training_seconds: self.clock.full_training,
@@ -347,7 +338,6 @@ pub fn simulate(
         trials: Vec::new(),
         overhead: if settings.launch_overhead { benchmark.overhead() } else { LaunchOverhead::ZERO },
         worker_free_at: vec![0.0; workers],
-        overhead_done: 0.0,
         pending: vec![None; workers],
         pending_count: 0,
         compute_done: 0.0,

@@ -3,15 +3,20 @@
 //! figures are derived in the experiment file's comments.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
 
-use hposim_sim::{Experiment, RunOptions, run};
+use hposim_sim::{Experiment, RunOptions, RunReport, run};
 use std::path::Path;
+
+/// Runs `experiments/<file>` into a temporary folder.
+fn run_scenario(file: &str) -> RunReport {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments").join(file);
+    let experiment = Experiment::load(&path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap()
+}
 
 #[test]
 fn the_talks_figures_exactly() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/seed-resnet50-hyperband.toml");
-    let experiment = Experiment::load(&path).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let report = run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap();
+    let report = run_scenario("seed-resnet50-hyperband.toml");
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.max(1.0);
     for s in &report.summaries {
         let hours = s.compute_seconds / 3600.0;
@@ -51,10 +56,7 @@ fn the_talks_figures_exactly() {
 /// configuration.
 #[test]
 fn the_talks_figures_with_launch_overhead() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/seed-resnet50-overhead.toml");
-    let experiment = Experiment::load(&path).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let report = run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap();
+    let report = run_scenario("seed-resnet50-overhead.toml");
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.max(1.0);
     for s in &report.summaries {
         // (launches, training h, full training h)
