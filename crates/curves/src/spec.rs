@@ -165,6 +165,26 @@ mod tests {
     }
 
     #[test]
+    fn bad_launch_overhead_is_refused_naming_its_key() {
+        let spec: BenchmarkSpec = toml::from_str("type = \"synthetic\"\noverhead = { startup = -1.0 }\n").unwrap();
+        let err = build(&spec).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("overhead.startup"), "{err}");
+        let spec: BenchmarkSpec = toml::from_str("type = \"synthetic\"\noverhead = { startup = 2.0, noise = 0.2 }\n").unwrap();
+        assert_eq!(build(&spec).unwrap().overhead(), hposim_core::LaunchOverhead { startup: 2.0, resume: 0.0, shutdown: 0.0, noise: 0.2 });
+        // A recorded table's measured overhead is checked on load too.
+        let dir = tempfile::tempdir().unwrap();
+        let metadata = crate::recorded::example::EXAMPLE_METADATA.replacen(
+            "allow_divergence = true",
+            "allow_divergence = true\noverhead = { startup = 1.0, shutdown = nan }",
+            1,
+        );
+        let mut frame = crate::recorded::example::example_frame();
+        let table = crate::recorded::example::write_frame(dir.path(), "bad", &mut frame, &metadata).unwrap();
+        let err = crate::recorded::load(&table).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("overhead.shutdown"), "{err}");
+    }
+
+    #[test]
     fn unknown_keys_and_types_are_named() {
         let err = toml::from_str::<Wrapper>("[[benchmarks]]\ntype = \"synthetic\"\nmax_epoch = 3\n").err().unwrap();
         assert!(err.to_string().contains("unknown field `max_epoch`"), "{err}");
