@@ -16,8 +16,8 @@ run FILE:
 # The talk's scenario: 1536 h of full training against successive halving and HyperBand, without
 # and with 30 s of start-up or checkpoint restore per launch
 seed-scenario:
-    cargo run --release -- run experiments/seed-resnet50-hyperband.toml
-    cargo run --release -- run experiments/seed-resnet50-overhead.toml
+    cargo run --release -- run experiments/seed-resnet50-hyperband.toml --wide
+    cargo run --release -- run experiments/seed-resnet50-overhead.toml --wide
 
 # The BOHB paper's comparison: random, TPE, GP-BO, HyperBand, BOHB (about a minute)
 bohb-paper:

@@ -58,6 +58,10 @@ enum Command {
         /// with the same settings, instead of rerunning them.
         #[arg(long)]
         reuse_other_code: bool,
+        /// Print every column of the end-of-run table (interquartile ranges, idle time, cost,
+        /// full-training compute, plain regret); by default it fits 120 columns.
+        #[arg(long)]
+        wide: bool,
     },
     /// List the benchmarks, samplers and schedulers an experiment can use.
     List,
@@ -148,6 +152,26 @@ enum Command {
         /// the highest fidelity reached so far) or any-fidelity (Syne Tune).
         #[arg(long, value_parser = ["highest-fidelity", "any-fidelity"], default_value = "highest-fidelity")]
         convention: String,
+        /// Report only these strategies (by name; all by default).
+        #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+        strategies: Vec<String>,
+        /// Report only these benchmarks (by name; all by default).
+        #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+        benchmarks: Vec<String>,
+        /// Figure and font sizes: screen (10 inches wide) or column (3.5 inches, one column of
+        /// a two-column paper, 7–8 pt text, legends below).
+        #[arg(long, value_parser = ["screen", "column"], default_value = "screen")]
+        figure_size: String,
+    },
+    /// Export every step of every finished cell as one long table (Parquet or CSV, by the
+    /// output's extension): benchmark, strategy, seed, trial, step and its unit, then the
+    /// trace's columns (times in seconds, metrics, status, decision, configuration).
+    Export {
+        /// The results directory.
+        results: PathBuf,
+        /// The table to write: FILE.parquet or FILE.csv.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// The hypervolume of a CSV of points (header row = objective names; every objective
     /// minimised unless named in --maximize): prints the hypervolume of the non-dominated set with
@@ -188,8 +212,10 @@ enum DataCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run(&default_experiment(), None, None, false, false),
-        Some(Command::Run { experiment, out, threads, quiet, reuse_other_code }) => run(&experiment, out, threads, quiet, reuse_other_code),
+        None => run(&default_experiment(), None, None, false, false, false),
+        Some(Command::Run { experiment, out, threads, quiet, reuse_other_code, wide }) => {
+            run(&experiment, out, threads, quiet, reuse_other_code, wide)
+        }
         Some(Command::List) => {
             print!("{}", list());
             Ok(())
@@ -202,7 +228,10 @@ fn main() -> ExitCode {
             live::record(&experiment, &out, configs, design.as_deref(), resume)
         }
         Some(Command::Validate { experiment, out, resume }) => live::validate(&experiment, out, resume),
-        Some(Command::Report { results, out, baseline, convention }) => report::report(&results, out, &baseline, &convention),
+        Some(Command::Report { results, out, baseline, convention, strategies, benchmarks, figure_size }) => {
+            report::report(&results, out, &baseline, &convention, &report::Selection { strategies, benchmarks, figure_size })
+        }
+        Some(Command::Export { results, out }) => report::export(&results, &out),
         Some(Command::Hypervolume { points, reference, maximize }) => hypervolume::print(&points, &reference, &maximize),
         Some(Command::Data { command: DataCommand::Info { file } }) => data::info(&file),
         Some(Command::Data { command: DataCommand::Check { file } }) => data::check(&file),
@@ -225,7 +254,7 @@ fn default_experiment() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/default.toml")
 }
 
-fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool, reuse_other_code: bool) -> Result<()> {
+fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool, reuse_other_code: bool, wide: bool) -> Result<()> {
     let experiment = Experiment::load(path)?;
     let out_dir = out.unwrap_or_else(|| PathBuf::from("results").join(&experiment.name));
     let threads = match threads {
@@ -263,7 +292,12 @@ fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool, r
         out_dir.join("summary.json").display()
     );
     println!();
-    print!("{}", table::render(&hposim_eval::strategy_table(&report.summaries), experiment.spec.price_per_worker_hour.is_some()));
+    let terminates_early = |name: &str| {
+        experiment.spec.strategies.iter().find(|s| s.name == name).is_some_and(|s| s.scheduler.capabilities().terminates_early)
+    };
+    let options =
+        table::TableOptions { with_cost: experiment.spec.price_per_worker_hour.is_some(), wide, terminates_early: &terminates_early };
+    print!("{}", table::render(&hposim_eval::strategy_table(&report.summaries, &report.benchmarks), &options));
     println!();
     let rate = report.epochs_simulated as f64 / elapsed.max(1e-9);
     println!(

@@ -12,67 +12,150 @@ fn spread(s: Option<Spread>, digits: usize, scale: f64, suffix: &str) -> String 
     }
 }
 
+/// How the table is drawn.
+pub struct TableOptions<'a> {
+    /// Whether a price per worker-hour is set (cost columns).
+    pub with_cost: bool,
+    /// Every column, with interquartile ranges; otherwise the table fits 120 columns for names
+    /// of usual length.
+    pub wide: bool,
+    /// Whether the strategy of this name terminates trials early (its scheduler can stop or
+    /// pause a trial before full fidelity): only those have a "saved" entry.
+    pub terminates_early: &'a dyn Fn(&str) -> bool,
+}
+
 /// Renders the table: one block per benchmark, one line per strategy, median [Q1, Q3] over
-/// seeds. "full training" is the compute (and cost) of training every started configuration to
-/// full fidelity, i.e. the same trials without early termination; "saved" is the share of it
-/// the strategy did not spend. Times are in hours, or in seconds when every full-training
-/// median is under an hour (recorded CPU curves cost seconds).
-pub fn render(rows: &[StrategyRow], with_cost: bool) -> String {
+/// seeds. The final score is in the benchmark's measure (the report's); "full training" is the
+/// compute (and cost) of training every started configuration to full fidelity, i.e. the same
+/// trials without early termination; "saved" is the share of it the strategy did not spend,
+/// shown only for strategies that terminate early (a FIFO strategy cut by the budget saves
+/// nothing by design). Times are in hours, or in seconds when every full-training median is under
+/// an hour (recorded CPU curves cost seconds).
+pub fn render(rows: &[StrategyRow], options: &TableOptions<'_>) -> String {
+    let wide = options.wide;
     let in_seconds = rows.iter().all(|r| r.full_training_hours.is_none_or(|s| s.median < 1.0));
     let (unit, scale) = if in_seconds { ("s", 3600.0) } else { ("h", 1.0) };
-    let (compute, idle, full) = (format!("compute {unit}"), format!("idle {unit}"), format!("full training {unit}"));
+    let time = |s: Option<Spread>| {
+        if wide { spread(s, 2, scale, "") } else { spread(s.map(|s| Spread { q1: s.median, q3: s.median, ..s }), 2, scale, "") }
+    };
     let with_hypervolume = rows.iter().any(|r| r.hypervolume.is_some());
-    let mut headers = vec!["benchmark", "strategy", "seeds", "final regret"];
+    let with_regret = wide && rows.iter().any(|r| r.measure.starts_with("normalised"));
+    let with_cost = wide && options.with_cost;
+    let mut headers: Vec<String> = ["benchmark", "strategy", "seeds", "final score"].map(String::from).to_vec();
+    if with_regret {
+        headers.push("final regret".into());
+    }
     if with_hypervolume {
-        headers.push("hypervolume");
+        headers.push("hypervolume".into());
     }
-    headers.extend([compute.as_str(), idle.as_str()]);
+    headers.extend([format!("compute {unit}"), format!("wall clock {unit}")]);
+    if wide {
+        headers.push(format!("idle {unit}"));
+    }
     if with_cost {
-        headers.push("cost $");
+        headers.push("cost $".into());
     }
-    headers.extend([full.as_str(), "saved"]);
+    if wide {
+        headers.push(format!("full training {unit}"));
+    }
     if with_cost {
-        headers.insert(headers.len() - 1, "full training $");
+        headers.push("full training $".into());
     }
+    headers.push("saved".into());
+    let mut flagged = Vec::new();
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let mut row = vec![
-                r.benchmark.clone(),
-                r.strategy.clone(),
-                r.cells.to_string(),
-                if r.regret_cells < r.cells && r.regret.is_some() {
-                    format!("{} ({} of {} seeds reached full fidelity)", spread(r.regret, 4, 1.0, ""), r.regret_cells, r.cells)
-                } else {
-                    spread(r.regret, 4, 1.0, "")
-                },
-            ];
+            let mut score = match r.score {
+                None => format!("none ({})", r.without_full_result.join(", ")),
+                Some(_) => spread(r.score, 4, 1.0, ""),
+            };
+            if !r.without_full_result.is_empty() {
+                flagged.push(format!("{} / {}: stop reason {}", r.benchmark, r.strategy, r.without_full_result.join(", ")));
+                if r.score.is_some() {
+                    score.push_str(&format!(" ({} of {} seeds)", r.score_cells, r.cells));
+                }
+            }
+            let mut row = vec![r.benchmark.clone(), r.strategy.clone(), r.cells.to_string(), score];
+            if with_regret {
+                row.push(spread(r.regret, 4, 1.0, ""));
+            }
             if with_hypervolume {
                 row.push(spread(r.hypervolume, 4, 1.0, ""));
             }
-            row.extend([spread(r.compute_hours, 2, scale, ""), spread(r.idle_hours, 2, scale, "")]);
+            row.extend([time(r.compute_hours), time(r.wallclock_hours)]);
+            if wide {
+                row.push(time(r.idle_hours));
+            }
             if with_cost {
                 row.push(spread(r.cost_usd, 2, 1.0, ""));
             }
-            row.push(spread(r.full_training_hours, 2, scale, ""));
+            if wide {
+                row.push(time(r.full_training_hours));
+            }
             if with_cost {
                 row.push(spread(r.full_training_cost_usd, 2, 1.0, ""));
             }
-            let saved = spread(r.compute_saved, 2, 100.0, "%");
-            let other = spread(r.compute_saved_other, 2, 100.0, "%");
-            row.push(match r.checkpointing {
-                Some(true) if other != saved => format!("{saved} ({other} without checkpoints)"),
-                Some(false) if other != saved => format!("{saved} ({other} with checkpoints)"),
-                _ => saved,
+            row.push(if (options.terminates_early)(&r.strategy) {
+                let saved =
+                    spread(r.compute_saved.map(|s| if wide { s } else { Spread { q1: s.median, q3: s.median, ..s } }), 2, 100.0, "%");
+                let other = spread(r.compute_saved_other, 2, 100.0, "%");
+                match r.checkpointing {
+                    Some(true) if wide && other != saved => format!("{saved} ({other} without checkpoints)"),
+                    Some(false) if wide && other != saved => format!("{saved} ({other} with checkpoints)"),
+                    _ => saved,
+                }
+            } else {
+                "-".to_owned()
             });
             row
         })
         .collect();
-    let mut out = aligned(&headers, &cells, true);
-    let _ = writeln!(
-        out,
-        "\nmedian [IQR] over seeds; full training = every started configuration trained to full fidelity (no early termination); saved = 1 − compute / full training (in parentheses: the same decisions with the other checkpointing setting)"
-    );
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut out = aligned(&header_refs, &cells, true);
+    let mut measures: Vec<String> = Vec::new();
+    for r in rows {
+        let entry = format!("{}: {}", r.benchmark, r.measure);
+        if !measures.contains(&entry) {
+            measures.push(entry);
+        }
+    }
+    let mut notes = vec![format!(
+        "final score: median [IQR] over seeds with a full-fidelity result, in each benchmark's measure: {}.",
+        measures.join("; ")
+    )];
+    if !flagged.is_empty() {
+        notes.push(format!("Without a full-fidelity result in some seeds: {}.", flagged.join("; ")));
+    }
+    notes.push(format!(
+        "{}saved = 1 − compute / full training, shown for strategies that terminate trials early; full training = every started configuration trained to full fidelity{}.",
+        if wide { "" } else { "Times: medians over seeds; " },
+        if wide { " (in parentheses: the same decisions with the other checkpointing setting)" } else { " (hposim run --wide shows every column)" }
+    ));
+    out.push('\n');
+    for note in notes {
+        out.push_str(&wrapped(&note, 120));
+    }
+    out
+}
+
+/// `text` broken into lines of at most `width` characters at spaces, each ending in a newline.
+fn wrapped(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }
 

@@ -45,8 +45,15 @@ fn run_writes_results_prints_the_table_and_resumes() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}\n{}", stdout, text(&out.stderr));
     assert!(stdout.contains("tiny: 8 cells (8 simulated, 0 reused"), "{stdout}");
-    assert!(stdout.contains("final regret") && stdout.contains("cost $") && stdout.contains("full training h"), "{stdout}");
-    assert!(stdout.contains("median [IQR] over seeds"), "{stdout}");
+    // The default table fits 120 columns: score, compute, wall clock and "saved", which FIFO
+    // strategies (neither of these stops a trial early) do not get.
+    assert!(stdout.contains("final score") && stdout.contains("wall clock h") && !stdout.contains("cost $"), "{stdout}");
+    let joined = stdout.replace('\n', " ");
+    assert!(joined.contains("final score: median [IQR] over seeds") && joined.contains("normalised regret of val_error"), "{stdout}");
+    let table: Vec<&str> = stdout.lines().take_while(|l| !l.starts_with("final score:")).collect();
+    assert!(table.iter().all(|l| l.chars().count() <= 120), "{stdout}");
+    assert!(table.iter().filter(|l| l.starts_with("smooth") || l.starts_with("crossing")).all(|l| l.ends_with(" -")), "{stdout}");
+    assert!(stdout.lines().filter(|l| !l.starts_with("simulated ")).all(|l| l.chars().count() <= 120), "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("crossing") && l.contains("grid")), "{stdout}");
     assert!(stdout.contains("epochs/s") && stdout.contains("µs per epoch per thread"), "{stdout}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("res/summary.json")).unwrap()).unwrap();
@@ -74,8 +81,44 @@ fn run_writes_results_prints_the_table_and_resumes() {
     let compute = first["compute_seconds"].as_f64().unwrap();
     assert!((cost - 3.0 * compute / 3600.0).abs() < 1e-9);
     assert!(dir.path().join("res/experiment.toml").is_file());
-    let again = hposim(&["run", "tiny.toml", "--out", "res", "--quiet"], dir.path());
-    assert!(text(&again.stdout).contains("(0 simulated, 8 reused"), "{}", text(&again.stdout));
+    let again = hposim(&["run", "tiny.toml", "--out", "res", "--quiet", "--wide"], dir.path());
+    let wide = text(&again.stdout);
+    assert!(wide.contains("(0 simulated, 8 reused"), "{wide}");
+    // --wide: every column, with plain regret and cost.
+    assert!(
+        wide.contains("final regret") && wide.contains("cost $") && wide.contains("full training h") && wide.contains("idle h"),
+        "{wide}"
+    );
+
+    // The tidy export: one row per step of every cell, with the identifying columns first.
+    let export = hposim(&["export", "res", "--out", "steps.parquet"], dir.path());
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    use polars::prelude::SerReader;
+    let steps = polars::prelude::ParquetReader::new(std::fs::File::open(dir.path().join("steps.parquet")).unwrap()).finish().unwrap();
+    let names: Vec<String> = steps.get_column_names().iter().map(|n| n.to_string()).collect();
+    assert_eq!(names[..6], ["benchmark", "strategy", "seed", "trial", "step", "step_unit"], "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("config_")) && names.contains(&"val_error".to_owned()), "{names:?}");
+    let epochs: u64 = cells.iter().map(|c| c["epochs"].as_u64().unwrap()).sum();
+    assert_eq!(steps.height() as u64, epochs);
+    assert!(text(&export.stdout).contains(&format!("{epochs} rows from 8 cells")), "{}", text(&export.stdout));
+    let csv = hposim(&["export", "res", "--out", "steps.csv"], dir.path());
+    assert!(csv.status.success(), "{}", text(&csv.stderr));
+    let csv_text = std::fs::read_to_string(dir.path().join("steps.csv")).unwrap();
+    assert!(csv_text.starts_with("benchmark,strategy,seed,trial,step,step_unit,"), "{}", &csv_text[..200]);
+    assert_eq!(csv_text.lines().count() as u64, epochs + 1);
+    let refused = hposim(&["export", "res", "--out", "steps.xlsx"], dir.path());
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("steps.xlsx: the output must end in .parquet or .csv"), "{}", text(&refused.stderr));
+    // Each trace names its cell, units and code in its Parquet metadata.
+    let trace = std::fs::read_dir(dir.path().join("res/cells"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    let metadata = hposim_results::read_trace_metadata(&trace).unwrap();
+    let get = |k: &str| metadata.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    assert!(["smooth", "crossing"].contains(&get("hposim.benchmark").as_str()) && get("hposim.step_unit") == "epoch", "{metadata:?}");
+    assert_eq!((get("hposim.time_unit").as_str(), get("hposim.code").len()), ("seconds", 16), "{metadata:?}");
 }
 
 #[test]
@@ -245,14 +288,34 @@ fn report_writes_the_report_and_refuses_bad_input() {
     let out = hposim(&["report", "res", "--out", "rep", "--baseline", "grid", "--convention", "any-fidelity"], dir.path());
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    assert!(stdout.contains("smooth: best") && stdout.contains("speed-up over grid"), "{stdout}");
+    assert!(stdout.contains("smooth: ") && stdout.contains("lowest median final") && stdout.contains("speed-up over grid"), "{stdout}");
     let md = std::fs::read_to_string(dir.path().join("rep/report.md")).unwrap();
     assert!(md.contains("Incumbent convention: **any-fidelity**; baseline for speed-ups: **grid**"), "{md}");
     // The exact commands that reproduce results and report.
     assert!(md.contains("hposim run tiny.toml --out res\nhposim report res --out rep --baseline grid --convention any-fidelity"), "{md}");
     assert!(dir.path().join("rep/report.html").is_file() && dir.path().join("rep/figures/ranks.svg").is_file());
-    // With 2 seeds, the tests say plainly that the data are too few.
+    // With 2 seeds, the tests say plainly that the data are too few, and the verdict names no
+    // winner it cannot support.
     assert!(md.contains("too few seeds"), "{md}");
+    assert!(md.contains("no significant difference among the 2 strategies"), "{md}");
+    // Every figure as SVG, PDF and PNG.
+    assert!(["svg", "pdf", "png"].iter().all(|e| dir.path().join(format!("rep/figures/anytime__smooth.{e}")).is_file()));
+
+    // A selection of strategies and benchmarks, in the column preset.
+    let some = hposim(
+        &["report", "res", "--out", "rep2", "--benchmarks", "crossing", "--strategies", "random,grid", "--figure-size", "column"],
+        dir.path(),
+    );
+    assert!(some.status.success(), "{}", text(&some.stderr));
+    let md2 = std::fs::read_to_string(dir.path().join("rep2/report.md")).unwrap();
+    let verdict = &md2[..md2.find("## Figures").unwrap()];
+    assert!(verdict.contains("| crossing | ") && !verdict.contains("| smooth | "), "{md2}");
+    assert!(md2.contains("--benchmarks crossing") && md2.contains("--figure-size column"), "{md2}");
+    let svg = std::fs::read_to_string(dir.path().join("rep2/figures/anytime__crossing.svg")).unwrap();
+    assert!(svg.contains("width=\"336\""), "{}", &svg[..300]);
+    let unknown = hposim(&["report", "res", "--strategies", "tpe"], dir.path());
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("--strategies: res has no \"tpe\"; it has random, grid"), "{}", text(&unknown.stderr));
 
     let missing = hposim(&["report", "nowhere"], dir.path());
     assert_eq!(missing.status.code(), Some(1));

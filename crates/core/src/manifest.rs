@@ -57,6 +57,10 @@ pub struct BenchmarkReference {
     pub direction: Direction,
     /// Full fidelity.
     pub max_fidelity: u32,
+    /// What one step of fidelity is ("epoch", "samples", ...; "epoch" in manifests written
+    /// before it was recorded).
+    #[serde(default = "epoch")]
+    pub unit: String,
     /// Best known value of the objective, if any.
     #[serde(default)]
     pub best_known: Option<f64>,
@@ -70,6 +74,10 @@ pub struct BenchmarkReference {
     /// The hypervolume reference point of a benchmark with several objectives, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervolume_reference: Option<Vec<f64>>,
+}
+
+fn epoch() -> String {
+    "epoch".to_owned()
 }
 
 /// A cell the experiment runs.

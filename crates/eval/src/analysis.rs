@@ -7,7 +7,7 @@
 
 use crate::aggregate::{Band, band};
 use crate::bootstrap::{Estimate, bootstrap, median};
-use crate::comparisons::{PairTest, RankTest, friedman_nemenyi, pairwise_mann_whitney, pairwise_wilcoxon};
+use crate::comparisons::{ALPHA, PairTest, RankTest, friedman_nemenyi, pairwise_mann_whitney, pairwise_wilcoxon};
 use crate::fixed_target::{NORMALISED_TARGETS, data_targets, ecdf, expected_running_time};
 use crate::incumbent::{Convention, Trajectory, trajectory};
 use crate::mann_whitney::{KruskalWallis, kruskal_wallis};
@@ -69,9 +69,9 @@ pub struct StrategyAnalysis {
     pub compute_bands: Vec<Band>,
     /// Median final score with its interval.
     pub final_score: Option<Estimate>,
-    /// Median plain regret (or objective value) over seeds at each of
-    /// [`BUDGET_FRACTIONS`] of the benchmark's compute horizon; a seed without an incumbent
-    /// yet counts as infinitely bad.
+    /// Median score over seeds (the benchmark's measure, as a score: smaller is better; see
+    /// [`Scale::shown`]) at each of [`BUDGET_FRACTIONS`] of the benchmark's compute horizon; a
+    /// seed without an incumbent yet counts as infinitely bad.
     pub at_fractions: Vec<f64>,
     /// Speed-up over the baseline on the wall-clock axis.
     pub speedup_time: Option<Estimate>,
@@ -83,6 +83,15 @@ pub struct StrategyAnalysis {
     pub ert: Vec<Option<f64>>,
     /// Medians over seeds of the cell summaries' figures.
     pub usage: Usage,
+    /// The effect size against the baseline, with its bootstrap interval ([`crate::vargha_delaney`]):
+    /// where seeds are paired, the share of seeds on which this strategy ends with a better final
+    /// score than the baseline; otherwise Vargha–Delaney A, the probability that a run of it ends
+    /// better than a run of the baseline (ties half; runs without a result count as infinitely
+    /// bad); `None` without baseline runs.
+    pub effect: Option<Estimate>,
+    /// Seeds without any result at full fidelity, with the reason their cell stopped (the
+    /// summary's `stop_reason`), in seed order.
+    pub without_full_result: Vec<(u32, String)>,
 }
 
 /// Medians over seeds of what the cells used.
@@ -140,18 +149,32 @@ pub struct BenchmarkAnalysis {
     pub kruskal: Option<Result<KruskalWallis, String>>,
 }
 
-/// A line of the verdict table.
+/// A line of the verdict table: not one winner, but the strategies the tests cannot tell
+/// from the best.
 #[derive(Clone, Debug)]
 pub struct Verdict {
     /// Benchmark.
     pub benchmark: String,
-    /// The strategy with the smallest median final score.
-    pub best: String,
-    /// Its final regret (plain, or the objective's value without a best known value).
+    /// The strategies with the smallest median final score: one, or several on an exact tie.
+    pub best: Vec<String>,
+    /// Every strategy not significantly worse than the best (the best included), by median
+    /// final score: a strategy is significantly worse when its Holm-corrected pairwise test
+    /// against one of the best rejects at [`ALPHA`] in the best's favour. A strategy
+    /// without a finite median final score is never among them.
+    pub contenders: Vec<String>,
+    /// Strategies whose comparison with the best could not be tested (too few seeds, or equal
+    /// on every seed): among the contenders because nothing shows them worse.
+    pub untested: Vec<String>,
+    /// Whether the contenders are every strategy with a finite median final score (and more
+    /// than one): the finding is "no significant difference".
+    pub no_difference: bool,
+    /// The best's median final score (the benchmark's measure) with its interval.
+    pub final_score: Option<Estimate>,
+    /// The same as plain regret (or the objective's value without a best known value).
     pub final_regret: Option<Estimate>,
-    /// Its speed-up over the baseline (wall clock).
+    /// The first best's speed-up over the baseline (wall clock).
     pub speedup: Option<Estimate>,
-    /// Its median usage.
+    /// The first best's median usage.
     pub usage: Usage,
 }
 
@@ -302,6 +325,13 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
                 hits: Vec::new(),
                 ert: Vec::new(),
                 usage: usage_of(&cells, price),
+                effect: None,
+                without_full_result: by_seed
+                    .iter()
+                    .flatten()
+                    .filter(|c| c.summary.best_objective_max_fidelity.is_none())
+                    .map(|c| (c.summary.seed, c.summary.stop_reason.clone()))
+                    .collect(),
             })
         })
         .collect();
@@ -324,8 +354,7 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
             .map(|f| {
                 let at: Vec<f64> =
                     have.iter().map(|&i| s.trajectories[i].at_compute(f * compute_horizon).unwrap_or(f64::INFINITY)).collect();
-                // The regret is an increasing affine map of the score, so it commutes with the median.
-                median_of(&at).map_or(f64::NAN, |m| scale.regret(m))
+                median_of(&at).unwrap_or(f64::NAN)
             })
             .collect();
         let finals: Vec<f64> = s.finals.iter().flatten().copied().collect();
@@ -388,10 +417,24 @@ fn analyse_benchmark(results: &Results, reference: &BenchmarkReference, options:
             (s.speedup_time, s.speedup_compute) = (time, compute);
         }
     }
+    // Effect sizes against the baseline: Vargha–Delaney A on the final scores, seeds resampled as
+    // pairs where they are pairs.
+    let paired = results.manifest.as_ref().is_none_or(|m| m.kind != "live");
+    if let Some(base) = strategies.iter().position(|s| s.name == options.baseline) {
+        let base_finals = strategies[base].finals.clone();
+        strategies.par_iter_mut().for_each(|s| {
+            let (x, y): (Vec<f64>, Vec<f64>) = if paired {
+                s.finals.iter().zip(&base_finals).filter_map(|(a, b)| a.zip(*b)).unzip()
+            } else {
+                (s.finals.iter().flatten().copied().collect(), base_finals.iter().flatten().copied().collect())
+            };
+            let mut rng = rng_for(&[&reference.name, &s.name, "effect"]);
+            s.effect = crate::vargha_delaney::a_with_interval(&x, &y, paired, options.level, &mut rng);
+        });
+    }
     // Tests on the final scores, seeds matched by index.
     let names: Vec<String> = strategies.iter().map(|s| s.name.clone()).collect();
     let finals: Vec<Vec<Option<f64>>> = strategies.iter().map(|s| s.finals.clone()).collect();
-    let paired = results.manifest.as_ref().is_none_or(|m| m.kind != "live");
     let (pairwise, rank_test, kruskal) = if paired {
         let rows: Vec<Vec<Option<f64>>> = (0..seeds.len()).map(|i| finals.iter().map(|f| f[i]).collect()).collect();
         (pairwise_wilcoxon(&names, &finals), friedman_nemenyi(&names, &rows, "seeds"), None)
@@ -439,18 +482,168 @@ fn across_benchmarks(strategies: &[String], benchmarks: &[BenchmarkAnalysis]) ->
     friedman_nemenyi(strategies, &rows, "benchmarks")
 }
 
-fn verdict_of(bench: &BenchmarkAnalysis) -> Option<Verdict> {
+/// The verdict on one benchmark: the best by median final score (every strategy on an exact tie),
+/// and every strategy its pairwise tests cannot show to be worse.
+pub fn verdict_of(bench: &BenchmarkAnalysis) -> Option<Verdict> {
     // A strategy whose median final score is infinitely bad (most seeds without a result) is
-    // never the verdict's best.
-    let best = bench
-        .strategies
-        .iter()
-        .filter_map(|s| s.final_score.map(|e| (s, e)))
-        .filter(|(_, e)| e.value.is_finite())
-        .min_by(|a, b| a.1.value.total_cmp(&b.1.value))?;
-    let (s, e) = best;
-    let final_regret =
-        Some(Estimate { value: bench.scale.regret(e.value), low: bench.scale.regret(e.low), high: bench.scale.regret(e.high) })
-            .map(|r| if r.low > r.high { Estimate { value: r.value, low: r.high, high: r.low } } else { r });
-    Some(Verdict { benchmark: bench.reference.name.clone(), best: s.name.clone(), final_regret, speedup: s.speedup_time, usage: s.usage })
+    // never the verdict's best, nor a contender.
+    let mut ranked: Vec<(&StrategyAnalysis, Estimate)> =
+        bench.strategies.iter().filter_map(|s| s.final_score.map(|e| (s, e))).filter(|(_, e)| e.value.is_finite()).collect();
+    ranked.sort_by(|a, b| a.1.value.total_cmp(&b.1.value));
+    let (first, e) = *ranked.first()?;
+    let best: Vec<String> = ranked.iter().take_while(|(_, x)| x.value == e.value).map(|(s, _)| s.name.clone()).collect();
+    let test_of = |a: &str, b: &str| bench.pairwise.iter().find(|t| (t.a == a && t.b == b) || (t.a == b && t.b == a));
+    let mut contenders = Vec::new();
+    let mut untested = Vec::new();
+    for (s, _) in &ranked {
+        if best.contains(&s.name) {
+            contenders.push(s.name.clone());
+            continue;
+        }
+        let mut worse = false;
+        let mut tested = true;
+        for b in &best {
+            match test_of(b, &s.name).map(|t| (t, &t.outcome)) {
+                Some((t, Ok(o))) => worse |= o.p_holm < ALPHA && o.favours_a == (&t.a == b),
+                _ => tested = false,
+            }
+        }
+        if !worse {
+            contenders.push(s.name.clone());
+            if !tested {
+                untested.push(s.name.clone());
+            }
+        }
+    }
+    let no_difference = contenders.len() > 1 && contenders.len() == ranked.len();
+    let mapped = |f: &dyn Fn(f64) -> f64| Some(ordered(Estimate { value: f(e.value), low: f(e.low), high: f(e.high) }));
+    let final_regret = mapped(&|v| bench.scale.regret(v));
+    let final_score = mapped(&|v| bench.scale.shown(v));
+    Some(Verdict {
+        benchmark: bench.reference.name.clone(),
+        best,
+        contenders,
+        untested,
+        no_difference,
+        final_score,
+        final_regret,
+        speedup: first.speedup_time,
+        usage: first.usage,
+    })
+}
+
+/// An interval with its ends in order (a decreasing map, as the objective of a maximised
+/// benchmark, swaps them).
+fn ordered(r: Estimate) -> Estimate {
+    if r.low > r.high { Estimate { value: r.value, low: r.high, high: r.low } } else { r }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use hposim_core::{BenchmarkReference, Direction};
+    use rand::SeedableRng;
+
+    fn strategy(name: &str, index: usize, finals: &[f64]) -> StrategyAnalysis {
+        let mut rng = hposim_core::Rng::seed_from_u64(index as u64);
+        StrategyAnalysis {
+            name: name.into(),
+            index,
+            seeds: (0..finals.len() as u32).collect(),
+            trajectories: vec![Trajectory::default(); finals.len()],
+            finals: finals.iter().map(|f| Some(*f)).collect(),
+            below_full: 0,
+            lengths: vec![Some(1.0); finals.len()],
+            bands: Vec::new(),
+            compute_bands: Vec::new(),
+            final_score: bootstrap(finals, 0.95, &mut rng, median),
+            at_fractions: Vec::new(),
+            speedup_time: None,
+            speedup_compute: None,
+            hits: Vec::new(),
+            ert: Vec::new(),
+            usage: Usage::default(),
+            effect: None,
+            without_full_result: Vec::new(),
+        }
+    }
+
+    /// A benchmark (regret measure) whose strategies ended with these final scores per seed,
+    /// tested as the analysis tests them.
+    fn bench(strategies: &[(&str, &[f64])]) -> BenchmarkAnalysis {
+        let strategies: Vec<StrategyAnalysis> = strategies.iter().enumerate().map(|(i, (n, f))| strategy(n, i, f)).collect();
+        let names: Vec<String> = strategies.iter().map(|s| s.name.clone()).collect();
+        let finals: Vec<Vec<Option<f64>>> = strategies.iter().map(|s| s.finals.clone()).collect();
+        let reference = BenchmarkReference {
+            name: "b".into(),
+            objective: "loss".into(),
+            direction: Direction::Minimize,
+            max_fidelity: 9,
+            unit: "epoch".into(),
+            best_known: Some(0.0),
+            median_random: None,
+            objectives: Vec::new(),
+            hypervolume_reference: None,
+        };
+        BenchmarkAnalysis {
+            scale: Scale::of(&reference),
+            reference,
+            time_grid: Vec::new(),
+            compute_grid: Vec::new(),
+            ranks: Vec::new(),
+            targets: Vec::new(),
+            targets_are: "",
+            baseline_target: None,
+            paired: true,
+            pairwise: pairwise_wilcoxon(&names, &finals),
+            rank_test: Err(String::new()),
+            kruskal: None,
+            strategies,
+        }
+    }
+
+    #[test]
+    fn a_clear_winner_is_named_alone() {
+        let a = [0.10, 0.12, 0.11, 0.13, 0.09, 0.10, 0.12, 0.11, 0.10, 0.14];
+        let b: Vec<f64> = a.iter().map(|v| v + 0.3).collect();
+        let c: Vec<f64> = a.iter().map(|v| v + 0.5).collect();
+        let v = verdict_of(&bench(&[("b", &b), ("a", &a), ("c", &c)])).unwrap();
+        // Ten seeds, every difference the same sign: exact two-sided p = 2/1024, Holm × 3 < 0.05.
+        assert_eq!((v.best.clone(), v.contenders.clone(), v.no_difference), (vec!["a".to_owned()], vec!["a".to_owned()], false));
+        assert!((v.final_score.unwrap().value - 0.11).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_significant_difference_is_the_finding_when_the_tests_say_so() {
+        // Differences of alternating sign: no test rejects, so the lowest median is not a winner.
+        let a = [0.10, 0.30, 0.12, 0.28, 0.11, 0.31, 0.13, 0.29, 0.10, 0.30];
+        let b = [0.29, 0.11, 0.30, 0.12, 0.28, 0.10, 0.31, 0.13, 0.30, 0.12];
+        let c = [0.20, 0.21, 0.19, 0.22, 0.18, 0.23, 0.20, 0.21, 0.19, 0.22];
+        let v = verdict_of(&bench(&[("a", &a), ("b", &b), ("c", &c)])).unwrap();
+        assert!(v.no_difference, "{v:?}");
+        assert_eq!(v.contenders.len(), 3);
+        assert!(v.untested.is_empty());
+    }
+
+    #[test]
+    fn a_tie_names_every_tied_strategy_and_excludes_the_significantly_worse() {
+        let a = [0.10, 0.12, 0.11, 0.13, 0.09, 0.10, 0.12, 0.11, 0.10, 0.14];
+        let worse: Vec<f64> = a.iter().map(|v| v + 0.5).collect();
+        // The same scores on every seed: equal medians, a tie; no test between the two.
+        let v = verdict_of(&bench(&[("bohb", &a), ("tpe+asha", &a), ("random", &worse)])).unwrap();
+        assert_eq!(v.best, ["bohb", "tpe+asha"]);
+        assert_eq!(v.contenders, ["bohb", "tpe+asha"]);
+        assert!(!v.no_difference);
+    }
+
+    #[test]
+    fn too_few_seeds_leave_strategies_untested_not_beaten() {
+        let v = verdict_of(&bench(&[("a", &[0.1, 0.2, 0.1]), ("b", &[0.5, 0.6, 0.7])])).unwrap();
+        assert_eq!(
+            (v.best.clone(), v.contenders.clone(), v.untested.clone()),
+            (vec!["a".to_owned()], vec!["a".to_owned(), "b".to_owned()], vec!["b".to_owned()])
+        );
+        assert!(v.no_difference);
+    }
 }

@@ -13,6 +13,7 @@ pub mod aggregate;
 pub mod analysis;
 pub mod bootstrap;
 pub mod comparisons;
+pub mod export;
 pub mod fixed_target;
 pub mod friedman;
 pub mod holm;
@@ -30,6 +31,7 @@ pub mod strategy_table;
 pub mod studentized_range;
 pub mod tables;
 pub mod trimmed_mean;
+pub mod vargha_delaney;
 pub mod wilcoxon;
 
 pub use analysis::{Analysis, Options, analyse};

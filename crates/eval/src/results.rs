@@ -75,8 +75,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ResultsError + '_ {
     move |error| ResultsError::File(FileError::Io { path: path.to_owned(), error })
 }
 
-/// Reads the results directory `dir`.
-pub fn load(dir: &Path) -> Result<Results, ResultsError> {
+/// The manifest of the results directory `dir`, if it has one, and the cells it expects (without
+/// a manifest: every cell whose summary is in `cells/`).
+pub fn expected_cells(dir: &Path) -> Result<(Option<Manifest>, Vec<ExpectedCell>), ResultsError> {
     let manifest = read_manifest(dir)?;
     let cells_dir = dir.join("cells");
     if manifest.is_none() && !cells_dir.is_dir() {
@@ -86,6 +87,13 @@ pub fn load(dir: &Path) -> Result<Results, ResultsError> {
         Some(m) => m.cells.clone(),
         None => discover(&cells_dir)?,
     };
+    Ok((manifest, expected))
+}
+
+/// Reads the results directory `dir`.
+pub fn load(dir: &Path) -> Result<Results, ResultsError> {
+    let (manifest, expected) = expected_cells(dir)?;
+    let cells_dir = dir.join("cells");
     let mut cells = Vec::new();
     let mut missing = Vec::new();
     for cell in expected {
@@ -151,6 +159,7 @@ fn names_from(cells: &[CellResult]) -> (Vec<BenchmarkReference>, Vec<String>) {
                 objective: s.objective.clone(),
                 direction: s.direction,
                 max_fidelity: s.max_fidelity,
+                unit: "epoch".into(),
                 best_known: s.best_known,
                 median_random: None,
                 objectives: Vec::new(),

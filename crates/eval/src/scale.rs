@@ -117,6 +117,7 @@ mod tests {
             objective: "acc".into(),
             direction,
             max_fidelity: 10,
+            unit: "epoch".into(),
             best_known,
             median_random,
             objectives: Vec::new(),

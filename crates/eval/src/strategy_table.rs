@@ -1,9 +1,11 @@
 //! The end-of-run table: per benchmark and strategy, the median and interquartile range over
-//! seeds of the final regret, compute hours, idle hours and cost, with the compute the same
-//! trials would have needed without early termination and the share saved.
+//! seeds of the final score in the benchmark's measure (the report's: [`Scale`]), the plain
+//! regret, compute, wall-clock and idle hours and cost, with the compute the same trials would
+//! have needed without early termination and the share saved.
 
 use crate::quantile::quantile;
-use hposim_core::CellSummary;
+use crate::scale::Scale;
+use hposim_core::{BenchmarkReference, CellSummary};
 
 /// Median and quartiles of a sample.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,6 +36,14 @@ pub struct StrategyRow {
     pub strategy: String,
     /// Number of cells (seeds).
     pub cells: usize,
+    /// The benchmark's measure, as the report names it ([`Scale::label`]).
+    pub measure: String,
+    /// Final score in that measure over the seeds with a result at full fidelity.
+    pub score: Option<Spread>,
+    /// How many of the `cells` have a score (a result at full fidelity).
+    pub score_cells: usize,
+    /// The stop reasons of the seeds without any result at full fidelity (each once, sorted).
+    pub without_full_result: Vec<String>,
     /// Final regret over the seeds that have one (a seed has none if no trial reached full
     /// fidelity); see `regret_cells`.
     pub regret: Option<Spread>,
@@ -62,8 +72,10 @@ pub struct StrategyRow {
     pub hypervolume: Option<Spread>,
 }
 
-/// Groups `summaries` by (benchmark, strategy), in order of first appearance.
-pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
+/// Groups `summaries` by (benchmark, strategy), in order of first appearance; scores are in
+/// the measure of the benchmark's entry in `references` (from the summary alone, plain regret or
+/// the objective, where it has none).
+pub fn strategy_table(summaries: &[CellSummary], references: &[BenchmarkReference]) -> Vec<StrategyRow> {
     let mut keys: Vec<(&str, &str)> = Vec::new();
     for s in summaries {
         let key = (s.benchmark.as_str(), s.strategy.as_str());
@@ -75,10 +87,19 @@ pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
         .map(|(benchmark, strategy)| {
             let group: Vec<&CellSummary> = summaries.iter().filter(|s| s.benchmark == benchmark && s.strategy == strategy).collect();
             let checkpointing = group.first().map(|s| s.checkpointing).filter(|c| group.iter().all(|s| s.checkpointing == *c));
+            let scale = references.iter().find(|r| r.name == benchmark).map_or_else(|| Scale::of(&of_summary(group[0])), Scale::of);
+            let mut without_full_result: Vec<String> =
+                group.iter().filter(|s| s.best_objective_max_fidelity.is_none()).map(|s| s.stop_reason.clone()).collect();
+            without_full_result.sort_unstable();
+            without_full_result.dedup();
             StrategyRow {
                 benchmark: benchmark.to_owned(),
                 strategy: strategy.to_owned(),
                 cells: group.len(),
+                measure: scale.label(),
+                score: Spread::of(group.iter().filter_map(|s| s.best_objective_max_fidelity).map(|v| scale.shown(scale.score(v)))),
+                score_cells: group.iter().filter(|s| s.best_objective_max_fidelity.is_some()).count(),
+                without_full_result,
                 regret: Spread::of(group.iter().filter_map(|s| s.regret)),
                 regret_cells: group.iter().filter(|s| s.regret.is_some_and(|r| !r.is_nan())).count(),
                 compute_hours: Spread::of(group.iter().map(|s| s.compute_seconds / 3600.0)),
@@ -102,12 +123,28 @@ pub fn strategy_table(summaries: &[CellSummary]) -> Vec<StrategyRow> {
         .collect()
 }
 
+/// What a summary alone tells about its benchmark (no median random configuration).
+fn of_summary(s: &CellSummary) -> BenchmarkReference {
+    BenchmarkReference {
+        name: s.benchmark.clone(),
+        objective: s.objective.clone(),
+        direction: s.direction,
+        max_fidelity: s.max_fidelity,
+        unit: "epoch".into(),
+        best_known: s.best_known,
+        median_random: None,
+        objectives: Vec::new(),
+        hypervolume_reference: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use hposim_core::Direction;
 
     fn cell(benchmark: &str, strategy: &str, regret: Option<f64>, compute: f64) -> CellSummary {
+        let best = regret.map(|r| 0.1 + r);
         CellSummary {
             trace_format: 1,
             cell: String::new(),
@@ -132,15 +169,15 @@ mod tests {
             compute_with_checkpointing_seconds: compute,
             compute_without_checkpointing_seconds: 1.5 * compute,
             best_objective: None,
-            best_objective_max_fidelity: None,
-            best_known: None,
+            best_objective_max_fidelity: best,
+            best_known: Some(0.1),
             regret,
             regret_any_fidelity: None,
             cost_usd: Some(compute / 3600.0 * 2.0),
             full_training_cost_usd: Some(compute / 3600.0 * 4.0),
             checkpointing: true,
             sampler_warnings: 0,
-            stop_reason: String::new(),
+            stop_reason: "budget".into(),
             hypervolume: None,
             hypervolume_reference: None,
             outside_reference: None,
@@ -156,7 +193,7 @@ mod tests {
             cell("a", "random", Some(0.2), 10800.0),
             cell("a", "random", None, 14400.0),
         ];
-        let table = strategy_table(&cells);
+        let table = strategy_table(&cells, &[]);
         assert_eq!(table.len(), 2);
         assert_eq!((table[0].strategy.as_str(), table[0].cells, table[0].regret_cells), ("random", 4, 3));
         // regrets 0.1, 0.2, 0.4: quartiles 0.15, 0.2, 0.3 (NumPy linear).
@@ -170,5 +207,21 @@ mod tests {
         // Without checkpoints the same decisions would cost 1.5× compute of 2× compute: 25 % saved.
         assert_eq!(table[0].compute_saved_other.unwrap().median, 0.25);
         assert_eq!(table[0].checkpointing, Some(true));
+        // Without a reference the measure is the summary's plain regret; the seed without a
+        // full-fidelity result is flagged with its stop reason.
+        assert_eq!(table[0].measure, "regret of val_error");
+        assert!((table[0].score.unwrap().median - 0.2).abs() < 1e-12);
+        assert_eq!((table[0].score_cells, table[0].without_full_result.clone()), (3, vec!["budget".to_owned()]));
+    }
+
+    #[test]
+    fn scores_are_in_the_references_measure() {
+        // Best known 0.1, median random configuration 0.5: a final value of 0.2 is normalised
+        // regret (0.2 − 0.1) / (0.5 − 0.1) = 0.25.
+        let reference = BenchmarkReference { median_random: Some(0.5), ..of_summary(&cell("a", "random", Some(0.1), 1.0)) };
+        let table = strategy_table(&[cell("a", "random", Some(0.1), 3600.0)], &[reference]);
+        assert_eq!(table[0].measure, "normalised regret of val_error");
+        assert!((table[0].score.unwrap().median - 0.25).abs() < 1e-12);
+        assert!(table[0].without_full_result.is_empty());
     }
 }

@@ -44,13 +44,20 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// The verdict: per benchmark, the best strategy, its final regret and speed-up over the
-/// baseline with intervals, its compute and cost.
+/// The verdict: per benchmark, the best strategies (several on a tie, joined by `;`), every
+/// strategy not significantly worse than them, whether that is "no significant difference",
+/// the measure, the best's median final score and plain regret, its speed-up over the baseline
+/// with intervals, its compute and cost.
 pub fn verdict(analysis: &Analysis) -> PolarsResult<DataFrame> {
     let v = &analysis.verdict;
+    let measure = |name: &str| analysis.benchmarks.iter().find(|b| b.reference.name == name).map_or(String::new(), |b| b.scale.label());
     Builder::default()
         .text("benchmark", v.iter().map(|r| r.benchmark.clone()).collect())
-        .text("best_strategy", v.iter().map(|r| r.best.clone()).collect())
+        .text("best_strategies", v.iter().map(|r| r.best.join(";")).collect())
+        .text("not_significantly_worse", v.iter().map(|r| r.contenders.join(";")).collect())
+        .text("no_significant_difference", v.iter().map(|r| r.no_difference.to_string()).collect())
+        .text("measure", v.iter().map(|r| measure(&r.benchmark)).collect())
+        .estimate("final_median", &v.iter().map(|r| r.final_score).collect::<Vec<_>>())
         .estimate("final_regret", &v.iter().map(|r| r.final_regret).collect::<Vec<_>>())
         .estimate("speedup", &v.iter().map(|r| r.speedup).collect::<Vec<_>>())
         .num("compute_hours", v.iter().map(|r| finite(r.usage.compute_hours)).collect())
@@ -70,7 +77,20 @@ pub fn strategies(analysis: &Analysis) -> PolarsResult<DataFrame> {
         .text("strategy", pairs.iter().map(|(_, s)| s.name.clone()).collect())
         .int("seeds", pairs.iter().map(|(_, s)| s.lengths.iter().filter(|l| l.is_some()).count() as u64).collect())
         .text("measure", pairs.iter().map(|(b, _)| b.scale.label()).collect())
-        .estimate("final_median", &estimates(|s| s.final_score))
+        .estimate(
+            "final_median",
+            &pairs
+                .iter()
+                .map(|(b, s)| {
+                    s.final_score.map(|e| {
+                        let (x, y) = (b.scale.shown(e.low), b.scale.shown(e.high));
+                        Estimate { value: b.scale.shown(e.value), low: x.min(y), high: x.max(y) }
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+        .estimate("effect_a_vs_baseline", &estimates(|s| s.effect))
+        .int("seeds_without_full_fidelity_result", pairs.iter().map(|(_, s)| s.without_full_result.len() as u64).collect())
         .estimate("speedup_wallclock", &estimates(|s| s.speedup_time))
         .estimate("speedup_compute", &estimates(|s| s.speedup_compute))
         .num("trials", usage(|u| u.trials))

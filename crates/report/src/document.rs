@@ -19,7 +19,7 @@ pub enum Block {
         /// Rows of cells.
         rows: Vec<Vec<String>>,
     },
-    /// A figure: `figures/<stem>.png` and `.svg`.
+    /// A figure: `figures/<stem>.png`, `.svg` and `.pdf`.
     Figure {
         /// File stem under `figures/`.
         stem: String,
@@ -56,7 +56,9 @@ pub fn markdown(blocks: &[Block]) -> String {
                 out.push('\n');
             }
             Block::Figure { stem, caption } => {
-                out.push_str(&format!("![{stem}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg))\n\n"));
+                out.push_str(&format!(
+                    "![{stem}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg), [PDF](figures/{stem}.pdf))\n\n"
+                ));
             }
             Block::Code(text) => {
                 // A fence longer than any run of backticks inside the text.

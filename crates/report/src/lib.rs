@@ -1,5 +1,6 @@
 //! Reports for hposim: from an evaluation ([`hposim_eval::Analysis`]) of a results directory,
-//! the figures (PNG and SVG, drawn with plotters in an embedded font), the tables (CSV, from
+//! the figures (SVG drawn with plotters in an embedded font, converted to PDF and to PNG at twice
+//! the size), the tables (CSV, from
 //! polars data frames) and the report itself (`report.md` and a self-contained
 //! `report.html`), whose first page answers "which strategy, and how much compute does it
 //! save?".
@@ -20,6 +21,9 @@ pub struct ReportOptions {
     pub out_dir: PathBuf,
     /// The commands that reproduce the results and this report.
     pub reproduce: Vec<String>,
+    /// Figure and font sizes ([`style::Look::SCREEN`], or [`style::Look::COLUMN`] for one
+    /// column of a two-column paper).
+    pub look: style::Look,
 }
 
 /// What a report wrote.
@@ -29,7 +33,7 @@ pub struct Written {
     pub markdown: PathBuf,
     /// `report.html`.
     pub html: PathBuf,
-    /// Every figure file (PNG and SVG).
+    /// Every figure file (SVG, PDF and PNG).
     pub figures: Vec<PathBuf>,
     /// Every table file (CSV).
     pub tables: Vec<PathBuf>,
@@ -69,7 +73,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
 }
 
 /// Writes the report of `results` (analysed as `analysis`) under `options.out_dir`:
-/// `report.md`, `report.html`, `figures/*.png|svg`, `tables/*.csv`.
+/// `report.md`, `report.html`, `figures/*.svg|pdf|png`, `tables/*.csv`.
 pub fn write_report(results: &Results, analysis: &Analysis, options: &ReportOptions) -> Result<Written, ReportError> {
     let out = &options.out_dir;
     let figures_dir = out.join("figures");
@@ -79,7 +83,7 @@ pub fn write_report(results: &Results, analysis: &Analysis, options: &ReportOpti
     }
     let mut written = Written { markdown: out.join("report.md"), html: out.join("report.html"), ..Written::default() };
     written.tables = write_tables(results, analysis, &tables_dir)?;
-    let (blocks, figures) = sections::build(results, analysis, &options.reproduce, &figures_dir)?;
+    let (blocks, figures) = sections::build(results, analysis, &options.reproduce, &figures_dir, &options.look)?;
     written.figures = figures;
     std::fs::write(&written.markdown, document::markdown(&blocks)).map_err(io(&written.markdown))?;
     let title = format!("hposim report: {}", sections::experiment_name(results));

@@ -7,15 +7,20 @@ use crate::document::Block;
 use crate::figures::critical_difference::CdDiagram;
 use crate::figures::lineage::{LineageFigure, lineage};
 use crate::figures::lines::{Line, LineFigure};
-use crate::figures::rungs::{RungFigure, TrialLine};
+use crate::figures::rungs::{RungFigure, rung_counts};
 use crate::figures::speedup::{Bar, BarFigure};
+use crate::figures::timeline::{TimelineFigure, launches};
 use crate::figures::utilisation::{Usage, UtilisationFigure};
 use crate::figures::{Figure, save};
-use crate::format::{estimate, num, p_equals, p_value};
+use crate::format::{estimate, finding, num, p_equals, p_value, percent, speedup_text};
+use crate::style::{Look, time_unit};
 use hposim_core::TrialOutcome;
-use hposim_eval::analysis::{BUDGET_FRACTIONS, BenchmarkAnalysis};
+use hposim_eval::analysis::{BUDGET_FRACTIONS, BenchmarkAnalysis, StrategyAnalysis};
+use hposim_eval::bootstrap::Estimate;
 use hposim_eval::comparisons::{ALPHA, RankTest};
 use hposim_eval::results::CellResult;
+use hposim_eval::scale::Measure;
+use hposim_eval::vargha_delaney::magnitude;
 use hposim_eval::{Analysis, Results};
 use std::path::{Path, PathBuf};
 
@@ -37,6 +42,7 @@ fn stem(parts: &[&str]) -> String {
 
 struct Figures<'a> {
     dir: &'a Path,
+    look: &'a Look,
     written: Vec<PathBuf>,
     stems: std::collections::HashSet<String>,
 }
@@ -52,9 +58,8 @@ impl Figures<'_> {
             n += 1;
         }
         let stem = unique.as_str();
-        let (png, svg) = save(figure, self.dir, stem).map_err(|message| ReportError::Figure { stem: stem.to_owned(), message })?;
-        self.written.push(png);
-        self.written.push(svg);
+        let paths = save(figure, self.dir, stem, self.look).map_err(|message| ReportError::Figure { stem: stem.to_owned(), message })?;
+        self.written.extend(paths);
         blocks.push(Block::Figure { stem: stem.to_owned(), caption });
         Ok(())
     }
@@ -66,9 +71,10 @@ pub fn build(
     analysis: &Analysis,
     reproduce: &[String],
     figures_dir: &Path,
+    look: &Look,
 ) -> Result<(Vec<Block>, Vec<PathBuf>), ReportError> {
     let mut b = Vec::new();
-    let mut figures = Figures { dir: figures_dir, written: Vec::new(), stems: std::collections::HashSet::new() };
+    let mut figures = Figures { dir: figures_dir, look, written: Vec::new(), stems: std::collections::HashSet::new() };
     let name = experiment_name(results);
     b.push(Block::Heading(1, format!("hposim report: {name}")));
     if let Some(d) = results.manifest.as_ref().and_then(|m| m.description.clone()) {
@@ -93,7 +99,7 @@ pub fn build(
     }
     b.push(Block::Paragraph(intro));
     verdict(&mut b, analysis);
-    savings(&mut b, analysis);
+    savings(&mut b, results, analysis);
     fractions(&mut b, analysis);
     b.push(Block::Heading(2, "Figures".into()));
     anytime_figures(&mut b, &mut figures, analysis)?;
@@ -114,48 +120,59 @@ pub fn build(
 fn verdict(b: &mut Vec<Block>, analysis: &Analysis) {
     b.push(Block::Heading(2, "Verdict".into()));
     let baseline = &analysis.options.baseline;
+    let with_regret = analysis.benchmarks.iter().any(|x| x.scale.measure == Measure::NormalisedRegret);
     let rows = analysis
         .verdict
         .iter()
-        .map(|v| {
-            let bench = analysis.benchmarks.iter().find(|x| x.reference.name == v.benchmark);
-            vec![
+        .filter_map(|v| analysis.benchmarks.iter().find(|x| x.reference.name == v.benchmark).map(|bench| (v, bench)))
+        .map(|(v, bench)| {
+            let first = &v.best[0];
+            let mut row = vec![
                 v.benchmark.clone(),
-                format!("**{}**", v.best),
-                format!(
-                    "{} ({}){}",
-                    estimate(v.final_regret),
-                    bench.map_or(String::new(), |x| x.scale.regret_label()),
-                    bench.map_or(String::new(), |x| below_full_note(x, &v.best))
-                ),
-                match bench {
-                    Some(x) if x.baseline_target.is_some() => format!("{}×", estimate(v.speedup)),
-                    Some(x) if x.strategies.iter().any(|s| &s.name == baseline) => "baseline has no median final result".into(),
-                    _ => "no baseline results".into(),
+                finding(v),
+                bench.scale.label(),
+                format!("{}{}", estimate(v.final_score), below_full_note(bench, first)),
+            ];
+            if with_regret {
+                row.push(if bench.scale.measure == Measure::NormalisedRegret {
+                    format!("{} ({})", estimate(v.final_regret), bench.scale.regret_label())
+                } else {
+                    "(the measure)".into()
+                });
+            }
+            row.extend([
+                if bench.baseline_target.is_some() {
+                    speedup_text(v.speedup)
+                } else if bench.strategies.iter().any(|s| &s.name == baseline) {
+                    "baseline has no median final result".into()
+                } else {
+                    "no baseline results".into()
                 },
-                bench.map_or("—".into(), |x| against_baseline(x, &v.best, baseline)),
+                against_baseline(bench, first, baseline),
                 num(v.usage.compute_hours),
                 v.usage.cost_usd.map_or("—".into(), |c| format!("${}", num(c))),
-            ]
+            ]);
+            row
         })
         .collect::<Vec<_>>();
     // With no verdict at all there is nothing to tabulate; the paragraph below says why.
     if !rows.is_empty() {
-        b.push(Block::Table {
-            header: vec![
-                "benchmark".into(),
-                "best strategy (lowest median final score)".into(),
-                "its final regret: median [95 % CI]".into(),
-                format!("speed-up over {baseline}: × [95 % CI]"),
-                format!(
-                    "final score vs {baseline} ({}, Holm)",
-                    if analysis.benchmarks.iter().all(|bench| bench.paired) { "Wilcoxon" } else { "Mann–Whitney U" }
-                ),
-                "compute (worker-hours, median)".into(),
-                "cost (median)".into(),
-            ],
-            rows,
-        });
+        let mut header = vec![
+            "benchmark".into(),
+            format!("finding (Holm-corrected {}, α = {ALPHA})", test_name(analysis)),
+            "measure".into(),
+            "lowest median final score [95 % CI]".into(),
+        ];
+        if with_regret {
+            header.push("as plain regret [95 % CI]".into());
+        }
+        header.extend([
+            format!("its speed-up over {baseline}: × [95 % CI]"),
+            format!("it against {baseline}: test; effect size [95 % CI]"),
+            "its compute (worker-hours, median)".into(),
+            "its cost (median)".into(),
+        ]);
+        b.push(Block::Table { header, rows });
     }
     let without: Vec<&str> = analysis
         .benchmarks
@@ -169,9 +186,40 @@ fn verdict(b: &mut Vec<Block>, analysis: &Analysis) {
             without.join(", ")
         )));
     }
+    let flagged: Vec<String> =
+        analysis.benchmarks.iter().flat_map(|bench| bench.strategies.iter().filter_map(move |s| without_full_text(bench, s))).collect();
+    if !flagged.is_empty() {
+        b.push(Block::Paragraph(format!(
+            "**Without a full-fidelity result** (no trial of the seed reached full fidelity, so its final score is infinitely bad): {}.",
+            flagged.join("; ")
+        )));
+    }
     b.push(Block::Paragraph(format!(
-        "The speed-up is the time {baseline} needs to reach its own median final quality divided by the time the strategy needs to reach it (medians over seeds; the BOHB paper's ×-fold speed-up; the interval resamples the seeds of both and redoes the whole procedure); 0 means the strategy did not reach it in at least half its seeds. A seed whose run never had a result counts as infinitely bad. Scores are normalised regret where the benchmark has a best known value and a median random configuration (0 = best known, 1 = median random configuration), plain regret with only a best known value, and the objective otherwise."
+        "The finding names the strategy with the lowest median final score (several on an exact tie) and every strategy its pairwise test cannot show to be significantly worse than it; \"no significant difference\" where that is every strategy with a result. The speed-up is the time {baseline} needs to reach its own median final quality divided by the time the strategy needs to reach it (medians over seeds; the BOHB paper's ×-fold speed-up; the interval resamples the seeds of both and redoes the whole procedure); \"did not reach\" where the strategy's median run (or, in an interval, a resample's) never reached it. The effect size is the probability that the strategy ends better than {baseline}, ties counted half (0.5: no effect), with a percentile-bootstrap interval: where seeds are paired (simulated results, common random numbers) the share of seeds on which it does (the paired probability of superiority, Grissom & Kim 2012), otherwise Vargha–Delaney A over every pair of runs (Vargha & Delaney 2000; 0.56, 0.64, 0.71: small, medium, large). A seed whose run never had a result counts as infinitely bad. The measure is normalised regret where the benchmark has a best known value and a median random configuration (0 = best known, 1 = median random configuration), plain regret with only a best known value, and the objective otherwise; every score of this report is in it."
     )));
+}
+
+/// The name of the pairwise test.
+fn test_name(analysis: &Analysis) -> &'static str {
+    if analysis.benchmarks.iter().all(|bench| bench.paired) { "Wilcoxon signed-rank" } else { "Mann–Whitney U" }
+}
+
+/// The seeds of `s` without a full-fidelity result and why their cells stopped, or `None`.
+fn without_full_text(bench: &BenchmarkAnalysis, s: &StrategyAnalysis) -> Option<String> {
+    if s.without_full_result.is_empty() {
+        return None;
+    }
+    let mut reasons: Vec<&str> = s.without_full_result.iter().map(|(_, r)| r.as_str()).collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    Some(format!(
+        "{} on {}: {} of {} seeds (stop reason: {})",
+        s.name,
+        bench.reference.name,
+        s.without_full_result.len(),
+        s.lengths.iter().flatten().count(),
+        reasons.join(", ")
+    ))
 }
 
 /// A warning when some seeds' final incumbents of `strategy` were evaluated below full fidelity.
@@ -184,7 +232,8 @@ fn below_full_note(bench: &BenchmarkAnalysis, strategy: &str) -> String {
     }
 }
 
-/// Whether `best` ended significantly better than `baseline` on `bench`, in words.
+/// Whether `best` ended significantly better than `baseline` on `bench`, in words, with the
+/// effect size.
 fn against_baseline(bench: &BenchmarkAnalysis, best: &str, baseline: &str) -> String {
     if best == baseline {
         return "is the baseline".into();
@@ -192,15 +241,25 @@ fn against_baseline(bench: &BenchmarkAnalysis, best: &str, baseline: &str) -> St
     let Some(test) = bench.pairwise.iter().find(|t| (t.a == best && t.b == baseline) || (t.b == best && t.a == baseline)) else {
         return "no baseline".into();
     };
-    match &test.outcome {
+    let outcome = match &test.outcome {
         Ok(o) if o.p_holm < ALPHA && o.favours_a == (test.a == best) => format!("better, {}", p_equals(o.p_holm)),
-        Ok(o) if o.p_holm < ALPHA => format!("worse by the signed ranks, {}", p_equals(o.p_holm)),
+        Ok(o) if o.p_holm < ALPHA => format!("worse by the ranks, {}", p_equals(o.p_holm)),
         Ok(o) => format!("not significant, {}", p_equals(o.p_holm)),
         Err(why) => why.split(':').next().unwrap_or("not tested").to_owned(),
+    };
+    match bench.strategies.iter().find(|s| s.name == best).and_then(|s| s.effect) {
+        Some(a) => format!("{outcome}; {}", effect_text(a, bench.paired)),
+        None => outcome,
     }
 }
 
-fn savings(b: &mut Vec<Block>, analysis: &Analysis) {
+/// An effect size with its interval: the paired probability of superiority, or Vargha–Delaney
+/// A with its magnitude.
+fn effect_text(a: Estimate, paired: bool) -> String {
+    if paired { format!("won {} of seeds", percent(a)) } else { format!("A = {} ({})", estimate(Some(a)), magnitude(a.value)) }
+}
+
+fn savings(b: &mut Vec<Block>, results: &Results, analysis: &Analysis) {
     b.push(Block::Heading(2, "Compute with and without early termination".into()));
     let mut rows = Vec::new();
     for bench in &analysis.benchmarks {
@@ -212,7 +271,13 @@ fn savings(b: &mut Vec<Block>, analysis: &Analysis) {
                 num(u.trials),
                 num(u.compute_hours),
                 num(u.full_training_hours),
-                format!("{:.1} %", 100.0 * u.compute_saved),
+                // Only a strategy that stops or pauses trials early saves anything by design; a
+                // FIFO strategy's budget cut is not a saving.
+                if results.cells_of(&bench.reference.name, &s.name).any(|c| terminates_early(c, bench.reference.max_fidelity)) {
+                    format!("{:.1} %", 100.0 * u.compute_saved)
+                } else {
+                    "—".into()
+                },
                 u.cost_usd.map_or("—".into(), |c| format!("${}", num(c))),
                 u.full_training_cost_usd.map_or("—".into(), |c| format!("${}", num(c))),
                 num(u.idle_hours),
@@ -234,41 +299,103 @@ fn savings(b: &mut Vec<Block>, analysis: &Analysis) {
         rows,
     });
     b.push(Block::Paragraph(
-        "Medians over seeds. \"Without early termination\" is what training every trial the strategy started to full fidelity would have cost: the talk's comparison of full training against successive halving and HyperBand.".into(),
+        "Medians over seeds. \"Without early termination\" is what training every trial the strategy started to full fidelity would have cost: the talk's comparison of full training against successive halving and HyperBand; \"saved\" is 1 − compute / that, shown for strategies that stop or pause trials before full fidelity (— for the others).".into(),
     ));
 }
 
 fn fractions(b: &mut Vec<Block>, analysis: &Analysis) {
-    b.push(Block::Heading(2, "Anytime regret at fractions of the compute budget".into()));
-    let mut header = vec!["benchmark".to_owned(), "strategy".to_owned()];
+    b.push(Block::Heading(2, "Anytime score at fractions of the compute budget".into()));
+    let mut header = vec!["benchmark (measure)".to_owned(), "strategy".to_owned()];
     header.extend(BUDGET_FRACTIONS.iter().map(|f| format!("{:.0} %", 100.0 * f)));
     let mut rows = Vec::new();
     for bench in &analysis.benchmarks {
-        // The best (smallest) median at each fraction is set in bold.
-        let best: Vec<f64> = (0..BUDGET_FRACTIONS.len())
-            .map(|i| bench.strategies.iter().map(|s| bench.scale.score_of_regret(s.at_fractions[i])).fold(f64::INFINITY, f64::min))
-            .collect();
+        // The best (smallest) median score at each fraction is set in bold.
+        let best: Vec<f64> =
+            (0..BUDGET_FRACTIONS.len()).map(|i| bench.strategies.iter().map(|s| s.at_fractions[i]).fold(f64::INFINITY, f64::min)).collect();
         for (j, s) in bench.strategies.iter().enumerate() {
-            let mut row = vec![if j == 0 { bench.reference.name.clone() } else { String::new() }, s.name.clone()];
+            let first = if j == 0 { format!("{} ({})", bench.reference.name, bench.scale.label()) } else { String::new() };
+            let mut row = vec![first, s.name.clone()];
             row.extend(s.at_fractions.iter().zip(&best).map(|(v, b)| {
-                let text = num(*v);
-                if bench.scale.score_of_regret(*v) == *b && b.is_finite() { format!("**{text}**") } else { text }
+                let text = num(bench.scale.shown(*v));
+                if v == b && b.is_finite() { format!("**{text}**") } else { text }
             }));
             rows.push(row);
         }
     }
     b.push(Block::Table { header, rows });
+    b.push(Block::Paragraph(
+        "Median over seeds of the incumbent's score, in each benchmark's measure, once the given share of its compute horizon (the most worker-time any of its cells used) was spent; ∞ where at least half the seeds had no incumbent yet; the best at each share in bold.".into(),
+    ));
+}
+
+/// Per benchmark, every strategy against the baseline: its effect size with its interval.
+fn effect_table(b: &mut Vec<Block>, bench: &BenchmarkAnalysis, baseline: &str) {
+    let rows: Vec<Vec<String>> = bench
+        .strategies
+        .iter()
+        .filter(|s| s.name != baseline)
+        .filter_map(|s| s.effect.map(|a| (s, a)))
+        .map(|(s, a)| {
+            let difference = bench
+                .pairwise
+                .iter()
+                .find(|t| (t.a == s.name && t.b == baseline) || (t.b == s.name && t.a == baseline))
+                .map_or(f64::NAN, |t| if t.a == s.name { t.median_difference } else { -t.median_difference });
+            let mut row = vec![s.name.clone()];
+            if bench.paired {
+                row.push(percent(a));
+            } else {
+                row.extend([estimate(Some(a)), magnitude(a.value).into()]);
+            }
+            row.push(num(bench.scale.shown(difference)));
+            row
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    b.push(Block::Table {
+        header: [
+            vec![format!("strategy vs {baseline}")],
+            if bench.paired {
+                vec!["share of seeds won [95 % CI]".to_owned()]
+            } else {
+                vec!["Vargha–Delaney A [95 % CI]".to_owned(), "magnitude".to_owned()]
+            },
+            vec![if bench.paired {
+                format!("median difference ({})", bench.scale.label())
+            } else {
+                format!("difference of medians ({})", bench.scale.label())
+            }],
+        ]
+        .concat(),
+        rows,
+    });
     b.push(Block::Paragraph(format!(
-        "Median over seeds of the incumbent's regret (the objective itself on benchmarks without a best known value: {}) once the given share of each benchmark's compute horizon (the most worker-time any of its cells used) was spent; ∞ where at least half the seeds had no incumbent yet.",
-        analysis.benchmarks.iter().map(|x| format!("{}: {}", x.reference.name, x.scale.regret_label())).collect::<Vec<_>>().join(", ")
+        "Effect sizes against {baseline} on {}: {} Ties count half, a run without a result is worse than any result, and 0.5 means no effect. The interval is a percentile bootstrap over {}.",
+        bench.reference.name,
+        if bench.paired {
+            format!("the share of seeds on which the strategy ends with a better final score than {baseline} under the same seed (paired probability of superiority, Grissom & Kim 2012: the seeds share their benchmark noise, so each is a pair; its magnitude has no conventional thresholds).")
+        } else {
+            format!("Vargha–Delaney A, the probability that a run of the strategy ends with a better final score than a run of {baseline} (Vargha & Delaney 2000); |A − 0.5| ≥ 0.06, 0.14, 0.21 is small, medium, large.")
+        },
+        if bench.paired { "seeds, resampled as pairs" } else { "each strategy's runs, resampled separately" }
     )));
+}
+
+/// The clock of the results: simulated, or real for live studies.
+fn clock(analysis: &Analysis) -> &'static str {
+    if analysis.benchmarks.iter().all(|b| b.paired) { "simulated wall clock" } else { "wall clock" }
 }
 
 fn anytime_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
     for bench in &analysis.benchmarks {
-        for (axis, grid, x_label) in
-            [("wall clock", &bench.time_grid, "simulated wall-clock hours"), ("compute", &bench.compute_grid, "compute (worker-hours)")]
-        {
+        let time = time_unit(bench.time_grid.last().copied().unwrap_or(0.0));
+        let compute = time_unit(bench.compute_grid.last().copied().unwrap_or(0.0));
+        for (axis, grid, x_label, (_, seconds)) in [
+            ("wall clock", &bench.time_grid, format!("{} ({})", clock(analysis), time.0), time),
+            ("compute", &bench.compute_grid, format!("compute (worker-{})", compute.0), compute),
+        ] {
             let lines: Vec<Line> = bench
                 .strategies
                 .iter()
@@ -277,14 +404,14 @@ fn anytime_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Ana
                     let mut points = Vec::new();
                     let mut band = Vec::new();
                     for (t, band_at) in grid.iter().zip(bands) {
-                        let hours = t / 3600.0;
+                        let x = t / seconds;
                         match band_at.median {
                             Some(e) => {
                                 let (lo, hi) = (bench.scale.shown(e.low), bench.scale.shown(e.high));
-                                points.push((hours, bench.scale.shown(e.value)));
-                                band.push((hours, lo.min(hi), lo.max(hi)));
+                                points.push((x, bench.scale.shown(e.value)));
+                                band.push((x, lo.min(hi), lo.max(hi)));
                             }
-                            None => points.push((hours, f64::NAN)),
+                            None => points.push((x, f64::NAN)),
                         }
                     }
                     Line { name: s.name.clone(), color: s.index, points, band }
@@ -298,8 +425,8 @@ fn anytime_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Ana
             let log_y = positive && bench.scale.measure != hposim_eval::scale::Measure::Value;
             let figure = LineFigure {
                 title: format!("{}: anytime performance ({axis})", bench.reference.name),
-                x_label: x_label.into(),
-                y_label: format!("{}{}", bench.scale.label(), if log_y { " (log)" } else { "" }),
+                x_label: x_label.clone(),
+                y_label: format!("{}{}", bench.scale.label(), if log_y { " (log scale)" } else { "" }),
                 log_x: false,
                 log_y,
                 y_range: None,
@@ -320,6 +447,10 @@ fn anytime_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Ana
 }
 
 fn rank_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    // Ranks say nothing about a single strategy.
+    if analysis.average_rank.iter().filter(|r| !r.is_empty()).count() < 2 {
+        return Ok(());
+    }
     let lines: Vec<Line> = analysis
         .strategies
         .iter()
@@ -353,6 +484,14 @@ fn rank_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysi
 }
 
 fn ecdf_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    // An ECDF compares strategies; alone, it says nothing the anytime figure does not.
+    if analysis.average_rank.iter().filter(|r| !r.is_empty()).count() < 2 {
+        return Ok(());
+    }
+    // The x range starts where the first strategy reaches its first target (less a step), and
+    // the y range ends just above the largest fraction reached: the figure shows what happened.
+    let first = analysis.ecdf.iter().filter_map(|y| y.iter().position(|v| *v > 0.0)).min().unwrap_or(0).saturating_sub(1);
+    let top = analysis.ecdf.iter().flatten().copied().fold(0.0f64, f64::max);
     let lines: Vec<Line> = analysis
         .strategies
         .iter()
@@ -363,17 +502,17 @@ fn ecdf_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysi
         .map(|(((i, name), y), _)| Line {
             name: name.clone(),
             color: i,
-            points: analysis.ecdf_grid.iter().copied().zip(y.iter().copied()).collect(),
+            points: analysis.ecdf_grid.iter().copied().zip(y.iter().copied()).skip(first).collect(),
             band: Vec::new(),
         })
         .collect();
     let figure = LineFigure {
         title: "Fixed-target ECDF".into(),
-        x_label: "fraction of each benchmark's time horizon (log)".into(),
+        x_label: "fraction of each benchmark's time horizon (log scale)".into(),
         y_label: "fraction of (run, target) pairs reached".into(),
         log_x: true,
         log_y: false,
-        y_range: Some((0.0, 1.0)),
+        y_range: Some((0.0, (top * 1.08).clamp(0.05, 1.0))),
         lines,
         note: Some("pooled over targets and benchmarks".into()),
     };
@@ -421,6 +560,13 @@ fn speedup_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Anal
 }
 
 fn utilisation_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {
+    let most = analysis
+        .benchmarks
+        .iter()
+        .flat_map(|x| x.strategies.iter().map(|s| s.usage.compute_hours + s.usage.idle_hours))
+        .fold(0.0f64, f64::max);
+    let (unit, seconds) = time_unit(most * 3600.0);
+    let per_hour = 3600.0 / seconds;
     let bars: Vec<Usage> = analysis
         .benchmarks
         .iter()
@@ -428,13 +574,19 @@ fn utilisation_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &
             x.strategies.iter().map(move |s| Usage {
                 label: format!("{} / {}", x.reference.name, s.name),
                 color: s.index,
-                busy: s.usage.compute_hours,
-                idle: s.usage.idle_hours,
+                busy: s.usage.compute_hours * per_hour,
+                idle: s.usage.idle_hours * per_hour,
             })
         })
         .collect();
-    let figure = UtilisationFigure { title: "Worker utilisation".into(), bars };
-    figures.add(&figure, "utilisation", "Worker-hours training (solid) and idle (light) per strategy, medians over seeds: the idle time synchronous schedulers pay while rungs fill.".into(), b)
+    let unit = match unit {
+        "s" => "worker-seconds",
+        "min" => "worker-minutes",
+        "h" => "worker-hours",
+        _ => "worker-days",
+    };
+    let figure = UtilisationFigure { title: "Worker utilisation".into(), unit: unit.into(), bars };
+    figures.add(&figure, "utilisation", format!("{unit} training (solid) and idle (light) per strategy, medians over seeds: the idle time synchronous schedulers pay while rungs fill."), b)
 }
 
 /// Whether a cell's strategy terminates trials early (a pause or stop below full fidelity).
@@ -445,31 +597,41 @@ fn terminates_early(cell: &CellResult, max: u32) -> bool {
 
 fn rung_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Results, analysis: &Analysis) -> Result<(), ReportError> {
     let Some(bench) = analysis.benchmarks.first() else { return Ok(()) };
+    let max = bench.reference.max_fidelity;
+    let unit = &bench.reference.unit;
     for s in &bench.strategies {
-        let Some(cell) = results.cells_of(&bench.reference.name, &s.name).min_by_key(|c| c.summary.seed) else { continue };
-        if !terminates_early(cell, bench.reference.max_fidelity) {
+        let cells: Vec<&CellResult> = results.cells_of(&bench.reference.name, &s.name).collect();
+        let Some(first) = cells.iter().min_by_key(|c| c.summary.seed) else { continue };
+        if !terminates_early(first, max) {
             continue;
         }
-        let t = &cell.trace;
-        let mut lines: std::collections::BTreeMap<u32, TrialLine> = std::collections::BTreeMap::new();
-        for r in 0..t.len() {
-            let line = lines.entry(t.trial[r]).or_insert(TrialLine { start: t.start[r] / 3600.0, marks: Vec::new(), top: 0 });
-            line.top = line.top.max(t.epoch[r]);
-            if t.outcome[r] != TrialOutcome::Continue {
-                line.marks.push((t.epoch[r], t.outcome[r]));
-            }
-        }
+        let runs: Vec<Vec<(u32, u32, TrialOutcome)>> =
+            cells.iter().map(|c| (0..c.trace.len()).map(|r| (c.trace.trial[r], c.trace.epoch[r], c.trace.outcome[r])).collect()).collect();
         let figure = RungFigure {
-            title: format!("{} on {} (seed {})", s.name, bench.reference.name, cell.summary.seed),
+            title: format!("{} on {}: trials per rung", s.name, bench.reference.name),
             color: s.index,
-            max_fidelity: bench.reference.max_fidelity,
-            unit: "fidelity".into(),
-            trials: lines.into_values().collect(),
+            unit: unit.clone(),
+            rungs: rung_counts(&runs, max),
         };
         figures.add(
             &figure,
             &stem(&["rungs", &bench.reference.name, &s.name]),
-            format!("Rungs of {} (seed {}): each trial is a line at its start time up to the fidelity it reached; circles mark pauses (rungs), crosses stops, dots full training.", s.name, cell.summary.seed),
+            format!("Rungs of {} on {} (mean over {} seeds): how many trials reached each rung (the {unit}s where the scheduler paused or stopped trials, and full fidelity) and what became of them there.", s.name, bench.reference.name, cells.len()),
+            b,
+        )?;
+        let t = &first.trace;
+        let figure = TimelineFigure {
+            title: format!("{} on {} (seed {}): workers over time", s.name, bench.reference.name, first.summary.seed),
+            workers: t.worker.iter().copied().max().map_or(1, |w| w + 1),
+            max_fidelity: max,
+            unit: unit.clone(),
+            clock: clock(analysis).into(),
+            launches: launches((0..t.len()).map(|r| (t.trial[r], t.worker[r], t.epoch[r], t.start[r], t.end[r], t.outcome[r]))),
+        };
+        figures.add(
+            &figure,
+            &stem(&["timeline", &bench.reference.name, &s.name]),
+            format!("Worker timeline of {} on {} (seed {}): each bar is a launch of a trial on a worker, coloured by the {unit} it reached (dark end: stopped there); white gaps are idle workers and launch overhead; a paused trial resumed later appears as several bars.", s.name, bench.reference.name, first.summary.seed),
             b,
         )?;
     }
@@ -540,6 +702,7 @@ fn tests(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> 
             ))),
         }
         wilcoxon_table(b, bench);
+        effect_table(b, bench, &analysis.options.baseline);
     }
     b.push(Block::Heading(3, "Across benchmarks".into()));
     rank_test_blocks(b, figures, "across benchmarks", &analysis.across, analysis)
@@ -656,7 +819,8 @@ fn multi_objective(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Resu
             })
             .collect();
         b.push(Block::Table { header, rows });
-        let hours: Vec<f64> = bench.times.iter().map(|t| t / 3600.0).collect();
+        let (unit, seconds) = time_unit(bench.times.last().copied().unwrap_or(0.0));
+        let hours: Vec<f64> = bench.times.iter().map(|t| t / seconds).collect();
         let lines = bench
             .strategies
             .iter()
@@ -672,7 +836,7 @@ fn multi_objective(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Resu
             .collect();
         let figure = LineFigure {
             title: format!("Hypervolume on {}", bench.name),
-            x_label: "simulated hours".into(),
+            x_label: format!("{} ({unit})", clock(analysis)),
             y_label: "hypervolume (median over seeds)".into(),
             log_x: false,
             log_y: false,
@@ -751,6 +915,7 @@ fn lineage_figures(b: &mut Vec<Block>, figures: &mut Figures<'_>, results: &Resu
                 title: format!("{} on {} (seed {})", s.name, bench.reference.name, cell.summary.seed),
                 color: s.index,
                 max_fidelity: bench.reference.max_fidelity,
+                unit: bench.reference.unit.clone(),
                 members,
                 segments,
                 copies,

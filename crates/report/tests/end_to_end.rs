@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
 use hposim_eval::{Options, analyse, load};
+use hposim_report::style::Look;
 use hposim_report::{ReportOptions, write_report};
 use hposim_sim::{Experiment, RunOptions};
 use std::path::Path;
@@ -49,18 +50,33 @@ fn simulate(dir: &Path) -> std::path::PathBuf {
     results
 }
 
+/// The width and height attributes of an SVG file, in pixels.
+fn svg_size(path: &Path) -> (u32, u32) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let attribute = |name: &str| doc.root_element().attribute(name).unwrap().trim_end_matches("px").parse::<u32>().unwrap();
+    (attribute("width"), attribute("height"))
+}
+
+/// Every figure is there as SVG, PDF and PNG: the SVG parses and has text, the PNG decodes at
+/// twice the SVG's size and is not blank, the PDF parses (lopdf) as one page of the SVG's size
+/// (1 px = 0.75 pt) whose content stream decodes and draws text in an embedded font.
 fn check_figures(figures: &[std::path::PathBuf]) {
     assert!(!figures.is_empty());
     for path in figures {
         let bytes = std::fs::read(path).unwrap();
         assert!(!bytes.is_empty(), "{}", path.display());
+        for extension in ["svg", "pdf", "png"] {
+            assert!(path.with_extension(extension).is_file(), "{} has no {extension}", path.display());
+        }
+        let (width, height) = svg_size(&path.with_extension("svg"));
         match path.extension().and_then(|e| e.to_str()) {
             Some("png") => {
                 let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
                 let mut reader = decoder.read_info().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 let mut buf = vec![0; reader.output_buffer_size()];
                 let info = reader.next_frame(&mut buf).unwrap();
-                assert!(info.width >= 400 && info.height >= 100, "{}", path.display());
+                assert_eq!((info.width, info.height), (2 * width, 2 * height), "{}: not at twice the SVG's size", path.display());
                 // Not a blank canvas: some pixel differs from the white background.
                 assert!(buf[..info.buffer_size()].iter().any(|&b| b < 200), "{} is blank", path.display());
             }
@@ -69,6 +85,27 @@ fn check_figures(figures: &[std::path::PathBuf]) {
                 let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 assert_eq!(doc.root_element().tag_name().name(), "svg");
                 assert!(doc.descendants().any(|n| n.tag_name().name() == "text"), "{} has no text", path.display());
+            }
+            Some("pdf") => {
+                let doc = lopdf::Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let pages = doc.get_pages();
+                assert_eq!(pages.len(), 1, "{}", path.display());
+                let page = *pages.values().next().unwrap();
+                let media = doc.get_object(page).unwrap().as_dict().unwrap().get(b"MediaBox").unwrap().as_array().unwrap().clone();
+                let number = |o: &lopdf::Object| o.as_float().map(f64::from).or_else(|_| o.as_i64().map(|i| i as f64)).unwrap();
+                let (w, h) = (number(&media[2]) - number(&media[0]), number(&media[3]) - number(&media[1]));
+                assert!(
+                    (w - 0.75 * f64::from(width)).abs() < 1.0 && (h - 0.75 * f64::from(height)).abs() < 1.0,
+                    "{}: {w} × {h} pt",
+                    path.display()
+                );
+                let content = doc.get_and_decode_page_content(page).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert!(content.operations.iter().any(|op| op.operator == "Tj" || op.operator == "TJ"), "{} draws no text", path.display());
+                assert!(
+                    !doc.get_page_fonts(page).unwrap().is_empty() || content.operations.iter().any(|op| op.operator == "Do"),
+                    "{} embeds no font",
+                    path.display()
+                );
             }
             other => panic!("unexpected figure file {other:?}"),
         }
@@ -84,9 +121,12 @@ fn a_small_experiment_is_reported_end_to_end() {
     assert!(results.missing.is_empty());
     let analysis = analyse(&results, &Options::default());
     let out = dir.path().join("report");
-    let written =
-        write_report(&results, &analysis, &ReportOptions { out_dir: out.clone(), reproduce: vec!["hposim run small.toml".into()] })
-            .unwrap();
+    let written = write_report(
+        &results,
+        &analysis,
+        &ReportOptions { out_dir: out.clone(), reproduce: vec!["hposim run small.toml".into()], look: Look::SCREEN },
+    )
+    .unwrap();
     check_figures(&written.figures);
     let stems: Vec<String> = written.figures.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     for expected in [
@@ -101,17 +141,24 @@ fn a_small_experiment_is_reported_end_to_end() {
         assert!(stems.iter().any(|s| s == expected), "{expected} missing from {stems:?}");
     }
     assert!(stems.iter().any(|s| s.starts_with("rungs__smooth__hyperband")), "{stems:?}");
+    assert!(stems.iter().any(|s| s.starts_with("timeline__smooth__asha")), "{stems:?}");
+    assert!(stems.iter().any(|s| s == "anytime__smooth.pdf"), "{stems:?}");
     let md = std::fs::read_to_string(&written.markdown).unwrap();
     let verdict = md.find("## Verdict").unwrap();
     assert!(verdict < md.find("## Figures").unwrap() && md.find("## Figures").unwrap() < md.find("## Statistical tests").unwrap());
-    assert!(md.contains("| smooth | **") && md.contains("| crossing | **"), "{md}");
+    assert!(md.contains("| smooth | ") && md.contains("| crossing | "), "{md}");
+    // FIFO random search terminates nothing early: the compute table shows no "saved" for it.
+    assert!(md.lines().any(|l| l.starts_with("| smooth | random |") && l.contains("| — |")), "{md}");
     assert!(md.contains("hposim run small.toml"));
     // Two benchmarks are too few for the Friedman test across benchmarks, and the report says so.
     assert!(md.contains("Friedman test (across benchmarks): not run — too few benchmarks: 2"), "{md}");
     let html = std::fs::read_to_string(&written.html).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.matches("<svg").count() >= 10 && !html.contains("<?xml"));
     let verdict_csv = std::fs::read_to_string(out.join("tables/verdict.csv")).unwrap();
-    assert!(verdict_csv.starts_with("benchmark,best_strategy,final_regret,final_regret_low,final_regret_high,speedup"), "{verdict_csv}");
+    assert!(
+        verdict_csv.starts_with("benchmark,best_strategies,not_significantly_worse,no_significant_difference,measure,final_median,"),
+        "{verdict_csv}"
+    );
     assert_eq!(verdict_csv.lines().count(), 3);
     let strategies = std::fs::read_to_string(out.join("tables/strategies.csv")).unwrap();
     assert_eq!(strategies.lines().count(), 1 + 2 * 3);
@@ -119,7 +166,8 @@ fn a_small_experiment_is_reported_end_to_end() {
     assert!(trajectories.starts_with("benchmark,strategy,seed,time_seconds,compute_seconds,measure,regret\n"));
     // At least one incumbent per cell.
     assert!(trajectories.lines().count() > 36);
-    assert!(md.contains("final score vs random (Wilcoxon, Holm)"), "{md}");
+    assert!(md.contains("finding (Holm-corrected Wilcoxon signed-rank, α = 0.05)"), "{md}");
+    assert!(md.contains("share of seeds won [95 % CI]"), "{md}");
     let wilcoxon = std::fs::read_to_string(out.join("tables/wilcoxon.csv")).unwrap();
     assert_eq!(wilcoxon.lines().count(), 1 + 2 * 3, "{wilcoxon}");
 }
@@ -143,7 +191,8 @@ fn missing_cells_are_listed_and_foreign_traces_refused() {
     assert!(results.missing.iter().any(|m| m.reason == "not run yet"));
     let analysis = analyse(&results, &Options::default());
     let out = dir.path().join("report");
-    let written = write_report(&results, &analysis, &ReportOptions { out_dir: out.clone(), reproduce: vec![] }).unwrap();
+    let written =
+        write_report(&results, &analysis, &ReportOptions { out_dir: out.clone(), reproduce: vec![], look: Look::SCREEN }).unwrap();
     let md = std::fs::read_to_string(&written.markdown).unwrap();
     assert!(md.contains("34 of 36 cells") && md.contains("## Missing cells") && md.contains("not run yet"), "{md}");
     assert_eq!(std::fs::read_to_string(out.join("tables/missing.csv")).unwrap().lines().count(), 3);
@@ -197,7 +246,7 @@ fn seeds_without_a_result_count_as_infinitely_bad_and_no_verdict_is_invented() {
     }
     assert!(analysis.verdict.is_empty());
     let out = dir.path().join("report");
-    let written = write_report(&results, &analysis, &ReportOptions { out_dir: out, reproduce: vec![] }).unwrap();
+    let written = write_report(&results, &analysis, &ReportOptions { out_dir: out, reproduce: vec![], look: Look::SCREEN }).unwrap();
     check_figures(&written.figures);
     let md = std::fs::read_to_string(&written.markdown).unwrap();
     assert!(md.contains("No verdict for b: no strategy has a result in at least half its seeds"), "{md}");
@@ -234,7 +283,7 @@ scheduler = { type = "mo_asha" }
     assert!(results.cells.iter().all(|c| c.trace.metrics.len() == 2 * c.trace.len()));
     let analysis = analyse(&results, &Options::default());
     let out = dir.path().join("report");
-    let written = write_report(&results, &analysis, &ReportOptions { out_dir: out, reproduce: Vec::new() }).unwrap();
+    let written = write_report(&results, &analysis, &ReportOptions { out_dir: out, reproduce: Vec::new(), look: Look::SCREEN }).unwrap();
     check_figures(&written.figures);
     let stems: Vec<String> = written.figures.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     for expected in ["hypervolume__zdt1.png", "attainment__zdt1.svg"] {
@@ -282,10 +331,15 @@ fn live_results_are_tested_unpaired_and_simulated_ones_paired() {
         }
     }
     let out = dir.path().join("report");
-    write_report(&results, &unpaired, &ReportOptions { out_dir: out.clone(), reproduce: vec![] }).unwrap();
+    write_report(&results, &unpaired, &ReportOptions { out_dir: out.clone(), reproduce: vec![], look: Look::SCREEN }).unwrap();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("unpaired, because these are live studies") && md.contains("Kruskal–Wallis test (smooth): H = "), "{md}");
     assert!(
-        md.contains("(Mann–Whitney U, Holm)") && md.contains("| a | b | runs (fewer side) | median a − median b (measure) | U (of a) |")
+        md.contains("finding (Holm-corrected Mann–Whitney U, α = 0.05)")
+            && md.contains("| a | b | runs (fewer side) | median a − median b (measure) | U (of a) |")
+            && md.contains("Vargha–Delaney A [95 % CI]")
+            && md.contains("wall clock (")
+            && !md.contains("simulated wall clock"),
+        "{md}"
     );
 }

@@ -1,7 +1,7 @@
 //! Writing a results directory's files atomically, and reading them back with their trace
 //! format checked.
 
-use crate::trace_file::write_trace;
+use crate::trace_file::{TraceMetadata, write_trace};
 use hposim_core::{CellSummary, Exploit, MANIFEST_FILE, Manifest, SearchSpace, TRACE_FORMAT_VERSION, Trace};
 use std::fs::{self, File};
 use std::io::Write;
@@ -90,12 +90,32 @@ pub fn exploits_path(cells_dir: &Path, id: &str) -> PathBuf {
     cells_dir.join(format!("{id}.exploits.json"))
 }
 
-/// Writes cell `id`'s files into `cells_dir`: its trace (configurations from `space`), its
-/// exploits if it has any, and then its summary, whose presence marks the cell finished.
-pub fn write_cell(cells_dir: &Path, id: &str, trace: &Trace, space: &SearchSpace, summary: &CellSummary) -> Result<(), FileError> {
+/// Writes cell `id`'s files into `cells_dir`: its trace (configurations from `space`; its
+/// benchmark, strategy, seed and code from `summary` and its step unit `step_unit` as the
+/// file's metadata), its exploits if it has any, and then its summary, whose presence marks the
+/// cell finished.
+pub fn write_cell(
+    cells_dir: &Path,
+    id: &str,
+    trace: &Trace,
+    space: &SearchSpace,
+    summary: &CellSummary,
+    step_unit: &str,
+) -> Result<(), FileError> {
     let path = trace_path(cells_dir, id);
+    let metadata = TraceMetadata {
+        benchmark: summary.benchmark.clone(),
+        strategy: summary.strategy.clone(),
+        seed: summary.seed,
+        step_unit: step_unit.to_owned(),
+        code: summary.fingerprint.clone(),
+    };
     write_atomically_with(&path, |file, tmp| {
-        write_trace(trace, space, file).map_err(|e| FileError::Encode { path: tmp.to_owned(), what: "trace", message: e.to_string() })
+        write_trace(trace, space, Some(&metadata), file).map_err(|e| FileError::Encode {
+            path: tmp.to_owned(),
+            what: "trace",
+            message: e.to_string(),
+        })
     })?;
     if !trace.exploits.is_empty() {
         write_json_atomically(&exploits_path(cells_dir, id), &exploits_json(trace, space), "exploits")?;

@@ -7,7 +7,8 @@ use crate::files::FileError;
 use hposim_core::trace::columns;
 use hposim_core::{Choice, Domain, EpochStatus, Objective, SearchSpace, TRACE_FORMAT_VERSION, Trace, TrialOutcome, Value};
 use polars::prelude::{
-    Column, DataFrame, DataType, ParallelStrategy, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult, SerReader,
+    Column, DataFrame, DataType, KeyValueMetadata, ParallelStrategy, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult,
+    SerReader,
 };
 use std::fs::File;
 use std::io::Write;
@@ -41,11 +42,80 @@ pub fn trace_frame(trace: &Trace, space: &SearchSpace) -> PolarsResult<DataFrame
     DataFrame::new(trace.len(), frame)
 }
 
-/// Writes `trace` to `out` as Parquet, Snappy-compressed (single-threaded, deterministic bytes).
-pub fn write_trace(trace: &Trace, space: &SearchSpace, out: &mut impl Write) -> PolarsResult<()> {
+/// What a trace file says about itself, as Parquet key-value metadata (keys [`metadata`]), so
+/// that a trace read on its own (in polars, pandas or DuckDB) names its cell, its units and the
+/// code that made it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceMetadata {
+    /// Benchmark name.
+    pub benchmark: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Repetition index.
+    pub seed: u32,
+    /// What one step of the `epoch` column is (the benchmark's fidelity unit: "epoch",
+    /// "samples", ...).
+    pub step_unit: String,
+    /// The fingerprint of the code that wrote the trace (`hposim --version`).
+    pub code: String,
+}
+
+/// The key-value metadata keys of a trace file. Times (`start`, `end`, `launch_seconds`,
+/// `exit_seconds`) are always in seconds.
+pub mod metadata {
+    /// Benchmark name.
+    pub const BENCHMARK: &str = "hposim.benchmark";
+    /// Strategy name.
+    pub const STRATEGY: &str = "hposim.strategy";
+    /// Repetition index.
+    pub const SEED: &str = "hposim.seed";
+    /// The unit of the step column (`epoch`).
+    pub const STEP_UNIT: &str = "hposim.step_unit";
+    /// The unit of the time columns: always "seconds".
+    pub const TIME_UNIT: &str = "hposim.time_unit";
+    /// The fingerprint of the code that wrote it.
+    pub const CODE: &str = "hposim.code";
+    /// The trace format version.
+    pub const TRACE_FORMAT: &str = "hposim.trace_format";
+}
+
+impl TraceMetadata {
+    /// The key-value pairs, in a fixed order (deterministic bytes).
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        [
+            (metadata::BENCHMARK, self.benchmark.clone()),
+            (metadata::STRATEGY, self.strategy.clone()),
+            (metadata::SEED, self.seed.to_string()),
+            (metadata::STEP_UNIT, self.step_unit.clone()),
+            (metadata::TIME_UNIT, "seconds".to_owned()),
+            (metadata::CODE, self.code.clone()),
+            (metadata::TRACE_FORMAT, TRACE_FORMAT_VERSION.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+}
+
+/// Writes `trace` to `out` as Parquet, Snappy-compressed (single-threaded, deterministic bytes),
+/// with `metadata` as the file's key-value metadata.
+pub fn write_trace(trace: &Trace, space: &SearchSpace, metadata: Option<&TraceMetadata>, out: &mut impl Write) -> PolarsResult<()> {
     let mut frame = trace_frame(trace, space)?;
-    ParquetWriter::new(out).with_compression(ParquetCompression::Snappy).set_parallel(false).finish(&mut frame)?;
+    ParquetWriter::new(out)
+        .with_compression(ParquetCompression::Snappy)
+        .set_parallel(false)
+        .with_key_value_metadata(metadata.map(|m| KeyValueMetadata::from_static(m.pairs())))
+        .finish(&mut frame)?;
     Ok(())
+}
+
+/// The key-value metadata of the Parquet file at `path` (empty for traces written before it
+/// existed).
+pub fn read_trace_metadata(path: &Path) -> Result<Vec<(String, String)>, FileError> {
+    let refused = |message: String| FileError::Refused { path: path.to_owned(), message };
+    let file = File::open(path).map_err(|error| FileError::Io { path: path.to_owned(), error })?;
+    let metadata = ParquetReader::new(file).get_metadata().map_err(|e| refused(format!("not a readable Parquet file: {e}")))?.clone();
+    Ok(metadata.key_value_metadata().iter().flatten().filter_map(|kv| kv.value.as_ref().map(|v| (kv.key.clone(), v.clone()))).collect())
 }
 
 fn config_column(name: &str, domain: &Domain, rows: usize, value_of: impl Fn(usize) -> Value) -> Column {

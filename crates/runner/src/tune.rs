@@ -235,6 +235,7 @@ pub fn manifest(experiment: &LiveExperiment, cells: &[LiveCell]) -> Manifest {
             objective: objective.map(|o| o.name.clone()).unwrap_or_default(),
             direction: objective.map_or(Direction::Minimize, |o| o.direction),
             max_fidelity: training.fidelity.max,
+            unit: training.fidelity.unit.clone(),
             best_known: None,
             median_random: None,
             objectives: Vec::new(),
@@ -316,6 +317,6 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
     };
     let summary = summary_of(&names, training.fidelity.max, None, checkpointing, &outcome.cell);
     write_json_atomically(&dir.join("trials.json"), &outcome.trials, "trial list")?;
-    write_cell(&cells_dir, &cell.id, &outcome.cell.trace, &experiment.space, &summary)?;
+    write_cell(&cells_dir, &cell.id, &outcome.cell.trace, &experiment.space, &summary, &training.fidelity.unit)?;
     Ok(LiveResult { cell: cell.clone(), summary, outcome: Some(outcome), reused: false })
 }

@@ -47,7 +47,7 @@ fn throughput(c: &mut Criterion) {
         b.iter(|| {
             let out = run(&bench, 1.3e7);
             let mut file = std::fs::File::create(&path).expect("trace file");
-            hposim_results::write_trace(&out.trace, bench.space(), &mut file).expect("trace written");
+            hposim_results::write_trace(&out.trace, bench.space(), None, &mut file).expect("trace written");
             black_box(out.stats.epochs)
         })
     });

@@ -91,6 +91,8 @@ pub struct RunReport {
     pub reused: usize,
     /// Steps simulated now.
     pub epochs_simulated: u64,
+    /// What the report judges each benchmark's results against (the manifest's).
+    pub benchmarks: Vec<hposim_core::BenchmarkReference>,
 }
 
 /// A run that could not complete.
@@ -189,6 +191,7 @@ pub fn manifest(experiment: &Experiment, cells: &[Cell]) -> Manifest {
                 objective: objective.map(|o| o.name.clone()).unwrap_or_default(),
                 direction: objective.map_or(Direction::Minimize, |o| o.direction),
                 max_fidelity: bench.fidelity().max,
+                unit: bench.fidelity().unit.clone(),
                 best_known: bench.best_known().and_then(|b| b.first().copied()),
                 median_random: median_random_final(bench.as_ref(), MEDIAN_RANDOM_SAMPLES, &mut rng),
                 objectives: if bench.objectives().len() > 1 { bench.objectives().to_vec() } else { Vec::new() },
@@ -292,7 +295,7 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     let outcome = simulate_cell(experiment, cell)?;
     let summary = summarise(experiment, cell, &outcome);
     let bench = experiment.benchmarks[cell.benchmark].as_ref();
-    write_cell(dir, &cell.id, &outcome.trace, bench.space(), &summary)?;
+    write_cell(dir, &cell.id, &outcome.trace, bench.space(), &summary, &bench.fidelity().unit)?;
     Ok((summary, outcome.stats.epochs))
 }
 
@@ -303,7 +306,8 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
     std::fs::create_dir_all(&dir).map_err(|error| RunError::Io { path: dir.clone(), error })?;
     write_atomically(&options.out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
     let all = cells(experiment);
-    write_json_atomically(&options.out_dir.join(MANIFEST_FILE), &manifest(experiment, &all), "manifest")?;
+    let manifest = manifest(experiment, &all);
+    write_json_atomically(&options.out_dir.join(MANIFEST_FILE), &manifest, "manifest")?;
     let adoptable = if options.reuse_other_code {
         of_other_code(all.iter().map(|c| (c.id.as_str(), c.settings.as_str())), &dir)?
     } else {
@@ -342,5 +346,5 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
         })
         .collect();
     write_json_atomically(&options.out_dir.join("summary.json"), &summaries, "summary")?;
-    Ok(RunReport { reused: summaries.len() - ran, ran, epochs_simulated, summaries })
+    Ok(RunReport { reused: summaries.len() - ran, ran, epochs_simulated, summaries, benchmarks: manifest.benchmarks })
 }

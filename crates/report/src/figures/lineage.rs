@@ -7,7 +7,7 @@
 //! the population and when (the lineage view of Jaderberg et al. 2017).
 
 use super::{Figure, err};
-use crate::style::{FONT, color};
+use crate::style::{FONT, Look, color};
 use hposim_core::TrialOutcome;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -47,6 +47,8 @@ pub struct LineageFigure {
     pub color: usize,
     /// Full fidelity.
     pub max_fidelity: u32,
+    /// What one fidelity step is ("epoch", ...).
+    pub unit: String,
     /// Number of members (rows).
     pub members: usize,
     /// The trials.
@@ -56,22 +58,22 @@ pub struct LineageFigure {
 }
 
 impl Figure for LineageFigure {
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, look: &Look) -> Result<(), String> {
         let x_max = f64::from(self.max_fidelity.max(1)) * 1.02;
         let rows = self.members.max(1) as f64;
         let mut chart = ChartBuilder::on(area)
-            .caption(self.title.as_str(), (FONT, 20))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(60)
+            .caption(self.title.as_str(), (FONT, look.title))
+            .margin(look.px(12))
+            .x_label_area_size(look.px(44))
+            .y_label_area_size(look.px(60))
             .build_cartesian_2d(0.0..x_max, -0.6..rows - 0.4)
             .map_err(err)?;
         chart
             .configure_mesh()
-            .x_desc("fidelity step")
+            .x_desc(format!("{} (fidelity step)", self.unit))
             .y_desc("population member")
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
+            .label_style((FONT, look.tick))
+            .axis_desc_style((FONT, look.axis))
             .y_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{}", v.round()) } else { String::new() })
             .light_line_style(WHITE.mix(0.0))
             .draw()
@@ -87,16 +89,16 @@ impl Figure for LineageFigure {
         let ancestor = |row: usize| HSLColor(row as f64 / rows, 0.75, 0.42);
         chart
             .draw_series(self.segments.iter().map(|s| {
-                let style = ShapeStyle::from(&ancestor(s.ancestor)).stroke_width(3);
+                let style = ShapeStyle::from(&ancestor(s.ancestor)).stroke_width(look.px(3));
                 PathElement::new(vec![(f64::from(s.from), s.member as f64), (f64::from(s.to), s.member as f64)], style)
             }))
             .map_err(err)?;
         for s in &self.segments {
             let at = (f64::from(s.to), s.member as f64);
             match s.end {
-                TrialOutcome::Done => chart.draw_series(std::iter::once(Circle::new(at, 3, c.filled()))),
+                TrialOutcome::Done => chart.draw_series(std::iter::once(Circle::new(at, look.px(3), c.filled()))),
                 TrialOutcome::Stop | TrialOutcome::Cut => {
-                    chart.draw_series(std::iter::once(Cross::new(at, 3, ShapeStyle::from(&BLACK.mix(0.7)))))
+                    chart.draw_series(std::iter::once(Cross::new(at, look.px(3), ShapeStyle::from(&BLACK.mix(0.7)))))
                 }
                 _ => continue,
             }

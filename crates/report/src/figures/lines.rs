@@ -1,18 +1,20 @@
-//! Line figures with optional confidence bands: anytime regret, average rank over time, the
-//! fixed-target ECDF. Logarithmic axes are drawn by plotting log10 of the values on a linear
-//! axis with labels 10^x, which keeps one code path for every axis kind.
+//! Line figures with optional confidence bands: anytime performance, average rank over time,
+//! the fixed-target ECDF. Logarithmic axes are drawn by plotting log10 of the values on a linear
+//! axis with 1-2-5 ticks per decade, which keeps one code path for every axis kind. Each
+//! strategy has its colour, line style and marker; the legend sits outside the plot.
 
-use super::{Figure, err};
-use crate::style::{FONT, color};
+use super::{Figure, LegendEntry, custom_ticks, draw_strategy_line, err, with_legend};
+use crate::style::{FONT, Look, color, tick_label};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// One line.
 #[derive(Clone, Debug)]
 pub struct Line {
     /// Legend entry.
     pub name: String,
-    /// Colour index (the strategy's position in the experiment).
+    /// Style index (the strategy's position in the experiment): colour, line style, marker.
     pub color: usize,
     /// Points (x, y); non-finite ones break the line.
     pub points: Vec<(f64, f64)>,
@@ -37,23 +39,12 @@ pub struct LineFigure {
     pub y_range: Option<(f64, f64)>,
     /// The lines.
     pub lines: Vec<Line>,
-    /// A note printed under the title, if any.
+    /// A note printed in grey at the top right of the plot, if any.
     pub note: Option<String>,
 }
 
 fn tf(log: bool, v: f64) -> f64 {
     if log { if v > 0.0 { v.log10() } else { f64::NAN } } else { v }
-}
-
-fn label(log: bool, v: f64) -> String {
-    if log {
-        let x = 10f64.powf(v);
-        if (0.01..1000.0).contains(&x) { format!("{}", (x * 1000.0).round() / 1000.0) } else { format!("{x:.0e}") }
-    } else if v.abs() >= 1000.0 || (v != 0.0 && v.abs() < 0.01) {
-        format!("{v:.2e}")
-    } else {
-        format!("{}", (v * 1000.0).round() / 1000.0)
-    }
 }
 
 impl LineFigure {
@@ -69,36 +60,52 @@ impl LineFigure {
     }
 }
 
+/// 1-2-5 ticks of a logarithmic axis spanning `[lo, hi]` in log10 space, as chart positions.
+fn log_axis_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    crate::style::log_ticks(10f64.powf(lo), 10f64.powf(hi), 12).into_iter().map(|v| (v.log10(), crate::style::log_label(v))).collect()
+}
+
 impl Figure for LineFigure {
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, look: &Look) -> Result<(), String> {
         let (x0, x1) = self.range(|l| l.points.iter().map(|p| p.0).collect(), self.log_x);
         let (y0, y1) = match self.y_range {
             Some((a, b)) => (tf(self.log_y, a), tf(self.log_y, b)),
             None => self.range(|l| l.points.iter().map(|p| p.1).chain(l.band.iter().flat_map(|b| [b.1, b.2])).collect(), self.log_y),
         };
-        let title = match &self.note {
-            Some(n) => format!("{}  ({n})", self.title),
-            None => self.title.clone(),
-        };
-        let mut chart = ChartBuilder::on(area)
-            .caption(title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
+        let entries: Vec<LegendEntry> = self.lines.iter().map(|l| LegendEntry::Line(l.name.clone(), l.color)).collect();
+        let plot = with_legend(area, look, &entries)?;
+        let mut builder = ChartBuilder::on(&plot);
+        builder
+            .caption(self.title.as_str(), (FONT, look.title))
+            .margin(look.px(12))
+            .x_label_area_size(look.px(44))
+            .y_label_area_size(look.px(70));
+        let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
         let (log_x, log_y) = (self.log_x, self.log_y);
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .x_label_formatter(&|v| label(log_x, *v))
-            .y_label_formatter(&|v| label(log_y, *v))
+            .label_style((FONT, look.tick))
+            .axis_desc_style((FONT, look.axis))
+            .x_label_formatter(&|v| tick_label(*v))
+            .y_label_formatter(&|v| tick_label(*v))
             .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
+            .bold_line_style(BLACK.mix(0.12));
+        // Logarithmic axes get 1-2-5 ticks of their own (below); plotters' would fall at
+        // arbitrary values such as 0.158.
+        if log_x {
+            mesh.x_labels(0).disable_x_mesh();
+        }
+        if log_y {
+            mesh.y_labels(0).disable_y_mesh();
+        }
+        mesh.draw().map_err(err)?;
+        if log_x {
+            custom_ticks(&plot, &chart, look, false, &log_axis_ticks(x0, x1))?;
+        }
+        if log_y {
+            custom_ticks(&plot, &chart, look, true, &log_axis_ticks(y0, y1))?;
+        }
         for line in &self.lines {
             let c = color(line.color);
             let band: Vec<(f64, f64, f64)> = line
@@ -110,38 +117,35 @@ impl Figure for LineFigure {
             if band.len() >= 2 {
                 let mut polygon: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.1)).collect();
                 polygon.extend(band.iter().rev().map(|b| (b.0, b.2)));
-                chart.draw_series(std::iter::once(Polygon::new(polygon, c.mix(0.15).filled()))).map_err(err)?;
-            }
-            // Split the line where a point is missing.
-            let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-            for &(x, y) in &line.points {
-                let (x, y) = (tf(log_x, x), tf(log_y, y));
-                if x.is_finite() && y.is_finite() {
-                    if let Some(s) = segments.last_mut() {
-                        s.push((x, y));
-                    }
-                } else if segments.last().is_some_and(|s| !s.is_empty()) {
-                    segments.push(Vec::new());
-                }
-            }
-            let style = ShapeStyle::from(&c).stroke_width(2);
-            let mut first = true;
-            for segment in segments.into_iter().filter(|s| !s.is_empty()) {
-                let series = chart.draw_series(LineSeries::new(segment, style)).map_err(err)?;
-                if first {
-                    series.label(line.name.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-                    first = false;
-                }
+                chart.draw_series(std::iter::once(Polygon::new(polygon, c.mix(0.12).filled()))).map_err(err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 13))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        for line in &self.lines {
+            let points: Vec<(f64, f64)> = line.points.iter().map(|&(x, y)| (tf(log_x, x), tf(log_y, y))).collect();
+            draw_strategy_line(&mut chart, look, line.color, &points)?;
+        }
+        if let Some(note) = &self.note {
+            let grey = BLACK.mix(0.6);
+            let style = TextStyle::from((FONT, look.tick).into_font()).color(&grey).pos(Pos::new(HPos::Right, VPos::Top));
+            let (w, _) = plot.dim_in_pixel();
+            plot.draw(&Text::new(note.clone(), (w as i32 - look.px(14) as i32, look.px(12) as i32 + look.title as i32 + 4), style))
+                .map_err(err)?;
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_ticks_read_as_people_write_them() {
+        assert_eq!(
+            [0.0, 0.25, 2.0, 1234.5678, 0.0001, 250000.0].map(tick_label),
+            ["0", "0.25", "2", "1234.5678", "1.0e-4", "2.5e5"].map(String::from)
+        );
+        let ticks: Vec<String> = log_axis_ticks(0.1f64.log10(), 3.5f64.log10()).into_iter().map(|t| t.1).collect();
+        assert_eq!(ticks, ["0.1", "0.2", "0.5", "1", "2"]);
     }
 }

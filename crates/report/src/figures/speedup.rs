@@ -2,7 +2,7 @@
 //! an optional reference line: the speed-up figure (reference 1 = as fast as the baseline).
 
 use super::{Figure, err, horizontal_bars};
-use crate::style::color;
+use crate::style::{Look, color};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -33,11 +33,11 @@ pub struct BarFigure {
 }
 
 impl Figure for BarFigure {
-    fn size(&self) -> (u32, u32) {
-        (960, 120 + 24 * self.bars.len().max(1) as u32)
+    fn size(&self, look: &Look) -> (u32, u32) {
+        (look.width, look.px(120) + look.px(24) * self.bars.len().max(1) as u32)
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, look: &Look) -> Result<(), String> {
         let n = self.bars.len().max(1) as f64;
         let finite = |v: f64| v.is_finite().then_some(v);
         let hi = self
@@ -50,7 +50,7 @@ impl Figure for BarFigure {
             * 1.08;
         let hi = if hi > 0.0 { hi } else { 1.0 };
         let labels: Vec<String> = self.bars.iter().map(|b| b.label.clone()).collect();
-        let mut chart = horizontal_bars(area, &self.title, &self.x_label, &labels, hi)?;
+        let mut chart = horizontal_bars(area, look, &self.title, &self.x_label, &labels, hi)?;
         for (i, bar) in self.bars.iter().enumerate() {
             let y = n - i as f64 - 1.0;
             let c = color(bar.color);

@@ -3,7 +3,7 @@
 //! fills; ASHA was invented to remove exactly that (Li et al., MLSys 2020).
 
 use super::{Figure, err, horizontal_bars};
-use crate::style::color;
+use crate::style::{Look, color};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -14,9 +14,9 @@ pub struct Usage {
     pub label: String,
     /// Colour index.
     pub color: usize,
-    /// Worker-hours busy.
+    /// Time busy, in the figure's unit.
     pub busy: f64,
-    /// Worker-hours idle.
+    /// Time idle, in the figure's unit.
     pub idle: f64,
 }
 
@@ -25,21 +25,23 @@ pub struct Usage {
 pub struct UtilisationFigure {
     /// Title.
     pub title: String,
+    /// The unit of the bars ("worker-hours", "worker-minutes", ...).
+    pub unit: String,
     /// Bars, top to bottom.
     pub bars: Vec<Usage>,
 }
 
 impl Figure for UtilisationFigure {
-    fn size(&self) -> (u32, u32) {
-        (960, 140 + 24 * self.bars.len().max(1) as u32)
+    fn size(&self, look: &Look) -> (u32, u32) {
+        (look.width, look.px(140) + look.px(24) * self.bars.len().max(1) as u32)
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, look: &Look) -> Result<(), String> {
         let n = self.bars.len().max(1) as f64;
         let hi = self.bars.iter().map(|b| b.busy + b.idle).filter(|v| v.is_finite()).fold(0.0f64, f64::max) * 1.05;
         let labels: Vec<String> = self.bars.iter().map(|b| b.label.clone()).collect();
-        let x_label = "worker-hours (median over seeds): training (solid), idle (light)";
-        let mut chart = horizontal_bars(area, &self.title, x_label, &labels, hi)?;
+        let x_label = format!("{} (median over seeds): training (solid), idle (light)", self.unit);
+        let mut chart = horizontal_bars(area, look, &self.title, &x_label, &labels, hi)?;
         for (i, bar) in self.bars.iter().enumerate() {
             let y = n - i as f64 - 1.0;
             let c = color(bar.color);
