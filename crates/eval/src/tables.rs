@@ -239,9 +239,12 @@ pub fn ert(analysis: &Analysis) -> PolarsResult<DataFrame> {
             }
         }
     }
+    let measure: Vec<String> =
+        analysis.benchmarks.iter().flat_map(|b| std::iter::repeat_n(b.scale.label(), b.strategies.len() * b.targets.len())).collect();
     Builder::default()
         .text("benchmark", bench)
         .text("strategy", strat)
+        .text("measure", measure)
         .num("target", target)
         .num("ert_seconds", ert)
         .int("runs_reaching", hits)
@@ -249,19 +252,24 @@ pub fn ert(analysis: &Analysis) -> PolarsResult<DataFrame> {
         .build()
 }
 
-/// Pairwise Wilcoxon tests per benchmark.
+/// Pairwise tests per benchmark: Wilcoxon signed-rank where seeds are paired, Mann–Whitney U
+/// otherwise (the `test` column).
 pub fn wilcoxon(analysis: &Analysis) -> PolarsResult<DataFrame> {
-    let tests: Vec<(&str, &crate::comparisons::PairTest)> =
-        analysis.benchmarks.iter().flat_map(|b| b.pairwise.iter().map(move |t| (b.reference.name.as_str(), t))).collect();
+    let tests: Vec<(&BenchmarkAnalysis, &crate::comparisons::PairTest)> =
+        analysis.benchmarks.iter().flat_map(|b| b.pairwise.iter().map(move |t| (b, t))).collect();
     let ok = |f: fn(&crate::comparisons::PairOutcome) -> f64| -> Vec<Option<f64>> {
         tests.iter().map(|(_, t)| t.outcome.as_ref().ok().map(f)).collect()
     };
     Builder::default()
-        .text("benchmark", tests.iter().map(|t| t.0.to_owned()).collect())
+        .text("benchmark", tests.iter().map(|t| t.0.reference.name.clone()).collect())
+        .text("test", tests.iter().map(|t| if t.0.paired { "wilcoxon-signed-rank" } else { "mann-whitney-u" }.to_owned()).collect())
         .text("a", tests.iter().map(|t| t.1.a.clone()).collect())
         .text("b", tests.iter().map(|t| t.1.b.clone()).collect())
         .int("pairs", tests.iter().map(|t| t.1.pairs as u64).collect())
-        .num("median_difference", tests.iter().map(|t| finite(t.1.median_difference)).collect())
+        .text("measure", tests.iter().map(|t| t.0.scale.label()).collect())
+        // In the measure as shown (a − b: the median of the paired differences, or the
+        // difference of the medians for unpaired runs).
+        .num("median_difference", tests.iter().map(|t| finite(t.0.scale.shown(t.1.median_difference))).collect())
         .num("statistic", ok(|o| o.statistic))
         .num("p_value", ok(|o| o.p_value))
         .num("p_holm", ok(|o| o.p_holm))

@@ -756,18 +756,24 @@ fn wilcoxon_table(b: &mut Vec<Block>, bench: &BenchmarkAnalysis) {
 
 fn fixed_target(b: &mut Vec<Block>, analysis: &Analysis) {
     b.push(Block::Heading(2, "Expected running time to targets".into()));
-    b.push(Block::Paragraph(
-        "Expected running time (simulated hours) to reach each target: the total time of all runs until they reached it (or their whole length where they never did), divided by the runs that reached it (COCO's ERT); ∞ where no run did.".into(),
-    ));
+    b.push(Block::Paragraph(format!(
+        "Expected running time ({}, in the unit each table names) to reach each target score: the total time of all runs until they reached it (or their whole length where they never did), divided by the runs that reached it (COCO's ERT); ∞ where no run did.",
+        clock(analysis)
+    )));
     for bench in &analysis.benchmarks {
-        let mut header = vec![format!("{} ({})", bench.reference.name, bench.targets_are)];
-        header.extend(bench.targets.iter().map(|t| format!("≤ {}", num(bench.scale.shown(*t)))));
+        let (unit, seconds) = time_unit(bench.time_grid.last().copied().unwrap_or(0.0));
+        // Scores are smaller-is-better; shown as a maximised objective, "at least as good" is ≥.
+        let at_least =
+            if bench.scale.measure == Measure::Value && bench.scale.direction == hposim_core::Direction::Maximize { "≥" } else { "≤" };
+        let mut header =
+            vec![format!("{} ({} {at_least} target; {}; ERT in {unit})", bench.reference.name, bench.scale.label(), bench.targets_are)];
+        header.extend(bench.targets.iter().map(|t| format!("{at_least} {}", num(bench.scale.shown(*t)))));
         let rows = bench
             .strategies
             .iter()
             .map(|s| {
                 let mut row = vec![s.name.clone()];
-                row.extend(s.ert.iter().map(|e| e.map_or("∞".into(), |v| num(v / 3600.0))));
+                row.extend(s.ert.iter().map(|e| e.map_or("∞".into(), |v| num(v / seconds))));
                 row
             })
             .collect();

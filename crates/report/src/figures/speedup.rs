@@ -1,10 +1,12 @@
 //! Horizontal bars, one per (benchmark, strategy), with whiskers for confidence intervals and
-//! an optional reference line: the speed-up figure (reference 1 = as fast as the baseline).
+//! an optional reference line: the speed-up figure (reference 1 = as fast as the baseline); a
+//! speed-up of 0 (the target never reached) is written as "did not reach".
 
 use super::{Figure, err, horizontal_bars};
-use crate::style::{Look, color};
+use crate::style::{FONT, Look, color};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// One bar.
 #[derive(Clone, Debug)]
@@ -56,6 +58,12 @@ impl Figure for BarFigure {
             let c = color(bar.color);
             let v = if bar.value.is_finite() { bar.value } else { hi };
             chart.draw_series(std::iter::once(Rectangle::new([(0.0, y + 0.15), (v, y + 0.85)], c.mix(0.8).filled()))).map_err(err)?;
+            if bar.value == 0.0 {
+                // A speed-up of 0: the strategy's median run never reached the target. Said in
+                // words, since an empty bar reads as missing data.
+                let style = TextStyle::from((FONT, look.tick).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+                chart.draw_series(std::iter::once(Text::new("did not reach", (hi * 0.01, y + 0.5), style))).map_err(err)?;
+            }
             if let Some((lo, up)) = bar.interval {
                 let (lo, up) = (lo.clamp(0.0, hi), if up.is_finite() { up.min(hi) } else { hi });
                 let style = ShapeStyle::from(&BLACK).stroke_width(1);
