@@ -552,11 +552,11 @@ fn speedup_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Anal
     }
     let figure = BarFigure {
         title: format!("Speed-up over {} (wall clock)", analysis.options.baseline),
-        x_label: format!("× faster to reach {}'s median final quality (95 % CI)", analysis.options.baseline),
+        x_label: format!("speed-up over {} (×, 95 % CI)", analysis.options.baseline),
         bars,
         reference: Some(1.0),
     };
-    figures.add(&figure, "speedup", format!("Speed-up over {} on the wall-clock axis with 95 % bootstrap intervals; the line marks 1 (as fast as the baseline). Speed-ups on the compute axis are in tables/strategies.csv.", analysis.options.baseline), b)
+    figures.add(&figure, "speedup", format!("Speed-up over {} on the wall-clock axis with 95 % bootstrap intervals; the line marks 1 (as fast as the baseline); the speed-up is the time the baseline needs to reach its median final quality over the time the strategy needs, and \"did not reach\" where its median run never reached it. Speed-ups on the compute axis are in tables/strategies.csv.", analysis.options.baseline), b)
 }
 
 fn utilisation_figure(b: &mut Vec<Block>, figures: &mut Figures<'_>, analysis: &Analysis) -> Result<(), ReportError> {

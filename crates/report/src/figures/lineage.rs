@@ -74,6 +74,7 @@ impl Figure for LineageFigure {
             .y_desc("population member")
             .label_style((FONT, look.tick))
             .axis_desc_style((FONT, look.axis))
+            .x_label_formatter(&|v| crate::style::tick_label(*v))
             .y_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{}", v.round()) } else { String::new() })
             .light_line_style(WHITE.mix(0.0))
             .draw()

@@ -62,7 +62,9 @@ impl Figure for BarFigure {
                 // A speed-up of 0: the strategy's median run never reached the target. Said in
                 // words, since an empty bar reads as missing data.
                 let style = TextStyle::from((FONT, look.tick).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-                chart.draw_series(std::iter::once(Text::new("did not reach", (hi * 0.01, y + 0.5), style))).map_err(err)?;
+                // Right of the interval's whisker, so the two do not overlap.
+                let after = bar.interval.map_or(0.0, |(_, up)| if up.is_finite() { up.clamp(0.0, hi) } else { 0.0 });
+                chart.draw_series(std::iter::once(Text::new("did not reach", (after + hi * 0.01, y + 0.5), style))).map_err(err)?;
             }
             if let Some((lo, up)) = bar.interval {
                 let (lo, up) = (lo.clamp(0.0, hi), if up.is_finite() { up.min(hi) } else { hi });
