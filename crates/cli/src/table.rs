@@ -35,9 +35,9 @@ pub fn render(rows: &[StrategyRow], options: &TableOptions<'_>) -> String {
     let wide = options.wide;
     let in_seconds = rows.iter().all(|r| r.full_training_hours.is_none_or(|s| s.median < 1.0));
     let (unit, scale) = if in_seconds { ("s", 3600.0) } else { ("h", 1.0) };
-    let time = |s: Option<Spread>| {
-        if wide { spread(s, 2, scale, "") } else { spread(s.map(|s| Spread { q1: s.median, q3: s.median, ..s }), 2, scale, "") }
-    };
+    // The narrow table shows medians alone: a spread whose quartiles are its median prints so.
+    let shown = |s: Option<Spread>| if wide { s } else { s.map(|s| Spread { q1: s.median, q3: s.median, ..s }) };
+    let time = |s: Option<Spread>| spread(shown(s), 2, scale, "");
     let with_hypervolume = rows.iter().any(|r| r.hypervolume.is_some());
     let with_regret = wide && rows.iter().any(|r| r.measure.starts_with("normalised"));
     let with_cost = wide && options.with_cost;
@@ -97,8 +97,7 @@ pub fn render(rows: &[StrategyRow], options: &TableOptions<'_>) -> String {
                 row.push(spread(r.full_training_cost_usd, 2, 1.0, ""));
             }
             row.push(if (options.terminates_early)(&r.strategy) {
-                let saved =
-                    spread(r.compute_saved.map(|s| if wide { s } else { Spread { q1: s.median, q3: s.median, ..s } }), 2, 100.0, "%");
+                let saved = spread(shown(r.compute_saved), 2, 100.0, "%");
                 let other = spread(r.compute_saved_other, 2, 100.0, "%");
                 match r.checkpointing {
                     Some(true) if wide && other != saved => format!("{saved} ({other} without checkpoints)"),

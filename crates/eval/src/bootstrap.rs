@@ -48,6 +48,12 @@ pub fn bootstrap(sample: &[f64], level: f64, rng: &mut Rng, of: impl Fn(&[f64]) 
             replicates.push(r);
         }
     }
+    percentile_interval(value, replicates, level)
+}
+
+/// `value` with the percentile interval at `level` of its bootstrap `replicates` (any order): their
+/// α/2 and 1 − α/2 quantiles; `None` without replicates. Every bootstrap of the report ends here.
+pub fn percentile_interval(value: f64, mut replicates: Vec<f64>, level: f64) -> Option<Estimate> {
     replicates.sort_by(f64::total_cmp);
     let alpha = 1.0 - level;
     Some(Estimate { value, low: quantile(&replicates, alpha / 2.0)?, high: quantile(&replicates, 1.0 - alpha / 2.0)? })

@@ -7,11 +7,8 @@
 
 use crate::results::{ResultsError, expected_cells};
 use hposim_core::trace::columns;
-use hposim_results::FileError;
-use polars::prelude::{
-    Column, CsvWriter, DataFrame, DataType, ParallelStrategy, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult, Schema,
-    SerReader, SerWriter,
-};
+use hposim_results::{FileError, read_trace_frame};
+use polars::prelude::{Column, CsvWriter, DataFrame, DataType, ParquetCompression, ParquetWriter, PolarsResult, Schema, SerWriter};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -80,16 +77,16 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
     if finished.is_empty() {
         return Err(ResultsError::Empty { dir: dir.to_owned() }.into());
     }
-    let frame_of = |cell: &hposim_core::ExpectedCell| -> Result<DataFrame, ExportError> {
+    let frame_of = |cell: &hposim_core::ExpectedCell, rows: Option<usize>| -> Result<DataFrame, ExportError> {
         let path = cells_dir.join(format!("{}.parquet", cell.cell));
         let unit = units.iter().find(|(b, _)| *b == cell.benchmark).map_or("epoch", |(_, u)| u.as_str());
-        tidy(&path, &cell.benchmark, &cell.strategy, cell.seed, unit)
+        tidy(&path, &cell.benchmark, &cell.strategy, cell.seed, unit, rows)
     };
-    // First pass: the union of the cells' columns, in order of first appearance; a column whose
-    // type differs between benchmarks becomes text.
+    // First pass, on the files' footers alone (no rows): the union of the cells' columns, in
+    // order of first appearance; a column whose type differs between benchmarks becomes text.
     let mut schema = Schema::default();
     for cell in &finished {
-        for (name, dtype) in frame_of(cell)?.schema().iter() {
+        for (name, dtype) in frame_of(cell, Some(0))?.schema().iter() {
             match schema.get(name) {
                 None => {
                     schema.insert(name.clone(), dtype.clone());
@@ -124,7 +121,7 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
                 .batched(&schema)
                 .map_err(write_error)?;
             for cell in &finished {
-                let frame = conform(frame_of(cell)?).map_err(write_error)?;
+                let frame = conform(frame_of(cell, None)?).map_err(write_error)?;
                 rows += frame.height();
                 writer.write_batch(&frame).map_err(write_error)?;
             }
@@ -133,7 +130,7 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
         Format::Csv => {
             let mut writer = CsvWriter::new(file).include_header(true).batched(&schema).map_err(write_error)?;
             for cell in &finished {
-                let frame = conform(frame_of(cell)?).map_err(write_error)?;
+                let frame = conform(frame_of(cell, None)?).map_err(write_error)?;
                 rows += frame.height();
                 writer.write_batch(&frame).map_err(write_error)?;
             }
@@ -148,14 +145,11 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
     })
 }
 
-/// One cell's trace with the identifying columns in front and `epoch` renamed `step`.
-fn tidy(path: &Path, benchmark: &str, strategy: &str, seed: u32, unit: &str) -> Result<DataFrame, ExportError> {
+/// One cell's trace (its first `rows`, or all) with the identifying columns in front and `epoch`
+/// renamed `step`.
+fn tidy(path: &Path, benchmark: &str, strategy: &str, seed: u32, unit: &str, rows: Option<usize>) -> Result<DataFrame, ExportError> {
     let refused = |message: String| FileError::Refused { path: path.to_owned(), message };
-    let file = File::open(path).map_err(|error| FileError::Io { path: path.to_owned(), error })?;
-    let trace = ParquetReader::new(file)
-        .read_parallel(ParallelStrategy::None)
-        .finish()
-        .map_err(|e| refused(format!("not a readable Parquet trace: {e}")))?;
+    let trace = read_trace_frame(path, rows)?;
     let height = trace.height();
     let mut columns = vec![
         Column::new("benchmark".into(), vec![benchmark; height]),

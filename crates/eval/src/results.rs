@@ -148,23 +148,29 @@ fn discover(cells_dir: &Path) -> Result<Vec<ExpectedCell>, ResultsError> {
     Ok(found)
 }
 
+/// What a cell summary alone tells about its benchmark: no median random configuration (so
+/// normalised regret is out of reach), a single objective, steps in epochs.
+pub fn reference_of(s: &CellSummary) -> BenchmarkReference {
+    BenchmarkReference {
+        name: s.benchmark.clone(),
+        objective: s.objective.clone(),
+        direction: s.direction,
+        max_fidelity: s.max_fidelity,
+        unit: "epoch".into(),
+        best_known: s.best_known,
+        median_random: None,
+        objectives: Vec::new(),
+        hypervolume_reference: None,
+    }
+}
+
 fn names_from(cells: &[CellResult]) -> (Vec<BenchmarkReference>, Vec<String>) {
     let mut benchmarks: Vec<BenchmarkReference> = Vec::new();
     let mut strategies: Vec<String> = Vec::new();
     for c in cells {
         let s = &c.summary;
         if !benchmarks.iter().any(|b| b.name == s.benchmark) {
-            benchmarks.push(BenchmarkReference {
-                name: s.benchmark.clone(),
-                objective: s.objective.clone(),
-                direction: s.direction,
-                max_fidelity: s.max_fidelity,
-                unit: "epoch".into(),
-                best_known: s.best_known,
-                median_random: None,
-                objectives: Vec::new(),
-                hypervolume_reference: None,
-            });
+            benchmarks.push(reference_of(s));
         }
         if !strategies.contains(&s.strategy) {
             strategies.push(s.strategy.clone());

@@ -7,9 +7,9 @@
 //! The percentile-bootstrap interval redoes the whole procedure, target included, on resamples
 //! of both strategies' seeds, so the baseline's own time stays finite in every replicate.
 
-use crate::bootstrap::{Estimate, RESAMPLES};
+use crate::bootstrap::{Estimate, RESAMPLES, percentile_interval};
 use crate::incumbent::Trajectory;
-use crate::quantile::{median_of, quantile};
+use crate::quantile::median_of;
 use hposim_core::Rng;
 use rand::RngExt;
 
@@ -75,9 +75,7 @@ pub fn speedup(baseline: &[&Trajectory], strategy: &[&Trajectory], axis: Axis, l
             replicates.push(r);
         }
     }
-    replicates.sort_by(f64::total_cmp);
-    let alpha = 1.0 - level;
-    Some(Estimate { value, low: quantile(&replicates, alpha / 2.0)?, high: quantile(&replicates, 1.0 - alpha / 2.0)? })
+    percentile_interval(value, replicates, level)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! have needed without early termination and the share saved.
 
 use crate::quantile::quantile;
+use crate::results::reference_of;
 use crate::scale::Scale;
 use hposim_core::{BenchmarkReference, CellSummary};
 
@@ -87,7 +88,7 @@ pub fn strategy_table(summaries: &[CellSummary], references: &[BenchmarkReferenc
         .map(|(benchmark, strategy)| {
             let group: Vec<&CellSummary> = summaries.iter().filter(|s| s.benchmark == benchmark && s.strategy == strategy).collect();
             let checkpointing = group.first().map(|s| s.checkpointing).filter(|c| group.iter().all(|s| s.checkpointing == *c));
-            let scale = references.iter().find(|r| r.name == benchmark).map_or_else(|| Scale::of(&of_summary(group[0])), Scale::of);
+            let scale = references.iter().find(|r| r.name == benchmark).map_or_else(|| Scale::of(&reference_of(group[0])), Scale::of);
             let mut without_full_result: Vec<String> =
                 group.iter().filter(|s| s.best_objective_max_fidelity.is_none()).map(|s| s.stop_reason.clone()).collect();
             without_full_result.sort_unstable();
@@ -121,21 +122,6 @@ pub fn strategy_table(summaries: &[CellSummary], references: &[BenchmarkReferenc
             }
         })
         .collect()
-}
-
-/// What a summary alone tells about its benchmark (no median random configuration).
-fn of_summary(s: &CellSummary) -> BenchmarkReference {
-    BenchmarkReference {
-        name: s.benchmark.clone(),
-        objective: s.objective.clone(),
-        direction: s.direction,
-        max_fidelity: s.max_fidelity,
-        unit: "epoch".into(),
-        best_known: s.best_known,
-        median_random: None,
-        objectives: Vec::new(),
-        hypervolume_reference: None,
-    }
 }
 
 #[cfg(test)]
@@ -218,7 +204,7 @@ mod tests {
     fn scores_are_in_the_references_measure() {
         // Best known 0.1, median random configuration 0.5: a final value of 0.2 is normalised
         // regret (0.2 − 0.1) / (0.5 − 0.1) = 0.25.
-        let reference = BenchmarkReference { median_random: Some(0.5), ..of_summary(&cell("a", "random", Some(0.1), 1.0)) };
+        let reference = BenchmarkReference { median_random: Some(0.5), ..reference_of(&cell("a", "random", Some(0.1), 1.0)) };
         let table = strategy_table(&[cell("a", "random", Some(0.1), 3600.0)], &[reference]);
         assert_eq!(table[0].measure, "normalised regret of val_error");
         assert!((table[0].score.unwrap().median - 0.25).abs() < 1e-12);

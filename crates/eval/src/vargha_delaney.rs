@@ -18,8 +18,7 @@
 //! Infinite scores (runs without a result) are legitimate values: they are worse than every
 //! finite score and tie with each other.
 
-use crate::bootstrap::{Estimate, MIN_SAMPLE, RESAMPLES};
-use crate::quantile::quantile;
+use crate::bootstrap::{Estimate, MIN_SAMPLE, RESAMPLES, percentile_interval};
 use hposim_core::Rng;
 use rand::RngExt;
 
@@ -107,9 +106,7 @@ pub fn a_with_interval(x: &[f64], y: &[f64], paired: bool, level: f64, rng: &mut
             replicates.push(a);
         }
     }
-    replicates.sort_by(f64::total_cmp);
-    let alpha = 1.0 - level;
-    Some(Estimate { value, low: quantile(&replicates, alpha / 2.0)?, high: quantile(&replicates, 1.0 - alpha / 2.0)? })
+    percentile_interval(value, replicates, level)
 }
 
 #[cfg(test)]

@@ -21,4 +21,4 @@ pub use files::{
     write_atomically, write_atomically_with, write_cell, write_json_atomically,
 };
 pub use other_code::{CellIdentity, FoundCell, OtherCode, adopt, finished_cells, identity, of_other_code};
-pub use trace_file::{TraceMetadata, read_trace, read_trace_metadata, trace_frame, write_trace};
+pub use trace_file::{TraceMetadata, read_trace, read_trace_frame, read_trace_metadata, trace_frame, write_trace};

@@ -148,17 +148,25 @@ fn config_column(name: &str, domain: &Domain, rows: usize, value_of: impl Fn(usi
     }
 }
 
+/// The Parquet file at `path` as a data frame with every column as written, single-threaded;
+/// with `rows`, only the first that many (`Some(0)`: the columns and their types alone, read
+/// from the footer). A file that is not Parquet is refused as not a readable trace.
+pub fn read_trace_frame(path: &Path, rows: Option<usize>) -> Result<DataFrame, FileError> {
+    let file = File::open(path).map_err(|error| FileError::Io { path: path.to_owned(), error })?;
+    ParquetReader::new(file)
+        .read_parallel(ParallelStrategy::None)
+        .with_slice(rows.map(|n| (0, n)))
+        .finish()
+        .map_err(|e| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") })
+}
+
 /// Reads the trace at `path` with the metric columns of `objectives` (at least one), checking
 /// that it has the columns of this trace format with their types and that its rows are in order
 /// of completion. Configurations are not read back (their columns need the search space):
 /// [`Trace::configs`] and [`Trace::exploits`] are empty.
 pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileError> {
     let refused = |message: String| FileError::Refused { path: path.to_owned(), message };
-    let file = File::open(path).map_err(|error| FileError::Io { path: path.to_owned(), error })?;
-    let frame = ParquetReader::new(file)
-        .read_parallel(ParallelStrategy::None)
-        .finish()
-        .map_err(|e| refused(format!("not a readable Parquet trace: {e}")))?;
+    let frame = read_trace_frame(path, None)?;
     let column = |name: &str, kind: &str, ok: fn(&DataType) -> bool| {
         let c = frame.column(name).map_err(|_| {
             refused(format!(

@@ -298,21 +298,19 @@ fn tree_of(svg: &str) -> Result<usvg::Tree, String> {
     usvg::Tree::from_str(svg, &options).map_err(|e| format!("the figure's SVG does not parse: {e}"))
 }
 
-/// `svg` as a PNG at [`PNG_SCALE`] times its size.
-pub fn png_of(svg: &str) -> Result<Vec<u8>, String> {
-    let tree = tree_of(svg)?;
+/// A parsed SVG as a PNG at [`PNG_SCALE`] times its size.
+fn png_of(tree: &usvg::Tree) -> Result<Vec<u8>, String> {
     let size = tree.size().to_int_size().scale_by(PNG_SCALE).ok_or("the figure is empty")?;
     let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the figure is too large to render")?;
     pixmap.fill(tiny_skia::Color::WHITE);
-    resvg::render(&tree, tiny_skia::Transform::from_scale(PNG_SCALE, PNG_SCALE), &mut pixmap.as_mut());
+    resvg::render(tree, tiny_skia::Transform::from_scale(PNG_SCALE, PNG_SCALE), &mut pixmap.as_mut());
     pixmap.encode_png().map_err(|e| format!("encoding the PNG: {e}"))
 }
 
-/// `svg` as a one-page vector PDF of the same size (1 px = 1/96 inch), its text embedded as
-/// subsets of the font.
-pub fn pdf_of(svg: &str) -> Result<Vec<u8>, String> {
-    let tree = tree_of(svg)?;
-    svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions { dpi: 96.0 })
+/// A parsed SVG as a one-page vector PDF of the same size (1 px = 1/96 inch), its text embedded
+/// as subsets of the font.
+fn pdf_of(tree: &usvg::Tree) -> Result<Vec<u8>, String> {
+    svg2pdf::to_pdf(tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions { dpi: 96.0 })
         .map_err(|e| format!("converting to PDF: {e}"))
 }
 
@@ -323,7 +321,9 @@ pub fn save(figure: &impl Figure, dir: &Path, stem: &str, look: &Look) -> Result
     let paths = [dir.join(format!("{stem}.svg")), dir.join(format!("{stem}.pdf")), dir.join(format!("{stem}.png"))];
     let write = |path: &PathBuf, bytes: &[u8]| std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()));
     write(&paths[0], svg.as_bytes())?;
-    write(&paths[1], &pdf_of(&svg)?)?;
-    write(&paths[2], &png_of(&svg)?)?;
+    // Parsed once (text shaped once) for both conversions.
+    let tree = tree_of(&svg)?;
+    write(&paths[1], &pdf_of(&tree)?)?;
+    write(&paths[2], &png_of(&tree)?)?;
     Ok(paths)
 }
