@@ -16,6 +16,11 @@ pub fn resolve(name: &Path) -> Result<PathBuf> {
     if table.is_file() {
         return Ok(table);
     }
+    if table.exists() {
+        // Something else is there (a FIFO, a device, a folder): say what, without opening it.
+        let why = hposim_core::input::check_regular(&table, hposim_core::input::MAX_TABLE_BYTES).err();
+        bail!("{}: cannot read the table: {}", table.display(), why.map_or_else(|| "not a regular file".to_owned(), |e| e.to_string()));
+    }
     let mut stem = name.as_os_str().to_owned();
     stem.push(".parquet");
     let in_data = Path::new("data").join(stem);

@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// Reads `file`, computes and prints.
 pub fn print(file: &Path, reference: &str, maximize: &[String]) -> Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = hposim_core::input::read_text(file).with_context(|| format!("reading {}", file.display()))?;
     // A byte-order mark (as spreadsheet exports write) is not part of the first name.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());

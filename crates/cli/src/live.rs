@@ -40,7 +40,7 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool, reuse_other_code: b
     if experiment.spec.strategies.is_empty() {
         bail!("{}: strategies: add at least one [[strategies]] table", path.display());
     }
-    let out_dir = absolute(out.unwrap_or_else(|| PathBuf::from("results").join(&experiment.name)))?;
+    let out_dir = absolute(crate::results_folder(out, &experiment.name)?)?;
     let interrupt = interrupt_flag();
     let tracker = match &experiment.spec.mlflow {
         Some(spec) => {
@@ -61,12 +61,12 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool, reuse_other_code: b
     };
     let other = hposim_runner::tune::other_code(&experiment, &out_dir, None)?;
     if let Some(line) = other.notice(&out_dir, hposim_fingerprint::FINGERPRINT, reuse_other_code) {
-        println!("{line}");
+        crate::say!("{line}");
     }
     let results = hposim_runner::tune::tune(&experiment, &mut options, &mut |result| {
         let s = &result.summary;
         let reused = if result.reused { " (finished earlier)" } else { "" };
-        println!(
+        crate::say!(
             "{} seed {}: {} trials, {} steps, best {} = {}, wall-clock {:.1} s, compute {:.1} s, stop: {}{reused}",
             s.strategy,
             s.seed,
@@ -81,14 +81,18 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool, reuse_other_code: b
         if let Some(outcome) = result.outcome.as_ref().filter(|_| !result.reused) {
             for trial in outcome.trials.iter().filter(|t| t.status == "failed" || t.status == "diverged") {
                 let reason = trial.reason.as_deref().unwrap_or("?");
-                println!("  trial {} {}: {reason} (log: {})", trial.trial, trial.status, trial.log.display());
+                crate::say!("  trial {} {}: {reason} (log: {})", trial.trial, trial.status, trial.log.display());
             }
             for warning in &outcome.tracker_warnings {
                 eprintln!("  warning: tracking: {warning}");
             }
         }
+        if crate::output::stdout_closed() {
+            // Nobody reads the study's output any more: end it as Ctrl-C would.
+            interrupt.store(true, Ordering::Relaxed);
+        }
     })?;
-    println!("{} studies; traces and summaries in {}", results.len(), out_dir.display());
+    crate::say!("{} studies; traces and summaries in {}", results.len(), out_dir.display());
     Ok(())
 }
 
@@ -116,9 +120,9 @@ pub fn record(path: &Path, out: &Path, configs: Option<u32>, design: Option<&str
     let interrupt = interrupt_flag();
     let done = hposim_runner::record::record(&experiment, out, configs, design, resume, &interrupt)?;
     for (trial, reason) in &done.left_out {
-        println!("left out trial {trial}: {reason}");
+        crate::say!("left out trial {trial}: {reason}");
     }
-    println!(
+    crate::say!(
         "recorded {} configurations in {:.1} s into {} (check it with: hposim data check {})",
         done.recorded,
         done.wallclock_seconds,
@@ -134,12 +138,12 @@ pub fn validate(path: &Path, out: Option<PathBuf>, resume: bool) -> Result<()> {
     if experiment.spec.strategies.is_empty() {
         bail!("{}: strategies: add at least one [[strategies]] table", path.display());
     }
-    let out_dir = absolute(out.unwrap_or_else(|| PathBuf::from("results").join(&experiment.name)))?;
+    let out_dir = absolute(crate::results_folder(out, &experiment.name)?)?;
     let interrupt = interrupt_flag();
     crate::validate::validate(&experiment, &out_dir, resume, &interrupt)?;
     let report = out_dir.join("validation/report.md");
     let text = std::fs::read_to_string(&report).with_context(|| format!("reading {}", report.display()))?;
-    print!("{text}");
-    println!("(report: {} and report.json beside it)", report.display());
+    crate::output::say(format_args!("{text}"));
+    crate::say!("(report: {} and report.json beside it)", report.display());
     Ok(())
 }

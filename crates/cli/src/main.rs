@@ -4,6 +4,7 @@ mod brackets;
 mod data;
 mod hypervolume;
 mod live;
+mod output;
 mod report;
 mod table;
 mod validate;
@@ -211,6 +212,10 @@ enum DataCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let live = matches!(cli.command, Some(Command::Tune { .. } | Command::Record { .. } | Command::Validate { .. }));
+    if !live {
+        output::end_quietly_on_closed_pipe();
+    }
     let result = match cli.command {
         None => run(&default_experiment(), None, None, false, false, false),
         Some(Command::Run { experiment, out, threads, quiet, reuse_other_code, wide }) => {
@@ -245,6 +250,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Most threads `--threads` accepts: a cell runs on one thread, and no machine hposim runs on
+/// has more cores than this; beyond it a value is a typo.
+const MAX_THREADS: usize = 1024;
+
+/// `--out`, or else `results/<name>` with the experiment's name made safe
+/// ([`hposim_results::default_folder`]), so a default folder never leaves `results/`.
+pub(crate) fn results_folder(out: Option<PathBuf>, name: &str) -> Result<PathBuf> {
+    match out {
+        Some(out) => Ok(out),
+        None => Ok(PathBuf::from("results").join(hposim_results::default_folder(name).map_err(|e| anyhow::anyhow!("name: {e}"))?)),
+    }
+}
+
 /// `experiments/default.toml`, from the current directory or else from the source tree.
 fn default_experiment() -> PathBuf {
     let local = PathBuf::from("experiments/default.toml");
@@ -256,9 +274,9 @@ fn default_experiment() -> PathBuf {
 
 fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool, reuse_other_code: bool, wide: bool) -> Result<()> {
     let experiment = Experiment::load(path)?;
-    let out_dir = out.unwrap_or_else(|| PathBuf::from("results").join(&experiment.name));
+    let out_dir = results_folder(out, &experiment.name)?;
     let threads = match threads {
-        Some(0) => anyhow::bail!("--threads: must be at least 1"),
+        Some(n) if n == 0 || n > MAX_THREADS => anyhow::bail!("--threads: must lie in 1..={MAX_THREADS}, got {n}"),
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
@@ -304,9 +322,9 @@ fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool, r
         "simulated {} epochs in {:.2} s of real time on {} threads: {:.0} epochs/s ({:.3} µs per epoch per thread, traces written)",
         report.epochs_simulated,
         elapsed,
-        threads,
+        report.threads,
         rate,
-        1e6 * elapsed * threads as f64 / (report.epochs_simulated.max(1) as f64)
+        1e6 * elapsed * report.threads as f64 / (report.epochs_simulated.max(1) as f64)
     );
     Ok(())
 }

@@ -129,6 +129,7 @@ pub fn validate(
     interrupt: &AtomicBool,
 ) -> Result<ValidationReport, ValidateError> {
     std::fs::create_dir_all(out_dir).map_err(|e| ValidateError::Other(format!("{}: {e}", out_dir.display())))?;
+    let _lock = hposim_results::lock_folder(out_dir).map_err(|e| ValidateError::Other(e.to_string()))?;
     let table = out_dir.join("recording.parquet");
     let recording_seconds = if table.is_file() {
         None

@@ -12,6 +12,7 @@
 //!   ([`outcome`]) and its summary record ([`summary`]), and the manifest of a results directory
 //!   ([`manifest`]);
 //! - what a training process costs besides its steps ([`overhead`]);
+//! - reading a file a user named without trusting what is at the path ([`input`]);
 //! - the seeded random streams that make every simulation reproducible ([`rng`]).
 //!
 //! Every other hposim crate depends on this one and on nothing above it. Reading and writing
@@ -23,6 +24,7 @@ pub mod capability;
 pub mod config;
 pub mod encoding;
 pub mod fidelity;
+pub mod input;
 pub mod manifest;
 pub mod nearest;
 pub mod objective;

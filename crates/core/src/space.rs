@@ -293,6 +293,17 @@ pub enum SpaceError {
     /// A categorical or ordinal parameter without choices.
     #[error("parameter `{0}`: needs at least one choice")]
     EmptyChoices(String),
+    /// A categorical or ordinal parameter lists a number that is not finite (NaN or ±inf), which
+    /// no trial could be run with or compared against.
+    #[error("parameter `{param}`: choice #{index} is {choice}; choices must be finite numbers")]
+    NonFiniteChoice {
+        /// Parameter.
+        param: String,
+        /// Position of the choice in the list (0-based).
+        index: usize,
+        /// The choice as written.
+        choice: String,
+    },
     /// A categorical or ordinal parameter lists a choice twice.
     #[error("parameter `{param}`: choice {choice} is listed twice")]
     DuplicateChoice {
@@ -489,6 +500,11 @@ fn validate_domain(name: &str, domain: &Domain) -> Result<(), SpaceError> {
                 return Err(SpaceError::EmptyChoices(name.to_owned()));
             }
             for (i, v) in values.iter().enumerate() {
+                if let Choice::Float(x) = v
+                    && !x.is_finite()
+                {
+                    return Err(SpaceError::NonFiniteChoice { param: name.to_owned(), index: i, choice: x.to_string() });
+                }
                 if values[..i].iter().any(|w| w.same_as(v)) {
                     return Err(SpaceError::DuplicateChoice { param: name.to_owned(), choice: v.to_string() });
                 }
@@ -606,6 +622,22 @@ mod tests {
         choices = ["none", "classic", "nesterov"]
         condition = { parent = "optimizer", values = ["sgd"] }
     "#;
+
+    #[test]
+    fn non_finite_choices_are_refused_naming_the_parameter_and_position() {
+        for (kind, values, shown) in
+            [("ordinal", "[1.0, nan]", "NaN"), ("categorical", "[0.5, 2.0, -inf]", "-inf"), ("ordinal", "[inf]", "inf")]
+        {
+            let key = if kind == "ordinal" { "values" } else { "choices" };
+            let text = format!("[[space]]\nname = \"x\"\ntype = \"{kind}\"\n{key} = {values}\n");
+            let error = parse(&text).unwrap_err();
+            assert!(matches!(error, SpaceError::NonFiniteChoice { .. }), "{kind} {values}: {error:?}");
+            let message = error.to_string();
+            assert!(message.contains("`x`") && message.contains(shown) && message.contains("finite"), "{message}");
+        }
+        // Finite numbers are still accepted.
+        assert!(parse("[[space]]\nname = \"x\"\ntype = \"ordinal\"\nvalues = [1.0, 2.5]\n").is_ok());
+    }
 
     #[test]
     fn parents_come_before_children() {

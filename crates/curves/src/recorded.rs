@@ -291,8 +291,8 @@ pub fn metadata_path(table: &Path) -> PathBuf {
 pub fn load(path: &Path) -> Result<Recorded, RecordedError> {
     let meta_path = metadata_path(path);
     let file_error = |file: &Path, message: String| RecordedError { file: file.to_owned(), row: None, column: None, message };
-    let meta_bytes = std::fs::read(&meta_path).map_err(|e| file_error(&meta_path, format!("cannot read the metadata file: {e}")))?;
-    let meta_text = String::from_utf8(meta_bytes.clone()).map_err(|_| file_error(&meta_path, "is not UTF-8 text".into()))?;
+    let meta_text =
+        hposim_core::input::read_text(&meta_path).map_err(|e| file_error(&meta_path, format!("cannot read the metadata file: {e}")))?;
     let metadata: Metadata = toml::from_str(&meta_text).map_err(|e| file_error(&meta_path, e.to_string().trim_end().to_owned()))?;
     let key_error = |key: &str, message: String| RecordedError { file: meta_path.clone(), row: None, column: Some(key.into()), message };
     if metadata.format != FORMAT_VERSION {
@@ -303,7 +303,8 @@ pub fn load(path: &Path) -> Result<Recorded, RecordedError> {
     if let Some(overhead) = &metadata.overhead {
         overhead.check().map_err(|(key, message)| key_error(&format!("overhead.{key}"), message))?;
     }
-    let table_bytes = std::fs::read(path).map_err(|e| file_error(path, format!("cannot read the table: {e}")))?;
+    let table_bytes = hposim_core::input::read_bytes(path, hposim_core::input::MAX_TABLE_BYTES)
+        .map_err(|e| file_error(path, format!("cannot read the table: {e}")))?;
     if let Some(expected) = &metadata.sha256 {
         let actual = sha256_hex(&table_bytes);
         if !actual.eq_ignore_ascii_case(expected) {
@@ -336,7 +337,7 @@ pub fn load(path: &Path) -> Result<Recorded, RecordedError> {
     }
     let rows = columns::read(&frame, &metadata, &space, path)?;
     let tasks = assemble::tasks(&rows, &metadata, &space, path, &meta_path)?;
-    let content_hash = hposim_core::rng::stable_hash(FORMAT_VERSION.into(), &[&table_bytes, &meta_bytes]);
+    let content_hash = hposim_core::rng::stable_hash(FORMAT_VERSION.into(), &[&table_bytes, meta_text.as_bytes()]);
     Ok(Recorded { path: path.to_owned(), metadata, space, tasks, content_hash })
 }
 

@@ -127,7 +127,7 @@ pub fn load(dir: &Path) -> Result<Results, ResultsError> {
         Some(m) => (m.benchmarks.clone(), m.strategies.clone()),
         None => names_from(&cells),
     };
-    let experiment_source = fs::read_to_string(dir.join("experiment.toml")).ok();
+    let experiment_source = hposim_core::input::read_text(&dir.join("experiment.toml")).ok();
     Ok(Results { dir: dir.to_owned(), manifest, benchmarks, strategies, cells, missing, experiment_source })
 }
 

@@ -2,6 +2,7 @@
 //! format checked.
 
 use crate::trace_file::{TraceMetadata, write_trace};
+use hposim_core::input::{InputError, read_text};
 use hposim_core::{CellSummary, Exploit, MANIFEST_FILE, Manifest, SearchSpace, TRACE_FORMAT_VERSION, Trace};
 use std::fs::{self, File};
 use std::io::Write;
@@ -42,6 +43,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
     move |error| FileError::Io { path: path.to_owned(), error }
 }
 
+/// The error of reading `path` with [`hposim_core::input`], as a [`FileError`].
+pub(crate) fn unreadable(path: &Path) -> impl FnOnce(InputError) -> FileError + '_ {
+    move |error| match error {
+        InputError::Io(error) => FileError::Io { path: path.to_owned(), error },
+        other => refused(path, other.to_string()),
+    }
+}
+
 fn refused(path: &Path, message: impl Into<String>) -> FileError {
     FileError::Refused { path: path.to_owned(), message: message.into() }
 }
@@ -51,8 +60,13 @@ pub fn safe_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
-/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
+/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]), unless `path` already
+/// holds exactly these bytes: then nothing is written, so rerunning a finished experiment
+/// leaves its folder untouched (and works where the folder is read-only).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    if fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64) && fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
     write_atomically_with(path, |file, tmp| file.write_all(bytes).map_err(io(tmp)))
 }
 
@@ -172,7 +186,7 @@ fn check_format(path: &Path, found: Option<u64>) -> Result<(), FileError> {
 
 /// Reads a JSON document of this trace format at `path`; `what` names it in errors.
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, FileError> {
-    let text = fs::read_to_string(path).map_err(io(path))?;
+    let text = read_text(path).map_err(unreadable(path))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| refused(path, format!("not a {what}: {e}")))?;
     check_format(path, value.get("trace_format").and_then(serde_json::Value::as_u64))?;
     serde_json::from_value(value).map_err(|e| refused(path, format!("not a {what} of this hposim version: {e}")))
@@ -197,6 +211,6 @@ pub fn read_exploits(path: &Path) -> Result<Vec<Exploit>, FileError> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let text = fs::read_to_string(path).map_err(io(path))?;
+    let text = read_text(path).map_err(unreadable(path))?;
     serde_json::from_str(&text).map_err(|e| refused(path, format!("not a list of exploits: {e}")))
 }

@@ -8,11 +8,13 @@
 //! | `cells/<cell>.exploits.json` | population-based training's exploits | [`files::write_cell`], [`files::read_exploits`] |
 //! | `cells/<cell>.json` | the cell's summary; its presence marks the cell finished | [`files::write_cell`], [`files::read_summary`] |
 //!
-//! Every file is written atomically (a temporary file, flushed, then renamed), so an
+//! One hposim at a time writes a folder ([`lock`]). Every file is written atomically (a temporary file, flushed, then renamed), so an
 //! interrupted run leaves each file either absent or complete; the summary is written last.
 //! Readers refuse files of another trace format, naming the file.
 
 pub mod files;
+pub mod lock;
+pub mod names;
 pub mod other_code;
 pub mod trace_file;
 
@@ -20,5 +22,7 @@ pub use files::{
     FileError, exploits_path, finished_cell, read_exploits, read_manifest, read_summary, safe_name, summary_path, trace_path,
     write_atomically, write_atomically_with, write_cell, write_json_atomically,
 };
+pub use lock::{FolderLock, LOCK_FILE, lock_folder};
+pub use names::{MAX_NAME_CHARS, check_name, default_folder};
 pub use other_code::{CellIdentity, FoundCell, OtherCode, adopt, finished_cells, identity, of_other_code};
 pub use trace_file::{TraceMetadata, read_trace, read_trace_frame, read_trace_metadata, trace_frame, write_trace};

@@ -67,7 +67,8 @@ pub fn finished_cells(cells_dir: &Path) -> Result<HashMap<String, Vec<FoundCell>
 /// records stays that of the code that made it).
 pub fn adopt(cells_dir: &Path, from: &str, to: &str, settings: &str) -> Result<hposim_core::CellSummary, FileError> {
     let copy = |source: &Path, target: &Path| -> Result<(), FileError> {
-        let bytes = std::fs::read(source).map_err(|error| FileError::Io { path: source.to_owned(), error })?;
+        let bytes =
+            hposim_core::input::read_bytes(source, hposim_core::input::MAX_TABLE_BYTES).map_err(crate::files::unreadable(source))?;
         write_atomically(target, &bytes)
     };
     copy(&trace_path(cells_dir, from), &trace_path(cells_dir, to))?;

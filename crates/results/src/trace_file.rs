@@ -3,14 +3,14 @@
 //! [`read_trace`] reads them back into the same [`Trace`] type, checking every column's name
 //! and type, so that one module owns the layout.
 
-use crate::files::FileError;
+use crate::files::{FileError, unreadable};
+use hposim_core::input::{MAX_TABLE_BYTES, open_regular};
 use hposim_core::trace::columns;
 use hposim_core::{Choice, Domain, EpochStatus, Objective, SearchSpace, TRACE_FORMAT_VERSION, Trace, TrialOutcome, Value};
 use polars::prelude::{
     Column, DataFrame, DataType, KeyValueMetadata, ParallelStrategy, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult,
     SerReader,
 };
-use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
@@ -113,7 +113,7 @@ pub fn write_trace(trace: &Trace, space: &SearchSpace, metadata: Option<&TraceMe
 /// existed).
 pub fn read_trace_metadata(path: &Path) -> Result<Vec<(String, String)>, FileError> {
     let refused = |message: String| FileError::Refused { path: path.to_owned(), message };
-    let file = File::open(path).map_err(|error| FileError::Io { path: path.to_owned(), error })?;
+    let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
     let metadata = ParquetReader::new(file).get_metadata().map_err(|e| refused(format!("not a readable Parquet file: {e}")))?.clone();
     Ok(metadata.key_value_metadata().iter().flatten().filter_map(|kv| kv.value.as_ref().map(|v| (kv.key.clone(), v.clone()))).collect())
 }
@@ -152,7 +152,7 @@ fn config_column(name: &str, domain: &Domain, rows: usize, value_of: impl Fn(usi
 /// with `rows`, only the first that many (`Some(0)`: the columns and their types alone, read
 /// from the footer). A file that is not Parquet is refused as not a readable trace.
 pub fn read_trace_frame(path: &Path, rows: Option<usize>) -> Result<DataFrame, FileError> {
-    let file = File::open(path).map_err(|error| FileError::Io { path: path.to_owned(), error })?;
+    let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
     ParquetReader::new(file)
         .read_parallel(ParallelStrategy::None)
         .with_slice(rows.map(|n| (0, n)))
@@ -254,7 +254,7 @@ mod tests {
     fn write(path: &Path, columns: Vec<Column>) {
         let height = columns[0].len();
         let mut frame = DataFrame::new(height, columns).unwrap();
-        ParquetWriter::new(File::create(path).unwrap()).finish(&mut frame).unwrap();
+        ParquetWriter::new(std::fs::File::create(path).unwrap()).finish(&mut frame).unwrap();
     }
 
     fn columns(decision: Option<Vec<&str>>) -> Vec<Column> {

@@ -44,7 +44,9 @@ pub enum EventKind {
     Started,
     /// It printed a line on standard output (the trailing newline removed).
     Line(String),
-    /// It ended: `Some(code)` if it exited, `None` if a signal (or the cluster) ended it.
+    /// It ended: `Some(code)` if it exited; `Some(-n)` if signal `n` ended it (as Python's
+    /// `returncode` says); `None` if it ended in a way the executor cannot tell (a replay's
+    /// planned end, a cluster job that was cancelled).
     Exited(Option<i32>),
 }
 

@@ -149,6 +149,8 @@ pub fn record(
 ) -> Result<RecordOutcome, RecordError> {
     let training = &experiment.spec.training;
     let dir = study_dir(table);
+    std::fs::create_dir_all(&dir).map_err(|e| RecordError::Other(format!("{}: {e}", dir.display())))?;
+    let _lock = hposim_results::lock_folder(&dir).map_err(|e| RecordError::Other(e.to_string()))?;
     if dir.join("journal.jsonl").is_file() && !resume {
         return Err(RecordError::Other(format!(
             "{} holds an unfinished or earlier recording; continue it with --resume, or remove it to record afresh",

@@ -210,7 +210,7 @@ pub const MAX_SLOTS: u32 = 4096;
 impl LiveExperiment {
     /// Reads and validates the live experiment at `path`.
     pub fn load(path: &Path) -> Result<Self, LiveError> {
-        let source = std::fs::read_to_string(path)
+        let source = hposim_core::input::read_text(path)
             .map_err(|e| LiveError { path: path.to_owned(), message: format!("cannot read the file: {e}") })?;
         Self::parse(path, &source)
     }
@@ -221,6 +221,7 @@ impl LiveExperiment {
         let spec: LiveSpec = toml::from_str(source).map_err(|e| fail(e.to_string().trim_end().to_owned()))?;
         let name =
             spec.name.clone().or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned())).unwrap_or_else(|| "study".into());
+        hposim_results::default_folder(&name).map_err(|e| fail(format!("name: {e}")))?;
         if spec.workers == 0 || spec.workers > MAX_SLOTS {
             return Err(fail(format!("workers: must lie in 1..={MAX_SLOTS}, got {}", spec.workers)));
         }
@@ -235,9 +236,7 @@ impl LiveExperiment {
             return Err(fail(format!("{key}: {message}")));
         }
         let training = &spec.training;
-        if training.name.trim().is_empty() {
-            return Err(fail("training.name: must not be empty".into()));
-        }
+        hposim_results::check_name(&training.name).map_err(|e| fail(format!("training.name: {e}")))?;
         if training.command.is_empty() || training.command[0].is_empty() {
             return Err(fail(
                 "training.command: give the program and its arguments, e.g. [\"python3\", \"train.py\", \"--lr={lr}\"]".into(),
@@ -285,6 +284,7 @@ impl LiveExperiment {
             workdir.canonicalize().map_err(|e| fail(format!("training.workdir: {} is not a usable directory ({e})", workdir.display())))?;
         for (i, strategy) in spec.strategies.iter().enumerate() {
             let at = format!("strategies[{i}] ({:?})", strategy.name);
+            hposim_results::check_name(&strategy.name).map_err(|e| fail(format!("{at}.name: {e}")))?;
             if spec.strategies[..i].iter().any(|s| s.name == strategy.name) {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }

@@ -1067,6 +1067,7 @@ impl Study<'_, '_, '_> {
         if process.ending.is_none() {
             let state = self.book.trial(trial);
             let how = match code {
+                Some(code) if code < 0 => format!("was killed by {}", signal_name(-code)),
                 Some(code) => format!("exited with status {code}"),
                 None => "was killed by a signal".to_owned(),
             };
@@ -1149,4 +1150,12 @@ pub fn config_seed(experiment_seed: u64, config: &Map<String, Json>) -> u64 {
     // serde_json's Map keeps keys sorted, so equal configurations give equal text.
     let text = Json::Object(config.clone()).to_string();
     stable_hash(experiment_seed, &[b"config-seed", text.as_bytes()]) >> 1
+}
+
+/// `SIGKILL (signal 9)`: a signal's name where it has one, always with its number.
+fn signal_name(number: i32) -> String {
+    match nix::sys::signal::Signal::try_from(number) {
+        Ok(signal) => format!("{} (signal {number})", signal.as_str()),
+        Err(_) => format!("signal {number}"),
+    }
 }

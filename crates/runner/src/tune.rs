@@ -191,6 +191,7 @@ pub fn tune(
 ) -> Result<Vec<LiveResult>, TuneError> {
     let cells_dir = options.out_dir.join("cells");
     create_dir(&cells_dir)?;
+    let _lock = hposim_results::lock_folder(&options.out_dir)?;
     write_atomically(&options.out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
     let cells = live_cells(experiment, options.restrict_hash);
     write_json_atomically(&options.out_dir.join(MANIFEST_FILE), &manifest(experiment, &cells), "manifest")?;

@@ -171,8 +171,9 @@ fn exit_codes(dir: &Path, results: &[LiveResult]) -> Vec<Option<i32>> {
 fn garbage_output_fails_the_trial_and_ends_its_process() {
     let (dir, results) = failing_study("garbage", 3, "");
     assert_failed(&results, EpochStatus::Failed, 3, "malformed step report: not a JSON object");
-    // The script sleeps 30 s after the garbage, then exits normally: the study ended it first.
-    assert_eq!(exit_codes(dir.path(), &results), [None, None]);
+    // The script sleeps 30 s after the garbage, then exits normally: the study ended it first,
+    // with SIGTERM (journaled as -15).
+    assert_eq!(exit_codes(dir.path(), &results), [Some(-15), Some(-15)]);
 }
 
 #[test]
@@ -185,7 +186,7 @@ fn nan_metrics_are_a_diverged_trial() {
 fn a_launch_past_its_time_limit_is_ended_and_failed() {
     let (dir, results) = failing_study("hang", 2, "time_limit_seconds = 1.5");
     assert_failed(&results, EpochStatus::Failed, 2, "exceeded its time limit of 1.5 s");
-    assert_eq!(exit_codes(dir.path(), &results), [None, None]);
+    assert_eq!(exit_codes(dir.path(), &results), [Some(-15), Some(-15)]);
 }
 
 #[test]
@@ -200,7 +201,7 @@ fn a_process_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let study = outcome(&results);
     // It completes its steps, then stays instead of exiting: SIGTERM is ignored, SIGKILL ends it.
     assert!(study.trials.iter().all(|t| t.status == "done"), "{:?}", study.trials);
-    assert_eq!(exit_codes(dir.path(), &results), [None, None]);
+    assert_eq!(exit_codes(dir.path(), &results), [Some(-9), Some(-9)]);
 }
 
 #[test]

@@ -99,7 +99,7 @@ impl Experiment {
 
     /// Reads and validates the experiment at `path`.
     pub fn load(path: &Path) -> Result<Self, ExperimentError> {
-        let source = std::fs::read_to_string(path)
+        let source = hposim_core::input::read_text(path)
             .map_err(|e| ExperimentError { path: path.to_owned(), message: format!("cannot read the file: {e}") })?;
         Self::parse(path, &source)
     }
@@ -113,6 +113,7 @@ impl Experiment {
             .clone()
             .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "experiment".to_owned());
+        hposim_results::default_folder(&name).map_err(|e| fail(format!("name: {e}")))?;
         if spec.workers == 0 || spec.workers > MAX_WORKERS {
             return Err(fail(format!("workers: must lie in 1..={MAX_WORKERS}, got {}", spec.workers)));
         }
@@ -138,6 +139,7 @@ impl Experiment {
         let mut builder = hposim_curves::Builder::new(path.parent().unwrap_or(Path::new("")));
         for (i, bench) in spec.benchmarks.iter().enumerate() {
             let at = entry("benchmarks", i, &bench.name(), source);
+            hposim_results::check_name(&bench.name()).map_err(|e| fail(format!("{at}.name: {e}")))?;
             if spec.benchmarks[..i].iter().any(|b| b.name() == bench.name()) {
                 return Err(fail(format!("{at}.name: benchmark name {:?} is used twice; give each a distinct `name`", bench.name())));
             }
@@ -148,9 +150,7 @@ impl Experiment {
         let only_full_evaluations = budget.wallclock_seconds.is_none() && budget.compute_seconds.is_none() && budget.trials.is_none();
         for (i, strategy) in spec.strategies.iter().enumerate() {
             let at = entry("strategies", i, &strategy.name, source);
-            if strategy.name.trim().is_empty() {
-                return Err(fail(format!("{at}.name: must not be empty")));
-            }
+            hposim_results::check_name(&strategy.name).map_err(|e| fail(format!("{at}.name: {e}")))?;
             if spec.strategies[..i].iter().any(|s| s.name == strategy.name) {
                 return Err(fail(format!("{at}.name: strategy name {:?} is used twice", strategy.name)));
             }

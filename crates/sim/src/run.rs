@@ -26,7 +26,8 @@ use hposim_curves::median_random::{MEDIAN_RANDOM_SAMPLES, median_random_final};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_fingerprint::FINGERPRINT;
 use hposim_results::{
-    FileError, OtherCode, adopt, finished_cell, identity, of_other_code, safe_name, write_atomically, write_cell, write_json_atomically,
+    FileError, OtherCode, adopt, finished_cell, identity, lock_folder, of_other_code, safe_name, write_atomically, write_cell,
+    write_json_atomically,
 };
 use hposim_schedulers::{StrategySpec, build_strategy};
 use rayon::prelude::*;
@@ -73,7 +74,7 @@ struct CellKey<'a> {
 pub struct RunOptions {
     /// Results directory (`cells/` and `summary.json` go there).
     pub out_dir: PathBuf,
-    /// Worker threads for cells (each cell uses one).
+    /// Worker threads for cells (each cell uses one); no more are started than there are cells.
     pub threads: usize,
     /// Reuse cells that other code computed with the same settings (`--reuse-other-code`)
     /// instead of rerunning them.
@@ -91,6 +92,8 @@ pub struct RunReport {
     pub reused: usize,
     /// Steps simulated now.
     pub epochs_simulated: u64,
+    /// Threads the cells ran on: [`RunOptions::threads`], at most one per cell.
+    pub threads: usize,
     /// What the report judges each benchmark's results against (the manifest's).
     pub benchmarks: Vec<hposim_core::BenchmarkReference>,
 }
@@ -304,6 +307,7 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
 pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&CellSummary, bool) + Sync)) -> Result<RunReport, RunError> {
     let dir = options.out_dir.join("cells");
     std::fs::create_dir_all(&dir).map_err(|error| RunError::Io { path: dir.clone(), error })?;
+    let _lock = lock_folder(&options.out_dir)?;
     write_atomically(&options.out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
     let all = cells(experiment);
     let manifest = manifest(experiment, &all);
@@ -313,10 +317,10 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
     } else {
         HashMap::new()
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| RunError::Threads { threads: options.threads, message: e.to_string() })?;
+    // A thread per cell at most: more would only sit idle (and cost their stacks).
+    let threads = options.threads.clamp(1, all.len().max(1));
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| RunError::Threads { threads, message: e.to_string() })?;
     let results: Vec<(CellSummary, Option<u64>)> = pool.install(|| {
         all.par_iter()
             .map(|cell| {
@@ -346,5 +350,5 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
         })
         .collect();
     write_json_atomically(&options.out_dir.join("summary.json"), &summaries, "summary")?;
-    Ok(RunReport { reused: summaries.len() - ran, ran, epochs_simulated, summaries, benchmarks: manifest.benchmarks })
+    Ok(RunReport { reused: summaries.len() - ran, ran, epochs_simulated, threads, summaries, benchmarks: manifest.benchmarks })
 }
