@@ -34,8 +34,8 @@ pub mod error;
 pub use error::BookError;
 
 use hposim_core::{
-    Action, Budget, Config, Decision, EpochStatus, Exploit, Objective, Observation, Rng, Row, StopReason, Trace, TrialId, TrialOutcome,
-    WorkerRequest,
+    Action, Budget, Config, Decision, EpochStatus, Exploit, Objective, Observation, Rng, Row, RowSink, StopReason, Trace, TrialId,
+    TrialOutcome, WorkerRequest,
 };
 use hposim_schedulers::Scheduler;
 
@@ -638,6 +638,17 @@ impl TrialBook {
             failed_trials: self.failed_trials,
             repeats: self.repeats,
         }
+    }
+
+    /// Writes the trace's rows to `sink` and drops them from memory ([`Trace::forget_rows`]), so
+    /// that a long study's memory stays that of its live state. Only for an executor that
+    /// records each launch's exit with its last step (the simulator): a row whose exit overhead
+    /// is still to come must not be written yet.
+    pub fn spill(&mut self, sink: &mut dyn RowSink) -> Result<(), String> {
+        let trials = &self.trials;
+        sink.write_rows(&self.trace, &|t| trials.get(t as usize).map(|t| &t.config))?;
+        self.trace.forget_rows(self.settings.max_fidelity);
+        Ok(())
     }
 
     /// The trace, with every trial's configuration, and the trials' final state.

@@ -201,3 +201,59 @@ fn a_second_run_on_a_busy_folder_is_refused_plainly_and_a_finished_folder_is_lef
     let after: Vec<_> = ["experiment.toml", "manifest.json", "summary.json"].iter().map(|f| modified(f)).collect();
     assert_eq!(before, after, "a finished folder's files were rewritten");
 }
+
+/// A live experiment named `name` whose trials run the runner's toy trainer (two seeds, so a
+/// second study follows the first).
+fn live(name: &str) -> String {
+    let trainer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runner/tests/fixtures/toy_trainer.py");
+    format!(
+        r#"
+name = {name:?}
+seed = 3
+seeds = 2
+workers = 1
+[budget]
+trials = 2
+[training]
+name = "toy"
+command = ["python3", "{}", "0.01"]
+objectives = [{{ name = "loss", direction = "minimize" }}]
+fidelity = {{ min = 1, max = 2, unit = "epoch" }}
+grace_seconds = 0.5
+[[training.space]]
+type = "float"
+name = "x"
+low = 0.5
+high = 2.0
+[[strategies]]
+name = "random"
+sampler = {{ type = "random" }}
+"#,
+        trainer.display()
+    )
+}
+
+#[test]
+fn tune_keeps_its_folder_inside_results_and_ends_cleanly_on_a_closed_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dots.toml"), live("..")).unwrap();
+    let out = hposim(&["tune", "dots.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("dots.toml: name: \"..\" cannot name a results folder"), "{}", text(&out.stderr));
+    std::fs::write(dir.path().join("up.toml"), live("../up")).unwrap();
+    // Nobody reads the study's output: the first line printed ends the study as Ctrl-C would
+    // (before the fix, `println!` panicked), leaving it resumable.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = command(&["tune", "up.toml"], dir.path()).stdout(writer).stderr(Stdio::piped()).output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted") && stderr.contains("--resume"), "{stderr}");
+    assert!(dir.path().join("results/.._up/manifest.json").is_file(), "{stderr}");
+    assert!(!dir.path().join("up").exists());
+    // Resumed with a reader, it finishes.
+    let out = hposim(&["tune", "up.toml", "--resume"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("2 studies"), "{}", text(&out.stdout));
+}

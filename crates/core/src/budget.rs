@@ -34,19 +34,33 @@ impl Budget {
         }
         for (key, value) in [("wallclock_seconds", self.wallclock_seconds), ("compute_seconds", self.compute_seconds)] {
             if let Some(v) = value
-                && !(v.is_finite() && v > 0.0)
+                && !(v.is_finite() && v > 0.0 && v <= MAX_SECONDS)
             {
-                return Err((key.into(), format!("must be a positive number of seconds, got {v}")));
+                return Err((
+                    key.into(),
+                    format!("must be a positive number of seconds, at most {MAX_SECONDS:e} (about 31,700 years), got {v}"),
+                ));
             }
         }
         for (key, value) in [("trials", self.trials), ("full_evaluations", self.full_evaluations)] {
             if value == Some(0) {
                 return Err((key.into(), "must be at least 1".into()));
             }
+            if let Some(v) = value.filter(|&v| v > MAX_TRIALS) {
+                return Err((key.into(), format!("must be at most {MAX_TRIALS} (a cell keeps every trial's state in memory), got {v}")));
+            }
         }
         Ok(())
     }
 }
+
+/// Largest wall-clock or compute budget: 10^12 seconds (about 31,700 years). A larger one cannot
+/// be meant; a budget that is too large for its benchmark's step cost is stopped by the
+/// simulator's step limit instead.
+pub const MAX_SECONDS: f64 = 1e12;
+
+/// Largest trial or full-evaluation budget, and the most trials a cell starts: 10^7.
+pub const MAX_TRIALS: u64 = 10_000_000;
 
 /// Why a cell ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use crate::manifest::TRACE_FORMAT_VERSION;
 use crate::objective::Direction;
 use crate::outcome::CellOutcome;
-use crate::trace::{EpochStatus, Trace};
+use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
 
 fn first_trace_format() -> u32 {
@@ -120,10 +120,7 @@ pub struct CellSummary {
 /// with respect to `reference`, and how many of them lie outside the reference box.
 pub fn add_hypervolume(summary: &mut CellSummary, trace: &Trace, reference: &[f64]) {
     let directions: Vec<_> = trace.objectives.iter().map(|o| o.direction).collect();
-    let points: Vec<Vec<f64>> = (0..trace.len())
-        .filter(|&r| trace.status[r] == EpochStatus::Ok && trace.epoch[r] >= summary.max_fidelity)
-        .map(|r| trace.metrics_of(r).to_vec())
-        .collect();
+    let points = trace.full_results(summary.max_fidelity);
     if points.is_empty() {
         return; // No result at full fidelity: no hypervolume, as no final regret.
     }
@@ -159,20 +156,7 @@ pub struct CellNames<'a> {
 pub fn summary_of(names: &CellNames<'_>, max: u32, best_known: Option<f64>, checkpointing: bool, outcome: &CellOutcome) -> CellSummary {
     let trace: &Trace = &outcome.trace;
     let objective = &trace.objectives[0];
-    let mut best: Option<f64> = None;
-    let mut best_full: Option<f64> = None;
-    for row in 0..trace.len() {
-        if trace.status[row] != EpochStatus::Ok {
-            continue;
-        }
-        let value = trace.metrics_of(row)[0];
-        if best.is_none_or(|b| objective.better(value, b)) {
-            best = Some(value);
-        }
-        if trace.epoch[row] >= max && best_full.is_none_or(|b| objective.better(value, b)) {
-            best_full = Some(value);
-        }
-    }
+    let (best, best_full) = trace.best(max);
     let stats = &outcome.stats;
     CellSummary {
         trace_format: TRACE_FORMAT_VERSION,

@@ -184,6 +184,37 @@ pub struct Trace {
     pub configs: Vec<Config>,
     /// Trials started from another trial's checkpoint, in the order they started.
     pub exploits: Vec<Exploit>,
+    /// Rows written out and dropped from memory while the cell ran ([`Trace::forget_rows`]),
+    /// summarised; empty for a trace held whole.
+    pub written: WrittenRows,
+}
+
+/// What a cell's summary needs from the rows of its trace that were written to disk and dropped
+/// from memory as the cell ran, so that a cell's memory depends on its live state (trials,
+/// rungs, models), not on how many steps it has run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WrittenRows {
+    /// Rows written.
+    pub rows: u64,
+    /// Their launch and exit overhead ([`Trace::overhead_seconds`]).
+    pub overhead_seconds: f64,
+    /// The best value of the first objective among their `ok` rows.
+    pub best: Option<f64>,
+    /// The same at or above [`WrittenRows::full_fidelity`].
+    pub best_full: Option<f64>,
+    /// The metrics (every objective, row-major) of their `ok` rows at or above full fidelity,
+    /// whose hypervolume a multi-objective summary reports: at most one per trial that reached
+    /// full fidelity.
+    pub full_results: Vec<f64>,
+    /// The full fidelity these were judged against.
+    pub full_fidelity: u32,
+}
+
+/// Where rows of a trace go as a cell runs (a Parquet file written in row groups, in
+/// `hposim-results`); `config_of` gives each trial's configuration.
+pub trait RowSink {
+    /// Appends every row of `rows` (whose [`Trace::written`] rows went before).
+    fn write_rows<'c>(&mut self, rows: &Trace, config_of: &dyn Fn(u32) -> Option<&'c Config>) -> Result<(), String>;
 }
 
 impl Trace {
@@ -204,6 +235,7 @@ impl Trace {
             outcome: Vec::with_capacity(rows),
             configs: Vec::new(),
             exploits: Vec::new(),
+            written: WrittenRows::default(),
         }
     }
 
@@ -231,10 +263,72 @@ impl Trace {
         }
     }
 
-    /// Launch and exit overhead over all rows, in worker-seconds (NaN values, unknown in a live
-    /// study, count as 0).
+    /// Launch and exit overhead over all rows, those written out included, in worker-seconds
+    /// (NaN values, unknown in a live study, count as 0).
     pub fn overhead_seconds(&self) -> f64 {
-        self.launch_seconds.iter().chain(&self.exit_seconds).filter(|x| x.is_finite()).sum()
+        self.written.overhead_seconds + self.launch_seconds.iter().chain(&self.exit_seconds).filter(|x| x.is_finite()).sum::<f64>()
+    }
+
+    /// Rows of the whole trace: those written out and those in memory.
+    pub fn total_rows(&self) -> u64 {
+        self.written.rows + self.len() as u64
+    }
+
+    /// The best value of the first objective over `ok` rows (any fidelity, and at or above
+    /// `full_fidelity`), those written out included.
+    pub fn best(&self, full_fidelity: u32) -> (Option<f64>, Option<f64>) {
+        let objective = &self.objectives[0];
+        let better = |a: Option<f64>, b: f64| if a.is_none_or(|a| objective.better(b, a)) { Some(b) } else { a };
+        let (mut best, mut best_full) = (self.written.best, self.written.best_full);
+        for row in 0..self.len() {
+            if self.status[row] != EpochStatus::Ok {
+                continue;
+            }
+            let value = self.metrics_of(row)[0];
+            best = better(best, value);
+            if self.epoch[row] >= full_fidelity {
+                best_full = better(best_full, value);
+            }
+        }
+        (best, best_full)
+    }
+
+    /// The metrics of every `ok` row at or above `full_fidelity`, those written out included.
+    pub fn full_results(&self, full_fidelity: u32) -> Vec<Vec<f64>> {
+        let k = self.objectives.len();
+        let written = self.written.full_results.chunks(k.max(1)).map(<[f64]>::to_vec);
+        let here = (0..self.len())
+            .filter(|&r| self.status[r] == EpochStatus::Ok && self.epoch[r] >= full_fidelity)
+            .map(|r| self.metrics_of(r).to_vec());
+        written.chain(here).collect()
+    }
+
+    /// Summarises every row in memory into [`Trace::written`] and drops it, keeping the
+    /// columns' capacity (no allocation for the next rows): call once the rows are written out,
+    /// and only when none of them can still change (their exit overhead is recorded). Exploits
+    /// and configurations stay.
+    pub fn forget_rows(&mut self, full_fidelity: u32) {
+        let (best, best_full) = self.best(full_fidelity);
+        let overhead = self.overhead_seconds();
+        let k = self.objectives.len();
+        for row in (0..self.len()).filter(|&r| self.status[r] == EpochStatus::Ok && self.epoch[r] >= full_fidelity) {
+            self.written.full_results.extend_from_slice(&self.metrics[row * k..(row + 1) * k]);
+        }
+        self.written.rows += self.len() as u64;
+        self.written.overhead_seconds = overhead;
+        self.written.best = best;
+        self.written.best_full = best_full;
+        self.written.full_fidelity = full_fidelity;
+        self.trial.clear();
+        self.worker.clear();
+        self.epoch.clear();
+        self.start.clear();
+        self.end.clear();
+        self.launch_seconds.clear();
+        self.exit_seconds.clear();
+        self.metrics.clear();
+        self.status.clear();
+        self.outcome.clear();
     }
 
     /// Number of rows.

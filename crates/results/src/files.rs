@@ -131,6 +131,12 @@ pub fn write_cell(
             message: e.to_string(),
         })
     })?;
+    finish_cell(cells_dir, id, trace, space, summary)
+}
+
+/// Writes what follows a cell's trace file: its exploits if it has any, then its summary, whose
+/// presence marks the cell finished.
+pub fn finish_cell(cells_dir: &Path, id: &str, trace: &Trace, space: &SearchSpace, summary: &CellSummary) -> Result<(), FileError> {
     if !trace.exploits.is_empty() {
         write_json_atomically(&exploits_path(cells_dir, id), &exploits_json(trace, space), "exploits")?;
     }

@@ -19,10 +19,10 @@ pub mod other_code;
 pub mod trace_file;
 
 pub use files::{
-    FileError, exploits_path, finished_cell, read_exploits, read_manifest, read_summary, safe_name, summary_path, trace_path,
+    FileError, exploits_path, finish_cell, finished_cell, read_exploits, read_manifest, read_summary, safe_name, summary_path, trace_path,
     write_atomically, write_atomically_with, write_cell, write_json_atomically,
 };
 pub use lock::{FolderLock, LOCK_FILE, lock_folder};
 pub use names::{MAX_NAME_CHARS, check_name, default_folder};
 pub use other_code::{CellIdentity, FoundCell, OtherCode, adopt, finished_cells, identity, of_other_code};
-pub use trace_file::{TraceMetadata, read_trace, read_trace_frame, read_trace_metadata, trace_frame, write_trace};
+pub use trace_file::{TraceMetadata, TraceWriter, read_trace, read_trace_frame, read_trace_metadata, trace_frame, write_trace};

@@ -6,16 +6,23 @@
 use crate::files::{FileError, unreadable};
 use hposim_core::input::{MAX_TABLE_BYTES, open_regular};
 use hposim_core::trace::columns;
-use hposim_core::{Choice, Domain, EpochStatus, Objective, SearchSpace, TRACE_FORMAT_VERSION, Trace, TrialOutcome, Value};
+use hposim_core::{Choice, Config, Domain, EpochStatus, Objective, RowSink, SearchSpace, TRACE_FORMAT_VERSION, Trace, TrialOutcome, Value};
 use polars::prelude::{
-    Column, DataFrame, DataType, KeyValueMetadata, ParallelStrategy, ParquetCompression, ParquetReader, ParquetWriter, PolarsResult,
-    SerReader,
+    Column, DataFrame, DataType, KeyValueMetadata, ParallelStrategy, ParquetCompression, ParquetReader, ParquetWriter, PolarsError,
+    PolarsResult, SerReader,
 };
+use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `trace` as a polars data frame, with the configurations of `space`.
 pub fn trace_frame(trace: &Trace, space: &SearchSpace) -> PolarsResult<DataFrame> {
+    trace_frame_with(trace, space, &|t| trace.configs.get(t as usize))
+}
+
+/// `trace`'s rows in memory as a polars data frame, each trial's configuration (of `space`)
+/// from `config_of`.
+fn trace_frame_with<'c>(trace: &Trace, space: &SearchSpace, config_of: &dyn Fn(u32) -> Option<&'c Config>) -> PolarsResult<DataFrame> {
     let k = trace.objectives.len();
     let mut frame = vec![
         Column::new(columns::TRIAL.into(), &trace.trial),
@@ -36,7 +43,7 @@ pub fn trace_frame(trace: &Trace, space: &SearchSpace) -> PolarsResult<DataFrame
     frame.push(Column::new(columns::DECISION.into(), decision));
     for (index, param) in space.params().iter().enumerate() {
         let name = format!("{}{}", columns::CONFIG_PREFIX, param.name);
-        let value_of = |row: usize| trace.configs.get(trace.trial[row] as usize).map_or(Value::Inactive, |c| c.get(index));
+        let value_of = |row: usize| config_of(trace.trial[row]).map_or(Value::Inactive, |c| c.get(index));
         frame.push(config_column(&name, &param.domain, trace.len(), value_of));
     }
     DataFrame::new(trace.len(), frame)
@@ -109,6 +116,77 @@ pub fn write_trace(trace: &Trace, space: &SearchSpace, metadata: Option<&TraceMe
     Ok(())
 }
 
+/// A trace file written as its cell runs: rows arrive in chunks ([`RowSink`]), each written as a
+/// Parquet row group and dropped, so a cell's memory does not grow with its length. The file is
+/// `<path>.tmp` until [`TraceWriter::finish`] flushes it and renames it to `path`; a cell whose
+/// file is incomplete (an interrupted run) has no summary, and is rerun.
+pub struct TraceWriter {
+    writer: polars::io::parquet::write::BatchedWriter<File>,
+    space: SearchSpace,
+    tmp: PathBuf,
+    path: PathBuf,
+    rows: u64,
+    /// Whether the file was renamed into place; if not when the writer is dropped (the cell
+    /// failed), the temporary file is removed rather than left to fill the disk.
+    finished: bool,
+}
+
+impl Drop for TraceWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+impl TraceWriter {
+    /// Starts the trace file `path` of a cell whose steps report `objectives` and whose
+    /// configurations are of `space`, with `metadata`.
+    pub fn create(path: &Path, space: &SearchSpace, objectives: &[Objective], metadata: &TraceMetadata) -> Result<Self, FileError> {
+        let mut name = path.file_name().unwrap_or_default().to_owned();
+        name.push(".tmp");
+        let tmp = path.with_file_name(name);
+        let encode = |e: PolarsError| FileError::Encode { path: tmp.clone(), what: "trace", message: e.to_string() };
+        let empty = trace_frame(&Trace::with_capacity(objectives.to_vec(), 0), space).map_err(encode)?;
+        let file = File::create(&tmp).map_err(|error| FileError::Io { path: tmp.clone(), error })?;
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Snappy)
+            .set_parallel(false)
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata.pairs())))
+            .batched(empty.schema())
+            .map_err(encode)?;
+        Ok(Self { writer, space: space.clone(), tmp: tmp.clone(), path: path.to_owned(), rows: 0, finished: false })
+    }
+
+    /// Writes the footer, flushes the file to disk and renames it into place.
+    pub fn finish(mut self, objectives: &[Objective]) -> Result<(), FileError> {
+        let encode = |e: PolarsError| FileError::Encode { path: self.tmp.clone(), what: "trace", message: e.to_string() };
+        if self.rows == 0 {
+            // An empty trace still has its columns, as `write_trace` writes it.
+            let empty = trace_frame(&Trace::with_capacity(objectives.to_vec(), 0), &self.space).map_err(encode)?;
+            self.writer.write_batch(&empty).map_err(encode)?;
+        }
+        self.writer.finish().map_err(encode)?;
+        // fsync applies to the file, whichever descriptor asks.
+        File::open(&self.tmp).and_then(|f| f.sync_all()).map_err(|error| FileError::Io { path: self.tmp.clone(), error })?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|error| FileError::Io { path: self.path.clone(), error })?;
+        self.finished = true;
+        Ok(())
+    }
+}
+
+impl RowSink for TraceWriter {
+    fn write_rows<'c>(&mut self, rows: &Trace, config_of: &dyn Fn(u32) -> Option<&'c Config>) -> Result<(), String> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let frame = trace_frame_with(rows, &self.space, config_of).map_err(|e| format!("{}: {e}", self.tmp.display()))?;
+        self.writer.write_batch(&frame).map_err(|e| format!("{}: {e}", self.tmp.display()))?;
+        self.rows += rows.len() as u64;
+        Ok(())
+    }
+}
+
 /// The key-value metadata of the Parquet file at `path` (empty for traces written before it
 /// existed).
 pub fn read_trace_metadata(path: &Path) -> Result<Vec<(String, String)>, FileError> {
@@ -160,13 +238,45 @@ pub fn read_trace_frame(path: &Path, rows: Option<usize>) -> Result<DataFrame, F
         .map_err(|e| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") })
 }
 
+/// The columns of the Parquet file at `path` among `wanted` (those it lacks are left out; the
+/// caller names what is missing), single-threaded.
+fn read_trace_columns<'a>(path: &Path, wanted: impl Iterator<Item = &'a str>) -> Result<DataFrame, FileError> {
+    let unreadable_trace =
+        |e: PolarsError| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") };
+    let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
+    let mut reader = ParquetReader::new(file).read_parallel(ParallelStrategy::None);
+    let schema = reader.schema().map_err(unreadable_trace)?;
+    let mut names: Vec<String> = Vec::new();
+    for name in wanted {
+        if schema.contains(name) && !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    reader.with_columns(Some(names)).finish().map_err(unreadable_trace)
+}
+
 /// Reads the trace at `path` with the metric columns of `objectives` (at least one), checking
 /// that it has the columns of this trace format with their types and that its rows are in order
 /// of completion. Configurations are not read back (their columns need the search space):
 /// [`Trace::configs`] and [`Trace::exploits`] are empty.
 pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileError> {
     let refused = |message: String| FileError::Refused { path: path.to_owned(), message };
-    let frame = read_trace_frame(path, None)?;
+    // Only the columns read below: the configuration columns (one value per row each) are
+    // never decoded, which keeps a report's memory to what it uses.
+    let wanted = [
+        columns::TRIAL,
+        columns::WORKER,
+        columns::EPOCH,
+        columns::START,
+        columns::END,
+        columns::LAUNCH_SECONDS,
+        columns::EXIT_SECONDS,
+        columns::STATUS,
+        columns::DECISION,
+    ]
+    .into_iter()
+    .chain(objectives.iter().map(|o| o.name.as_str()));
+    let frame = read_trace_columns(path, wanted)?;
     let column = |name: &str, kind: &str, ok: fn(&DataType) -> bool| {
         let c = frame.column(name).map_err(|_| {
             refused(format!(
@@ -204,6 +314,7 @@ pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileEr
     let metric_columns = objectives.iter().map(|o| floats(&o.name)).collect::<Result<Vec<_>, _>>()?;
     let metrics = (0..status.len()).flat_map(|r| metric_columns.iter().map(move |c| c[r])).collect();
     let trace = Trace {
+        written: Default::default(),
         objectives: objectives.to_vec(),
         trial: ints(columns::TRIAL)?,
         worker: ints(columns::WORKER)?,
@@ -254,7 +365,7 @@ mod tests {
     fn write(path: &Path, columns: Vec<Column>) {
         let height = columns[0].len();
         let mut frame = DataFrame::new(height, columns).unwrap();
-        ParquetWriter::new(std::fs::File::create(path).unwrap()).finish(&mut frame).unwrap();
+        ParquetWriter::new(File::create(path).unwrap()).finish(&mut frame).unwrap();
     }
 
     fn columns(decision: Option<Vec<&str>>) -> Vec<Column> {
@@ -271,6 +382,28 @@ mod tests {
             c.push(Column::new("decision".into(), d));
         }
         c
+    }
+
+    #[test]
+    fn a_trace_writer_renames_its_file_when_finished_and_removes_it_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = [hposim_core::ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None }];
+        let space = SearchSpace::new(&spec).unwrap();
+        let objectives = [Objective::minimize("loss")];
+        let metadata = TraceMetadata { benchmark: "b".into(), strategy: "s".into(), seed: 0, step_unit: "epoch".into(), code: "c".into() };
+        let path = dir.path().join("cell.parquet");
+        let tmp = dir.path().join("cell.parquet.tmp");
+        // A cell that failed midway: nothing is left behind.
+        let writer = TraceWriter::create(&path, &space, &objectives, &metadata).unwrap();
+        assert!(tmp.is_file());
+        drop(writer);
+        assert!(!tmp.exists() && !path.exists());
+        // A finished one, even empty, is a readable trace with its columns.
+        let writer = TraceWriter::create(&path, &space, &objectives, &metadata).unwrap();
+        writer.finish(&objectives).unwrap();
+        assert!(!tmp.exists());
+        assert_eq!(read_trace(&path, &objectives).unwrap().len(), 0);
+        assert!(read_trace_metadata(&path).unwrap().contains(&("hposim.strategy".to_owned(), "s".to_owned())));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod run;
 pub mod simulator;
 
 pub use experiment::{Experiment, ExperimentError, ExperimentSpec};
-pub use run::{Cell, RunError, RunOptions, RunReport, cells, other_code, run, simulate_cell, simulate_strategy};
+pub use run::{Cell, RunError, RunOptions, RunReport, cells, other_code, run, simulate_cell, simulate_strategy, summarise};
 pub use simulator::{SimError, SimSettings, simulate};
 
 /// `docs/architecture.md`, the reference of how hposim is put together, included here so that

@@ -15,21 +15,22 @@
 //! the thread that runs it or on the other cells.
 
 use crate::experiment::Experiment;
-use crate::simulator::{SimError, SimSettings, simulate};
+use crate::simulator::{SimError, SimSettings, simulate, simulate_into};
 use hposim_core::rng::{noise_seed, stream};
 use hposim_core::summary::add_hypervolume;
 use hposim_core::{
     BenchmarkReference, Budget, CellNames, CellOutcome, CellSummary, Direction, ExpectedCell, MANIFEST_FILE, Manifest,
     TRACE_FORMAT_VERSION, summary_of,
 };
+use hposim_core::{Rng, RowSink};
 use hposim_curves::median_random::{MEDIAN_RANDOM_SAMPLES, median_random_final};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_fingerprint::FINGERPRINT;
 use hposim_results::{
-    FileError, OtherCode, adopt, finished_cell, identity, lock_folder, of_other_code, safe_name, write_atomically, write_cell,
-    write_json_atomically,
+    FileError, OtherCode, TraceMetadata, TraceWriter, adopt, finish_cell, finished_cell, identity, lock_folder, of_other_code, safe_name,
+    trace_path, write_atomically, write_json_atomically,
 };
-use hposim_schedulers::{StrategySpec, build_strategy};
+use hposim_schedulers::{Scheduler, StrategySpec, build_strategy};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -226,8 +227,13 @@ pub fn manifest(experiment: &Experiment, cells: &[Cell]) -> Manifest {
     }
 }
 
-/// Simulates one cell (nothing is written).
+/// Simulates one cell (nothing is written; the whole trace is held in memory).
 pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome, RunError> {
+    simulate_cell_into(experiment, cell, None)
+}
+
+/// Simulates one cell, its trace's rows going to `sink` as it runs ([`crate::simulator::simulate_into`]).
+fn simulate_cell_into(experiment: &Experiment, cell: &Cell, sink: Option<&mut dyn RowSink>) -> Result<CellOutcome, RunError> {
     let spec = &experiment.spec;
     let bench: &dyn Benchmark = experiment.benchmarks[cell.benchmark].as_ref();
     let settings = SimSettings {
@@ -237,7 +243,10 @@ pub fn simulate_cell(experiment: &Experiment, cell: &Cell) -> Result<CellOutcome
         launch_overhead: true,
     };
     let noise = noise_seed(spec.seed, bench.name(), cell.seed);
-    simulate_strategy(bench, &spec.strategies[cell.strategy], spec.seed, &cell.stream, noise, &settings, &cell.id)
+    let (mut scheduler, mut rng) =
+        build_cell_strategy(bench, &spec.strategies[cell.strategy], spec.seed, &cell.stream, &settings, &cell.id)?;
+    simulate_into(bench, scheduler.as_mut(), &settings, &mut rng, noise, sink)
+        .map_err(|error| RunError::Sim { cell: cell.id.clone(), error })
 }
 
 /// Simulates `strategy` on `bench` under `settings` with the strategy's random streams of cell
@@ -253,8 +262,21 @@ pub fn simulate_strategy(
     settings: &SimSettings,
     cell_id: &str,
 ) -> Result<CellOutcome, RunError> {
+    let (mut scheduler, mut rng) = build_cell_strategy(bench, strategy, experiment_seed, cell_stream, settings, cell_id)?;
+    simulate(bench, scheduler.as_mut(), settings, &mut rng, noise).map_err(|error| RunError::Sim { cell: cell_id.to_owned(), error })
+}
+
+/// The strategy of a cell, built on the cell's strategy stream, and that stream.
+fn build_cell_strategy(
+    bench: &dyn Benchmark,
+    strategy: &StrategySpec,
+    experiment_seed: u64,
+    cell_stream: &str,
+    settings: &SimSettings,
+    cell_id: &str,
+) -> Result<(Box<dyn Scheduler>, Rng), RunError> {
     let mut rng = stream(experiment_seed, cell_stream, "strategy");
-    let mut scheduler = build_strategy(
+    let scheduler = build_strategy(
         strategy,
         bench.space(),
         bench.objectives(),
@@ -264,7 +286,7 @@ pub fn simulate_strategy(
         &mut rng,
     )
     .map_err(|message| RunError::Strategy { cell: cell_id.to_owned(), message })?;
-    simulate(bench, scheduler.as_mut(), settings, &mut rng, noise).map_err(|error| RunError::Sim { cell: cell_id.to_owned(), error })
+    Ok((scheduler, rng))
 }
 
 /// The summary record of a simulated cell.
@@ -295,10 +317,25 @@ pub fn other_code(experiment: &Experiment, out_dir: &Path) -> Result<OtherCode, 
 /// Simulates `cell` and writes its trace, then its summary (the summary's presence marks the
 /// cell finished, so it is written last).
 fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSummary, u64), RunError> {
-    let outcome = simulate_cell(experiment, cell)?;
-    let summary = summarise(experiment, cell, &outcome);
     let bench = experiment.benchmarks[cell.benchmark].as_ref();
-    write_cell(dir, &cell.id, &outcome.trace, bench.space(), &summary, &bench.fidelity().unit)?;
+    let metadata = TraceMetadata {
+        benchmark: bench.name().to_owned(),
+        strategy: experiment.spec.strategies[cell.strategy].name.clone(),
+        seed: cell.seed,
+        step_unit: bench.fidelity().unit.clone(),
+        code: FINGERPRINT.to_owned(),
+    };
+    // The trace is written as the cell runs, in row groups: memory stays bounded however long
+    // the cell is. Its rows in memory at the end are the last row group.
+    let mut writer = TraceWriter::create(&trace_path(dir, &cell.id), bench.space(), bench.objectives(), &metadata)?;
+    let outcome = simulate_cell_into(experiment, cell, Some(&mut writer))?;
+    let trace = &outcome.trace;
+    writer
+        .write_rows(trace, &|t| trace.configs.get(t as usize))
+        .map_err(|message| RunError::Sim { cell: cell.id.clone(), error: SimError::Write(message) })?;
+    writer.finish(bench.objectives())?;
+    let summary = summarise(experiment, cell, &outcome);
+    finish_cell(dir, &cell.id, trace, bench.space(), &summary)?;
     Ok((summary, outcome.stats.epochs))
 }
 

@@ -38,7 +38,7 @@
 
 use crate::event_queue::EventQueue;
 use hposim_book::{BookError, BookSettings, Cut, Executor, Launch, TrialBook};
-use hposim_core::{Budget, CellOutcome, CellStats, LaunchOverhead, OverheadKind, Rng, StopReason, TrialId, TrialOutcome};
+use hposim_core::{Budget, CellOutcome, CellStats, LaunchOverhead, OverheadKind, Rng, RowSink, StopReason, TrialId, TrialOutcome};
 use hposim_curves::{Benchmark, TrialCurve};
 use hposim_schedulers::Scheduler;
 
@@ -81,6 +81,39 @@ pub enum SimError {
         /// The cost.
         cost: f64,
     },
+    /// Writing the trace as the cell ran failed.
+    #[error("writing the trace: {0}")]
+    Write(String),
+    /// The cell ran [`MAX_CELL_STEPS`] steps (or started [`MAX_CELL_TRIALS`] trials) without
+    /// reaching its budget.
+    #[error(
+        "{what} without reaching its budget ({}); hposim simulates at most {MAX_CELL_STEPS} steps and {MAX_CELL_TRIALS} trials per cell: lower the budget, or check the benchmark's step cost",
+        budget_keys(budget)
+    )]
+    Endless {
+        /// What was reached ("simulated 100000000 steps").
+        what: String,
+        /// The budget.
+        budget: Budget,
+    },
+}
+
+/// The keys of `budget` that are set, as an experiment writes them.
+fn budget_keys(budget: &Budget) -> String {
+    let mut keys = Vec::new();
+    if let Some(v) = budget.wallclock_seconds {
+        keys.push(format!("budget.wallclock_seconds = {v}"));
+    }
+    if let Some(v) = budget.compute_seconds {
+        keys.push(format!("budget.compute_seconds = {v}"));
+    }
+    if let Some(v) = budget.trials {
+        keys.push(format!("budget.trials = {v}"));
+    }
+    if let Some(v) = budget.full_evaluations {
+        keys.push(format!("budget.full_evaluations = {v}"));
+    }
+    keys.join(", ")
 }
 
 /// The step a simulated worker is running.
@@ -307,16 +340,45 @@ impl Cell<'_, '_> {
     }
 }
 
+/// Rows of trace a cell holds before [`simulate_into`] writes them to its sink: 2^18, Parquet's
+/// default row group, about 15 MB of columns for one objective.
+pub const SPILL_ROWS: usize = 1 << 18;
+
+/// Most steps one cell may simulate: 10^8, about a minute of one core. A budget that needs more
+/// (a compute budget of 10^300 seconds, a step that costs 10^-300 seconds) would never end; the
+/// cell is refused with the budget's keys named instead of running until memory or patience runs
+/// out.
+pub const MAX_CELL_STEPS: u64 = 100_000_000;
+
+/// Most trials one cell may start: 10^7 (a trial's configuration, curve and scheduler state stay
+/// in memory while the cell runs, a few hundred bytes each).
+pub const MAX_CELL_TRIALS: u64 = hposim_core::budget::MAX_TRIALS;
+
 /// Simulates one cell: `scheduler` (with its sampler) on `benchmark` under `settings`, drawing
 /// the strategy's randomness from `rng` and each trial's noise from `noise_seed` and its
 /// configuration ([`hposim_core::Config::noise_key`]), and charging the launch overhead
-/// `settings.overhead` resolves to.
+/// `settings.overhead` resolves to. The whole trace is held in memory (see [`simulate_into`]).
 pub fn simulate(
     benchmark: &dyn Benchmark,
     scheduler: &mut dyn Scheduler,
     settings: &SimSettings,
     rng: &mut Rng,
     noise_seed: u64,
+) -> Result<CellOutcome, SimError> {
+    simulate_into(benchmark, scheduler, settings, rng, noise_seed, None)
+}
+
+/// [`simulate`], writing the trace's rows to `sink` every [`SPILL_ROWS`] rows and dropping them
+/// from memory, so that the cell's memory is that of its live state (trials, rungs, models)
+/// however long it runs; the outcome's trace holds the rows not yet written (and
+/// [`hposim_core::Trace::written`] sums up the others).
+pub fn simulate_into(
+    benchmark: &dyn Benchmark,
+    scheduler: &mut dyn Scheduler,
+    settings: &SimSettings,
+    rng: &mut Rng,
+    noise_seed: u64,
+    mut sink: Option<&mut dyn RowSink>,
 ) -> Result<CellOutcome, SimError> {
     let workers = settings.workers as usize;
     let k = benchmark.objectives().len();
@@ -370,6 +432,18 @@ pub fn simulate(
         }
         if cell.book.waiting() > 0 {
             cell.book.wake_waiting(&mut cell.clock, cell.scheduler, rng)?;
+        }
+        if let Some(sink) = sink.as_deref_mut()
+            && cell.book.trace().len() >= SPILL_ROWS
+        {
+            // Every row is settled here: a launch's exit is recorded with its last step.
+            cell.book.spill(sink).map_err(SimError::Write)?;
+        }
+        if cell.book.results() >= MAX_CELL_STEPS {
+            return Err(SimError::Endless { what: format!("simulated {MAX_CELL_STEPS} steps"), budget: settings.budget.clone() });
+        }
+        if cell.book.trials().len() as u64 >= MAX_CELL_TRIALS {
+            return Err(SimError::Endless { what: format!("started {MAX_CELL_TRIALS} trials"), budget: settings.budget.clone() });
         }
     };
     let stop_reason = cell.book.stop_reason(ended);

@@ -218,7 +218,7 @@ fn bad_settings_are_refused_naming_the_key() {
         (format!("workers = 2\n[budget]\n{bench}{STRATEGY}"), "experiments/bad.toml: budget: no budget"),
         (
             format!("workers = 2\n[budget]\ncompute_seconds = -5\n{bench}{STRATEGY}"),
-            "budget.compute_seconds: must be a positive number of seconds, got -5",
+            "budget.compute_seconds: must be a positive number of seconds, at most 1e12 (about 31,700 years), got -5",
         ),
         (format!("{HEAD}{STRATEGY}"), "benchmarks: add at least one [[benchmarks]] table"),
         (format!("{HEAD}{bench}"), "strategies: add at least one [[strategies]] table"),
