@@ -238,32 +238,38 @@ pub fn read_trace_frame(path: &Path, rows: Option<usize>) -> Result<DataFrame, F
         .map_err(|e| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") })
 }
 
-/// The columns of the Parquet file at `path` among `wanted` (those it lacks are left out; the
-/// caller names what is missing), single-threaded.
-fn read_trace_columns<'a>(path: &Path, wanted: impl Iterator<Item = &'a str>) -> Result<DataFrame, FileError> {
+/// Rows of a trace decoded at once by [`read_trace`]: a row group as the simulator writes them
+/// (2^18), so that reading holds the trace plus one chunk, not the trace twice.
+const READ_CHUNK_ROWS: usize = 1 << 18;
+
+/// Rows `offset..offset + rows` of the columns of the Parquet file at `path` among `wanted`
+/// (those it lacks are left out; the caller names what is missing), single-threaded; and the
+/// file's row count.
+fn read_trace_columns(path: &Path, wanted: &[&str], offset: usize, rows: usize) -> Result<(DataFrame, usize), FileError> {
     let unreadable_trace =
         |e: PolarsError| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") };
     let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
     let mut reader = ParquetReader::new(file).read_parallel(ParallelStrategy::None);
     let schema = reader.schema().map_err(unreadable_trace)?;
+    let total = reader.num_rows().map_err(unreadable_trace)?;
     let mut names: Vec<String> = Vec::new();
-    for name in wanted {
+    for &name in wanted {
         if schema.contains(name) && !names.iter().any(|n| n == name) {
             names.push(name.to_owned());
         }
     }
-    reader.with_columns(Some(names)).finish().map_err(unreadable_trace)
+    let frame = reader.with_columns(Some(names)).with_slice(Some((offset, rows))).finish().map_err(unreadable_trace)?;
+    Ok((frame, total))
 }
 
 /// Reads the trace at `path` with the metric columns of `objectives` (at least one), checking
 /// that it has the columns of this trace format with their types and that its rows are in order
 /// of completion. Configurations are not read back (their columns need the search space):
-/// [`Trace::configs`] and [`Trace::exploits`] are empty.
+/// [`Trace::configs`] and [`Trace::exploits`] are empty. Only the step columns are decoded (not
+/// the configuration columns, one value per row each), a row group at a time.
 pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileError> {
     let refused = |message: String| FileError::Refused { path: path.to_owned(), message };
-    // Only the columns read below: the configuration columns (one value per row each) are
-    // never decoded, which keeps a report's memory to what it uses.
-    let wanted = [
+    let mut wanted = vec![
         columns::TRIAL,
         columns::WORKER,
         columns::EPOCH,
@@ -273,62 +279,18 @@ pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileEr
         columns::EXIT_SECONDS,
         columns::STATUS,
         columns::DECISION,
-    ]
-    .into_iter()
-    .chain(objectives.iter().map(|o| o.name.as_str()));
-    let frame = read_trace_columns(path, wanted)?;
-    let column = |name: &str, kind: &str, ok: fn(&DataType) -> bool| {
-        let c = frame.column(name).map_err(|_| {
-            refused(format!(
-                "has no `{name}` column: not a trace of trace format {TRACE_FORMAT_VERSION} (written by another hposim version?); rerun its experiment"
-            ))
-        })?;
-        if !ok(c.dtype()) {
-            return Err(refused(format!("column `{name}` is {}, but trace format {TRACE_FORMAT_VERSION} has {kind}", c.dtype())));
-        }
-        Ok(c)
-    };
-    let ints = |name: &str| -> Result<Vec<u32>, FileError> {
-        let c = column(name, "unsigned integers", |t| *t == DataType::UInt32)?;
-        let values = c.u32().map_err(|e| refused(e.to_string()))?;
-        values.iter().enumerate().map(|(row, v)| v.ok_or_else(|| refused(format!("row {row}: `{name}` is null")))).collect()
-    };
-    let floats = |name: &str| -> Result<Vec<f64>, FileError> {
-        let c = column(name, "64-bit floats", |t| *t == DataType::Float64)?;
-        let values = c.f64().map_err(|e| refused(e.to_string()))?;
-        Ok(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-    };
-    let status = parse_labels(
-        column(columns::STATUS, "strings", is_string)?,
-        EpochStatus::from_label,
-        "status",
-        " (expected ok, diverged or failed)",
-    )
-    .map_err(refused)?;
-    let outcome =
-        parse_labels(column(columns::DECISION, "strings", is_string)?, TrialOutcome::from_label, "decision", "").map_err(refused)?;
-    // Overhead columns came later: traces without them had none (zeros).
-    let optional = |name: &str| if frame.column(name).is_ok() { floats(name) } else { Ok(vec![0.0; status.len()]) };
-    let launch_seconds = optional(columns::LAUNCH_SECONDS)?;
-    let exit_seconds = optional(columns::EXIT_SECONDS)?;
-    let metric_columns = objectives.iter().map(|o| floats(&o.name)).collect::<Result<Vec<_>, _>>()?;
-    let metrics = (0..status.len()).flat_map(|r| metric_columns.iter().map(move |c| c[r])).collect();
-    let trace = Trace {
-        written: Default::default(),
-        objectives: objectives.to_vec(),
-        trial: ints(columns::TRIAL)?,
-        worker: ints(columns::WORKER)?,
-        epoch: ints(columns::EPOCH)?,
-        start: floats(columns::START)?,
-        end: floats(columns::END)?,
-        launch_seconds,
-        exit_seconds,
-        metrics,
-        status,
-        outcome,
-        configs: Vec::new(),
-        exploits: Vec::new(),
-    };
+    ];
+    wanted.extend(objectives.iter().map(|o| o.name.as_str()));
+    let (first, total) = read_trace_columns(path, &wanted, 0, READ_CHUNK_ROWS)?;
+    let mut trace = Trace::with_capacity(objectives.to_vec(), total);
+    append_chunk(&mut trace, &first, 0).map_err(refused)?;
+    drop(first);
+    let mut offset = READ_CHUNK_ROWS;
+    while offset < total {
+        let (frame, _) = read_trace_columns(path, &wanted, offset, READ_CHUNK_ROWS)?;
+        append_chunk(&mut trace, &frame, offset).map_err(refused)?;
+        offset += READ_CHUNK_ROWS;
+    }
     if let Some(row) = trace.start.iter().zip(&trace.end).position(|(s, e)| !s.is_finite() || !e.is_finite() || s > e) {
         return Err(refused(format!("row {row}: `start` and `end` must be finite with start ≤ end")));
     }
@@ -338,21 +300,77 @@ pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileEr
     Ok(trace)
 }
 
+/// Appends the rows of `frame` (the file's rows from `offset` on) to `trace`, checking every
+/// column's presence and type; errors name the file's row.
+fn append_chunk(trace: &mut Trace, frame: &DataFrame, offset: usize) -> Result<(), String> {
+    let column = |name: &str, kind: &str, ok: fn(&DataType) -> bool| {
+        let c = frame.column(name).map_err(|_| {
+            format!(
+                "has no `{name}` column: not a trace of trace format {TRACE_FORMAT_VERSION} (written by another hposim version?); rerun its experiment"
+            )
+        })?;
+        if !ok(c.dtype()) {
+            return Err(format!("column `{name}` is {}, but trace format {TRACE_FORMAT_VERSION} has {kind}", c.dtype()));
+        }
+        Ok(c)
+    };
+    let ints = |name: &str, into: &mut Vec<u32>| -> Result<(), String> {
+        let c = column(name, "unsigned integers", |t| *t == DataType::UInt32)?;
+        for (row, v) in c.u32().map_err(|e| e.to_string())?.iter().enumerate() {
+            into.push(v.ok_or_else(|| format!("row {}: `{name}` is null", offset + row))?);
+        }
+        Ok(())
+    };
+    let floats = |name: &str, into: &mut Vec<f64>| -> Result<(), String> {
+        let c = column(name, "64-bit floats", |t| *t == DataType::Float64)?;
+        into.extend(c.f64().map_err(|e| e.to_string())?.iter().map(|v| v.unwrap_or(f64::NAN)));
+        Ok(())
+    };
+    let rows = frame.height();
+    let status = column(columns::STATUS, "strings", is_string)?;
+    parse_labels(status, EpochStatus::from_label, "status", " (expected ok, diverged or failed)", offset, &mut trace.status)?;
+    let decision = column(columns::DECISION, "strings", is_string)?;
+    parse_labels(decision, TrialOutcome::from_label, "decision", "", offset, &mut trace.outcome)?;
+    // Overhead columns came later: traces without them had none (zeros).
+    for (name, into) in [(columns::LAUNCH_SECONDS, &mut trace.launch_seconds), (columns::EXIT_SECONDS, &mut trace.exit_seconds)] {
+        if frame.column(name).is_ok() {
+            floats(name, into)?;
+        } else {
+            into.resize(into.len() + rows, 0.0);
+        }
+    }
+    let mut metric_columns = Vec::with_capacity(trace.objectives.len());
+    for objective in &trace.objectives {
+        let mut values = Vec::with_capacity(rows);
+        floats(&objective.name, &mut values)?;
+        metric_columns.push(values);
+    }
+    trace.metrics.extend((0..rows).flat_map(|r| metric_columns.iter().map(move |c| c[r])));
+    ints(columns::TRIAL, &mut trace.trial)?;
+    ints(columns::WORKER, &mut trace.worker)?;
+    ints(columns::EPOCH, &mut trace.epoch)?;
+    floats(columns::START, &mut trace.start)?;
+    floats(columns::END, &mut trace.end)
+}
+
 fn is_string(t: &DataType) -> bool {
     *t == DataType::String
 }
 
 /// The labels of a string column parsed by `parse`; the first unknown one is named with its row.
-fn parse_labels<T>(column: &Column, parse: fn(&str) -> Option<T>, what: &str, expected: &str) -> Result<Vec<T>, String> {
-    let values = column.str().map_err(|e| e.to_string())?;
-    values
-        .iter()
-        .enumerate()
-        .map(|(row, label)| {
-            let label = label.unwrap_or_default();
-            parse(label).ok_or_else(|| format!("row {row}: unknown {what} {label:?}{expected}"))
-        })
-        .collect()
+fn parse_labels<T>(
+    column: &Column,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    expected: &str,
+    offset: usize,
+    into: &mut Vec<T>,
+) -> Result<(), String> {
+    for (row, label) in column.str().map_err(|e| e.to_string())?.iter().enumerate() {
+        let label = label.unwrap_or_default();
+        into.push(parse(label).ok_or_else(|| format!("row {}: unknown {what} {label:?}{expected}", offset + row))?);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
