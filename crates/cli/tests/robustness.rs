@@ -257,3 +257,36 @@ fn tune_keeps_its_folder_inside_results_and_ends_cleanly_on_a_closed_stdout() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("2 studies"), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_long_cell_is_exported_whole_a_row_group_at_a_time() {
+    use polars::prelude::{ParquetReader, SerReader};
+    let dir = tempfile::tempdir().unwrap();
+    // 2.5 row groups of 2^18 rows: 3,277 trials of 200 epochs.
+    let long = tiny("long").replace("compute_seconds = 3000", "trials = 3277").replace("max_epochs = 5", "max_epochs = 200");
+    std::fs::write(dir.path().join("long.toml"), long).unwrap();
+    let out = hposim(&["run", "long.toml", "--out", "res", "--quiet"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = hposim(&["export", "res", "--out", "steps.parquet"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let frame = ParquetReader::new(std::fs::File::open(dir.path().join("steps.parquet")).unwrap()).finish().unwrap();
+    assert_eq!(frame.height(), 3277 * 200);
+    let steps = frame.column("step").unwrap().u32().unwrap();
+    // Every trial's 200 steps, in the trace's order: the chunks joined without a gap or overlap.
+    assert_eq!(steps.iter().flatten().map(u64::from).sum::<u64>(), 3277 * (200 * 201 / 2));
+    assert_eq!(frame.column("config_learning_rate").unwrap().null_count(), 0);
+    // Row groups of another size than the export's chunks (a slice then spans two of them; the
+    // previous code panicked on any trace of several row groups).
+    let cells = dir.path().join("res/cells");
+    let trace =
+        std::fs::read_dir(&cells).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "parquet")).unwrap();
+    let mut whole = ParquetReader::new(std::fs::File::open(&trace).unwrap()).finish().unwrap();
+    polars::prelude::ParquetWriter::new(std::fs::File::create(&trace).unwrap())
+        .with_row_group_size(Some(100_000))
+        .finish(&mut whole)
+        .unwrap();
+    let out = hposim(&["export", "res", "--out", "again.parquet"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = ParquetReader::new(std::fs::File::open(dir.path().join("again.parquet")).unwrap()).finish().unwrap();
+    assert!(again.equals_missing(&frame));
+}

@@ -3,11 +3,12 @@
 //! seed, trial, step and its unit) in front of the trace's own (worker, times, metrics, status,
 //! decision and the configuration, `config_<name>`), written as Parquet or CSV. Benchmarks with
 //! different hyperparameters share one table: a column a cell does not have is null in its rows.
-//! Cells are read and written one at a time, so memory holds one cell, never the whole study.
+//! Cells are read and written one at a time, a row group (2^18 rows) at a time, so memory holds
+//! one chunk of one cell, never a whole cell or the whole study.
 
 use crate::results::{ResultsError, expected_cells};
 use hposim_core::trace::columns;
-use hposim_results::{FileError, read_trace_frame};
+use hposim_results::{FileError, READ_CHUNK_ROWS, read_trace_frame, trace_rows};
 use polars::prelude::{Column, CsvWriter, DataFrame, DataType, ParquetCompression, ParquetWriter, PolarsResult, Schema, SerWriter};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -77,16 +78,21 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
     if finished.is_empty() {
         return Err(ResultsError::Empty { dir: dir.to_owned() }.into());
     }
-    let frame_of = |cell: &hposim_core::ExpectedCell, rows: Option<usize>| -> Result<DataFrame, ExportError> {
+    let frame_of = |cell: &hposim_core::ExpectedCell, slice: (usize, usize)| -> Result<DataFrame, ExportError> {
         let path = cells_dir.join(format!("{}.parquet", cell.cell));
         let unit = units.iter().find(|(b, _)| *b == cell.benchmark).map_or("epoch", |(_, u)| u.as_str());
-        tidy(&path, &cell.benchmark, &cell.strategy, cell.seed, unit, rows)
+        tidy(&path, &cell.benchmark, &cell.strategy, cell.seed, unit, slice)
+    };
+    // A cell's rows a row group at a time: memory holds one chunk, never a whole long cell.
+    let chunks_of = |cell: &hposim_core::ExpectedCell| -> Result<Vec<(usize, usize)>, ExportError> {
+        let total = trace_rows(&cells_dir.join(format!("{}.parquet", cell.cell)))?;
+        Ok((0..total.div_ceil(READ_CHUNK_ROWS).max(1)).map(|i| (i * READ_CHUNK_ROWS, READ_CHUNK_ROWS)).collect())
     };
     // First pass, on the files' footers alone (no rows): the union of the cells' columns, in
     // order of first appearance; a column whose type differs between benchmarks becomes text.
     let mut schema = Schema::default();
     for cell in &finished {
-        for (name, dtype) in frame_of(cell, Some(0))?.schema().iter() {
+        for (name, dtype) in frame_of(cell, (0, 0))?.schema().iter() {
             match schema.get(name) {
                 None => {
                     schema.insert(name.clone(), dtype.clone());
@@ -111,7 +117,11 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
                 Err(_) => Ok(Column::full_null(name.clone(), height, dtype)),
             })
             .collect::<PolarsResult<_>>()?;
-        DataFrame::new(height, columns)
+        let mut frame = DataFrame::new(height, columns)?;
+        // A slice across two of the file's row groups reads as two chunks per column, the
+        // identifying columns as one: the writer needs them aligned.
+        frame.align_chunks();
+        Ok(frame)
     };
     match format {
         Format::Parquet => {
@@ -121,18 +131,22 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
                 .batched(&schema)
                 .map_err(write_error)?;
             for cell in &finished {
-                let frame = conform(frame_of(cell, None)?).map_err(write_error)?;
-                rows += frame.height();
-                writer.write_batch(&frame).map_err(write_error)?;
+                for slice in chunks_of(cell)? {
+                    let frame = conform(frame_of(cell, slice)?).map_err(write_error)?;
+                    rows += frame.height();
+                    writer.write_batch(&frame).map_err(write_error)?;
+                }
             }
             writer.finish().map_err(write_error)?;
         }
         Format::Csv => {
             let mut writer = CsvWriter::new(file).include_header(true).batched(&schema).map_err(write_error)?;
             for cell in &finished {
-                let frame = conform(frame_of(cell, None)?).map_err(write_error)?;
-                rows += frame.height();
-                writer.write_batch(&frame).map_err(write_error)?;
+                for slice in chunks_of(cell)? {
+                    let frame = conform(frame_of(cell, slice)?).map_err(write_error)?;
+                    rows += frame.height();
+                    writer.write_batch(&frame).map_err(write_error)?;
+                }
             }
             writer.finish().map_err(write_error)?;
         }
@@ -145,11 +159,11 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
     })
 }
 
-/// One cell's trace (its first `rows`, or all) with the identifying columns in front and `epoch`
-/// renamed `step`.
-fn tidy(path: &Path, benchmark: &str, strategy: &str, seed: u32, unit: &str, rows: Option<usize>) -> Result<DataFrame, ExportError> {
+/// Rows `slice` (offset, count) of one cell's trace with the identifying columns in front and
+/// `epoch` renamed `step`.
+fn tidy(path: &Path, benchmark: &str, strategy: &str, seed: u32, unit: &str, slice: (usize, usize)) -> Result<DataFrame, ExportError> {
     let refused = |message: String| FileError::Refused { path: path.to_owned(), message };
-    let trace = read_trace_frame(path, rows)?;
+    let trace = read_trace_frame(path, Some(slice))?;
     let height = trace.height();
     let mut columns = vec![
         Column::new("benchmark".into(), vec![benchmark; height]),

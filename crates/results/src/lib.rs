@@ -25,4 +25,6 @@ pub use files::{
 pub use lock::{FolderLock, LOCK_FILE, lock_folder};
 pub use names::{MAX_NAME_CHARS, check_name, default_folder};
 pub use other_code::{CellIdentity, FoundCell, OtherCode, adopt, finished_cells, identity, of_other_code};
-pub use trace_file::{TraceMetadata, TraceWriter, read_trace, read_trace_frame, read_trace_metadata, trace_frame, write_trace};
+pub use trace_file::{
+    READ_CHUNK_ROWS, TraceMetadata, TraceWriter, read_trace, read_trace_frame, read_trace_metadata, trace_frame, trace_rows, write_trace,
+};

@@ -227,20 +227,28 @@ fn config_column(name: &str, domain: &Domain, rows: usize, value_of: impl Fn(usi
 }
 
 /// The Parquet file at `path` as a data frame with every column as written, single-threaded;
-/// with `rows`, only the first that many (`Some(0)`: the columns and their types alone, read
-/// from the footer). A file that is not Parquet is refused as not a readable trace.
-pub fn read_trace_frame(path: &Path, rows: Option<usize>) -> Result<DataFrame, FileError> {
+/// with `slice` `(offset, rows)`, only those rows (`(0, 0)`: the columns and their types alone,
+/// read from the footer). A file that is not Parquet is refused as not a readable trace.
+pub fn read_trace_frame(path: &Path, slice: Option<(usize, usize)>) -> Result<DataFrame, FileError> {
     let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
     ParquetReader::new(file)
         .read_parallel(ParallelStrategy::None)
-        .with_slice(rows.map(|n| (0, n)))
+        .with_slice(slice)
         .finish()
         .map_err(|e| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") })
 }
 
-/// Rows of a trace decoded at once by [`read_trace`]: a row group as the simulator writes them
+/// The number of rows of the Parquet file at `path`, from its footer.
+pub fn trace_rows(path: &Path) -> Result<usize, FileError> {
+    let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
+    ParquetReader::new(file)
+        .num_rows()
+        .map_err(|e| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") })
+}
+
+/// Rows of a trace decoded at once by [`read_trace`] and `hposim export`: a row group as the simulator writes them
 /// (2^18), so that reading holds the trace plus one chunk, not the trace twice.
-const READ_CHUNK_ROWS: usize = 1 << 18;
+pub const READ_CHUNK_ROWS: usize = 1 << 18;
 
 /// Rows `offset..offset + rows` of the columns of the Parquet file at `path` among `wanted`
 /// (those it lacks are left out; the caller names what is missing), single-threaded; and the
