@@ -182,9 +182,10 @@ impl Journal {
     /// is dropped, and truncated from the file so that appending continues cleanly.
     pub fn read(path: &Path) -> Result<Vec<Record>, JournalError> {
         let fail = |line: Option<usize>, message: String| JournalError { path: path.to_owned(), line, message };
-        let file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        // Only a regular file is read (a FIFO put in its place would block the study forever).
+        let file = match hposim_core::input::open_regular(path, u64::MAX) {
+            Ok((file, _)) => file,
+            Err(hposim_core::input::InputError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(fail(None, e.to_string())),
         };
         let mut records = Vec::new();
@@ -239,5 +240,11 @@ mod tests {
         std::fs::write(&path, "{\"record\":\"end\",\"now\":1,\"stop_reason\":\"x\"}\nnot json\n{}\n").unwrap_or_else(|e| panic!("{e}"));
         let error = Journal::read(&path).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("line 2") && error.contains("unreadable record"), "{error}");
+        // Something else than a file where the journal should be is refused, not read.
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        let status = std::process::Command::new("mkfifo").arg(&path).status().unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success());
+        let error = Journal::read(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("it is a named pipe (FIFO), not a regular file"), "{error}");
     }
 }
