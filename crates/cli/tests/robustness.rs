@@ -290,3 +290,51 @@ fn a_long_cell_is_exported_whole_a_row_group_at_a_time() {
     let again = ParquetReader::new(std::fs::File::open(dir.path().join("again.parquet")).unwrap()).finish().unwrap();
     assert!(again.equals_missing(&frame));
 }
+
+#[test]
+fn one_sigterm_ends_a_study_whose_trial_left_a_child_holding_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // The trial starts a child in its own session that inherits stdout, writes the child's pid,
+    // reports step 1 and hangs (before the fix the study hung, and SIGTERM could not end it).
+    let pids = dir.path().join("pids.txt");
+    let script = format!(
+        "import json, os, subprocess, sys, time\nchild = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)\nopen({:?}, 'a').write(f'{{child.pid}}\\n')\nprint(json.dumps({{'step': 1, 'loss': 0.5}}), flush=True)\ntime.sleep(600)\n",
+        pids.display().to_string()
+    );
+    std::fs::write(dir.path().join("trial.py"), script).unwrap();
+    let experiment = live("hang").replace(
+        &format!(
+            "command = [\"python3\", \"{}\", \"0.01\"]",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../runner/tests/fixtures/toy_trainer.py").display()
+        ),
+        "command = [\"python3\", \"trial.py\"]",
+    );
+    assert!(experiment.contains("trial.py"));
+    std::fs::write(dir.path().join("hang.toml"), experiment).unwrap();
+    let mut child = command(&["tune", "hang.toml"], dir.path()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while std::fs::read_to_string(&pids).unwrap_or_default().is_empty() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let sent = Instant::now();
+    while child.try_wait().unwrap().is_none() && sent.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let finished = child.try_wait().unwrap().is_some();
+    if !finished {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(finished, "one SIGTERM did not end the study within 60 s: {stderr}");
+    assert!(stderr.contains("interrupted") && stderr.contains("--resume") && !stderr.contains("panicked"), "{stderr}");
+    let pid = std::fs::read_to_string(&pids).unwrap().trim().to_owned();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z')),
+        "the child {pid} outlived the study"
+    );
+}
