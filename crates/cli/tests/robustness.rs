@@ -142,7 +142,7 @@ fn default_results_folders_stay_inside_results() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("a/b/c");
     std::fs::create_dir_all(&work).unwrap();
-    for (name, folder) in [("../../../escaped", ".._.._.._escaped"), ("/abs/path", "_abs_path")] {
+    for (name, folder) in [("../../../escaped", "_._.._.._escaped"), ("/abs/path", "_abs_path")] {
         std::fs::write(work.join("x.toml"), tiny(name)).unwrap();
         let out = hposim(&["run", "x.toml", "--quiet"], &work);
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
@@ -250,7 +250,7 @@ fn tune_keeps_its_folder_inside_results_and_ends_cleanly_on_a_closed_stdout() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("interrupted") && stderr.contains("--resume"), "{stderr}");
-    assert!(dir.path().join("results/.._up/manifest.json").is_file(), "{stderr}");
+    assert!(dir.path().join("results/_._up/manifest.json").is_file(), "{stderr}");
     assert!(!dir.path().join("up").exists());
     // Resumed with a reader, it finishes.
     let out = hposim(&["tune", "up.toml", "--resume"], dir.path());

@@ -28,15 +28,19 @@ pub fn check_name(name: &str) -> Result<(), String> {
 
 /// The folder under `results/` that holds an experiment named `name` when no `--out` is given:
 /// the name made file-name-safe ([`safe_name`]: `/` and every other special character becomes
-/// `_`), so it never leaves `results/`. A name that is nothing but dots (`.`, `..`) would name
-/// `results/` itself or its parent, and is refused.
+/// `_`), so it never leaves `results/`, with a leading `.` written `_` too, so that the folder
+/// is not hidden from `ls`. A name that is nothing but dots (`.`, `..`) would name `results/`
+/// itself or its parent, and is refused.
 pub fn default_folder(name: &str) -> Result<String, String> {
     check_name(name)?;
     let folder = safe_name(name);
     if folder.chars().all(|c| c == '.') {
         return Err(format!("{name:?} cannot name a results folder; give the experiment a name with a letter or digit, or pass --out"));
     }
-    Ok(folder)
+    Ok(match folder.strip_prefix('.') {
+        Some(rest) => format!("_{rest}"),
+        None => folder,
+    })
 }
 
 #[cfg(test)]
@@ -46,7 +50,9 @@ mod tests {
     #[test]
     fn default_folders_stay_inside_results() {
         assert_eq!(default_folder("default").unwrap(), "default");
-        assert_eq!(default_folder("../../../escaped").unwrap(), ".._.._.._escaped");
+        assert_eq!(default_folder("../../../escaped").unwrap(), "_._.._.._escaped");
+        assert_eq!(default_folder(".hidden").unwrap(), "_hidden");
+        assert_eq!(default_folder("v1.2").unwrap(), "v1.2");
         assert_eq!(default_folder("/abs/path").unwrap(), "_abs_path");
         assert_eq!(default_folder("my study").unwrap(), "my_study");
         for bad in ["", " ", ".", "..", "..."] {
