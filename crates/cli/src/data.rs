@@ -13,13 +13,12 @@ use std::path::{Path, PathBuf};
 /// `data/` (e.g. `mlp-digits`).
 pub fn resolve(name: &Path) -> Result<PathBuf> {
     let table = if name.extension().is_some_and(|e| e == "toml") { name.with_extension("parquet") } else { name.to_owned() };
-    if table.is_file() {
-        return Ok(table);
-    }
-    if table.exists() {
-        // Something else is there (a FIFO, a device, a folder): say what, without opening it.
-        let why = hposim_core::input::check_regular(&table, hposim_core::input::MAX_TABLE_BYTES).err();
-        bail!("{}: cannot read the table: {}", table.display(), why.map_or_else(|| "not a regular file".to_owned(), |e| e.to_string()));
+    // Something other than a file there (a FIFO, a device, a folder) is named without being
+    // opened; nothing there is looked for in data/.
+    match hposim_core::input::check_regular(&table, hposim_core::input::MAX_TABLE_BYTES) {
+        Ok(_) => return Ok(table),
+        Err(hposim_core::input::InputError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => bail!("{}: cannot read the table: {e}", table.display()),
     }
     let mut stem = name.as_os_str().to_owned();
     stem.push(".parquet");

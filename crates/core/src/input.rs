@@ -53,14 +53,12 @@ fn kind_of(kind: std::fs::FileType) -> &'static str {
     } else if kind.is_socket() {
         "a socket"
     } else {
-        "not a regular file"
+        "a special file"
     }
 }
 
-/// Checks that `path` is a regular file (following symlinks) of at most `limit` bytes, and
-/// returns its size. Nothing is opened, so a FIFO is refused without blocking.
-pub fn check_regular(path: &Path, limit: u64) -> Result<u64, InputError> {
-    let metadata = std::fs::metadata(path)?;
+/// The size of the file `metadata` describes, if it is a regular file of at most `limit` bytes.
+fn regular_size(metadata: &std::fs::Metadata, limit: u64) -> Result<u64, InputError> {
     if !metadata.is_file() {
         return Err(InputError::NotAFile(kind_of(metadata.file_type())));
     }
@@ -70,19 +68,19 @@ pub fn check_regular(path: &Path, limit: u64) -> Result<u64, InputError> {
     Ok(metadata.len())
 }
 
+/// Checks that `path` is a regular file (following symlinks) of at most `limit` bytes, and
+/// returns its size. Nothing is opened, so a FIFO is refused without blocking.
+pub fn check_regular(path: &Path, limit: u64) -> Result<u64, InputError> {
+    regular_size(&std::fs::metadata(path)?, limit)
+}
+
 /// Opens `path` for reading after [`check_regular`], and checks the opened file again (the
 /// path may have been replaced in between); returns the file and its size.
 pub fn open_regular(path: &Path, limit: u64) -> Result<(File, u64), InputError> {
     check_regular(path, limit)?;
     let file = File::open(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(InputError::NotAFile(kind_of(metadata.file_type())));
-    }
-    if metadata.len() > limit {
-        return Err(InputError::TooLarge { size: metadata.len(), limit });
-    }
-    Ok((file, metadata.len()))
+    let size = regular_size(&file.metadata()?, limit)?;
+    Ok((file, size))
 }
 
 /// The bytes of the regular file at `path`, at most `limit` of them.

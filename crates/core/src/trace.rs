@@ -200,14 +200,12 @@ pub struct WrittenRows {
     pub overhead_seconds: f64,
     /// The best value of the first objective among their `ok` rows.
     pub best: Option<f64>,
-    /// The same at or above [`WrittenRows::full_fidelity`].
+    /// The same at or above full fidelity.
     pub best_full: Option<f64>,
     /// The metrics (every objective, row-major) of their `ok` rows at or above full fidelity,
     /// whose hypervolume a multi-objective summary reports: at most one per trial that reached
     /// full fidelity.
     pub full_results: Vec<f64>,
-    /// The full fidelity these were judged against.
-    pub full_fidelity: u32,
 }
 
 /// Where rows of a trace go as a cell runs (a Parquet file written in row groups, in
@@ -293,14 +291,16 @@ impl Trace {
         (best, best_full)
     }
 
+    /// The rows in memory that are `ok` at or above `full_fidelity`.
+    fn full_rows(&self, full_fidelity: u32) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).filter(move |&r| self.status[r] == EpochStatus::Ok && self.epoch[r] >= full_fidelity)
+    }
+
     /// The metrics of every `ok` row at or above `full_fidelity`, those written out included.
     pub fn full_results(&self, full_fidelity: u32) -> Vec<Vec<f64>> {
         let k = self.objectives.len();
         let written = self.written.full_results.chunks(k.max(1)).map(<[f64]>::to_vec);
-        let here = (0..self.len())
-            .filter(|&r| self.status[r] == EpochStatus::Ok && self.epoch[r] >= full_fidelity)
-            .map(|r| self.metrics_of(r).to_vec());
-        written.chain(here).collect()
+        written.chain(self.full_rows(full_fidelity).map(|r| self.metrics_of(r).to_vec())).collect()
     }
 
     /// Summarises every row in memory into [`Trace::written`] and drops it, keeping the
@@ -310,15 +310,11 @@ impl Trace {
     pub fn forget_rows(&mut self, full_fidelity: u32) {
         let (best, best_full) = self.best(full_fidelity);
         let overhead = self.overhead_seconds();
-        let k = self.objectives.len();
-        for row in (0..self.len()).filter(|&r| self.status[r] == EpochStatus::Ok && self.epoch[r] >= full_fidelity) {
-            self.written.full_results.extend_from_slice(&self.metrics[row * k..(row + 1) * k]);
+        let mut full_results = std::mem::take(&mut self.written.full_results);
+        for row in self.full_rows(full_fidelity) {
+            full_results.extend_from_slice(self.metrics_of(row));
         }
-        self.written.rows += self.len() as u64;
-        self.written.overhead_seconds = overhead;
-        self.written.best = best;
-        self.written.best_full = best_full;
-        self.written.full_fidelity = full_fidelity;
+        self.written = WrittenRows { rows: self.total_rows(), overhead_seconds: overhead, best, best_full, full_results };
         self.trial.clear();
         self.worker.clear();
         self.epoch.clear();

@@ -106,7 +106,6 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
     }
     let write_error = |e: polars::prelude::PolarsError| ExportError::Write { path: out.to_owned(), message: e.to_string() };
     let file = File::create(out).map_err(|e| ExportError::Write { path: out.to_owned(), message: e.to_string() })?;
-    let mut rows = 0;
     let conform = |frame: DataFrame| -> PolarsResult<DataFrame> {
         let height = frame.height();
         let columns: Vec<Column> = schema
@@ -123,34 +122,36 @@ pub fn export(dir: &Path, out: &Path) -> Result<Exported, ExportError> {
         frame.align_chunks();
         Ok(frame)
     };
-    match format {
+    // Every chunk of every cell, conformed to the schema, through one format's `write_batch`.
+    let write_all = |write_batch: &mut dyn FnMut(&DataFrame) -> PolarsResult<()>| -> Result<usize, ExportError> {
+        let mut rows = 0;
+        for cell in &finished {
+            for slice in chunks_of(cell)? {
+                let frame = conform(frame_of(cell, slice)?).map_err(write_error)?;
+                rows += frame.height();
+                write_batch(&frame).map_err(write_error)?;
+            }
+        }
+        Ok(rows)
+    };
+    let rows = match format {
         Format::Parquet => {
             let mut writer = ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Snappy)
                 .set_parallel(false)
                 .batched(&schema)
                 .map_err(write_error)?;
-            for cell in &finished {
-                for slice in chunks_of(cell)? {
-                    let frame = conform(frame_of(cell, slice)?).map_err(write_error)?;
-                    rows += frame.height();
-                    writer.write_batch(&frame).map_err(write_error)?;
-                }
-            }
+            let rows = write_all(&mut |frame| writer.write_batch(frame))?;
             writer.finish().map_err(write_error)?;
+            rows
         }
         Format::Csv => {
             let mut writer = CsvWriter::new(file).include_header(true).batched(&schema).map_err(write_error)?;
-            for cell in &finished {
-                for slice in chunks_of(cell)? {
-                    let frame = conform(frame_of(cell, slice)?).map_err(write_error)?;
-                    rows += frame.height();
-                    writer.write_batch(&frame).map_err(write_error)?;
-                }
-            }
+            let rows = write_all(&mut |frame| writer.write_batch(frame))?;
             writer.finish().map_err(write_error)?;
+            rows
         }
-    }
+    };
     Ok(Exported {
         cells: finished.len(),
         rows,

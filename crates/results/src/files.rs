@@ -60,6 +60,13 @@ pub fn safe_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
+/// The temporary file `<path>.tmp` that becomes `path` once complete.
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
 /// Writes `bytes` to `path` atomically (see [`write_atomically_with`]), unless `path` already
 /// holds exactly these bytes: then nothing is written, so rerunning a finished experiment
 /// leaves its folder untouched (and works where the folder is read-only).
@@ -80,9 +87,7 @@ pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize, what: &
 /// directory, which is flushed to disk and then renamed over `path`, so `path` is either absent
 /// or complete.
 pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), FileError>) -> Result<(), FileError> {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
+    let tmp = tmp_path(path);
     let mut file = File::create(&tmp).map_err(io(&tmp))?;
     write(&mut file, &tmp)?;
     file.sync_all().map_err(io(&tmp))?;

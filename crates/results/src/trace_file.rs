@@ -3,7 +3,7 @@
 //! [`read_trace`] reads them back into the same [`Trace`] type, checking every column's name
 //! and type, so that one module owns the layout.
 
-use crate::files::{FileError, unreadable};
+use crate::files::{FileError, tmp_path, unreadable};
 use hposim_core::input::{MAX_TABLE_BYTES, open_regular};
 use hposim_core::trace::columns;
 use hposim_core::{Choice, Config, Domain, EpochStatus, Objective, RowSink, SearchSpace, TRACE_FORMAT_VERSION, Trace, TrialOutcome, Value};
@@ -123,6 +123,8 @@ pub fn write_trace(trace: &Trace, space: &SearchSpace, metadata: Option<&TraceMe
 pub struct TraceWriter {
     writer: polars::io::parquet::write::BatchedWriter<File>,
     space: SearchSpace,
+    /// The trace's columns without rows: what an empty trace's file holds.
+    empty: DataFrame,
     tmp: PathBuf,
     path: PathBuf,
     rows: u64,
@@ -143,9 +145,7 @@ impl TraceWriter {
     /// Starts the trace file `path` of a cell whose steps report `objectives` and whose
     /// configurations are of `space`, with `metadata`.
     pub fn create(path: &Path, space: &SearchSpace, objectives: &[Objective], metadata: &TraceMetadata) -> Result<Self, FileError> {
-        let mut name = path.file_name().unwrap_or_default().to_owned();
-        name.push(".tmp");
-        let tmp = path.with_file_name(name);
+        let tmp = tmp_path(path);
         let encode = |e: PolarsError| FileError::Encode { path: tmp.clone(), what: "trace", message: e.to_string() };
         let empty = trace_frame(&Trace::with_capacity(objectives.to_vec(), 0), space).map_err(encode)?;
         let file = File::create(&tmp).map_err(|error| FileError::Io { path: tmp.clone(), error })?;
@@ -155,16 +155,15 @@ impl TraceWriter {
             .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata.pairs())))
             .batched(empty.schema())
             .map_err(encode)?;
-        Ok(Self { writer, space: space.clone(), tmp: tmp.clone(), path: path.to_owned(), rows: 0, finished: false })
+        Ok(Self { writer, space: space.clone(), empty, tmp: tmp.clone(), path: path.to_owned(), rows: 0, finished: false })
     }
 
     /// Writes the footer, flushes the file to disk and renames it into place.
-    pub fn finish(mut self, objectives: &[Objective]) -> Result<(), FileError> {
+    pub fn finish(mut self) -> Result<(), FileError> {
         let encode = |e: PolarsError| FileError::Encode { path: self.tmp.clone(), what: "trace", message: e.to_string() };
         if self.rows == 0 {
             // An empty trace still has its columns, as `write_trace` writes it.
-            let empty = trace_frame(&Trace::with_capacity(objectives.to_vec(), 0), &self.space).map_err(encode)?;
-            self.writer.write_batch(&empty).map_err(encode)?;
+            self.writer.write_batch(&self.empty).map_err(encode)?;
         }
         self.writer.finish().map_err(encode)?;
         // fsync applies to the file, whichever descriptor asks.
@@ -226,24 +225,23 @@ fn config_column(name: &str, domain: &Domain, rows: usize, value_of: impl Fn(usi
     }
 }
 
+/// The error of a file at `path` that polars cannot read as Parquet.
+fn not_a_trace(path: &Path) -> impl Fn(PolarsError) -> FileError + '_ {
+    move |e| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") }
+}
+
 /// The Parquet file at `path` as a data frame with every column as written, single-threaded;
 /// with `slice` `(offset, rows)`, only those rows (`(0, 0)`: the columns and their types alone,
 /// read from the footer). A file that is not Parquet is refused as not a readable trace.
 pub fn read_trace_frame(path: &Path, slice: Option<(usize, usize)>) -> Result<DataFrame, FileError> {
     let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
-    ParquetReader::new(file)
-        .read_parallel(ParallelStrategy::None)
-        .with_slice(slice)
-        .finish()
-        .map_err(|e| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") })
+    ParquetReader::new(file).read_parallel(ParallelStrategy::None).with_slice(slice).finish().map_err(not_a_trace(path))
 }
 
 /// The number of rows of the Parquet file at `path`, from its footer.
 pub fn trace_rows(path: &Path) -> Result<usize, FileError> {
     let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
-    ParquetReader::new(file)
-        .num_rows()
-        .map_err(|e| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") })
+    ParquetReader::new(file).num_rows().map_err(not_a_trace(path))
 }
 
 /// Rows of a trace decoded at once by [`read_trace`] and `hposim export`: a row group as the simulator writes them
@@ -251,23 +249,19 @@ pub fn trace_rows(path: &Path) -> Result<usize, FileError> {
 pub const READ_CHUNK_ROWS: usize = 1 << 18;
 
 /// Rows `offset..offset + rows` of the columns of the Parquet file at `path` among `wanted`
-/// (those it lacks are left out; the caller names what is missing), single-threaded; and the
-/// file's row count.
-fn read_trace_columns(path: &Path, wanted: &[&str], offset: usize, rows: usize) -> Result<(DataFrame, usize), FileError> {
-    let unreadable_trace =
-        |e: PolarsError| FileError::Refused { path: path.to_owned(), message: format!("not a readable Parquet trace: {e}") };
+/// (those it lacks are left out; the caller names what is missing), single-threaded.
+fn read_trace_columns(path: &Path, wanted: &[&str], offset: usize, rows: usize) -> Result<DataFrame, FileError> {
+    let unreadable_trace = not_a_trace(path);
     let (file, _) = open_regular(path, MAX_TABLE_BYTES).map_err(unreadable(path))?;
     let mut reader = ParquetReader::new(file).read_parallel(ParallelStrategy::None);
-    let schema = reader.schema().map_err(unreadable_trace)?;
-    let total = reader.num_rows().map_err(unreadable_trace)?;
+    let schema = reader.schema().map_err(&unreadable_trace)?;
     let mut names: Vec<String> = Vec::new();
     for &name in wanted {
         if schema.contains(name) && !names.iter().any(|n| n == name) {
             names.push(name.to_owned());
         }
     }
-    let frame = reader.with_columns(Some(names)).with_slice(Some((offset, rows))).finish().map_err(unreadable_trace)?;
-    Ok((frame, total))
+    reader.with_columns(Some(names)).with_slice(Some((offset, rows))).finish().map_err(unreadable_trace)
 }
 
 /// Reads the trace at `path` with the metric columns of `objectives` (at least one), checking
@@ -289,15 +283,12 @@ pub fn read_trace(path: &Path, objectives: &[Objective]) -> Result<Trace, FileEr
         columns::DECISION,
     ];
     wanted.extend(objectives.iter().map(|o| o.name.as_str()));
-    let (first, total) = read_trace_columns(path, &wanted, 0, READ_CHUNK_ROWS)?;
+    let total = trace_rows(path)?;
     let mut trace = Trace::with_capacity(objectives.to_vec(), total);
-    append_chunk(&mut trace, &first, 0).map_err(refused)?;
-    drop(first);
-    let mut offset = READ_CHUNK_ROWS;
-    while offset < total {
-        let (frame, _) = read_trace_columns(path, &wanted, offset, READ_CHUNK_ROWS)?;
+    // At least one chunk, so that an empty trace's columns are checked too.
+    for offset in (0..total.max(1)).step_by(READ_CHUNK_ROWS) {
+        let frame = read_trace_columns(path, &wanted, offset, READ_CHUNK_ROWS)?;
         append_chunk(&mut trace, &frame, offset).map_err(refused)?;
-        offset += READ_CHUNK_ROWS;
     }
     if let Some(row) = trace.start.iter().zip(&trace.end).position(|(s, e)| !s.is_finite() || !e.is_finite() || s > e) {
         return Err(refused(format!("row {row}: `start` and `end` must be finite with start ≤ end")));
@@ -426,7 +417,7 @@ mod tests {
         assert!(!tmp.exists() && !path.exists());
         // A finished one, even empty, is a readable trace with its columns.
         let writer = TraceWriter::create(&path, &space, &objectives, &metadata).unwrap();
-        writer.finish(&objectives).unwrap();
+        writer.finish().unwrap();
         assert!(!tmp.exists());
         assert_eq!(read_trace(&path, &objectives).unwrap().len(), 0);
         assert!(read_trace_metadata(&path).unwrap().contains(&("hposim.strategy".to_owned(), "s".to_owned())));

@@ -3,9 +3,11 @@
 //! hung, and an interrupt could not end it), and descendants that leave the trial's process
 //! group (they outlived the study).
 
+mod common;
+
 use hposim_runner::local::{MAX_LINE_BYTES, MAX_LOG_BYTES};
 use hposim_runner::spec::LiveExperiment;
-use hposim_runner::tune::{LiveResult, TuneOptions, tune};
+use hposim_runner::tune::LiveResult;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -46,16 +48,7 @@ sampler = {{ type = "random" }}
 }
 
 fn run(experiment: &LiveExperiment, out: &Path, interrupt: &AtomicBool) -> Result<Vec<LiveResult>, String> {
-    let mut options = TuneOptions {
-        out_dir: out.to_owned(),
-        resume: false,
-        restrict: None,
-        restrict_hash: None,
-        tracker: None,
-        interrupt,
-        reuse_other_code: false,
-    };
-    tune(experiment, &mut options, &mut |_| {}).map_err(|e| e.to_string())
+    common::run(experiment, out, interrupt, false)
 }
 
 /// Peak resident memory of this test process, in bytes (`VmHWM`).

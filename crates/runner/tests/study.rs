@@ -3,10 +3,13 @@
 //! limits, processes that ignore SIGTERM, a value that looks like shell code, and a study that
 //! is interrupted or killed and resumed.
 
+mod common;
+
+use common::run;
 use hposim_core::{EpochStatus, Trace, TrialOutcome};
 use hposim_runner::journal::{Journal, Record};
 use hposim_runner::spec::LiveExperiment;
-use hposim_runner::tune::{LiveResult, TuneOptions, tune};
+use hposim_runner::tune::LiveResult;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,19 +50,6 @@ type = "categorical"
 name = "sleep"
 choices = [0.02]
 "#;
-
-fn run(experiment: &LiveExperiment, out: &Path, interrupt: &AtomicBool, resume: bool) -> Result<Vec<LiveResult>, String> {
-    let mut options = TuneOptions {
-        out_dir: out.to_owned(),
-        resume,
-        restrict: None,
-        restrict_hash: None,
-        tracker: None,
-        interrupt,
-        reuse_other_code: false,
-    };
-    tune(experiment, &mut options, &mut |_| {}).map_err(|e| e.to_string())
-}
 
 fn outcome(results: &[LiveResult]) -> &hposim_runner::StudyOutcome {
     results[0].outcome.as_ref().unwrap_or_else(|| panic!("the study was reused"))

@@ -333,7 +333,7 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     writer
         .write_rows(trace, &|t| trace.configs.get(t as usize))
         .map_err(|message| RunError::Sim { cell: cell.id.clone(), error: SimError::Write(message) })?;
-    writer.finish(bench.objectives())?;
+    writer.finish()?;
     let summary = summarise(experiment, cell, &outcome);
     finish_cell(dir, &cell.id, trace, bench.space(), &summary)?;
     Ok((summary, outcome.stats.epochs))
