@@ -84,7 +84,7 @@ pub enum SimError {
     /// Writing the trace as the cell ran failed.
     #[error("writing the trace: {0}")]
     Write(String),
-    /// The cell ran [`MAX_CELL_STEPS`] steps (or started [`MAX_CELL_TRIALS`] trials) without
+    /// The cell ran more than [`MAX_CELL_STEPS`] steps (or started more than [`MAX_CELL_TRIALS`] trials) without
     /// reaching its budget.
     #[error(
         "{what} without reaching its budget ({}); hposim simulates at most {MAX_CELL_STEPS} steps and {MAX_CELL_TRIALS} trials per cell: lower the budget, or check the benchmark's step cost",
@@ -439,11 +439,11 @@ pub fn simulate_into(
             // Every row is settled here: a launch's exit is recorded with its last step.
             cell.book.spill(sink).map_err(SimError::Write)?;
         }
-        if cell.book.results() >= MAX_CELL_STEPS {
-            return Err(SimError::Endless { what: format!("simulated {MAX_CELL_STEPS} steps"), budget: settings.budget.clone() });
+        if cell.book.results() > MAX_CELL_STEPS {
+            return Err(SimError::Endless { what: format!("simulated more than {MAX_CELL_STEPS} steps"), budget: settings.budget.clone() });
         }
-        if cell.book.trials().len() as u64 >= MAX_CELL_TRIALS {
-            return Err(SimError::Endless { what: format!("started {MAX_CELL_TRIALS} trials"), budget: settings.budget.clone() });
+        if cell.book.trials().len() as u64 > MAX_CELL_TRIALS {
+            return Err(SimError::Endless { what: format!("started more than {MAX_CELL_TRIALS} trials"), budget: settings.budget.clone() });
         }
     };
     let stop_reason = cell.book.stop_reason(ended);
