@@ -73,6 +73,15 @@ lint:
 bench:
     cargo bench --workspace
 
+# The performance gate CI runs: instruction counts of the hot paths under valgrind's callgrind
+# against crates/perf/baseline.json (fails on growth above 2 %; needs valgrind)
+bench-check:
+    cargo build --release -p hposim-cli -p hposim-perf && target/release/hposim-instructions check
+
+# Record the current instruction counts as the baselines (deliberately: say why in the commit)
+bench-bless:
+    cargo build --release -p hposim-cli -p hposim-perf && target/release/hposim-instructions bless
+
 # Real training under a strategy (a live experiment file with a [training] table)
 tune FILE:
     cargo run --release -- tune {{FILE}}
