@@ -82,6 +82,22 @@ bench-check:
 bench-bless:
     cargo build --release -p hposim-cli -p hposim-perf && target/release/hposim-instructions bless
 
+# The quality gate CI runs: the regression suites against their committed baselines (fails when
+# a strategy got significantly worse; about a minute)
+regression:
+    cargo run --release -- run experiments/regression.toml --out results/regression --quiet
+    cargo run --release -- compare reports/regression-baseline/regression.json results/regression
+    cargo run --release -- run experiments/regression-pbt.toml --out results/regression-pbt --quiet
+    cargo run --release -- compare reports/regression-baseline/regression-pbt.json results/regression-pbt
+
+# Record the regression suites' results as the new baselines (deliberately: say why in the commit)
+regression-bless:
+    rm -rf results/regression-baseline results/regression-pbt-baseline
+    cargo run --release -- run experiments/regression.toml --out results/regression-baseline --quiet
+    cargo run --release -- run experiments/regression-pbt.toml --out results/regression-pbt-baseline --quiet
+    cargo run --release -- digest results/regression-baseline --out reports/regression-baseline/regression.json
+    cargo run --release -- digest results/regression-pbt-baseline --out reports/regression-baseline/regression-pbt.json
+
 # Real training under a strategy (a live experiment file with a [training] table)
 tune FILE:
     cargo run --release -- tune {{FILE}}

@@ -1,6 +1,7 @@
 //! `hposim`: compare hyperparameter-optimization strategies on simulated learning curves.
 
 mod brackets;
+mod compare;
 mod data;
 mod hypervolume;
 mod live;
@@ -164,6 +165,41 @@ enum Command {
         #[arg(long, value_parser = ["screen", "column"], default_value = "screen")]
         figure_size: String,
     },
+    /// Compare two results directories of the same experiment (a baseline and a candidate;
+    /// either may be a digest written by `hposim digest`):
+    /// per benchmark × strategy pair in both, the final score and the area under the anytime
+    /// curve in the benchmark's measure, paired by seed for simulated results (common random
+    /// numbers: Wilcoxon signed-rank) and unpaired for live studies (Mann–Whitney U), Holm over
+    /// the pairs, the probability that NEW is better with its 95 % interval, compute and
+    /// trials. Exits with 1 when any pair got significantly worse by more than --tolerance.
+    Compare {
+        /// The baseline results directory.
+        base: PathBuf,
+        /// The results directory to judge against it.
+        new: PathBuf,
+        /// Differences of median scores up to this (in the benchmark's measure, e.g. normalised
+        /// regret) are no change, however significant.
+        #[arg(long, default_value_t = 0.0)]
+        tolerance: f64,
+        /// Which evaluations can be the incumbent (as in `hposim report`).
+        #[arg(long, value_parser = ["highest-fidelity", "any-fidelity"], default_value = "highest-fidelity")]
+        convention: String,
+        /// Also write the comparison as JSON to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// Write what `hposim compare` needs of a results directory (per cell its incumbent
+    /// trajectory, compute and trials) as one JSON file, small enough to commit as a baseline.
+    Digest {
+        /// The results directory.
+        results: PathBuf,
+        /// The digest to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Which evaluations can be the incumbent (as in `hposim report`).
+        #[arg(long, value_parser = ["highest-fidelity", "any-fidelity"], default_value = "highest-fidelity")]
+        convention: String,
+    },
     /// Export every step of every finished cell as one long table (Parquet or CSV, by the
     /// output's extension): benchmark, strategy, seed, trial, step and its unit, then the
     /// trace's columns (times in seconds, metrics, status, decision, configuration).
@@ -236,6 +272,10 @@ fn main() -> ExitCode {
         Some(Command::Report { results, out, baseline, convention, strategies, benchmarks, figure_size }) => {
             report::report(&results, out, &baseline, &convention, &report::Selection { strategies, benchmarks, figure_size })
         }
+        Some(Command::Compare { base, new, tolerance, convention, json }) => {
+            compare::compare(&base, &new, tolerance, &convention, json.as_deref())
+        }
+        Some(Command::Digest { results, out, convention }) => compare::write_digest(&results, &out, &convention),
         Some(Command::Export { results, out }) => report::export(&results, &out),
         Some(Command::Hypervolume { points, reference, maximize }) => hypervolume::print(&points, &reference, &maximize),
         Some(Command::Data { command: DataCommand::Info { file } }) => data::info(&file),

@@ -12,6 +12,7 @@ pub use hposim_core::pareto::{crowding, hypervolume, non_dominated};
 pub mod aggregate;
 pub mod analysis;
 pub mod bootstrap;
+pub mod compare;
 pub mod comparisons;
 pub mod export;
 pub mod fixed_target;
