@@ -20,8 +20,10 @@ fn digest_of(path: &Path, role: &str, convention: Convention) -> Result<Digest> 
         return Ok(digest(&results, convention));
     }
     let text = read_text(path).with_context(|| format!("reading {role} {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{role} {}: neither a results directory nor a digest (hposim digest)", path.display()))
+    let mut read: Digest = serde_json::from_str(&text)
+        .with_context(|| format!("{role} {}: neither a results directory nor a digest (hposim digest)", path.display()))?;
+    read.source = format!("{} (digest of {})", path.display(), read.source);
+    Ok(read)
 }
 
 /// Compares `new` with `base`, prints the table (and writes it as JSON to `json`), and fails

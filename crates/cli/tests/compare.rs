@@ -87,6 +87,16 @@ fn a_strategy_with_less_budget_is_named_worse_and_identical_results_pass() {
     // A tolerance larger than the difference lets it pass.
     let out = hposim(&["compare", "base", "new", "--tolerance", "1000"], dir.path());
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+
+    // A digest of BASE (what a committed baseline holds) gives the same comparison.
+    let out = hposim(&["digest", "base", "--out", "base.json"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = hposim(&["compare", "base.json", "new", "--json", "from-digest.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("base.json (digest of base)"), "{}", text(&out.stdout));
+    let from_digest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("from-digest.json")).unwrap()).unwrap();
+    assert_eq!(from_digest["pairs"], json["pairs"], "a digest compares as its results directory does");
 }
 
 #[test]
