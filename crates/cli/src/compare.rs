@@ -8,11 +8,6 @@ use hposim_eval::compare::{CompareOptions, Digest, compare as compare_digests, d
 use hposim_eval::{Convention, load};
 use std::path::Path;
 
-/// The convention named on the command line.
-fn convention_of(name: &str) -> Convention {
-    if name == "any-fidelity" { Convention::AnyFidelity } else { Convention::HighestFidelity }
-}
-
 /// The digest of `path`: read from a digest file, or made from a results directory.
 fn digest_of(path: &Path, role: &str, convention: Convention) -> Result<Digest> {
     if path.is_dir() {
@@ -32,7 +27,7 @@ pub fn compare(base: &Path, new: &Path, tolerance: f64, convention: &str, json: 
     if !(tolerance.is_finite() && tolerance >= 0.0) {
         bail!("--tolerance {tolerance}: give a non-negative number (a difference of median scores in the benchmark's measure)");
     }
-    let convention = convention_of(convention);
+    let convention = Convention::from_name(convention);
     let (base_digest, new_digest) = (digest_of(base, "BASE", convention)?, digest_of(new, "NEW", convention)?);
     let options = CompareOptions { convention, tolerance, ..CompareOptions::default() };
     let comparison = compare_digests(&base_digest, &new_digest, &options).map_err(anyhow::Error::msg)?;
@@ -59,7 +54,7 @@ pub fn compare(base: &Path, new: &Path, tolerance: f64, convention: &str, json: 
 /// Writes the digest of the results directory `results` to `out`.
 pub fn write_digest(results: &Path, out: &Path, convention: &str) -> Result<()> {
     let loaded = load(results).with_context(|| format!("reading {}", results.display()))?;
-    let mut made = digest(&loaded, convention_of(convention));
+    let mut made = digest(&loaded, Convention::from_name(convention));
     // The source as given, so that a committed digest does not carry a machine's paths.
     made.source = results.display().to_string();
     let text = serde_json::to_string(&made)? + "\n";

@@ -66,10 +66,7 @@ pub fn report(results: &Path, out: Option<PathBuf>, baseline: &str, convention: 
     let loaded = select(loaded, selection)?;
     let name = results.file_name().map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
     let out_dir = out.unwrap_or_else(|| PathBuf::from("reports").join(name));
-    let convention = match convention {
-        "any-fidelity" => Convention::AnyFidelity,
-        _ => Convention::HighestFidelity,
-    };
+    let convention = Convention::from_name(convention);
     if !loaded.strategies.iter().any(|s| s == baseline) {
         eprintln!(
             "warning: no strategy named {baseline:?} in {}; the report has no speed-ups (choose one with --baseline)",

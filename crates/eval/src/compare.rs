@@ -37,6 +37,7 @@ use crate::comparisons::ALPHA;
 use crate::holm::holm;
 use crate::incumbent::{Convention, Trajectory, trajectory};
 use crate::mann_whitney::mann_whitney;
+use crate::quantile::median_of;
 use crate::results::Results;
 use crate::scale::Scale;
 use crate::vargha_delaney::a_with_interval;
@@ -388,17 +389,9 @@ pub fn area(t: &Trajectory, horizon: f64, penalty: f64) -> f64 {
     sum / GRID as f64
 }
 
-/// The median (NaN when empty).
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => {
-            let (a, b) = (values[n / 2 - 1], values[n / 2]);
-            if a == b { a } else { 0.5 * (a + b) }
-        }
-    }
+/// The median of `values` in any order ([`median_of`]; NaN when empty).
+fn median(values: Vec<f64>) -> f64 {
+    median_of(&values).unwrap_or(f64::NAN)
 }
 
 /// The test and effect of BASE scores `x` against NEW scores `y` (verdict set by [`adjust`]).

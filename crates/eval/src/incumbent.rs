@@ -30,6 +30,12 @@ impl Convention {
             Convention::AnyFidelity => "any-fidelity",
         }
     }
+
+    /// The convention named `name` on the command line ([`Convention::as_str`]): `any-fidelity`,
+    /// or the default, `highest-fidelity`, for anything else (clap admits only the two).
+    pub fn from_name(name: &str) -> Self {
+        if name == Convention::AnyFidelity.as_str() { Convention::AnyFidelity } else { Convention::HighestFidelity }
+    }
 }
 
 /// The incumbent as a step function: it takes `score[i]` from `time[i]` (and `compute[i]`)
@@ -120,6 +126,13 @@ pub fn trajectory(trace: &Trace, convention: Convention, score: impl Fn(f64) -> 
 mod tests {
     use super::*;
     use TrialOutcome::{Continue, Pause, Stop};
+
+    #[test]
+    fn a_convention_is_read_back_from_its_name() {
+        for c in [Convention::HighestFidelity, Convention::AnyFidelity] {
+            assert_eq!(Convention::from_name(c.as_str()), c);
+        }
+    }
 
     /// A hand-made trace: two workers; trial 0 runs epochs 1–3 and pauses (a rung at 3), trial 1
     /// pauses at epoch 1 (a rung), is resumed and stops at epoch 2, trial 2 diverges at epoch 1.
