@@ -112,3 +112,12 @@ validate-cpu:
 validate-gpu:
     cargo run --release -- validate experiments/validate-gpu.toml --out results/validate-gpu
     card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1 | tr 'A-Z ' 'a-z-'); mkdir -p reports/validation; cp results/validate-gpu/validation/report.md reports/validation/$card.md; cp results/validate-gpu/validation/report.json reports/validation/$card.json
+
+# The Python package: build the wheel (target/wheels/), install it into target/py-venv and run
+# its tests and the example (what CI does, without taking Rust off the PATH)
+python:
+    python3 -m venv target/py-venv && target/py-venv/bin/pip install --quiet "maturin>=1.9.4,<2" pytest
+    target/py-venv/bin/maturin build --release -m crates/python/Cargo.toml --out target/wheels
+    target/py-venv/bin/pip install --quiet --force-reinstall target/wheels/hposim-*.whl
+    target/py-venv/bin/python -m pytest -q crates/python/tests
+    target/py-venv/bin/python examples/python/tour.py

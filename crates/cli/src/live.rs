@@ -42,14 +42,16 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool, reuse_other_code: b
     }
     let out_dir = absolute(crate::results_folder(out, &experiment.name)?)?;
     let interrupt = interrupt_flag();
-    let tracker = match &experiment.spec.mlflow {
+    let mlflow = match &experiment.spec.mlflow {
         Some(spec) => {
             let names = experiment.spec.training.objectives.iter().map(|o| o.name.clone()).collect();
-            Some(Box::new(hposim_runner::mlflow::Mlflow::new(spec, &experiment.name).with_objectives(names))
-                as Box<dyn hposim_runner::tracker::Tracker>)
+            let client = hposim_runner::mlflow::Mlflow::new(spec, &experiment.name)
+                .map_err(|e| anyhow::anyhow!("{}: mlflow: {e}", path.display()))?;
+            Some(Box::new(client.with_objectives(names)) as Box<dyn hposim_runner::tracker::Tracker>)
         }
         None => None,
     };
+    let tracker = Some(Box::new(progress(&experiment, mlflow)) as Box<dyn hposim_runner::tracker::Tracker>);
     let mut options = hposim_runner::tune::TuneOptions {
         out_dir: out_dir.clone(),
         resume,
@@ -92,8 +94,44 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool, reuse_other_code: b
             interrupt.store(true, Ordering::Relaxed);
         }
     })?;
+    drop(options);
     crate::say!("{} studies; traces and summaries in {}", results.len(), out_dir.display());
+    let best = results.iter().filter_map(|r| r.summary.best_config.as_ref().map(|b| (r, b))).reduce(|a, b| {
+        let objective = &experiment.spec.training.objectives[0];
+        if (b.1.full_fidelity && !a.1.full_fidelity) || (b.1.full_fidelity == a.1.full_fidelity && objective.better(b.1.value, a.1.value)) {
+            b
+        } else {
+            a
+        }
+    });
+    if let Some((result, best)) = best {
+        let unit = &experiment.spec.training.fidelity.unit;
+        crate::say!(
+            "best configuration: {} ({} {} at {unit} {}, trial {} of {} seed {}; in summary.json as best_config)",
+            serde_json::Value::Object(best.config.clone()),
+            result.summary.objective,
+            best.value,
+            best.step,
+            best.trial,
+            result.summary.strategy,
+            result.summary.seed
+        );
+    }
+    let trials: u64 = results.iter().map(|r| r.summary.trials).sum();
+    let failed: u64 = results.iter().map(|r| r.summary.diverged_trials).sum();
+    if trials > 0 && failed == trials {
+        bail!(
+            "every trial failed ({trials} of {trials}): see the reasons above and the trial logs under {}",
+            out_dir.join("live").display()
+        );
+    }
     Ok(())
+}
+
+/// The progress display of `experiment`'s studies, passing tracking calls on to `inner`.
+pub(crate) fn progress(experiment: &LiveExperiment, inner: Option<Box<dyn hposim_runner::tracker::Tracker>>) -> crate::progress::Progress {
+    let training = &experiment.spec.training;
+    crate::progress::Progress::new(training.objectives[0].clone(), training.fidelity.max, &training.fidelity.unit, inner)
 }
 
 /// `hposim record`.
@@ -118,7 +156,9 @@ pub fn record(path: &Path, out: &Path, configs: Option<u32>, design: Option<&str
     }
     let out = &absolute(out.to_owned())?;
     let interrupt = interrupt_flag();
-    let done = hposim_runner::record::record(&experiment, out, configs, design, resume, &interrupt)?;
+    let mut progress = progress(&experiment, None);
+    let done = hposim_runner::record::record(&experiment, out, configs, design, resume, &interrupt, Some(&mut progress))?;
+    progress.finish();
     for (trial, reason) in &done.left_out {
         crate::say!("left out trial {trial}: {reason}");
     }

@@ -39,12 +39,18 @@ fn select(mut loaded: Results, selection: &Selection) -> Result<Results> {
     Ok(loaded)
 }
 
-/// Writes every step of every finished cell of `results` to `out` as one table.
-pub fn export(results: &Path, out: &Path) -> Result<()> {
+/// Writes every step of every finished cell of `results` to `out` as one table (what `hposim
+/// export` does, without printing; the Python API's `Results.steps`).
+pub fn export_quietly(results: &Path, out: &Path) -> Result<hposim_eval::export::Exported> {
     if !results.is_dir() {
         anyhow::bail!("{}: no such results directory (run `hposim run EXPERIMENT` first)", results.display());
     }
-    let exported = hposim_eval::export::export(results, out).with_context(|| format!("exporting {}", results.display()))?;
+    hposim_eval::export::export(results, out).with_context(|| format!("exporting {}", results.display()))
+}
+
+/// Writes every step of every finished cell of `results` to `out` as one table.
+pub fn export(results: &Path, out: &Path) -> Result<()> {
+    let exported = export_quietly(results, out)?;
     println!(
         "{}: {} rows from {} cells, {} columns{}",
         out.display(),

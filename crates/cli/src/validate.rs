@@ -134,7 +134,17 @@ pub fn validate(
     let recording_seconds = if table.is_file() {
         None
     } else {
-        let done = record(experiment, &table, experiment.spec.record.configs, experiment.spec.record.design, resume, interrupt)?;
+        let mut progress = crate::live::progress(experiment, None);
+        let done = record(
+            experiment,
+            &table,
+            experiment.spec.record.configs,
+            experiment.spec.record.design,
+            resume,
+            interrupt,
+            Some(&mut progress),
+        )?;
+        progress.finish();
         Some(done.wallclock_seconds)
     };
     let training = &experiment.spec.training;
@@ -152,7 +162,7 @@ pub fn validate(
         resume,
         restrict: bench.recorded_configs(),
         restrict_hash: bench.content_hash(),
-        tracker: None,
+        tracker: Some(Box::new(crate::live::progress(experiment, None))),
         interrupt,
         reuse_other_code: false,
     };

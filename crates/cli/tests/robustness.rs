@@ -338,3 +338,44 @@ fn one_sigterm_ends_a_study_whose_trial_left_a_child_holding_its_output() {
         "the child {pid} outlived the study"
     );
 }
+
+#[test]
+fn tune_shows_progress_prints_the_best_configuration_and_fails_when_every_trial_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("toy.toml"), live("toy")).unwrap();
+    let out = hposim(&["tune", "toy.toml", "--out", "res"], dir.path());
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    // Not a terminal: a plain line per event, with the counts and the best so far.
+    assert!(stdout.contains("] trial 0 started: {\"x\":"), "{stdout}");
+    assert!(stdout.contains("random seed 0: 0 running, 0 paused, 1 done, 0 stopped, 0 failed; best loss "), "{stdout}");
+    assert!(stdout.contains("trial 1 finished at epoch 2 (loss "), "{stdout}");
+    // The best configuration, printed and written to every study's summary.
+    assert!(stdout.contains("best configuration: {\"x\":"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("res/summary.json")).unwrap()).unwrap();
+    for study in summary.as_array().unwrap() {
+        let best = &study["best_config"];
+        assert_eq!(best["step"], 2, "{study}");
+        assert_eq!(best["value"].as_f64(), study["best_objective_max_fidelity"].as_f64(), "{study}");
+        assert!(best["config"]["x"].as_f64().is_some_and(|x| (0.5..=2.0).contains(&x)), "{study}");
+    }
+    // The report shows it under the verdict.
+    let report = hposim(&["report", "res", "--out", "rep"], dir.path());
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let md = std::fs::read_to_string(dir.path().join("rep/report.md")).unwrap();
+    assert!(md.contains("**Best configuration found**") && md.contains("| toy | loss = "), "{md}");
+    // One strategy has nothing to be compared with, and the verdict says so.
+    assert!(md.contains("| toy | **random**; the only strategy with a result |"), "{md}");
+    // A study whose every trial fails ends with status 1 and says so.
+    let failing: String = live("failing")
+        .lines()
+        .map(|line| if line.starts_with("command =") { r#"command = ["python3", "-c", "import sys; sys.exit(3)"]"# } else { line })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path().join("failing.toml"), failing).unwrap();
+    let out = hposim(&["tune", "failing.toml", "--out", "failed"], dir.path());
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("trial 0 failed"), "{stdout}");
+    assert!(text(&out.stderr).contains("error: every trial failed (4 of 4)"), "{}", text(&out.stderr));
+}

@@ -64,6 +64,47 @@ impl Config {
         copied_step.map_or(seed, |step| crate::rng::mix(seed, u64::from(step)))
     }
 
+    /// The configuration that [`Config::to_json`] wrote as `json`: a value for every active
+    /// parameter of `space` (a float as a number, an integer as an integer, a categorical or
+    /// ordinal parameter as one of its choices), none for inactive ones. Errors name the
+    /// parameter and what is wrong.
+    pub fn from_json(space: &SearchSpace, json: &Map<String, Json>) -> Result<Self, String> {
+        if let Some(unknown) = json.keys().find(|k| space.index_of(k).is_none()) {
+            return Err(format!("{unknown:?} is not a parameter of the search space"));
+        }
+        let mut values = Vec::with_capacity(space.len());
+        for param in space.params() {
+            let given = json.get(&param.name).filter(|v| !v.is_null());
+            let value = match (given, &param.domain) {
+                (None, _) => Value::Inactive,
+                (Some(v), Domain::Float { .. }) => {
+                    Value::Float(v.as_f64().ok_or_else(|| format!("{}: expected a number, got {v}", param.name))?)
+                }
+                (Some(v), Domain::Int { .. }) => {
+                    Value::Int(v.as_i64().ok_or_else(|| format!("{}: expected an integer, got {v}", param.name))?)
+                }
+                (Some(v), Domain::Categorical { choices } | Domain::Ordinal { values: choices }) => {
+                    let wanted: Option<crate::space::Choice> = serde_json::from_value(v.clone()).ok();
+                    let index = wanted
+                        .and_then(|w| choices.iter().position(|c| c.same_as(&w)))
+                        .ok_or_else(|| format!("{}: {v} is not one of its choices", param.name))?;
+                    Value::Choice(index as u32)
+                }
+            };
+            values.push(value);
+        }
+        if let Some((index, violation)) = space.violation(&values) {
+            let problem = match violation {
+                crate::space::Violation::MissingActive => "missing, but active (its condition holds)",
+                crate::space::Violation::SetWhileInactive => "given, but inactive (its condition does not hold)",
+                crate::space::Violation::OutOfDomain => "outside its bounds",
+                crate::space::Violation::WrongKind => "of the wrong kind",
+            };
+            return Err(format!("{}: {problem}", space.params()[index].name));
+        }
+        Ok(Self { values })
+    }
+
     /// The configuration as a JSON object of its *active* parameters, with categorical and
     /// ordinal values shown as the choices written in the experiment file.
     pub fn to_json(&self, space: &SearchSpace) -> Map<String, Json> {

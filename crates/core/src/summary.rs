@@ -114,6 +114,9 @@ pub struct CellSummary {
     /// Results at full fidelity outside the reference box (they add no volume).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outside_reference: Option<u64>,
+    /// The best configuration found (live and ask/tell studies; see [`best_config`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_config: Option<BestConfig>,
 }
 
 /// Adds to `summary` the hypervolume of `trace`'s results at full fidelity (every objective)
@@ -132,6 +135,47 @@ pub fn add_hypervolume(summary: &mut CellSummary, trace: &Trace, reference: &[f6
         summary.outside_reference = Some(hv.outside as u64);
         summary.hypervolume_reference = Some(reference.to_vec());
     }
+}
+
+/// The best trial of a study and its configuration: the best value of the first objective at
+/// full fidelity, or at any fidelity when no trial reached it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BestConfig {
+    /// The trial.
+    pub trial: u32,
+    /// The step of its best value.
+    pub step: u32,
+    /// The value of the first objective there.
+    pub value: f64,
+    /// Whether the step is the full fidelity.
+    pub full_fidelity: bool,
+    /// Its active parameters, as written in the experiment (choices by value).
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The best trial of `trace` ([`BestConfig`]) among the rows it holds in memory (a live or
+/// ask/tell study's whole trace), `None` without a finite result. Ties go to the earlier row.
+pub fn best_config(trace: &Trace, max: u32, space: &crate::SearchSpace) -> Option<BestConfig> {
+    let objective = trace.objectives.first()?;
+    let mut best: Option<(bool, f64, usize)> = None;
+    for row in 0..trace.len() {
+        let value = trace.metrics_of(row)[0];
+        if trace.status[row] != crate::EpochStatus::Ok || !value.is_finite() {
+            continue;
+        }
+        let full = trace.epoch[row] >= max;
+        let better = match best {
+            None => true,
+            Some((best_full, best_value, _)) => (full && !best_full) || (full == best_full && objective.better(value, best_value)),
+        };
+        if better {
+            best = Some((full, value, row));
+        }
+    }
+    let (full_fidelity, value, row) = best?;
+    let trial = trace.trial[row];
+    let config = trace.configs.get(trial as usize)?.to_json(space);
+    Some(BestConfig { trial, step: trace.epoch[row], value, full_fidelity, config })
 }
 
 /// What a summary is about: the cell's file stem, its benchmark, strategy and seed.
@@ -194,5 +238,6 @@ pub fn summary_of(names: &CellNames<'_>, max: u32, best_known: Option<f64>, chec
         hypervolume: None,
         hypervolume_reference: None,
         outside_reference: None,
+        best_config: None,
     }
 }

@@ -167,6 +167,7 @@ mod tests {
             hypervolume: None,
             hypervolume_reference: None,
             outside_reference: None,
+            best_config: None,
         }
     }
 

@@ -215,7 +215,7 @@ fn write_trace() -> Result<Work, String> {
 fn read_trace() -> Result<Work, String> {
     let t = trace(200, 1);
     let space = trace_space()?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = crate::scratch::Scratch::new().map_err(|e| e.to_string())?;
     let path = dir.path().join("trace.parquet");
     let mut file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
     hposim_results::write_trace(&t, &space, None, &mut file).map_err(|e| e.to_string())?;

@@ -15,6 +15,7 @@
 mod benches;
 mod callgrind;
 mod gate;
+mod scratch;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -137,7 +138,7 @@ fn count_all(only: &[String], profiles: Option<&Path>) -> Result<Vec<(String, St
         }
     }
     let exe = std::env::current_exe().context("finding this executable")?;
-    let temporary = tempfile::tempdir().context("a temporary folder for callgrind's profiles")?;
+    let temporary = scratch::Scratch::new().context("a temporary folder for callgrind's profiles")?;
     let folder = profiles.unwrap_or(temporary.path());
     std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
     let mut measured = Vec::new();

@@ -62,7 +62,10 @@ pub fn finding(v: &Verdict) -> String {
         bold(&v.best)
     };
     if !v.no_difference {
-        text.push_str(&if others.is_empty() {
+        text.push_str(&if v.contenders.len() <= 1 {
+            // Nothing to compare with: a study of one strategy (a live or ask/tell study).
+            "; the only strategy with a result".to_owned()
+        } else if others.is_empty() {
             "; every other strategy is significantly worse".to_owned()
         } else {
             format!("; not significantly worse: {}", others.join(", "))

@@ -99,6 +99,7 @@ pub fn build(
     }
     b.push(Block::Paragraph(intro));
     verdict(&mut b, analysis);
+    best_configurations(&mut b, results);
     savings(&mut b, results, analysis);
     fractions(&mut b, analysis);
     b.push(Block::Heading(2, "Figures".into()));
@@ -197,6 +198,40 @@ fn verdict(b: &mut Vec<Block>, analysis: &Analysis) {
     b.push(Block::Paragraph(format!(
         "The finding names the strategy with the lowest median final score (several on an exact tie) and every strategy its pairwise test cannot show to be significantly worse than it; \"no significant difference\" where that is every strategy with a result. The speed-up is the time {baseline} needs to reach its own median final quality divided by the time the strategy needs to reach it (medians over seeds; the BOHB paper's ×-fold speed-up; the interval resamples the seeds of both and redoes the whole procedure); \"did not reach\" where the strategy's median run (or, in an interval, a resample's) never reached it. The effect size is the probability that the strategy ends better than {baseline}, ties counted half (0.5: no effect), with a percentile-bootstrap interval: where seeds are paired (simulated results, common random numbers) the share of seeds on which it does (the paired probability of superiority, Grissom & Kim 2012), otherwise Vargha–Delaney A over every pair of runs (Vargha & Delaney 2000; 0.56, 0.64, 0.71: small, medium, large). A seed whose run never had a result counts as infinitely bad. The measure is normalised regret where the benchmark has a best known value and a median random configuration (0 = best known, 1 = median random configuration), plain regret with only a best known value, and the objective otherwise; every score of this report is in it."
     )));
+}
+
+/// Per benchmark, the best configuration any study found (live and ask/tell studies record
+/// it in their summaries, `best_config`): what a user of a tuning study came for.
+fn best_configurations(b: &mut Vec<Block>, results: &Results) {
+    let mut rows = Vec::new();
+    for bench in &results.benchmarks {
+        let objective = hposim_core::Objective { name: bench.objective.clone(), direction: bench.direction };
+        let best = results
+            .cells
+            .iter()
+            .filter(|c| c.summary.benchmark == bench.name)
+            .filter_map(|c| c.summary.best_config.as_ref().map(|best| (&c.summary, best)))
+            .reduce(|a, b| {
+                let better = (b.1.full_fidelity && !a.1.full_fidelity)
+                    || (b.1.full_fidelity == a.1.full_fidelity && objective.better(b.1.value, a.1.value));
+                if better { b } else { a }
+            });
+        if let Some((summary, best)) = best {
+            let at = if best.full_fidelity { String::new() } else { format!(" (at {} {}, below full fidelity)", bench.unit, best.step) };
+            rows.push(vec![
+                bench.name.clone(),
+                format!("{} = {}{at}", bench.objective, num(best.value)),
+                format!("{} seed {}, trial {}", summary.strategy, summary.seed, best.trial),
+                format!("`{}`", serde_json::Value::Object(best.config.clone())),
+            ]);
+        }
+    }
+    if !rows.is_empty() {
+        b.push(Block::Paragraph(
+            "**Best configuration found** (the best result of the first objective at full fidelity over every study):".into(),
+        ));
+        b.push(Block::Table { header: vec!["benchmark".into(), "result".into(), "found by".into(), "configuration".into()], rows });
+    }
 }
 
 /// The name of the pairwise test.

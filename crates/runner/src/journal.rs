@@ -171,6 +171,12 @@ impl Journal {
 
     /// Appends `record` and flushes it to disk.
     pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
+        self.append_as(record)
+    }
+
+    /// Appends a record of any serialisable type (another kind of journal, such as an
+    /// ask/tell study's) and flushes it to disk.
+    pub fn append_as<R: Serialize>(&mut self, record: &R) -> Result<(), JournalError> {
         let fail = |message: String| JournalError { path: self.path.clone(), line: None, message };
         let mut line = serde_json::to_vec(record).map_err(|e| fail(e.to_string()))?;
         line.push(b'\n');
@@ -181,6 +187,11 @@ impl Journal {
     /// The records of the journal at `path` (none if it does not exist). A cut-off last line
     /// is dropped, and truncated from the file so that appending continues cleanly.
     pub fn read(path: &Path) -> Result<Vec<Record>, JournalError> {
+        Self::read_as(path)
+    }
+
+    /// [`Journal::read`] for records of another type.
+    pub fn read_as<R: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<R>, JournalError> {
         let fail = |line: Option<usize>, message: String| JournalError { path: path.to_owned(), line, message };
         // Only a regular file is read (a FIFO put in its place would block the study forever).
         let file = match hposim_core::input::open_regular(path, u64::MAX) {
@@ -204,7 +215,7 @@ impl Journal {
             if !buffer.ends_with(b"\n") {
                 break;
             }
-            let record = serde_json::from_slice::<Record>(&buffer).map_err(|e| fail(Some(number), format!("unreadable record ({e})")))?;
+            let record = serde_json::from_slice::<R>(&buffer).map_err(|e| fail(Some(number), format!("unreadable record ({e})")))?;
             records.push(record);
             good_bytes += read as u64;
         }

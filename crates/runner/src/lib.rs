@@ -14,6 +14,7 @@
 //! - [`record`]: `hposim record`, real curves into the data/ format;
 //! - [`tracker`], [`mlflow`]: optional tracking of every trial.
 
+pub mod ask_tell;
 pub mod executor;
 pub mod journal;
 pub mod local;

@@ -1,5 +1,13 @@
-//! Tracking in an MLflow server over its REST API 2.0 (plain HTTP; tested against
-//! `mlflow server` 3.17 with a SQLite store, `.ci/mlflow-server.sh`).
+//! Tracking in an MLflow server over its REST API 2.0, over HTTP or HTTPS (tested against
+//! `mlflow server` 3.17 with a SQLite store, `.ci/mlflow-server.sh`, and an HTTPS server with a
+//! certificate of its own, `tests/mlflow.rs`).
+//!
+//! Authentication and TLS follow the environment variables MLflow's own clients read
+//! ([`Connection::from_env`]): `MLFLOW_TRACKING_TOKEN` (a bearer token), or
+//! `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD` (basic authentication);
+//! `MLFLOW_TRACKING_SERVER_CERT_PATH` (a PEM file of the certificate authorities to trust instead
+//! of the built-in web roots), `MLFLOW_TRACKING_CLIENT_CERT_PATH` (a PEM file with the client's
+//! certificate and key), `MLFLOW_TRACKING_INSECURE_TLS=true` (no certificate verification).
 //!
 //! One MLflow experiment per study (the experiment file's name, or `mlflow.experiment`), one run
 //! per trial (`trial-0007`), the configuration as parameters, every step's metrics with its
@@ -15,9 +23,98 @@ use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// How to reach the server besides its address: credentials and TLS settings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Connection {
+    /// `MLFLOW_TRACKING_TOKEN`: sent as `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD`: basic authentication.
+    pub basic: Option<(String, String)>,
+    /// `MLFLOW_TRACKING_SERVER_CERT_PATH`: certificate authorities to trust (PEM).
+    pub server_cert: Option<std::path::PathBuf>,
+    /// `MLFLOW_TRACKING_CLIENT_CERT_PATH`: the client's certificate and key (PEM).
+    pub client_cert: Option<std::path::PathBuf>,
+    /// `MLFLOW_TRACKING_INSECURE_TLS`: skip certificate verification.
+    pub insecure: bool,
+}
+
+impl Connection {
+    /// The settings of the environment variables MLflow's clients read, looked up with `var`
+    /// (`std::env::var` in use; a map in tests).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        Self {
+            token: set("MLFLOW_TRACKING_TOKEN"),
+            basic: set("MLFLOW_TRACKING_USERNAME").map(|user| (user, set("MLFLOW_TRACKING_PASSWORD").unwrap_or_default())),
+            server_cert: set("MLFLOW_TRACKING_SERVER_CERT_PATH").map(Into::into),
+            client_cert: set("MLFLOW_TRACKING_CLIENT_CERT_PATH").map(Into::into),
+            insecure: set("MLFLOW_TRACKING_INSECURE_TLS").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1"),
+        }
+    }
+
+    /// The `Authorization` header, if any.
+    fn authorization(&self) -> Option<String> {
+        use base64::Engine as _;
+        match (&self.token, &self.basic) {
+            (Some(token), _) => Some(format!("Bearer {token}")),
+            (None, Some((user, password))) => {
+                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))))
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// The HTTP agent: the built-in web roots (or the given authorities), the client
+    /// certificate if any. Errors name the variable and the file.
+    fn agent(&self) -> Result<ureq::Agent, String> {
+        use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+        let read = |variable: &str, path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| format!("{variable}: cannot read {}: {e}", path.display()))
+        };
+        let mut tls = TlsConfig::builder().disable_verification(self.insecure);
+        if let Some(path) = &self.server_cert {
+            let pem = read("MLFLOW_TRACKING_SERVER_CERT_PATH", path)?;
+            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(cert)) => Some(cert),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(format!("MLFLOW_TRACKING_SERVER_CERT_PATH: {} holds no PEM certificate", path.display()));
+            }
+            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        if let Some(path) = &self.client_cert {
+            let pem = read("MLFLOW_TRACKING_CLIENT_CERT_PATH", path)?;
+            let mut certs = Vec::new();
+            let mut key = None;
+            for item in ureq::tls::parse_pem(&pem) {
+                match item {
+                    Ok(PemItem::Certificate(cert)) => certs.push(cert),
+                    Ok(PemItem::PrivateKey(k)) => key = Some(k),
+                    _ => {}
+                }
+            }
+            let key: PrivateKey<'static> = key.ok_or_else(|| {
+                format!(
+                    "MLFLOW_TRACKING_CLIENT_CERT_PATH: {} holds no private key (put the certificate and its key in one PEM file)",
+                    path.display()
+                )
+            })?;
+            if certs.is_empty() {
+                return Err(format!("MLFLOW_TRACKING_CLIENT_CERT_PATH: {} holds no PEM certificate", path.display()));
+            }
+            tls = tls.client_cert(Some(ClientCert::new_with_certs(&certs, key)));
+        }
+        Ok(ureq::Agent::config_builder().http_status_as_error(false).tls_config(tls.build()).build().into())
+    }
+}
+
 /// An MLflow tracking client.
 pub struct Mlflow {
     base: String,
+    authorization: Option<String>,
     experiment_name: String,
     agent: ureq::Agent,
     experiment_id: Option<String>,
@@ -46,11 +143,18 @@ fn metric_value(x: f64) -> Json {
 }
 
 impl Mlflow {
-    /// A client for `spec`, logging under `spec.experiment` or else `study`.
-    pub fn new(spec: &MlflowSpec, study: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        Self {
+    /// A client for `spec`, logging under `spec.experiment` or else `study`, with the
+    /// credentials and TLS settings of the environment ([`Connection::from_env`]).
+    pub fn new(spec: &MlflowSpec, study: &str) -> Result<Self, String> {
+        Self::connect(spec, study, &Connection::from_env(|name| std::env::var(name).ok()))
+    }
+
+    /// [`Mlflow::new`] with explicit credentials and TLS settings.
+    pub fn connect(spec: &MlflowSpec, study: &str, connection: &Connection) -> Result<Self, String> {
+        let agent = connection.agent()?;
+        Ok(Self {
             base: format!("{}/api/2.0/mlflow", spec.tracking_uri.trim_end_matches('/')),
+            authorization: connection.authorization(),
             experiment_name: spec.experiment.clone().unwrap_or_else(|| study.to_owned()),
             agent,
             experiment_id: None,
@@ -58,7 +162,7 @@ impl Mlflow {
             cell: String::new(),
             runs: HashMap::new(),
             names: Vec::new(),
-        }
+        })
     }
 
     /// Declares the objectives' metric names (the step reports' values come in this order).
@@ -69,10 +173,20 @@ impl Mlflow {
 
     fn call(&self, endpoint: &str, body: Option<Json>, query: &[(&str, &str)]) -> Result<(u16, Json), String> {
         let url = format!("{}/{endpoint}", self.base);
+        let auth = self.authorization.as_deref();
         let response = match body {
-            Some(body) => self.agent.post(&url).send_json(body),
+            Some(body) => {
+                let mut request = self.agent.post(&url);
+                if let Some(auth) = auth {
+                    request = request.header("Authorization", auth);
+                }
+                request.send_json(body)
+            }
             None => {
                 let mut request = self.agent.get(&url);
+                if let Some(auth) = auth {
+                    request = request.header("Authorization", auth);
+                }
                 for (k, v) in query {
                     request = request.query(*k, *v);
                 }

@@ -152,7 +152,8 @@ pub fn study_dir(table: &Path) -> PathBuf {
 }
 
 /// Records `configs` (chosen by `design`) of `experiment` into the table `table` (and its
-/// metadata beside it). With `resume`, an interrupted recording goes on.
+/// metadata beside it). With `resume`, an interrupted recording goes on. `tracker` hears of
+/// every trial (the command line's progress display).
 pub fn record(
     experiment: &LiveExperiment,
     table: &Path,
@@ -160,6 +161,7 @@ pub fn record(
     design: Design,
     resume: bool,
     interrupt: &AtomicBool,
+    tracker: Option<&mut dyn crate::tracker::Tracker>,
 ) -> Result<RecordOutcome, RecordError> {
     let training = &experiment.spec.training;
     let dir = study_dir(table);
@@ -180,7 +182,7 @@ pub fn record(
     let setup = StudySetup::of(experiment, &dir, &budget, checkpointing);
     let mut executor = executor_for(experiment, experiment.spec.workers as usize);
     let mut rng = stream(experiment.spec.seed, "record", "strategy");
-    let outcome = run_study(&setup, &mut scheduler, &mut rng, executor.as_mut(), None, interrupt)?;
+    let outcome = run_study(&setup, &mut scheduler, &mut rng, executor.as_mut(), tracker, interrupt)?;
     let journal = Journal::read(&dir.join("journal.jsonl")).map_err(|e| RecordError::Other(e.to_string()))?;
     let measured = measure_overhead(&journal);
     let (task, left_out) = task_of(&outcome.cell.trace, max, &outcome.trials, &measured.launch);

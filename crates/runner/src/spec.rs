@@ -128,7 +128,8 @@ impl Default for RecordSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MlflowSpec {
-    /// The server, `http://host:port` (plain HTTP).
+    /// The server, `http://host:port` or `https://host:port` (credentials and TLS settings from
+    /// MLflow's environment variables: [`crate::mlflow::Connection`]).
     pub tracking_uri: String,
     /// Experiment name (default: the study's name).
     #[serde(default)]
@@ -274,9 +275,9 @@ impl LiveExperiment {
             return Err(fail("record.configs: must be at least 1".into()));
         }
         if let Some(mlflow) = &spec.mlflow
-            && !mlflow.tracking_uri.starts_with("http://")
+            && !(mlflow.tracking_uri.starts_with("http://") || mlflow.tracking_uri.starts_with("https://"))
         {
-            return Err(fail(format!("mlflow.tracking_uri: must be an http:// address, got {:?}", mlflow.tracking_uri)));
+            return Err(fail(format!("mlflow.tracking_uri: must be an http:// or https:// address, got {:?}", mlflow.tracking_uri)));
         }
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let workdir = base.join(training.workdir.as_deref().unwrap_or(Path::new(".")));

@@ -316,7 +316,8 @@ pub fn run_cell(experiment: &LiveExperiment, cell: &LiveCell, options: &mut Tune
         strategy: &strategy.name,
         seed: cell.seed,
     };
-    let summary = summary_of(&names, training.fidelity.max, None, checkpointing, &outcome.cell);
+    let mut summary = summary_of(&names, training.fidelity.max, None, checkpointing, &outcome.cell);
+    summary.best_config = hposim_core::best_config(&outcome.cell.trace, training.fidelity.max, &experiment.space);
     write_json_atomically(&dir.join("trials.json"), &outcome.trials, "trial list")?;
     write_cell(&cells_dir, &cell.id, &outcome.cell.trace, &experiment.space, &summary, &training.fidelity.unit)?;
     Ok(LiveResult { cell: cell.clone(), summary, outcome: Some(outcome), reused: false })

@@ -106,7 +106,7 @@ fn study_is_recorded_in_mlflow() {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let experiment = format!("hposim-test-{}-{nanos}", std::process::id());
     let spec = MlflowSpec { tracking_uri: uri.clone(), experiment: Some(experiment.clone()) };
-    let mut tracker = Mlflow::new(&spec, "unused-study-name").with_objectives(vec!["val_loss".into()]);
+    let mut tracker = Mlflow::new(&spec, "unused-study-name").unwrap_or_else(|e| panic!("{e}")).with_objectives(vec!["val_loss".into()]);
 
     let ok = |what: &str, r: Result<(), String>| r.unwrap_or_else(|e| panic!("{what}: {e}"));
     ok("begin_study", tracker.begin_study("exp", "asha", "cell-1"));
@@ -169,7 +169,7 @@ fn study_is_recorded_in_mlflow() {
 #[test]
 fn unreachable_server_is_an_error() {
     let spec = MlflowSpec { tracking_uri: "http://127.0.0.1:9".into(), experiment: None };
-    let mut tracker = Mlflow::new(&spec, "unreachable").with_objectives(vec!["val_loss".into()]);
+    let mut tracker = Mlflow::new(&spec, "unreachable").unwrap_or_else(|e| panic!("{e}")).with_objectives(vec!["val_loss".into()]);
     let result = tracker.begin_study("exp", "asha", "cell-1");
     assert!(result.is_err(), "{result:?}");
 }
@@ -181,12 +181,12 @@ fn a_resumed_tracker_finds_the_runs_of_trials_started_before_the_kill() {
     let experiment = format!("hposim-resume-{}-{nanos}", std::process::id());
     let spec = MlflowSpec { tracking_uri: uri.clone(), experiment: Some(experiment.clone()) };
     let ok = |what: &str, r: Result<(), String>| r.unwrap_or_else(|e| panic!("{what}: {e}"));
-    let mut first = Mlflow::new(&spec, "study").with_objectives(vec!["val_loss".into()]);
+    let mut first = Mlflow::new(&spec, "study").unwrap_or_else(|e| panic!("{e}")).with_objectives(vec!["val_loss".into()]);
     ok("begin_study", first.begin_study("exp", "asha", "cell-r"));
     ok("trial_started 3", first.trial_started(3, &config(&[("lr", json!(0.5))])));
     ok("step 3/1", first.step(3, 1, &[0.7], &[], "continue", None));
     // `hposim tune` is killed here; the resumed process has a new client.
-    let mut resumed = Mlflow::new(&spec, "study").with_objectives(vec!["val_loss".into()]);
+    let mut resumed = Mlflow::new(&spec, "study").unwrap_or_else(|e| panic!("{e}")).with_objectives(vec!["val_loss".into()]);
     ok("begin_study again", resumed.begin_study("exp", "asha", "cell-r"));
     ok("step 3/2 after resume", resumed.step(3, 2, &[0.6], &[], "done", None));
     ok("trial_ended 3", resumed.trial_ended(3, "FINISHED"));

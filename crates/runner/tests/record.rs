@@ -23,7 +23,7 @@ fn a_recording_replays_exactly_what_the_trials_reported() {
     let experiment = LiveExperiment::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let table: PathBuf = dir.path().join("toy.parquet");
     let never = AtomicBool::new(false);
-    let done = record(&experiment, &table, 6, Design::Sobol, false, &never).unwrap_or_else(|e| panic!("{e}"));
+    let done = record(&experiment, &table, 6, Design::Sobol, false, &never, None).unwrap_or_else(|e| panic!("{e}"));
     // Crashed configurations are left out, with their reason.
     assert_eq!(done.recorded + done.left_out.len(), 6);
     assert!(done.recorded > 0);
@@ -91,6 +91,6 @@ fn a_recording_replays_exactly_what_the_trials_reported() {
     }
     assert_eq!(replayed, done.recorded * 5);
     // Recording again without --resume is refused, so nothing recorded is lost.
-    let error = record(&experiment, &table, 6, Design::Sobol, false, &never).err().map(|e| e.to_string()).unwrap_or_default();
+    let error = record(&experiment, &table, 6, Design::Sobol, false, &never, None).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("--resume"), "{error}");
 }
