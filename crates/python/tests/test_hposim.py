@@ -187,8 +187,12 @@ def test_ask_tell_in_a_training_loop(tmp_path):
     best = study.best()
     losses = [toy_loss(t["config"], 27) for t in trials if t["steps"] == 27]
     assert best is not None and best["value"] == pytest.approx(min(losses))
+    assert study.best_params == best["config"] and study.best_value == best["value"]
+    # The summary of the saved study records the same best configuration.
     results = study.save(tmp_path / "study")
     assert results.cells.height == 1 and results.cells["trials"][0] == 30
+    recorded = json.loads(results.cells["best_config"][0])
+    assert recorded["config"] == best["config"] and recorded["trial"] == best["trial"]
     assert results.steps.height == sum(t["steps"] for t in trials)
     # What `hposim report` makes of it.
     report = hposim_command("report", tmp_path / "study", "--out", tmp_path / "report")

@@ -339,6 +339,18 @@ class Study:
         trial = int(row["trial"])
         return {"trial": trial, "config": self.trials[trial]["config"], "value": row[objective]}
 
+    @property
+    def best_params(self) -> Optional[Dict[str, Any]]:
+        """The configuration of :meth:`best` (``None`` before any result), as Optuna names it."""
+        best = self.best()
+        return None if best is None else best["config"]
+
+    @property
+    def best_value(self) -> Optional[float]:
+        """The value of :meth:`best` (``None`` before any result), as Optuna names it."""
+        best = self.best()
+        return None if best is None else best["value"]
+
     def save(self, out: PathLike) -> Results:
         """Writes the study as a results directory (``manifest.json``, ``cells/``,
         ``summary.json``) that ``hposim report`` and :func:`load` read."""
