@@ -227,6 +227,15 @@ pub struct BookTotals {
     pub repeats: f64,
 }
 
+impl BookTotals {
+    /// The compute of the same decisions with and without checkpointing, from `compute` spent
+    /// under the study's own setting (`checkpointing`): with it, restarts would have repeated
+    /// [`BookTotals::repeats`] more; without it, they repeated that much.
+    pub fn compute_with_and_without_checkpointing(&self, compute: f64, checkpointing: bool) -> (f64, f64) {
+        if checkpointing { (compute, compute + self.repeats) } else { ((compute - self.repeats).max(0.0), compute) }
+    }
+}
+
 /// The trial book of one study.
 #[derive(Debug)]
 pub struct TrialBook {

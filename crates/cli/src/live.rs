@@ -96,14 +96,11 @@ pub fn tune(path: &Path, out: Option<PathBuf>, resume: bool, reuse_other_code: b
     })?;
     drop(options);
     crate::say!("{} studies; traces and summaries in {}", results.len(), out_dir.display());
-    let best = results.iter().filter_map(|r| r.summary.best_config.as_ref().map(|b| (r, b))).reduce(|a, b| {
-        let objective = &experiment.spec.training.objectives[0];
-        if (b.1.full_fidelity && !a.1.full_fidelity) || (b.1.full_fidelity == a.1.full_fidelity && objective.better(b.1.value, a.1.value)) {
-            b
-        } else {
-            a
-        }
-    });
+    let objective = &experiment.spec.training.objectives[0];
+    let best = results
+        .iter()
+        .filter_map(|r| r.summary.best_config.as_ref().map(|b| (r, b)))
+        .reduce(|a, b| if b.1.better_than(a.1, objective) { b } else { a });
     if let Some((result, best)) = best {
         let unit = &experiment.spec.training.fidelity.unit;
         crate::say!(

@@ -158,7 +158,7 @@ impl Tracker for Progress {
             let full = step >= self.max;
             let better = match self.best {
                 None => true,
-                Some((best_full, best, _, _)) => (full && !best_full) || (full == best_full && self.objective.better(value, best)),
+                Some((best_full, best, _, _)) => hposim_core::better_result(&self.objective, (full, value), (best_full, best)),
             };
             if better {
                 self.best = Some((full, value, trial, step));

@@ -7,34 +7,13 @@ use hposim_cli::ask_tell::{Replay, spec_of_cell};
 use hposim_core::{Trace, TrialOutcome};
 use hposim_curves::TrialCurve;
 use hposim_runner::ask_tell::{AskTell, Suggestion};
+use hposim_sim::event_queue::EventQueue;
 use hposim_sim::{Experiment, cells, simulate_cell};
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::path::Path;
 
 fn fixture() -> Experiment {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ask-tell.toml");
     Experiment::load(&path).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// A step ending at `time`, scheduled `seq`-th (ties go to the earlier scheduled, as in the
-/// simulator's event queue).
-#[derive(PartialEq)]
-struct Event {
-    time: f64,
-    seq: u64,
-    worker: u32,
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Event {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.time.total_cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
-    }
 }
 
 struct Running {
@@ -45,20 +24,19 @@ struct Running {
     cost: f64,
 }
 
-/// The replay's workers and pending step completions.
+/// The replay's workers and pending step completions (in the simulator's own event queue:
+/// time order, ties to the step scheduled first).
 struct Workers<'a> {
     bench: &'a Replay,
     running: Vec<Option<Running>>,
-    queue: BinaryHeap<Event>,
-    seq: u64,
+    queue: EventQueue,
 }
 
 impl Workers<'_> {
     /// Runs `step` of `trial` on `worker` from `now`: its completion becomes an event.
     fn run(&mut self, worker: u32, trial: u32, step: u32, curve: TrialCurve, now: f64) {
         let (metrics, cost) = self.bench.step(&curve, step).unwrap_or_else(|e| panic!("{e}"));
-        self.queue.push(Event { time: now + cost, seq: self.seq, worker });
-        self.seq += 1;
+        self.queue.push(now + cost, worker);
         self.running[worker as usize] = Some(Running { trial, step, curve, metrics, cost });
     }
 
@@ -79,7 +57,7 @@ impl Workers<'_> {
 /// and returns the study's trace.
 fn replay(study: &mut AskTell, bench: &Replay) -> Trace {
     let workers = study.spec().workers;
-    let mut w = Workers { bench, running: (0..workers).map(|_| None).collect(), queue: BinaryHeap::new(), seq: 0 };
+    let mut w = Workers { bench, running: (0..workers).map(|_| None).collect(), queue: EventQueue::with_capacity(workers as usize) };
     for worker in 0..workers {
         let s = study.ask(Some(worker), Some(0.0)).unwrap_or_else(|e| panic!("{e}"));
         w.follow(s, 0.0, study);

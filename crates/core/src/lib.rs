@@ -49,6 +49,6 @@ pub use outcome::{CellOutcome, CellStats};
 pub use overhead::{LaunchOverhead, OverheadKind};
 pub use rng::Rng;
 pub use space::{Choice, Condition, ConditionSpec, Domain, Param, ParamSpec, SearchSpace, SpaceError, Violation};
-pub use summary::{BestConfig, CellNames, CellSummary, best_config, summary_of};
+pub use summary::{BestConfig, CellNames, CellSummary, best_config, better_result, summary_of};
 pub use trace::{EpochStatus, Exploit, Row, RowSink, Trace, TrialOutcome, WrittenRows};
 pub use trial::{Action, Decision, Observation, TrialId, WorkerRequest};

@@ -153,6 +153,21 @@ pub struct BestConfig {
     pub config: serde_json::Map<String, serde_json::Value>,
 }
 
+impl BestConfig {
+    /// Whether this result is better than `other` ([`better_result`]).
+    pub fn better_than(&self, other: &BestConfig, objective: &crate::Objective) -> bool {
+        better_result(objective, (self.full_fidelity, self.value), (other.full_fidelity, other.value))
+    }
+}
+
+/// Whether result `a` is better than result `b`, each (reached full fidelity, value of
+/// `objective`): one at full fidelity beats one below it, and at the same level the better value
+/// wins; an equal one is not better (the earlier stays best). The rule of [`best_config`], of a
+/// live study's progress, and of the best over several studies.
+pub fn better_result(objective: &crate::Objective, a: (bool, f64), b: (bool, f64)) -> bool {
+    (a.0 && !b.0) || (a.0 == b.0 && objective.better(a.1, b.1))
+}
+
 /// The best trial of `trace` ([`BestConfig`]) among the rows it holds in memory (a live or
 /// ask/tell study's whole trace), `None` without a finite result. Ties go to the earlier row.
 pub fn best_config(trace: &Trace, max: u32, space: &crate::SearchSpace) -> Option<BestConfig> {
@@ -166,7 +181,7 @@ pub fn best_config(trace: &Trace, max: u32, space: &crate::SearchSpace) -> Optio
         let full = trace.epoch[row] >= max;
         let better = match best {
             None => true,
-            Some((best_full, best_value, _)) => (full && !best_full) || (full == best_full && objective.better(value, best_value)),
+            Some((best_full, best_value, _)) => better_result(objective, (full, value), (best_full, best_value)),
         };
         if better {
             best = Some((full, value, row));

@@ -211,11 +211,7 @@ fn best_configurations(b: &mut Vec<Block>, results: &Results) {
             .iter()
             .filter(|c| c.summary.benchmark == bench.name)
             .filter_map(|c| c.summary.best_config.as_ref().map(|best| (&c.summary, best)))
-            .reduce(|a, b| {
-                let better = (b.1.full_fidelity && !a.1.full_fidelity)
-                    || (b.1.full_fidelity == a.1.full_fidelity && objective.better(b.1.value, a.1.value));
-                if better { b } else { a }
-            });
+            .reduce(|a, b| if b.1.better_than(a.1, &objective) { b } else { a });
         if let Some((summary, best)) = best {
             let at = if best.full_fidelity { String::new() } else { format!(" (at {} {}, below full fidelity)", bench.unit, best.step) };
             rows.push(vec![

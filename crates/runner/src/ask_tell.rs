@@ -28,11 +28,11 @@
 //! reads like a simulated or a live one.
 
 use crate::journal::{Journal, JournalError};
-use hposim_book::{Answer, BookError, BookSettings, Cut, Executor, Launch, Slot, TrialBook, TrialStatus};
+use hposim_book::{BookError, BookSettings, Cut, Executor, Launch, Slot, TrialBook, TrialStatus};
 use hposim_core::rng::stream;
 use hposim_core::{
     BenchmarkReference, Budget, CellNames, CellOutcome, CellStats, CellSummary, Config, Direction, ExpectedCell, Fidelity, MANIFEST_FILE,
-    Manifest, Objective, ParamSpec, Rng, SearchSpace, StopReason, TRACE_FORMAT_VERSION, TrialId, TrialOutcome, WorkerRequest, summary_of,
+    Manifest, Objective, ParamSpec, Rng, SearchSpace, StopReason, TRACE_FORMAT_VERSION, TrialId, TrialOutcome, summary_of,
 };
 use hposim_fingerprint::FINGERPRINT;
 use hposim_results::{FileError, identity, safe_name, write_cell, write_json_atomically};
@@ -272,11 +272,6 @@ impl Executor for Clock {
             self.run_cost[trial] = 0.0;
         }
         self.launched = Some(launch);
-        Ok(())
-    }
-
-    fn asked(&mut self, _book: &TrialBook, _request: &WorkerRequest, _answer: Answer) -> Result<(), BookError> {
-        self.launched = None;
         Ok(())
     }
 }
@@ -654,8 +649,7 @@ impl AskTell {
     pub fn outcome(&self) -> CellOutcome {
         let totals = self.book.totals();
         let compute = self.clock.committed;
-        let (with, without) =
-            if self.checkpointing { (compute, compute + totals.repeats) } else { ((compute - totals.repeats).max(0.0), compute) };
+        let (with, without) = totals.compute_with_and_without_checkpointing(compute, self.checkpointing);
         let wallclock = self.clock.now;
         let stop_reason = self.book.stop_reason(None);
         let stats = CellStats {

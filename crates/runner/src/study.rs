@@ -1101,11 +1101,7 @@ impl Study<'_, '_, '_> {
             })
             .sum();
         let compute = self.live.compute;
-        let (with, without) = if self.live.setup.checkpointing {
-            (compute, compute + totals.repeats)
-        } else {
-            ((compute - totals.repeats).max(0.0), compute)
-        };
+        let (with, without) = totals.compute_with_and_without_checkpointing(compute, self.live.setup.checkpointing);
         let slots = self.live.processes.len() as f64;
         let stats = CellStats {
             trials: totals.trials,

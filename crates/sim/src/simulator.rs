@@ -313,10 +313,8 @@ impl Cell<'_, '_> {
         // clock runs out still takes its time, as it does live.
         self.clock.now = self.clock.worker_free_at.iter().fold(self.clock.now, |a, &b| a.max(b));
         let totals = self.book.totals();
-        let repeats = totals.repeats;
         let compute = self.clock.compute_done;
-        let (with, without) =
-            if self.book.settings().checkpointing { (compute, compute + repeats) } else { ((compute - repeats).max(0.0), compute) };
+        let (with, without) = totals.compute_with_and_without_checkpointing(compute, self.book.settings().checkpointing);
         let wallclock = self.clock.now;
         let workers = f64::from(self.book.settings().workers);
         let stats = CellStats {
