@@ -13,6 +13,7 @@ mod live;
 mod output;
 mod progress;
 pub mod report;
+mod sweep;
 mod table;
 mod validate;
 
@@ -70,6 +71,73 @@ enum Command {
         /// full-training compute, plain regret); by default it fits 120 columns.
         #[arg(long)]
         wide: bool,
+        /// Run only the K-th of N disjoint shards of the cells (balanced by expected cost; the
+        /// same partition on every machine), beside the other shards, which may run at the same
+        /// time on the same DIR. summary.json is written by `hposim run` without --shard (or
+        /// with --merge) once every shard has finished. `hposim submit` runs the shards on Slurm.
+        #[arg(long, value_name = "K/N", conflicts_with = "merge")]
+        shard: Option<hposim_sim::Shard>,
+        /// Simulate nothing: write summary.json from the finished cells, or fail (exit status 1)
+        /// naming the cells that no shard has finished.
+        #[arg(long)]
+        merge: bool,
+    },
+    /// Run an experiment's shards as a Slurm job array, and summary.json after them.
+    ///
+    /// Writes the results folder's manifest and the partition into N shards (DIR/shards.json),
+    /// submits one job array whose task K runs `hposim run EXPERIMENT --out DIR --shard K/N`
+    /// and a job that runs `hposim run --merge` once every task has ended, and prints their job
+    /// ids. Only shards with unfinished cells are submitted, so submitting again after a failure
+    /// runs only what is missing. Assumes a filesystem shared with the nodes (DIR, the
+    /// experiment and its data) and this hposim at the same path there (or --hposim).
+    Submit {
+        /// The experiment file (TOML).
+        experiment: PathBuf,
+        /// Submit to Slurm (the only scheduler for now; required, so that another can be added).
+        #[arg(long, required = true)]
+        slurm: bool,
+        /// Results directory [default: results/NAME].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Shards, one array task each [default: one per 32 cells, at most 1000].
+        #[arg(long, value_name = "N")]
+        shards: Option<u32>,
+        /// sbatch --partition.
+        #[arg(long, value_name = "P")]
+        partition: Option<String>,
+        /// sbatch --time of each task (e.g. 2:00:00).
+        #[arg(long, value_name = "T")]
+        time: Option<String>,
+        /// sbatch --cpus-per-task of each task, and its threads [default: 1].
+        #[arg(long, value_name = "C", default_value_t = 1)]
+        cpus_per_task: u32,
+        /// sbatch --mem of each task (e.g. 4G).
+        #[arg(long, value_name = "M")]
+        mem: Option<String>,
+        /// sbatch --account.
+        #[arg(long, value_name = "A")]
+        account: Option<String>,
+        /// At most this many tasks of the array at once (sbatch --array=...%L).
+        #[arg(long, value_name = "L")]
+        max_running: Option<u32>,
+        /// The hposim the tasks run [default: this one, by its absolute path].
+        #[arg(long, value_name = "PATH")]
+        hposim: Option<PathBuf>,
+        /// Print what would be submitted (the sbatch argument vectors), submit nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Further sbatch options, after `--` (e.g. -- --qos=long --constraint=skylake).
+        #[arg(last = true, value_name = "SBATCH OPTIONS")]
+        sbatch: Vec<String>,
+    },
+    /// Progress of a results folder, from its files alone: cells finished out of the
+    /// experiment's, per shard, and the Slurm tasks of `hposim submit` that failed or still run.
+    Status {
+        /// The results directory.
+        results: PathBuf,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
     },
     /// List the benchmarks, samplers and schedulers an experiment can use.
     List,
@@ -307,10 +375,30 @@ where
 /// Runs one command.
 fn execute(command: Option<Command>) -> Result<()> {
     match command {
-        None => run(&default_experiment(), None, None, false, false, false),
-        Some(Command::Run { experiment, out, threads, quiet, reuse_other_code, wide }) => {
-            run(&experiment, out, threads, quiet, reuse_other_code, wide)
+        None => run(&default_experiment(), &RunSettings { print: true, ..RunSettings::default() }),
+        Some(Command::Run { experiment, out, threads, quiet, reuse_other_code, wide, shard, merge }) => {
+            run(&experiment, &RunSettings { out, threads, quiet, reuse_other_code, wide, print: true, shard, merge })
         }
+        Some(Command::Submit {
+            experiment,
+            slurm: _,
+            out,
+            shards,
+            partition,
+            time,
+            cpus_per_task,
+            mem,
+            account,
+            max_running,
+            hposim,
+            dry_run,
+            sbatch,
+        }) => sweep::submit(
+            &experiment,
+            out,
+            &sweep::SlurmOptions { shards, partition, time, cpus_per_task, mem, account, max_running, hposim, dry_run, sbatch },
+        ),
+        Some(Command::Status { results, json }) => sweep::status(&results, json),
         Some(Command::List) => {
             print!("{}", list());
             Ok(())
@@ -359,23 +447,35 @@ fn default_experiment() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/default.toml")
 }
 
-fn run(path: &Path, out: Option<PathBuf>, threads: Option<usize>, quiet: bool, reuse_other_code: bool, wide: bool) -> Result<()> {
+fn run(path: &Path, settings: &RunSettings) -> Result<()> {
     let experiment = Experiment::load(path)?;
-    run_experiment(&experiment, out, threads, quiet, reuse_other_code, wide, true).map(|_| ())
+    run_experiment(&experiment, settings).map(|_| ())
 }
 
-/// `hposim run`: runs `experiment` into `out` (default `results/NAME`) on `threads`
-/// threads, with a progress bar unless `quiet`, printing what `hposim run` prints if `print`,
-/// and returns the results directory.
-pub fn run_experiment(
-    experiment: &Experiment,
-    out: Option<PathBuf>,
-    threads: Option<usize>,
-    quiet: bool,
-    reuse_other_code: bool,
-    wide: bool,
-    print: bool,
-) -> Result<PathBuf> {
+/// How `hposim run` runs an experiment (its command line's options).
+#[derive(Clone, Debug, Default)]
+pub struct RunSettings {
+    /// Results directory [default: `results/NAME`].
+    pub out: Option<PathBuf>,
+    /// Threads [default: all cores].
+    pub threads: Option<usize>,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Reuse cells of other code with the same settings.
+    pub reuse_other_code: bool,
+    /// Every column of the end-of-run table.
+    pub wide: bool,
+    /// Print what `hposim run` prints.
+    pub print: bool,
+    /// Only this shard's cells.
+    pub shard: Option<hposim_sim::Shard>,
+    /// Simulate nothing: only write summary.json, if every cell is finished.
+    pub merge: bool,
+}
+
+/// `hposim run`: runs `experiment` as `settings` say and returns the results directory.
+pub fn run_experiment(experiment: &Experiment, settings: &RunSettings) -> Result<PathBuf> {
+    let RunSettings { out, threads, quiet, reuse_other_code, wide, print, shard, merge } = settings.clone();
     let out_dir = results_folder(out, &experiment.name)?;
     let threads = match threads {
         Some(n) if n == 0 || n > MAX_THREADS => anyhow::bail!("--threads: must lie in 1..={MAX_THREADS}, got {n}"),
@@ -388,7 +488,13 @@ pub fn run_experiment(
     {
         println!("{line}");
     }
-    let total = hposim_sim::cells(experiment).len() as u64;
+    let all = hposim_sim::cells(experiment);
+    let total = match shard {
+        Some(shard) => {
+            hposim_sim::shard::assign_cells(experiment, &all, shard.count).iter().filter(|&&k| k + 1 == shard.index).count() as u64
+        }
+        None => all.len() as u64,
+    };
     let progress = ProgressBar::new(total);
     if quiet {
         progress.set_draw_target(ProgressDrawTarget::hidden());
@@ -400,11 +506,31 @@ pub fn run_experiment(
     );
     progress.set_prefix(format!("{} ", experiment.name));
     let started = Instant::now();
-    let report = hposim_sim::run(experiment, &RunOptions { out_dir: out_dir.clone(), threads, reuse_other_code }, &|_, _| progress.inc(1))
-        .with_context(|| format!("running {}", experiment.path.display()))?;
+    let options = RunOptions { out_dir: out_dir.clone(), threads, reuse_other_code, shard, merge_only: merge };
+    let report =
+        hposim_sim::run(experiment, &options, &|_, _| progress.inc(1)).with_context(|| format!("running {}", experiment.path.display()))?;
     let elapsed = started.elapsed().as_secs_f64();
     progress.finish_and_clear();
     if !print {
+        return Ok(out_dir);
+    }
+    if let Some(shard) = report.shard {
+        // A shard's table would show a partial grid; the merge prints the whole one.
+        println!(
+            "{}: shard {shard}: {} of the {} cells ({} simulated, {} reused from an earlier run) -> {}",
+            experiment.name,
+            report.summaries.len(),
+            report.total_cells,
+            report.ran,
+            report.reused,
+            out_dir.join("cells").display()
+        );
+        println!(
+            "summary.json is written once every shard has finished: `hposim run {} --out {} --merge` (`hposim status {}` shows progress)",
+            experiment.path.display(),
+            out_dir.display(),
+            out_dir.display()
+        );
         return Ok(out_dir);
     }
 

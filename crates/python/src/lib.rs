@@ -77,7 +77,7 @@ fn run(
 ) -> PyResult<String> {
     py.detach(|| {
         let experiment = experiment(&source, is_path)?;
-        hposim_cli::run_experiment(&experiment, out, threads, quiet, false, false, print)
+        hposim_cli::run_experiment(&experiment, &hposim_cli::RunSettings { out, threads, quiet, print, ..Default::default() })
     })
     .map(|dir| dir.display().to_string())
     .map_err(|e| fail_chain(&e))

@@ -46,7 +46,12 @@ fn simulate(dir: &Path) -> std::path::PathBuf {
     std::fs::write(&file, SMALL).unwrap();
     let experiment = Experiment::load(&file).unwrap();
     let results = dir.join("results");
-    hposim_sim::run(&experiment, &RunOptions { out_dir: results.clone(), threads: 1, reuse_other_code: false }, &|_, _| {}).unwrap();
+    hposim_sim::run(
+        &experiment,
+        &RunOptions { out_dir: results.clone(), threads: 1, reuse_other_code: false, ..Default::default() },
+        &|_, _| {},
+    )
+    .unwrap();
     results
 }
 
@@ -233,7 +238,12 @@ fn seeds_without_a_result_count_as_infinitely_bad_and_no_verdict_is_invented() {
     .unwrap();
     let experiment = Experiment::load(&file).unwrap();
     let results_dir = dir.path().join("results");
-    hposim_sim::run(&experiment, &RunOptions { out_dir: results_dir.clone(), threads: 1, reuse_other_code: false }, &|_, _| {}).unwrap();
+    hposim_sim::run(
+        &experiment,
+        &RunOptions { out_dir: results_dir.clone(), threads: 1, reuse_other_code: false, ..Default::default() },
+        &|_, _| {},
+    )
+    .unwrap();
     let results = load(&results_dir).unwrap();
     let analysis = analyse(&results, &Options::default());
     let bench = &analysis.benchmarks[0];
@@ -278,7 +288,12 @@ scheduler = { type = "mo_asha" }
     std::fs::write(&file, text).unwrap();
     let experiment = Experiment::load(&file).unwrap();
     let results_dir = dir.path().join("results");
-    hposim_sim::run(&experiment, &RunOptions { out_dir: results_dir.clone(), threads: 1, reuse_other_code: false }, &|_, _| {}).unwrap();
+    hposim_sim::run(
+        &experiment,
+        &RunOptions { out_dir: results_dir.clone(), threads: 1, reuse_other_code: false, ..Default::default() },
+        &|_, _| {},
+    )
+    .unwrap();
     let results = load(&results_dir).unwrap();
     assert!(results.cells.iter().all(|c| c.trace.metrics.len() == 2 * c.trace.len()));
     let analysis = analyse(&results, &Options::default());

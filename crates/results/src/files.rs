@@ -60,10 +60,15 @@ pub fn safe_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
-/// The temporary file `<path>.tmp` that becomes `path` once complete.
+/// The temporary file `<path>.<pid>-<n>.tmp` that becomes `path` once complete, `n` counting
+/// this process's temporary files. Process id and count keep writers of the same file apart:
+/// shards of one sweep each write the folder's manifest (the same bytes), and with one
+/// temporary name one would truncate the other's file and its rename would fail.
 pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".tmp");
+    name.push(format!(".{}-{n}.tmp", std::process::id()));
     path.with_file_name(name)
 }
 
@@ -83,7 +88,7 @@ pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize, what: &
     write_atomically(path, &json)
 }
 
-/// Creates `path` atomically: `write` fills a temporary file `<path>.tmp` in the same
+/// Creates `path` atomically: `write` fills a temporary file `<path>.<pid>-<n>.tmp` in the same
 /// directory, which is flushed to disk and then renamed over `path`, so `path` is either absent
 /// or complete.
 pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), FileError>) -> Result<(), FileError> {

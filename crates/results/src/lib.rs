@@ -8,7 +8,7 @@
 //! | `cells/<cell>.exploits.json` | population-based training's exploits | [`files::write_cell`], [`files::read_exploits`] |
 //! | `cells/<cell>.json` | the cell's summary; its presence marks the cell finished | [`files::write_cell`], [`files::read_summary`] |
 //!
-//! One hposim at a time writes a folder ([`lock`]). Every file is written atomically (a temporary file, flushed, then renamed), so an
+//! One hposim at a time writes a folder, or the shards of one sweep together ([`lock`]). Every file is written atomically (a temporary file, flushed, then renamed), so an
 //! interrupted run leaves each file either absent or complete; the summary is written last.
 //! Readers refuse files of another trace format, naming the file.
 
@@ -22,7 +22,7 @@ pub use files::{
     FileError, exploits_path, finish_cell, finished_cell, read_exploits, read_manifest, read_summary, safe_name, summary_path, trace_path,
     write_atomically, write_atomically_with, write_cell, write_json_atomically,
 };
-pub use lock::{FolderLock, LOCK_FILE, lock_folder};
+pub use lock::{FolderLock, LOCK_FILE, lock_folder, lock_folder_shared};
 pub use names::{MAX_NAME_CHARS, check_name, default_folder};
 pub use other_code::{CellIdentity, FoundCell, OtherCode, adopt, finished_cells, identity, of_other_code};
 pub use trace_file::{

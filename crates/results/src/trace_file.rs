@@ -118,7 +118,7 @@ pub fn write_trace(trace: &Trace, space: &SearchSpace, metadata: Option<&TraceMe
 
 /// A trace file written as its cell runs: rows arrive in chunks ([`RowSink`]), each written as a
 /// Parquet row group and dropped, so a cell's memory does not grow with its length. The file is
-/// `<path>.tmp` until [`TraceWriter::finish`] flushes it and renames it to `path`; a cell whose
+/// `<path>.<pid>-<n>.tmp` until [`TraceWriter::finish`] flushes it and renames it to `path`; a cell whose
 /// file is incomplete (an interrupted run) has no summary, and is rerun.
 pub struct TraceWriter {
     writer: polars::io::parquet::write::BatchedWriter<File>,
@@ -409,16 +409,22 @@ mod tests {
         let objectives = [Objective::minimize("loss")];
         let metadata = TraceMetadata { benchmark: "b".into(), strategy: "s".into(), seed: 0, step_unit: "epoch".into(), code: "c".into() };
         let path = dir.path().join("cell.parquet");
-        let tmp = dir.path().join("cell.parquet.tmp");
+        let tmp = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .find(|n| n.starts_with(&format!("cell.parquet.{}-", std::process::id())) && n.ends_with(".tmp"))
+                .map(|n| dir.path().join(n))
+        };
         // A cell that failed midway: nothing is left behind.
         let writer = TraceWriter::create(&path, &space, &objectives, &metadata).unwrap();
-        assert!(tmp.is_file());
+        assert!(tmp().is_some_and(|t| t.is_file()));
         drop(writer);
-        assert!(!tmp.exists() && !path.exists());
+        assert!(tmp().is_none() && !path.exists());
         // A finished one, even empty, is a readable trace with its columns.
         let writer = TraceWriter::create(&path, &space, &objectives, &metadata).unwrap();
         writer.finish().unwrap();
-        assert!(!tmp.exists());
+        assert!(tmp().is_none());
         assert_eq!(read_trace(&path, &objectives).unwrap().len(), 0);
         assert!(read_trace_metadata(&path).unwrap().contains(&("hposim.strategy".to_owned(), "s".to_owned())));
     }

@@ -96,12 +96,7 @@ impl SlurmExecutor {
         if launches.is_empty() {
             return Ok(());
         }
-        let states = match Command::new("squeue").arg("--json").output() {
-            Ok(output) if output.status.success() => parse_squeue(&output.stdout),
-            Ok(output) => Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
-            Err(e) => Err(e.to_string()),
-        };
-        let states = match states {
+        let states = match job_states() {
             Ok(states) => {
                 self.squeue_failures = 0;
                 states
@@ -153,6 +148,43 @@ impl SlurmExecutor {
         }
         Ok(())
     }
+}
+
+/// Runs `sbatch --parsable ...` (`command`), retrying a refusal twice (a busy controller may
+/// refuse for a moment), and returns the job id it printed; `what` names it in errors.
+pub fn submit(command: &mut Command, what: &str) -> Result<String, ExecutorError> {
+    let mut attempt = 0;
+    let output = loop {
+        attempt += 1;
+        let output = command.output().map_err(|e| ExecutorError::new(what, e))?;
+        if output.status.success() || attempt >= 3 {
+            break output;
+        }
+        std::thread::sleep(Duration::from_secs(attempt));
+    };
+    if !output.status.success() {
+        return Err(ExecutorError::new(what, String::from_utf8_lossy(&output.stderr).trim().to_owned()));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let job_id = text.trim().split(';').next().unwrap_or_default().to_owned();
+    if job_id.is_empty() || !job_id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ExecutorError::new(what, format!("sbatch printed {:?}, not a job id", text.trim())));
+    }
+    Ok(job_id)
+}
+
+/// Every job the controller remembers, by id ([`parse_squeue`] of `squeue --json`).
+pub fn job_states() -> Result<HashMap<String, JobState>, String> {
+    match Command::new("squeue").arg("--json").output() {
+        Ok(output) if output.status.success() => parse_squeue(&output.stdout),
+        Ok(output) => Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Whether a job in `state` runs no more.
+pub fn has_ended(state: &str) -> bool {
+    FINAL_STATES.contains(&state)
 }
 
 /// A job's state and, once it ended, its exit code (`None` if a signal ended it).
@@ -280,29 +312,6 @@ impl SlurmExecutor {
         command
     }
 
-    /// Runs `sbatch`, retrying a refusal twice (a busy controller may refuse for a moment), and
-    /// returns the job id it printed.
-    fn submit(command: &mut Command, what: &str) -> Result<String, ExecutorError> {
-        let mut attempt = 0;
-        let output = loop {
-            attempt += 1;
-            let output = command.output().map_err(|e| ExecutorError::new(what, e))?;
-            if output.status.success() || attempt >= 3 {
-                break output;
-            }
-            std::thread::sleep(Duration::from_secs(attempt));
-        };
-        if !output.status.success() {
-            return Err(ExecutorError::new(what, String::from_utf8_lossy(&output.stderr).trim().to_owned()));
-        }
-        let text = String::from_utf8_lossy(&output.stdout);
-        let job_id = text.trim().split(';').next().unwrap_or_default().to_owned();
-        if job_id.is_empty() || !job_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(ExecutorError::new(what, format!("sbatch printed {:?}, not a job id", text.trim())));
-        }
-        Ok(job_id)
-    }
-
     fn track(&mut self, job: &Job, job_id: String, stdout: PathBuf) -> Result<(), ExecutorError> {
         write_file(&id_file(job), job_id.as_bytes(), "recording a job id")?;
         self.running.insert(
@@ -348,7 +357,7 @@ impl SlurmExecutor {
         // sbatch copies the script (its first non-option argument) and passes the rest to it.
         command.arg(&script).args(&job.argv);
         command.envs(job.env.iter().map(|(k, v)| (k, v)));
-        let job_id = Self::submit(&mut command, &what)?;
+        let job_id = submit(&mut command, &what)?;
         self.track(job, job_id, stdout)
     }
 
@@ -378,7 +387,7 @@ impl SlurmExecutor {
             .arg(format!("--error={}", dir.join("task-%a.err").display()))
             .arg(&script)
             .env("HPOSIM_ARRAY_DIR", &dir);
-        let array_id = Self::submit(&mut command, &what)?;
+        let array_id = submit(&mut command, &what)?;
         for (task, job) in jobs.iter().enumerate() {
             self.track(job, format!("{array_id}_{task}"), dir.join(format!("task-{task}.out")))?;
         }

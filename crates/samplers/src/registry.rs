@@ -18,71 +18,98 @@ pub struct SamplerInfo {
     /// Whether it learns from results (a model or a population), rather than following a
     /// design fixed in advance.
     pub learns: bool,
+    /// CPU time of a simulated cell with this sampler (FIFO), relative to random search's: what
+    /// `hposim run --shard` balances shards by. Measured on experiments/regression.toml (two
+    /// synthetic benchmarks, 30 worker-seconds each, about 150 trials), four seeds, one thread,
+    /// 2026-12-07: random 5 ms per cell, TPE 10, GP 61, MO-TPE 93, ParEGO (TPE) 32, EHVI 2700;
+    /// the designs, BOHB, evolution and NSGA-II 3-6. A coarse guide: a model's cost grows with
+    /// its trials, so it holds at about this size.
+    pub relative_cost: u32,
 }
 
-const RANDOM: SamplerInfo =
-    SamplerInfo { name: "random", summary: "independent draws from the prior", objectives: Objectives::None, learns: false };
+const RANDOM: SamplerInfo = SamplerInfo {
+    name: "random",
+    summary: "independent draws from the prior",
+    objectives: Objectives::None,
+    learns: false,
+    relative_cost: 1,
+};
 const GRID: SamplerInfo = SamplerInfo {
     name: "grid",
     summary: "every combination; resolution per float/int parameter, all choices",
     objectives: Objectives::None,
     learns: false,
+    relative_cost: 1,
 };
-const SOBOL: SamplerInfo =
-    SamplerInfo { name: "sobol", summary: "scrambled Sobol sequence (quasi-random)", objectives: Objectives::None, learns: false };
+const SOBOL: SamplerInfo = SamplerInfo {
+    name: "sobol",
+    summary: "scrambled Sobol sequence (quasi-random)",
+    objectives: Objectives::None,
+    learns: false,
+    relative_cost: 1,
+};
 const LATIN_HYPERCUBE: SamplerInfo = SamplerInfo {
     name: "latin_hypercube",
     summary: "Latin hypercube designs of `points` points (McKay et al. 1979)",
     objectives: Objectives::None,
     learns: false,
+    relative_cost: 1,
 };
 const TPE: SamplerInfo = SamplerInfo {
     name: "tpe",
     summary: "tree-structured Parzen estimator (Bergstra et al. 2011); preset = optuna (5.0) | optuna4 | hyperopt, multivariate, bandwidth",
     objectives: Objectives::First,
     learns: true,
+    relative_cost: 2,
 };
 const GP: SamplerInfo = SamplerInfo {
     name: "gp",
     summary: "GP-BO: Matern-5/2 ARD Gaussian process, log expected improvement (Optuna's GPSampler)",
     objectives: Objectives::First,
     learns: true,
+    relative_cost: 12,
 };
 const BOHB: SamplerInfo = SamplerInfo {
     name: "bohb",
     summary: "BOHB's KDE model (Falkner et al. 2018); behind hyperband (hpbandster sizing) unless a scheduler is given",
     objectives: Objectives::First,
     learns: true,
+    relative_cost: 1,
 };
 const REGULARIZED_EVOLUTION: SamplerInfo = SamplerInfo {
     name: "regularized_evolution",
     summary: "aging evolution (Real et al. 2019); population, sample_size",
     objectives: Objectives::First,
     learns: true,
+    relative_cost: 1,
 };
 const EHVI: SamplerInfo = SamplerInfo {
     name: "ehvi",
     summary: "expected hypervolume improvement, one GP per objective (Emmerich et al. 2006/2011); 2 or 3 objectives",
     objectives: Objectives::Several,
     learns: true,
+    relative_cost: 500,
 };
 const MOTPE: SamplerInfo = SamplerInfo {
     name: "motpe",
     summary: "multi-objective TPE (Ozaki et al. 2020/2022), Optuna's TPESampler with several directions",
     objectives: Objectives::Several,
     learns: true,
+    relative_cost: 18,
 };
 const NSGA2: SamplerInfo = SamplerInfo {
     name: "nsga2",
     summary: "NSGA-II (Deb et al. 2002), Optuna's NSGAIISampler",
     objectives: Objectives::Several,
     learns: true,
+    relative_cost: 1,
 };
 const PAREGO: SamplerInfo = SamplerInfo {
     name: "parego",
     summary: "ParEGO (Knowles 2006): random augmented Tchebycheff scalarisations over tpe, gp or random",
     objectives: Objectives::Several,
     learns: true,
+    relative_cost: 6,
 };
 
 /// Every sampler type, in the order `hposim list` prints them.
@@ -90,6 +117,15 @@ pub const SAMPLERS: &[&SamplerInfo] =
     &[&RANDOM, &GRID, &SOBOL, &LATIN_HYPERCUBE, &TPE, &GP, &BOHB, &REGULARIZED_EVOLUTION, &EHVI, &MOTPE, &NSGA2, &PAREGO];
 
 impl SamplerSpec {
+    /// A simulated cell's CPU time with this sampler relative to random search's
+    /// ([`SamplerInfo::relative_cost`]); ParEGO costs at least what its model does.
+    pub fn relative_cost(&self) -> u32 {
+        match self {
+            SamplerSpec::Parego(settings) => PAREGO.relative_cost.max(settings.model.relative_cost()),
+            _ => self.info().relative_cost,
+        }
+    }
+
     /// What this sampler's type is and can do.
     pub fn info(&self) -> &'static SamplerInfo {
         match self {

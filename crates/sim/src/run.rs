@@ -15,6 +15,7 @@
 //! the thread that runs it or on the other cells.
 
 use crate::experiment::Experiment;
+use crate::shard::{Partition, SHARDS_FILE, Shard, assign_cells};
 use crate::simulator::{SimError, SimSettings, simulate, simulate_into};
 use hposim_core::rng::{noise_seed, stream};
 use hposim_core::summary::add_hypervolume;
@@ -27,8 +28,8 @@ use hposim_curves::median_random::{MEDIAN_RANDOM_SAMPLES, median_random_final};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_fingerprint::FINGERPRINT;
 use hposim_results::{
-    FileError, OtherCode, TraceMetadata, TraceWriter, adopt, finish_cell, finished_cell, identity, lock_folder, of_other_code, safe_name,
-    trace_path, write_atomically, write_json_atomically,
+    FileError, OtherCode, TraceMetadata, TraceWriter, adopt, finish_cell, finished_cell, identity, lock_folder, lock_folder_shared,
+    of_other_code, safe_name, trace_path, write_atomically, write_json_atomically,
 };
 use hposim_schedulers::{Scheduler, StrategySpec, build_strategy};
 use rayon::prelude::*;
@@ -71,7 +72,7 @@ struct CellKey<'a> {
 }
 
 /// Where and how to run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Results directory (`cells/` and `summary.json` go there).
     pub out_dir: PathBuf,
@@ -80,6 +81,13 @@ pub struct RunOptions {
     /// Reuse cells that other code computed with the same settings (`--reuse-other-code`)
     /// instead of rerunning them.
     pub reuse_other_code: bool,
+    /// Run only this shard's cells ([`crate::shard`]), beside the other shards of a sweep that
+    /// may run at the same time on the same folder; `summary.json` is not written (the merge
+    /// does it once every cell is there).
+    pub shard: Option<Shard>,
+    /// Simulate nothing: write `summary.json` from the finished cells, or fail naming those
+    /// that are missing (the last step of a sharded sweep).
+    pub merge_only: bool,
 }
 
 /// What a run did.
@@ -97,6 +105,10 @@ pub struct RunReport {
     pub threads: usize,
     /// What the report judges each benchmark's results against (the manifest's).
     pub benchmarks: Vec<hposim_core::BenchmarkReference>,
+    /// The shard run ([`RunOptions::shard`]), whose cells alone are in `summaries`.
+    pub shard: Option<Shard>,
+    /// The experiment's cells, in every shard.
+    pub total_cells: usize,
 }
 
 /// A run that could not complete.
@@ -128,6 +140,20 @@ pub enum RunError {
         cell: String,
         /// The cause.
         message: String,
+    },
+    /// `--merge` found cells that no shard has finished.
+    #[error(
+        "{missing} of {total} cells are not finished ({}{}); run the shards that hold them (`hposim status` names them), or `hposim run` without --merge to simulate them here",
+        first.join(", "),
+        if *missing > first.len() { ", ..." } else { "" }
+    )]
+    Missing {
+        /// How many.
+        missing: usize,
+        /// The experiment's cells.
+        total: usize,
+        /// The first few, by file stem.
+        first: Vec<String>,
     },
     /// The thread pool could not start.
     #[error("cannot start {threads} threads: {message}")]
@@ -339,27 +365,82 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     Ok((summary, outcome.stats.epochs))
 }
 
-/// Runs every unfinished cell of `experiment` and writes `summary.json`. `on_cell` is called
-/// (from worker threads) after each cell, with `true` if it was reused from an earlier run.
+/// Removes the temporary files that earlier, killed attempts at `cells` left in `cells_dir`
+/// (`<cell>.parquet.<pid>-<n>.tmp`, ...: a process killed with SIGKILL cannot remove its own).
+/// Only this run's cells are touched: a shard's neighbours may be writing theirs right now, and
+/// no other process runs these cells (the folder's lock, and shards being disjoint, see to it).
+fn remove_leftovers(cells_dir: &Path, cells: &[&Cell]) {
+    let Ok(entries) = std::fs::read_dir(cells_dir) else { return };
+    let mine: std::collections::HashSet<&str> = cells.iter().map(|c| c.id.as_str()).collect();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(stem) = name.strip_suffix(".tmp") else { continue };
+        // `<file>.<pid>-<n>.tmp`, or `<file>.tmp` as hposim wrote before the process id was added.
+        let file = stem
+            .rsplit_once('.')
+            .filter(|(_, tag)| !tag.is_empty() && tag.chars().all(|c| c.is_ascii_digit() || c == '-'))
+            .map_or(stem, |(file, _)| file);
+        let cell = [".exploits.json", ".parquet", ".json"].iter().find_map(|suffix| file.strip_suffix(suffix));
+        if cell.is_some_and(|cell| mine.contains(cell)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes the copy of `experiment` and the manifest of its `cells` into the results folder
+/// `out_dir` (which exists, and which the caller has locked): what [`run`] does first, and
+/// `hposim submit` before it submits the shards. Returns the manifest.
+pub fn write_manifest(experiment: &Experiment, cells: &[Cell], out_dir: &Path) -> Result<Manifest, RunError> {
+    write_atomically(&out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
+    let manifest = manifest(experiment, cells);
+    write_json_atomically(&out_dir.join(MANIFEST_FILE), &manifest, "manifest")?;
+    Ok(manifest)
+}
+
+/// Runs every unfinished cell of `experiment` (of its shard, with [`RunOptions::shard`]; none,
+/// with [`RunOptions::merge_only`]) and writes `summary.json` (not for a shard). `on_cell` is
+/// called (from worker threads) after each cell, with `true` if it was reused from an earlier
+/// run.
 pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&CellSummary, bool) + Sync)) -> Result<RunReport, RunError> {
     let dir = options.out_dir.join("cells");
     std::fs::create_dir_all(&dir).map_err(|error| RunError::Io { path: dir.clone(), error })?;
-    let _lock = lock_folder(&options.out_dir)?;
-    write_atomically(&options.out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
+    // Shards run disjoint cells and write no summary.json, so they may share the folder.
+    let _lock = if options.shard.is_some() { lock_folder_shared(&options.out_dir)? } else { lock_folder(&options.out_dir)? };
     let all = cells(experiment);
-    let manifest = manifest(experiment, &all);
-    write_json_atomically(&options.out_dir.join(MANIFEST_FILE), &manifest, "manifest")?;
+    let manifest = write_manifest(experiment, &all, &options.out_dir)?;
+    let mine: Vec<&Cell> = match options.shard {
+        Some(shard) => {
+            let assignment = assign_cells(experiment, &all, shard.count);
+            write_json_atomically(&options.out_dir.join(SHARDS_FILE), &Partition::of(&all, &assignment, shard.count), "shards")?;
+            all.iter().zip(assignment).filter(|&(_, k)| k + 1 == shard.index).map(|(c, _)| c).collect()
+        }
+        None => all.iter().collect(),
+    };
+    if !options.merge_only {
+        remove_leftovers(&dir, &mine);
+    }
+    if options.merge_only {
+        let missing: Vec<&Cell> = mine.iter().copied().filter(|c| finished_cell(&dir, &c.id).is_none()).collect();
+        if !missing.is_empty() {
+            return Err(RunError::Missing {
+                missing: missing.len(),
+                total: all.len(),
+                first: missing.iter().take(3).map(|c| c.id.clone()).collect(),
+            });
+        }
+    }
     let adoptable = if options.reuse_other_code {
-        of_other_code(all.iter().map(|c| (c.id.as_str(), c.settings.as_str())), &dir)?
+        of_other_code(mine.iter().map(|c| (c.id.as_str(), c.settings.as_str())), &dir)?
     } else {
         HashMap::new()
     };
     // A thread per cell at most: more would only sit idle (and cost their stacks).
-    let threads = options.threads.clamp(1, all.len().max(1));
+    let threads = options.threads.clamp(1, mine.len().max(1));
     let pool =
         rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| RunError::Threads { threads, message: e.to_string() })?;
     let results: Vec<(CellSummary, Option<u64>)> = pool.install(|| {
-        all.par_iter()
+        mine.par_iter()
             .map(|cell| {
                 let reused = match adoptable.get(&cell.id) {
                     Some(other) => Some(adopt(&dir, &other.id, &cell.id, &cell.settings)?),
@@ -386,6 +467,17 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
             s
         })
         .collect();
-    write_json_atomically(&options.out_dir.join("summary.json"), &summaries, "summary")?;
-    Ok(RunReport { reused: summaries.len() - ran, ran, epochs_simulated, threads, summaries, benchmarks: manifest.benchmarks })
+    if options.shard.is_none() {
+        write_json_atomically(&options.out_dir.join("summary.json"), &summaries, "summary")?;
+    }
+    Ok(RunReport {
+        reused: summaries.len() - ran,
+        ran,
+        epochs_simulated,
+        threads,
+        summaries,
+        benchmarks: manifest.benchmarks,
+        shard: options.shard,
+        total_cells: all.len(),
+    })
 }

@@ -56,8 +56,12 @@ seconds_per_sample = 1.0
 fn every_sampler_runs_behind_every_scheduler_identically_on_one_and_two_threads() {
     let experiment = Experiment::parse(Path::new("matrix.toml"), &matrix()).unwrap();
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let one = run(&experiment, &RunOptions { out_dir: a.path().into(), threads: 1, reuse_other_code: false }, &|_, _| {}).unwrap();
-    let two = run(&experiment, &RunOptions { out_dir: b.path().into(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap();
+    let one =
+        run(&experiment, &RunOptions { out_dir: a.path().into(), threads: 1, reuse_other_code: false, ..Default::default() }, &|_, _| {})
+            .unwrap();
+    let two =
+        run(&experiment, &RunOptions { out_dir: b.path().into(), threads: 2, reuse_other_code: false, ..Default::default() }, &|_, _| {})
+            .unwrap();
     assert_eq!(one.summaries, two.summaries);
     assert_eq!(one.summaries.len(), SAMPLERS.len() * SCHEDULERS.len());
     for summary in &one.summaries {
@@ -91,7 +95,9 @@ scheduler = { type = "hyperband", sizing = "hpbandster" }
 "#;
     let experiment = Experiment::parse(Path::new("bohb.toml"), text).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let report = run(&experiment, &RunOptions { out_dir: dir.path().into(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap();
+    let report =
+        run(&experiment, &RunOptions { out_dir: dir.path().into(), threads: 2, reuse_other_code: false, ..Default::default() }, &|_, _| {})
+            .unwrap();
     let mean_regret = |name: &str| {
         let regrets: Vec<f64> = report.summaries.iter().filter(|s| s.strategy == name).map(|s| s.regret_any_fidelity.unwrap()).collect();
         regrets.iter().sum::<f64>() / regrets.len() as f64

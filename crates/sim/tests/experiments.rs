@@ -66,8 +66,10 @@ fn one_and_two_threads_give_identical_traces() {
     let exp = experiment(SMALL);
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    let ra = run(&exp, &RunOptions { out_dir: a.path().into(), threads: 1, reuse_other_code: false }, &|_, _| {}).unwrap();
-    let rb = run(&exp, &RunOptions { out_dir: b.path().into(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap();
+    let ra =
+        run(&exp, &RunOptions { out_dir: a.path().into(), threads: 1, reuse_other_code: false, ..Default::default() }, &|_, _| {}).unwrap();
+    let rb =
+        run(&exp, &RunOptions { out_dir: b.path().into(), threads: 2, reuse_other_code: false, ..Default::default() }, &|_, _| {}).unwrap();
     assert_eq!(ra.ran, 18);
     assert_eq!(ra.summaries, rb.summaries);
     let (fa, fb) = (files(a.path()), files(b.path()));
@@ -95,15 +97,20 @@ fn one_and_two_threads_give_identical_traces() {
 fn a_rerun_skips_finished_cells_and_redoes_only_missing_ones() {
     let exp = experiment(SMALL);
     let dir = tempfile::tempdir().unwrap();
-    let options = RunOptions { out_dir: dir.path().into(), threads: 2, reuse_other_code: false };
+    let options = RunOptions { out_dir: dir.path().into(), threads: 2, reuse_other_code: false, ..Default::default() };
     let first = run(&exp, &options, &|_, _| {}).unwrap();
     let before = files(dir.path());
     // Interrupt one cell after its trace but before its summary, and leave a stray temp file.
     let victim = &first.summaries[4].cell;
     fs::remove_file(dir.path().join("cells").join(format!("{victim}.json"))).unwrap();
     fs::write(dir.path().join("cells").join("half-written.parquet.tmp"), b"junk").unwrap();
+    // What a killed attempt at the victim leaves (a process killed with SIGKILL cannot clean up).
+    let leftover = dir.path().join("cells").join(format!("{victim}.parquet.4242-7.tmp"));
+    fs::write(&leftover, b"junk").unwrap();
     let second = run(&exp, &options, &|_, _| {}).unwrap();
     assert_eq!((second.ran, second.reused), (1, 17));
+    assert!(!leftover.exists(), "the rerun of a cell removes what killed attempts at it left");
+    assert!(dir.path().join("cells/half-written.parquet.tmp").exists(), "files of no cell of this run are left alone");
     assert_eq!(first.summaries, second.summaries);
     let after: Vec<(String, Vec<u8>)> = files(dir.path()).into_iter().filter(|(n, _)| !n.ends_with(".tmp")).collect();
     assert_eq!(before, after);
@@ -312,7 +319,7 @@ fn as_if_made_by(dir: &Path, experiment: &Experiment, other: &str) {
 fn cells_of_other_code_are_rerun_unless_reused_on_purpose() {
     let exp = experiment(SMALL);
     let dir = tempfile::tempdir().unwrap();
-    let options = RunOptions { out_dir: dir.path().into(), threads: 2, reuse_other_code: false };
+    let options = RunOptions { out_dir: dir.path().into(), threads: 2, reuse_other_code: false, ..Default::default() };
     let first = run(&exp, &options, &|_, _| {}).unwrap();
     let total = first.summaries.len();
     assert!(first.summaries.iter().all(|s| s.fingerprint == hposim_fingerprint::FINGERPRINT && s.settings.len() == 16));
@@ -340,7 +347,7 @@ fn cells_of_other_code_are_rerun_unless_reused_on_purpose() {
     assert_eq!(again.summaries.iter().map(strip).collect::<Vec<_>>(), first.summaries.iter().map(strip).collect::<Vec<_>>());
 
     // Reused on purpose: nothing runs, and each cell keeps the fingerprint of the code that made it.
-    let reuse = RunOptions { out_dir: saved.path().into(), threads: 2, reuse_other_code: true };
+    let reuse = RunOptions { out_dir: saved.path().into(), threads: 2, reuse_other_code: true, ..Default::default() };
     let reused = run(&exp, &reuse, &|_, _| {}).unwrap();
     assert_eq!((reused.ran, reused.reused), (0, total));
     assert!(reused.summaries.iter().all(|s| s.fingerprint == "0123456789abcdef"));

@@ -123,9 +123,17 @@ fn recorded_runs_are_identical_on_one_and_two_threads() {
     let dir = tempfile::tempdir().unwrap();
     let experiment = experiment(dir.path(), "nearest", "{ type = 'tpe' }");
     let (a, b) = (dir.path().join("one"), dir.path().join("two"));
-    let one =
-        hposim_sim::run(&experiment, &hposim_sim::RunOptions { out_dir: a, threads: 1, reuse_other_code: false }, &|_, _| {}).unwrap();
-    let two =
-        hposim_sim::run(&experiment, &hposim_sim::RunOptions { out_dir: b, threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap();
+    let one = hposim_sim::run(
+        &experiment,
+        &hposim_sim::RunOptions { out_dir: a, threads: 1, reuse_other_code: false, ..Default::default() },
+        &|_, _| {},
+    )
+    .unwrap();
+    let two = hposim_sim::run(
+        &experiment,
+        &hposim_sim::RunOptions { out_dir: b, threads: 2, reuse_other_code: false, ..Default::default() },
+        &|_, _| {},
+    )
+    .unwrap();
     assert_eq!(one.summaries, two.summaries);
 }

@@ -11,7 +11,8 @@ fn run_scenario(file: &str) -> RunReport {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments").join(file);
     let experiment = Experiment::load(&path).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 2, reuse_other_code: false }, &|_, _| {}).unwrap()
+    run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 2, reuse_other_code: false, ..Default::default() }, &|_, _| {})
+        .unwrap()
 }
 
 #[test]

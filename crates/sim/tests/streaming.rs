@@ -39,7 +39,12 @@ fn a_streamed_trace_is_the_trace_held_whole_and_memory_holds_one_row_group() {
     let trials = (SPILL_ROWS as u64 * 7 / 2).div_ceil(200);
     let experiment = long_cell(trials);
     let dir = tempfile::tempdir().unwrap();
-    let report = run(&experiment, &RunOptions { out_dir: dir.path().to_owned(), threads: 1, reuse_other_code: false }, &|_, _| {}).unwrap();
+    let report = run(
+        &experiment,
+        &RunOptions { out_dir: dir.path().to_owned(), threads: 1, reuse_other_code: false, ..Default::default() },
+        &|_, _| {},
+    )
+    .unwrap();
     let cell = &cells(&experiment)[0];
     let whole = simulate_cell(&experiment, cell).unwrap();
     assert_eq!(whole.trace.len() as u64, trials * 200);
