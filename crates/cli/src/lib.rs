@@ -81,6 +81,10 @@ enum Command {
         /// naming the cells that no shard has finished.
         #[arg(long)]
         merge: bool,
+        /// With --shard: refuse to run unless the partition's digest is this (what
+        /// `hposim submit` computed; catches an experiment edited since, or another build).
+        #[arg(long, value_name = "DIGEST", requires = "shard", hide = true)]
+        expect_partition: Option<String>,
     },
     /// Run an experiment's shards as a Slurm job array, and summary.json after them.
     ///
@@ -108,10 +112,10 @@ enum Command {
         /// sbatch --time of each task (e.g. 2:00:00).
         #[arg(long, value_name = "T")]
         time: Option<String>,
-        /// sbatch --cpus-per-task of each task, and its threads [default: 1].
+        /// sbatch --cpus-per-task of each task, and its threads (1 to 1024) [default: 1].
         #[arg(long, value_name = "C", default_value_t = 1)]
         cpus_per_task: u32,
-        /// sbatch --mem of each task (e.g. 4G).
+        /// sbatch --mem of each task and of the summary job (e.g. 4G).
         #[arg(long, value_name = "M")]
         mem: Option<String>,
         /// sbatch --account.
@@ -126,7 +130,9 @@ enum Command {
         /// Print what would be submitted (the sbatch argument vectors), submit nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Further sbatch options, after `--` (e.g. -- --qos=long --constraint=skylake).
+        /// Further sbatch options, after `--` (e.g. -- --qos=long --constraint=skylake); not those
+        /// hposim sets itself (--array, --dependency, --output, --error, --chdir, --cpus-per-task,
+        /// --parsable, --wrap).
         #[arg(last = true, value_name = "SBATCH OPTIONS")]
         sbatch: Vec<String>,
     },
@@ -376,8 +382,8 @@ where
 fn execute(command: Option<Command>) -> Result<()> {
     match command {
         None => run(&default_experiment(), &RunSettings { print: true, ..RunSettings::default() }),
-        Some(Command::Run { experiment, out, threads, quiet, reuse_other_code, wide, shard, merge }) => {
-            run(&experiment, &RunSettings { out, threads, quiet, reuse_other_code, wide, print: true, shard, merge })
+        Some(Command::Run { experiment, out, threads, quiet, reuse_other_code, wide, shard, merge, expect_partition }) => {
+            run(&experiment, &RunSettings { out, threads, quiet, reuse_other_code, wide, print: true, shard, merge, expect_partition })
         }
         Some(Command::Submit {
             experiment,
@@ -427,7 +433,7 @@ fn execute(command: Option<Command>) -> Result<()> {
 
 /// Most threads `--threads` accepts: a cell runs on one thread, and no machine hposim runs on
 /// has more cores than this; beyond it a value is a typo.
-const MAX_THREADS: usize = 1024;
+pub(crate) const MAX_THREADS: usize = 1024;
 
 /// `--out`, or else `results/<name>` with the experiment's name made safe
 /// ([`hposim_results::default_folder`]), so a default folder never leaves `results/`.
@@ -471,11 +477,13 @@ pub struct RunSettings {
     pub shard: Option<hposim_sim::Shard>,
     /// Simulate nothing: only write summary.json, if every cell is finished.
     pub merge: bool,
+    /// The partition digest a shard must belong to.
+    pub expect_partition: Option<String>,
 }
 
 /// `hposim run`: runs `experiment` as `settings` say and returns the results directory.
 pub fn run_experiment(experiment: &Experiment, settings: &RunSettings) -> Result<PathBuf> {
-    let RunSettings { out, threads, quiet, reuse_other_code, wide, print, shard, merge } = settings.clone();
+    let RunSettings { out, threads, quiet, reuse_other_code, wide, print, shard, merge, expect_partition } = settings.clone();
     let out_dir = results_folder(out, &experiment.name)?;
     let threads = match threads {
         Some(n) if n == 0 || n > MAX_THREADS => anyhow::bail!("--threads: must lie in 1..={MAX_THREADS}, got {n}"),
@@ -506,7 +514,8 @@ pub fn run_experiment(experiment: &Experiment, settings: &RunSettings) -> Result
     );
     progress.set_prefix(format!("{} ", experiment.name));
     let started = Instant::now();
-    let options = RunOptions { out_dir: out_dir.clone(), threads, reuse_other_code, shard, merge_only: merge };
+    let options =
+        RunOptions { out_dir: out_dir.clone(), threads, reuse_other_code, shard, merge_only: merge, expected_partition: expect_partition };
     let report =
         hposim_sim::run(experiment, &options, &|_, _| progress.inc(1)).with_context(|| format!("running {}", experiment.path.display()))?;
     let elapsed = started.elapsed().as_secs_f64();

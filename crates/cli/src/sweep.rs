@@ -30,9 +30,12 @@ const SUBMISSIONS_FILE: &str = "submissions.jsonl";
 
 /// The script of task K of the array: it runs the command it is given (sbatch passes the
 /// arguments through unchanged, so no shell ever parses a value) with `--shard K/N`, K being the
-/// task's id, and records the task's state in `slurm/shard-K.state`. A task that Slurm ends
-/// (`scancel`, its time limit) gets SIGTERM first: the trap records `terminated` once hposim
-/// has exited. Only a SIGKILL, KillWait seconds later, leaves `running` behind.
+/// task's id, and records the task's state in `slurm/shard-K.state` (written to a temporary
+/// file and renamed, so a reader never sees half a line). hposim runs in the background while
+/// the script waits for it, so a SIGTERM from Slurm (`scancel`, the time limit; sent to the
+/// whole job, or to the script alone with `scancel -b`) is trapped at once: the trap passes it
+/// on to hposim, waits for it to exit and records `terminated`. Only a SIGKILL, KillWait seconds
+/// later, leaves `running` behind.
 const SHARD_SCRIPT: &str = r#"#!/bin/sh
 # hposim submit: one shard of a sweep (task K of a Slurm job array runs shard K of N).
 # Arguments: the folder for state files, N, then the command (hposim run ...), which gets
@@ -42,28 +45,35 @@ shards=$2
 shift 2
 job="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
 state="$states/shard-$SLURM_ARRAY_TASK_ID.state"
-printf '%s running\n' "$job" > "$state"
-trap 'printf "%s terminated\n" "$job" > "$state"; exit 143' TERM
-"$@" --shard "$SLURM_ARRAY_TASK_ID/$shards"
+record() { printf '%s %s\n' "$job" "$1" > "$state.$$" && mv -f "$state.$$" "$state"; }
+record running
+"$@" --shard "$SLURM_ARRAY_TASK_ID/$shards" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; record terminated; exit 143' TERM
+wait "$child"
 code=$?
-printf '%s exit %s\n' "$job" "$code" > "$state"
+record "exit $code"
 exit $code
 "#;
 
 /// The script of the job that writes `summary.json` once the array's tasks have ended
 /// (`hposim run --merge`, which fails naming the missing cells if a task did not finish its
-/// shard), recording its state in `slurm/merge.state`.
+/// shard), recording its state in `slurm/merge.state` as [`SHARD_SCRIPT`] does.
 const MERGE_SCRIPT: &str = r#"#!/bin/sh
 # hposim submit: summary.json of a sweep once every shard has ended (hposim run --merge).
 # Arguments: the folder for state files, then the command.
 states=$1
 shift
+job=$SLURM_JOB_ID
 state="$states/merge.state"
-printf '%s running\n' "$SLURM_JOB_ID" > "$state"
-trap 'printf "%s terminated\n" "$SLURM_JOB_ID" > "$state"; exit 143' TERM
-"$@"
+record() { printf '%s %s\n' "$job" "$1" > "$state.$$" && mv -f "$state.$$" "$state"; }
+record running
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; record terminated; exit 143' TERM
+wait "$child"
 code=$?
-printf '%s exit %s\n' "$SLURM_JOB_ID" "$code" > "$state"
+record "exit $code"
 exit $code
 "#;
 

@@ -4,7 +4,7 @@
 use crate::trace_file::{TraceMetadata, write_trace};
 use hposim_core::input::{InputError, read_text};
 use hposim_core::{CellSummary, Exploit, MANIFEST_FILE, Manifest, SearchSpace, TRACE_FORMAT_VERSION, Trace};
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -60,16 +60,46 @@ pub fn safe_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
-/// The temporary file `<path>.<pid>-<n>.tmp` that becomes `path` once complete, `n` counting
-/// this process's temporary files. Process id and count keep writers of the same file apart:
-/// shards of one sweep each write the folder's manifest (the same bytes), and with one
-/// temporary name one would truncate the other's file and its rename would fail.
-pub(crate) fn tmp_path(path: &Path) -> PathBuf {
-    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(format!(".{}-{n}.tmp", std::process::id()));
-    path.with_file_name(name)
+/// Creates the temporary file `<path>.<pid>-<nonce>-<n>.tmp` that becomes `path` once complete
+/// (`n` counting this process's temporary files, `nonce` random per process), new (never an
+/// existing file opened again), and locked (an exclusive `flock`, held while it is open).
+///
+/// The unique name keeps writers of the same file apart: shards of one sweep each write the
+/// folder's manifest (the same bytes), possibly on several nodes of one shared filesystem where
+/// process ids repeat, and with one temporary name one would truncate the other's file and its
+/// rename would fail. The lock tells a temporary file that is being written from one left by a
+/// killed process, which a later run removes ([`is_abandoned`]).
+pub(crate) fn create_tmp(path: &Path) -> Result<(File, PathBuf), FileError> {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    static NONCE: OnceLock<u32> = OnceLock::new();
+    // RandomState's keys come from the operating system's randomness, once per process.
+    let nonce = *NONCE.get_or_init(|| std::collections::hash_map::RandomState::new().build_hasher().finish() as u32);
+    loop {
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let mut name = path.file_name().unwrap_or_default().to_owned();
+        name.push(format!(".{}-{nonce:08x}-{n}.tmp", std::process::id()));
+        let tmp = path.with_file_name(name);
+        match OpenOptions::new().read(true).write(true).create_new(true).open(&tmp) {
+            Ok(file) => {
+                // Where the filesystem has no locks, an unlocked file is merely never removed
+                // by another run while its cell is rerun (a leftover is harmless).
+                let _ = file.try_lock();
+                return Ok((file, tmp));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(FileError::Io { path: tmp, error }),
+        }
+    }
+}
+
+/// Whether the temporary file at `path` was left by a process that is gone: nothing holds its
+/// lock ([`create_tmp`]). A file that cannot be opened or locked (another holds it, or the
+/// filesystem has no locks) is not.
+pub fn is_abandoned(path: &Path) -> bool {
+    OpenOptions::new().write(true).open(path).is_ok_and(|file| file.try_lock().is_ok())
 }
 
 /// Writes `bytes` to `path` atomically (see [`write_atomically_with`]), unless `path` already
@@ -88,12 +118,11 @@ pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize, what: &
     write_atomically(path, &json)
 }
 
-/// Creates `path` atomically: `write` fills a temporary file `<path>.<pid>-<n>.tmp` in the same
+/// Creates `path` atomically: `write` fills a new temporary file ([`create_tmp`]) in the same
 /// directory, which is flushed to disk and then renamed over `path`, so `path` is either absent
 /// or complete.
 pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), FileError>) -> Result<(), FileError> {
-    let tmp = tmp_path(path);
-    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    let (mut file, tmp) = create_tmp(path)?;
     write(&mut file, &tmp)?;
     file.sync_all().map_err(io(&tmp))?;
     fs::rename(&tmp, path).map_err(io(path))

@@ -3,7 +3,7 @@
 //! [`read_trace`] reads them back into the same [`Trace`] type, checking every column's name
 //! and type, so that one module owns the layout.
 
-use crate::files::{FileError, tmp_path, unreadable};
+use crate::files::{FileError, create_tmp, unreadable};
 use hposim_core::input::{MAX_TABLE_BYTES, open_regular};
 use hposim_core::trace::columns;
 use hposim_core::{Choice, Config, Domain, EpochStatus, Objective, RowSink, SearchSpace, TRACE_FORMAT_VERSION, Trace, TrialOutcome, Value};
@@ -118,7 +118,7 @@ pub fn write_trace(trace: &Trace, space: &SearchSpace, metadata: Option<&TraceMe
 
 /// A trace file written as its cell runs: rows arrive in chunks ([`RowSink`]), each written as a
 /// Parquet row group and dropped, so a cell's memory does not grow with its length. The file is
-/// `<path>.<pid>-<n>.tmp` until [`TraceWriter::finish`] flushes it and renames it to `path`; a cell whose
+/// a temporary file (`<path>.<pid>-<nonce>-<n>.tmp`) until [`TraceWriter::finish`] flushes it and renames it to `path`; a cell whose
 /// file is incomplete (an interrupted run) has no summary, and is rerun.
 pub struct TraceWriter {
     writer: polars::io::parquet::write::BatchedWriter<File>,
@@ -145,10 +145,14 @@ impl TraceWriter {
     /// Starts the trace file `path` of a cell whose steps report `objectives` and whose
     /// configurations are of `space`, with `metadata`.
     pub fn create(path: &Path, space: &SearchSpace, objectives: &[Objective], metadata: &TraceMetadata) -> Result<Self, FileError> {
-        let tmp = tmp_path(path);
+        let empty = trace_frame(&Trace::with_capacity(objectives.to_vec(), 0), space).map_err(|e| FileError::Encode {
+            path: path.to_owned(),
+            what: "trace",
+            message: e.to_string(),
+        })?;
+        // Locked while this writer holds it open, so a rerun elsewhere leaves it be.
+        let (file, tmp) = create_tmp(path)?;
         let encode = |e: PolarsError| FileError::Encode { path: tmp.clone(), what: "trace", message: e.to_string() };
-        let empty = trace_frame(&Trace::with_capacity(objectives.to_vec(), 0), space).map_err(encode)?;
-        let file = File::create(&tmp).map_err(|error| FileError::Io { path: tmp.clone(), error })?;
         let writer = ParquetWriter::new(file)
             .with_compression(ParquetCompression::Snappy)
             .set_parallel(false)

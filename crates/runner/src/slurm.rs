@@ -203,7 +203,7 @@ pub fn parse_squeue(bytes: &[u8]) -> Result<HashMap<String, JobState>, String> {
     let jobs = json.get("jobs").and_then(Json::as_array).ok_or("no \"jobs\" list")?;
     let mut states = HashMap::new();
     for job in jobs {
-        let Some(id) = job.get("job_id").and_then(Json::as_u64) else { continue };
+        let Some(id) = job.get("job_id").and_then(slurm_number) else { continue };
         // A string up to Slurm 23.02 (data_parser v0.0.39); a list of flags from v0.0.40 on,
         // whose first entry is the base state.
         let state = match job.get("job_state") {
@@ -228,7 +228,7 @@ pub fn parse_squeue(bytes: &[u8]) -> Result<HashMap<String, JobState>, String> {
             _ => Some(0),
         };
         let entry = JobState { state, code };
-        if let (Some(array), Some(task)) = (job.get("array_job_id").and_then(Json::as_u64), job.get("array_task_id").and_then(Json::as_u64))
+        if let (Some(array), Some(task)) = (job.get("array_job_id").and_then(slurm_number), job.get("array_task_id").and_then(slurm_number))
             && array != 0
         {
             states.insert(format!("{array}_{task}"), entry.clone());
@@ -236,6 +236,16 @@ pub fn parse_squeue(bytes: &[u8]) -> Result<HashMap<String, JobState>, String> {
         states.insert(id.to_string(), entry);
     }
     Ok(states)
+}
+
+/// A number of `squeue --json`: plain up to Slurm 23.02, `{"set": true, "infinite": false,
+/// "number": N}` from data_parser v0.0.40 on (unset: None).
+fn slurm_number(value: &Json) -> Option<u64> {
+    match value {
+        Json::Object(fields) if fields.get("set").and_then(Json::as_bool) == Some(false) => None,
+        Json::Object(fields) => fields.get("number").and_then(Json::as_u64),
+        other => other.as_u64(),
+    }
 }
 
 fn route_line(launch: u64, line: &str, log: &PathBuf, at: f64, pending: &mut VecDeque<Event>) {
@@ -508,5 +518,15 @@ mod tests {
         let states = parse_squeue(text).unwrap_or_default();
         assert_eq!(states["7"], JobState { state: "FAILED".into(), code: Some(3) });
         assert_eq!(states["8"], JobState { state: "CANCELLED".into(), code: None });
+        // Array tasks from v0.0.40 on: their array's id and their index as structured numbers
+        // (shape of Slurm 24.05's squeue --json); an unset index is no task.
+        let text = br#"{"jobs": [
+            {"job_id": 21, "job_state": ["RUNNING"], "array_job_id": {"set": true, "infinite": false, "number": 20}, "array_task_id": {"set": true, "infinite": false, "number": 2}},
+            {"job_id": 20, "job_state": ["PENDING"], "array_job_id": {"set": true, "infinite": false, "number": 20}, "array_task_id": {"set": false, "infinite": false, "number": 0}, "array_task_string": "3-4"}]}"#;
+        let states = parse_squeue(text).unwrap_or_default();
+        assert_eq!(states["20_2"].state, "RUNNING");
+        assert_eq!(states["21"].state, "RUNNING");
+        assert_eq!(states["20"].state, "PENDING");
+        assert!(!states.contains_key("20_0"), "{states:?}");
     }
 }

@@ -28,8 +28,8 @@ use hposim_curves::median_random::{MEDIAN_RANDOM_SAMPLES, median_random_final};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_fingerprint::FINGERPRINT;
 use hposim_results::{
-    FileError, OtherCode, TraceMetadata, TraceWriter, adopt, finish_cell, finished_cell, identity, lock_folder, lock_folder_shared,
-    of_other_code, safe_name, trace_path, write_atomically, write_json_atomically,
+    FileError, FolderLock, OtherCode, TraceMetadata, TraceWriter, adopt, finish_cell, finished_cell, identity, lock_folder,
+    lock_folder_shared, of_other_code, safe_name, trace_path, write_atomically, write_json_atomically,
 };
 use hposim_schedulers::{Scheduler, StrategySpec, build_strategy};
 use rayon::prelude::*;
@@ -88,6 +88,8 @@ pub struct RunOptions {
     /// Simulate nothing: write `summary.json` from the finished cells, or fail naming those
     /// that are missing (the last step of a sharded sweep).
     pub merge_only: bool,
+    /// The [`Partition::digest`] the shard must belong to (what `hposim submit` computed).
+    pub expected_partition: Option<String>,
 }
 
 /// What a run did.
@@ -141,13 +143,39 @@ pub enum RunError {
         /// The cause.
         message: String,
     },
+    /// The shard's partition is not the one submitted.
+    #[error(
+        "this shard's partition (digest {found}) is not the one submitted (digest {expected}): the experiment file was edited, or the nodes run another hposim build, since `hposim submit`; submit again"
+    )]
+    Changed {
+        /// The submitted partition's digest.
+        expected: String,
+        /// This one's.
+        found: String,
+    },
+    /// Shards of another partition hold the folder.
+    #[error(
+        "{}: shards of another partition run on this results folder (it records {recorded}; this shard is one of {ours}: another --shard N, another experiment file, or another hposim build); wait for them to finish, or give these shards another --out",
+        path.display()
+    )]
+    OtherPartition {
+        /// `shards.json`.
+        path: PathBuf,
+        /// What it records.
+        recorded: String,
+        /// This shard's partition.
+        ours: String,
+    },
     /// `--merge` found cells that no shard has finished.
     #[error(
-        "{missing} of {total} cells are not finished ({}{}); run the shards that hold them (`hposim status` names them), or `hposim run` without --merge to simulate them here",
+        "{}: {missing} of {total} cells are not finished ({}{}); run the shards that hold them (`hposim status` names them), or `hposim run` without --merge to simulate them here",
+        dir.display(),
         first.join(", "),
         if *missing > first.len() { ", ..." } else { "" }
     )]
     Missing {
+        /// The cells' folder.
+        dir: PathBuf,
         /// How many.
         missing: usize,
         /// The experiment's cells.
@@ -366,9 +394,10 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
 }
 
 /// Removes the temporary files that earlier, killed attempts at `cells` left in `cells_dir`
-/// (`<cell>.parquet.<pid>-<n>.tmp`, ...: a process killed with SIGKILL cannot remove its own).
-/// Only this run's cells are touched: a shard's neighbours may be writing theirs right now, and
-/// no other process runs these cells (the folder's lock, and shards being disjoint, see to it).
+/// (`<cell>.parquet.<pid>-<nonce>-<n>.tmp`, ...: a process killed with SIGKILL cannot remove its
+/// own). Only this run's cells are looked at, and only files that no live process holds
+/// ([`hposim_results::is_abandoned`]: a writer keeps its temporary file locked), so a shard
+/// started twice by mistake does not pull a file from under the other.
 fn remove_leftovers(cells_dir: &Path, cells: &[&Cell]) {
     let Ok(entries) = std::fs::read_dir(cells_dir) else { return };
     let mine: std::collections::HashSet<&str> = cells.iter().map(|c| c.id.as_str()).collect();
@@ -376,16 +405,57 @@ fn remove_leftovers(cells_dir: &Path, cells: &[&Cell]) {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let Some(stem) = name.strip_suffix(".tmp") else { continue };
-        // `<file>.<pid>-<n>.tmp`, or `<file>.tmp` as hposim wrote before the process id was added.
+        // `<file>.<pid>-<nonce>-<n>.tmp`, or `<file>.tmp` as hposim wrote before.
         let file = stem
             .rsplit_once('.')
-            .filter(|(_, tag)| !tag.is_empty() && tag.chars().all(|c| c.is_ascii_digit() || c == '-'))
+            .filter(|(_, tag)| !tag.is_empty() && tag.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
             .map_or(stem, |(file, _)| file);
         let cell = [".exploits.json", ".parquet", ".json"].iter().find_map(|suffix| file.strip_suffix(suffix));
-        if cell.is_some_and(|cell| mine.contains(cell)) {
+        if cell.is_some_and(|cell| mine.contains(cell)) && hposim_results::is_abandoned(&entry.path()) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// How long a shard waits for another shard that holds the folder alone for a moment (to
+/// write the manifest and the partition) before it says that a run that is not a shard holds it.
+const SHARD_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Takes the results folder `out_dir` for a shard of `partition`, beside the other shards of the
+/// same partition only. The first shard (the folder's only user) writes the manifest and
+/// `shards.json`; every shard then holds the folder shared and checks that `shards.json` is its
+/// partition, so shards of another partition (another N, another experiment, or other code:
+/// cell ids carry the code's fingerprint) never run beside each other on one folder: they would
+/// run the same cells at once.
+fn lock_for_shard(experiment: &Experiment, cells: &[Cell], partition: &Partition, out_dir: &Path) -> Result<FolderLock, RunError> {
+    let path = out_dir.join(SHARDS_FILE);
+    if let Ok(alone) = lock_folder(out_dir) {
+        write_manifest(experiment, cells, out_dir)?;
+        write_json_atomically(&path, partition, "shards")?;
+        drop(alone);
+    }
+    let started = std::time::Instant::now();
+    let shared = loop {
+        match lock_folder_shared(out_dir) {
+            Ok(lock) => break lock,
+            Err(FileError::Refused { .. }) if started.elapsed() < SHARD_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    };
+    let recorded: Option<Partition> = std::fs::read(&path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    if recorded.as_ref() != Some(partition) {
+        return Err(RunError::OtherPartition {
+            path,
+            recorded: recorded.map_or_else(
+                || "none".to_owned(),
+                |p| format!("{} shards of {} cells", p.shards, p.cells.iter().map(Vec::len).sum::<usize>()),
+            ),
+            ours: format!("{} shards of {} cells", partition.shards, cells.len()),
+        });
+    }
+    Ok(shared)
 }
 
 /// Writes the copy of `experiment` and the manifest of its `cells` into the results folder
@@ -405,17 +475,22 @@ pub fn write_manifest(experiment: &Experiment, cells: &[Cell], out_dir: &Path) -
 pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&CellSummary, bool) + Sync)) -> Result<RunReport, RunError> {
     let dir = options.out_dir.join("cells");
     std::fs::create_dir_all(&dir).map_err(|error| RunError::Io { path: dir.clone(), error })?;
-    // Shards run disjoint cells and write no summary.json, so they may share the folder.
-    let _lock = if options.shard.is_some() { lock_folder_shared(&options.out_dir)? } else { lock_folder(&options.out_dir)? };
     let all = cells(experiment);
-    let manifest = write_manifest(experiment, &all, &options.out_dir)?;
-    let mine: Vec<&Cell> = match options.shard {
+    let (_lock, mine, manifest) = match options.shard {
+        None => {
+            let lock = lock_folder(&options.out_dir)?;
+            (lock, all.iter().collect::<Vec<&Cell>>(), write_manifest(experiment, &all, &options.out_dir)?)
+        }
         Some(shard) => {
             let assignment = assign_cells(experiment, &all, shard.count);
-            write_json_atomically(&options.out_dir.join(SHARDS_FILE), &Partition::of(&all, &assignment, shard.count), "shards")?;
-            all.iter().zip(assignment).filter(|&(_, k)| k + 1 == shard.index).map(|(c, _)| c).collect()
+            let partition = Partition::of(&all, &assignment, shard.count);
+            if let Some(expected) = options.expected_partition.as_ref().filter(|&d| *d != partition.digest()) {
+                return Err(RunError::Changed { expected: expected.clone(), found: partition.digest() });
+            }
+            let lock = lock_for_shard(experiment, &all, &partition, &options.out_dir)?;
+            let mine = all.iter().zip(assignment).filter(|&(_, k)| k + 1 == shard.index).map(|(c, _)| c).collect();
+            (lock, mine, manifest(experiment, &all))
         }
-        None => all.iter().collect(),
     };
     if !options.merge_only {
         remove_leftovers(&dir, &mine);
@@ -424,6 +499,7 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
         let missing: Vec<&Cell> = mine.iter().copied().filter(|c| finished_cell(&dir, &c.id).is_none()).collect();
         if !missing.is_empty() {
             return Err(RunError::Missing {
+                dir: dir.clone(),
                 missing: missing.len(),
                 total: all.len(),
                 first: missing.iter().take(3).map(|c| c.id.clone()).collect(),

@@ -112,6 +112,14 @@ impl Partition {
         Partition { shards: count.max(1), cells: per_shard }
     }
 
+    /// A stable hash of the partition (its cells' file stems carry every setting and the code's
+    /// fingerprint): `hposim submit` gives it to its tasks, which refuse to run a partition that
+    /// is not the one submitted (the experiment file edited since, or another hposim build).
+    pub fn digest(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!("{:016x}", hposim_core::rng::stable_hash(0, &[&json]))
+    }
+
     /// The partition of `experiment`'s `cells` into `count` shards.
     pub fn new(experiment: &Experiment, cells: &[Cell], count: u32) -> Partition {
         Partition::of(cells, &assign_cells(experiment, cells, count), count)

@@ -105,11 +105,18 @@ fn a_rerun_skips_finished_cells_and_redoes_only_missing_ones() {
     fs::remove_file(dir.path().join("cells").join(format!("{victim}.json"))).unwrap();
     fs::write(dir.path().join("cells").join("half-written.parquet.tmp"), b"junk").unwrap();
     // What a killed attempt at the victim leaves (a process killed with SIGKILL cannot clean up).
-    let leftover = dir.path().join("cells").join(format!("{victim}.parquet.4242-7.tmp"));
+    let leftover = dir.path().join("cells").join(format!("{victim}.parquet.4242-0badcafe-7.tmp"));
     fs::write(&leftover, b"junk").unwrap();
+    // And one a live writer holds (locked, as hposim's writers hold theirs): left alone.
+    let live = dir.path().join("cells").join(format!("{victim}.json.4243-0badcafe-1.tmp"));
+    let held = fs::File::create(&live).unwrap();
+    held.try_lock().unwrap();
     let second = run(&exp, &options, &|_, _| {}).unwrap();
     assert_eq!((second.ran, second.reused), (1, 17));
     assert!(!leftover.exists(), "the rerun of a cell removes what killed attempts at it left");
+    assert!(live.exists(), "a temporary file that a live process holds is not removed");
+    drop(held);
+    fs::remove_file(&live).unwrap();
     assert!(dir.path().join("cells/half-written.parquet.tmp").exists(), "files of no cell of this run are left alone");
     assert_eq!(first.summaries, second.summaries);
     let after: Vec<(String, Vec<u8>)> = files(dir.path()).into_iter().filter(|(n, _)| !n.ends_with(".tmp")).collect();

@@ -52,7 +52,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn options(dir: &Path, shard: Option<Shard>, merge_only: bool) -> RunOptions {
-    RunOptions { out_dir: dir.to_owned(), threads: 1, reuse_other_code: false, shard, merge_only }
+    RunOptions { out_dir: dir.to_owned(), threads: 1, reuse_other_code: false, shard, merge_only, expected_partition: None }
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn a_merge_with_cells_missing_writes_nothing_and_names_them() {
     let error = run(&exp, &options(dir.path(), None, true), &|_, _| {}).unwrap_err();
     assert!(matches!(error, RunError::Missing { missing: 12, total: 18, .. }), "{error}");
     let message = error.to_string();
-    assert!(message.starts_with("12 of 18 cells are not finished ("), "{message}");
+    assert!(message.starts_with(&format!("{}: 12 of 18 cells are not finished (", dir.path().join("cells").display())), "{message}");
     assert!(message.contains(", ...); run the shards that hold them"), "{message}");
     assert!(!dir.path().join("summary.json").exists());
 }
@@ -159,4 +159,39 @@ fn the_partition_is_recorded_and_balanced_by_cost() {
     run(&exp, &options(dir.path(), Some(Shard { index: 1, count: 3 }), false), &|_, _| {}).unwrap();
     let written: hposim_sim::Partition = serde_json::from_slice(&std::fs::read(dir.path().join("shards.json")).unwrap()).unwrap();
     assert_eq!(written, partition);
+}
+
+#[test]
+fn shards_of_another_partition_are_refused_while_shards_run() {
+    let exp = experiment();
+    let dir = tempfile::tempdir().unwrap();
+    // A shard of 3 holds the folder (as a running shard does) ...
+    run(&exp, &options(dir.path(), Some(Shard { index: 1, count: 3 }), false), &|_, _| {}).unwrap();
+    let held = hposim_results::lock_folder_shared(dir.path()).unwrap();
+    // ... so a shard of 4 is refused, naming both partitions; one of 3 runs.
+    let error = run(&exp, &options(dir.path(), Some(Shard { index: 2, count: 4 }), false), &|_, _| {}).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("shards of another partition run on this results folder"), "{message}");
+    assert!(message.contains("it records 3 shards of 18 cells; this shard is one of 4 shards of 18 cells"), "{message}");
+    run(&exp, &options(dir.path(), Some(Shard { index: 2, count: 3 }), false), &|_, _| {}).unwrap();
+    drop(held);
+    // Alone on the folder, a new partition replaces the old one.
+    run(&exp, &options(dir.path(), Some(Shard { index: 2, count: 4 }), false), &|_, _| {}).unwrap();
+    let written: hposim_sim::Partition = serde_json::from_slice(&std::fs::read(dir.path().join("shards.json")).unwrap()).unwrap();
+    assert_eq!(written.shards, 4);
+}
+
+#[test]
+fn a_shard_of_another_partition_than_the_submitted_one_is_refused() {
+    let exp = experiment();
+    let cells = hposim_sim::cells(&exp);
+    let submitted = hposim_sim::Partition::new(&exp, &cells, 3).digest();
+    let dir = tempfile::tempdir().unwrap();
+    let shard = Some(Shard { index: 1, count: 3 });
+    let same = RunOptions { expected_partition: Some(submitted.clone()), ..options(dir.path(), shard, false) };
+    assert_eq!(run(&exp, &same, &|_, _| {}).unwrap().ran, 6);
+    // The experiment edited after submission (one more seed): its partition is another.
+    let edited = Experiment::parse(Path::new("shards.toml"), &GRID.replace("seeds = 3", "seeds = 4")).unwrap();
+    let message = run(&edited, &same, &|_, _| {}).unwrap_err().to_string();
+    assert!(message.contains(&format!("is not the one submitted (digest {submitted})")), "{message}");
 }

@@ -52,13 +52,16 @@ pub(crate) struct SlurmOptions {
 /// Submits the shards of the experiment at `path` that have unfinished cells, into `out`
 /// (default `results/NAME`), and the summary job after them.
 pub(crate) fn submit(path: &Path, out: Option<PathBuf>, options: &SlurmOptions) -> Result<()> {
-    let experiment = Experiment::load(path)?;
-    if options.cpus_per_task == 0 {
-        bail!("--cpus-per-task: must be at least 1");
-    }
+    check_options(options)?;
+    // Loaded by its absolute path, as the tasks load it, so the manifest's command is theirs.
     let experiment_path = std::path::absolute(path).with_context(|| format!("{}: cannot make the path absolute", path.display()))?;
+    let experiment = Experiment::load(&experiment_path)?;
     let out_dir = crate::results_folder(out, &experiment.name)?;
     let out_dir = std::path::absolute(&out_dir).with_context(|| format!("{}: cannot make the path absolute", out_dir.display()))?;
+    if out_dir.to_string_lossy().contains('\\') {
+        // sbatch reads a backslash in --output as "expand no %A/%a", and the logs would clash.
+        bail!("{}: Slurm cannot name the tasks' logs in a folder whose path has a backslash; give another --out", out_dir.display());
+    }
     let cells_dir = out_dir.join("cells");
     let hposim = this_hposim(options.hposim.as_deref())?;
 
@@ -80,6 +83,7 @@ pub(crate) fn submit(path: &Path, out: Option<PathBuf>, options: &SlurmOptions) 
         out_dir: &out_dir,
         hposim: &hposim,
         options,
+        partition: partition.digest(),
     };
     let array = jobs.array(count, &tasks);
     if options.dry_run {
@@ -198,10 +202,26 @@ fn this_hposim(given: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// Refuses to submit while the jobs of the folder's `last` submission are still queued or
-/// running (they would run the same cells twice); where `squeue` cannot be asked, trusts the
-/// folder's lock, which running shards hold.
+/// running (they would run the same cells twice). Where `squeue` does not answer, only a
+/// summary job that recorded its end shows that the sweep is over.
 fn refuse_while_alive(last: &Submission, out_dir: &Path) -> Result<()> {
-    let Ok(states) = hposim_runner::slurm::job_states() else { return Ok(()) };
+    let states = match hposim_runner::slurm::job_states() {
+        Ok(states) => states,
+        Err(message) => {
+            let ended = last.merge.as_ref().is_some_and(|merge| {
+                super::read_state(&out_dir.join(SLURM_DIR).join("merge.state"))
+                    .is_some_and(|(job, recorded)| job == *merge && recorded != super::Recorded::Running)
+            });
+            if ended {
+                return Ok(());
+            }
+            bail!(
+                "{}: cannot tell whether the sweep submitted earlier (job array {}) still runs: squeue --json: {message}; submit again once squeue answers",
+                out_dir.display(),
+                last.array
+            );
+        }
+    };
     let mut alive = Vec::new();
     for k in &last.tasks {
         let id = format!("{}_{k}", last.array);
@@ -231,6 +251,42 @@ fn refuse_while_alive(last: &Submission, out_dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The sbatch options hposim sets itself, which extra options must not override: the array and
+/// the dependency that make the sweep, the logs and folder `hposim status` reads, the CPUs a
+/// task's threads match, the job id sbatch must print alone.
+const RESERVED: [(&str, Option<&str>, &str); 8] = [
+    ("--array", Some("-a"), "--shards and --max-running"),
+    ("--dependency", Some("-d"), "the summary job's afterany dependency"),
+    ("--output", Some("-o"), "the logs in DIR/slurm/"),
+    ("--error", Some("-e"), "the logs in DIR/slurm/"),
+    ("--chdir", Some("-D"), "DIR"),
+    ("--cpus-per-task", Some("-c"), "--cpus-per-task"),
+    ("--parsable", None, "the job ids"),
+    ("--wrap", None, "the job scripts"),
+];
+
+/// Checks the options before anything is read or written.
+fn check_options(options: &SlurmOptions) -> Result<()> {
+    if options.cpus_per_task == 0 || options.cpus_per_task as usize > crate::MAX_THREADS {
+        bail!("--cpus-per-task: must lie in 1..={} (each task runs as many threads), got {}", crate::MAX_THREADS, options.cpus_per_task);
+    }
+    if options.max_running == Some(0) {
+        bail!("--max-running: must be at least 1");
+    }
+    for extra in &options.sbatch {
+        let flag = extra.split('=').next().unwrap_or_default();
+        for (long, short, set_by) in RESERVED {
+            // `-c4` and `-c 4` alike; long options may be abbreviated to any unambiguous prefix.
+            let short_form = short.is_some_and(|s| flag.starts_with(s) && !flag.starts_with("--"));
+            let long_form = flag.len() > 3 && flag.starts_with("--") && long.starts_with(flag);
+            if long_form || short_form {
+                bail!("sbatch option {extra:?} after --: hposim sets {long} itself (for {set_by}); leave it out");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What the sweep's jobs share: where they run, what they run, and the user's sbatch options.
 struct Jobs<'a> {
     name: String,
@@ -238,6 +294,8 @@ struct Jobs<'a> {
     out_dir: &'a Path,
     hposim: &'a Path,
     options: &'a SlurmOptions,
+    /// The partition's digest, which the tasks check (`--expect-partition`).
+    partition: String,
 }
 
 impl Jobs<'_> {
@@ -250,7 +308,8 @@ impl Jobs<'_> {
         command.extend(flags.iter().cloned());
         command.extend([
             format!("--job-name={job}"),
-            format!("--output={}", slurm_dir.join(output).display()),
+            // `%` is sbatch's pattern character: a literal one in the path is written `%%`.
+            format!("--output={}/{output}", slurm_dir.display().to_string().replace('%', "%%")),
             format!("--chdir={}", self.out_dir.display()),
         ]);
         let options = self.options;
@@ -281,16 +340,24 @@ impl Jobs<'_> {
         }
         let cpus = self.options.cpus_per_task;
         let mut flags = vec![format!("--array={array}"), format!("--cpus-per-task={cpus}")];
-        // Memory is the shards' (the summary job reads summaries only).
         flags.extend(self.options.mem.iter().map(|mem| format!("--mem={mem}")));
         let mut command = self.sbatch(&flags, &self.name, "%A_%a.out", "shard.sh", &[count.to_string()]);
-        command.extend(["--threads".to_owned(), cpus.to_string(), "--quiet".to_owned()]);
+        command.extend([
+            "--threads".to_owned(),
+            cpus.to_string(),
+            "--quiet".to_owned(),
+            "--expect-partition".to_owned(),
+            self.partition.clone(),
+        ]);
         command
     }
 
     /// The summary job after array `array_id`: `hposim run EXPERIMENT --out DIR --merge --quiet`.
     fn merge(&self, array_id: &str) -> Vec<String> {
-        let flags = [format!("--dependency=afterany:{array_id}"), "--cpus-per-task=1".to_owned()];
+        // The same memory as a task: it loads the experiment (recorded tables too) and reads
+        // every summary.
+        let mut flags = vec![format!("--dependency=afterany:{array_id}"), "--cpus-per-task=1".to_owned()];
+        flags.extend(self.options.mem.iter().map(|mem| format!("--mem={mem}")));
         let mut command = self.sbatch(&flags, &format!("{}-summary", self.name), "%j.out", "merge.sh", &[]);
         command.extend(["--merge".to_owned(), "--quiet".to_owned()]);
         command
