@@ -1,8 +1,9 @@
 //! Cost of the Pareto machinery on random points (uniform in the unit cube, every objective
-//! minimised, reference point 1.1 in each): hypervolume of 1,000 points in 2 and 3 objectives
-//! and of 200 points in 5 objectives, and non-dominated sorting of 10,000 points in 2
-//! objectives. The same points are written by `pareto_points.py` beside this file, which times
-//! Optuna's implementation on them for comparison (optuna issue #6364).
+//! minimised, reference point 1.1 in each): hypervolume of 1,000 points in 2 and 3 objectives,
+//! of 200 points in 5 objectives and of 2,000 points in 4 and 5 objectives, and non-dominated
+//! sorting of 10,000 points in 2 objectives. The same points are written by `pareto_points.py`
+//! beside this file, which times Optuna's and pymoo's implementations on them for comparison
+//! (optuna issue #6364).
 //!
 //! Run with `cargo bench -p hposim-eval --bench pareto` (or `just bench`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests and benchmarks fail loudly on purpose.
@@ -20,7 +21,7 @@ fn points(n: usize, m: usize) -> Vec<Vec<f64>> {
 }
 
 fn pareto(c: &mut Criterion) {
-    for (n, m) in [(1000, 2), (1000, 3), (200, 5)] {
+    for (n, m) in [(1000, 2), (1000, 3), (200, 5), (2000, 4), (2000, 5)] {
         let p = points(n, m);
         let reference = vec![1.1; m];
         c.bench_function(&format!("hypervolume/{n}_points_{m}_objectives"), |b| {

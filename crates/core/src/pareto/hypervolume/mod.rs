@@ -137,6 +137,22 @@ mod tests {
         total
     }
 
+    /// The random points of `crates/eval/benches/pareto.rs` (coordinate k of point i is
+    /// `stateless_uniform(m, i·m + k)`), reference 1.1 in each objective, against pymoo 0.6.2's
+    /// `HV` (moocore's C code), printed by
+    /// `python crates/eval/benches/pareto_points.py` (pymoo 0.6.2, numpy 2.4.6, 2026-12-07); Optuna
+    /// 5.0's `compute_hypervolume` printed 1.2397748134499245, 1.4325916105650194 and
+    /// 1.4578475853569939.
+    #[test]
+    fn matches_pymoo_on_the_benchmark_points() {
+        for (n, m, pymoo) in [(200, 5, 1.239774813449925), (2000, 4, 1.4325916105650216), (2000, 5, 1.4578475853569963)] {
+            let points: Vec<Vec<f64>> =
+                (0..n).map(|i| (0..m).map(|k| crate::rng::stateless_uniform(m as u64, (i * m + k) as u64)).collect()).collect();
+            let volume = hv(&points, &vec![1.1; m]);
+            assert!((volume - pymoo).abs() < 1e-12, "{n} points in {m} objectives: {volume} against pymoo's {pymoo}");
+        }
+    }
+
     #[test]
     fn hand_computed_fronts() {
         // 2-D staircase: 3·1 + 2·1 + 1·1 = 6.

@@ -5,7 +5,9 @@
 //! order of the last objective, a point's exclusive part beyond the earlier points lies where
 //! the last objective is already dominated by all of them, so it is the slab depth times an
 //! exclusive hypervolume one dimension lower (the slicing of the authors' implementation);
-//! recursion ends in the three-objective sweep.
+//! recursion ends in the three-objective sweep. Dominated points are removed once, before the
+//! slicing (the authors' code reads non-dominated fronts): a dominated point adds nothing, but
+//! each one kept would cost a limit set and a recursion of its own.
 
 use super::minimising;
 use crate::pareto::non_dominated::dominates;
@@ -15,7 +17,8 @@ use crate::pareto::non_dominated::dominates;
 pub fn hypervolume_wfg(points: &[Vec<f64>], reference: &[f64]) -> f64 {
     let m = reference.len();
     let last = m - 1;
-    let mut order: Vec<&Vec<f64>> = points.iter().collect();
+    let front = non_dominated_set(points.to_vec());
+    let mut order: Vec<&Vec<f64>> = front.iter().collect();
     order.sort_by(|a, b| a[last].total_cmp(&b[last]));
     let lower = &reference[..last];
     let mut volume = 0.0;
