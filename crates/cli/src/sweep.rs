@@ -109,6 +109,16 @@ fn read_submissions(dir: &Path) -> Result<Vec<Submission>> {
         .collect()
 }
 
+/// The partition recorded in the results folder `dir` (`shards.json`), if there is one.
+fn read_partition(dir: &Path) -> Result<Option<hposim_sim::Partition>> {
+    let path = dir.join(hposim_sim::SHARDS_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("{}: not a partition into shards", path.display()))?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
 /// What a job recorded in its state file.
 #[derive(Clone, Debug, PartialEq)]
 enum Recorded {

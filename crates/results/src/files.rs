@@ -118,6 +118,27 @@ pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize, what: &
     write_atomically(path, &json)
 }
 
+/// Removes from `cells_dir` the temporary files of the cells in `cells` (by file stem) that
+/// earlier, killed attempts left ([`create_tmp`]'s `<cell>.parquet.<pid>-<nonce>-<n>.tmp`, and
+/// the same for the summary and exploits; `<file>.tmp` as hposim wrote before): a process killed
+/// with SIGKILL cannot remove its own. Only files that nobody holds are removed
+/// ([`is_abandoned`]), so a cell run twice at once by mistake does not lose its file.
+pub fn remove_abandoned_temporaries(cells_dir: &Path, cells: &std::collections::HashSet<&str>) {
+    let Ok(entries) = fs::read_dir(cells_dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".tmp")) else { continue };
+        let file = stem
+            .rsplit_once('.')
+            .filter(|(_, tag)| !tag.is_empty() && tag.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+            .map_or(stem, |(file, _)| file);
+        let cell = [".exploits.json", ".parquet", ".json"].iter().find_map(|suffix| file.strip_suffix(suffix));
+        if cell.is_some_and(|cell| cells.contains(cell)) && is_abandoned(&entry.path()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Creates `path` atomically: `write` fills a new temporary file ([`create_tmp`]) in the same
 /// directory, which is flushed to disk and then renamed over `path`, so `path` is either absent
 /// or complete.

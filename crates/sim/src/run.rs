@@ -29,7 +29,7 @@ use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_fingerprint::FINGERPRINT;
 use hposim_results::{
     FileError, FolderLock, OtherCode, TraceMetadata, TraceWriter, adopt, finish_cell, finished_cell, identity, lock_folder,
-    lock_folder_shared, of_other_code, safe_name, trace_path, write_atomically, write_json_atomically,
+    lock_folder_shared, of_other_code, remove_abandoned_temporaries, safe_name, trace_path, write_atomically, write_json_atomically,
 };
 use hposim_schedulers::{Scheduler, StrategySpec, build_strategy};
 use rayon::prelude::*;
@@ -393,30 +393,6 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     Ok((summary, outcome.stats.epochs))
 }
 
-/// Removes the temporary files that earlier, killed attempts at `cells` left in `cells_dir`
-/// (`<cell>.parquet.<pid>-<nonce>-<n>.tmp`, ...: a process killed with SIGKILL cannot remove its
-/// own). Only this run's cells are looked at, and only files that no live process holds
-/// ([`hposim_results::is_abandoned`]: a writer keeps its temporary file locked), so a shard
-/// started twice by mistake does not pull a file from under the other.
-fn remove_leftovers(cells_dir: &Path, cells: &[&Cell]) {
-    let Ok(entries) = std::fs::read_dir(cells_dir) else { return };
-    let mine: std::collections::HashSet<&str> = cells.iter().map(|c| c.id.as_str()).collect();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let Some(stem) = name.strip_suffix(".tmp") else { continue };
-        // `<file>.<pid>-<nonce>-<n>.tmp`, or `<file>.tmp` as hposim wrote before.
-        let file = stem
-            .rsplit_once('.')
-            .filter(|(_, tag)| !tag.is_empty() && tag.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
-            .map_or(stem, |(file, _)| file);
-        let cell = [".exploits.json", ".parquet", ".json"].iter().find_map(|suffix| file.strip_suffix(suffix));
-        if cell.is_some_and(|cell| mine.contains(cell)) && hposim_results::is_abandoned(&entry.path()) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
 /// How long a shard waits for another shard that holds the folder alone for a moment (to
 /// write the manifest and the partition) before it says that a run that is not a shard holds it.
 const SHARD_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -427,10 +403,10 @@ const SHARD_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 /// partition, so shards of another partition (another N, another experiment, or other code:
 /// cell ids carry the code's fingerprint) never run beside each other on one folder: they would
 /// run the same cells at once.
-fn lock_for_shard(experiment: &Experiment, cells: &[Cell], partition: &Partition, out_dir: &Path) -> Result<FolderLock, RunError> {
+fn lock_for_shard(experiment: &Experiment, manifest: &Manifest, partition: &Partition, out_dir: &Path) -> Result<FolderLock, RunError> {
     let path = out_dir.join(SHARDS_FILE);
     if let Ok(alone) = lock_folder(out_dir) {
-        write_manifest(experiment, cells, out_dir)?;
+        write_manifest(experiment, manifest, out_dir)?;
         write_json_atomically(&path, partition, "shards")?;
         drop(alone);
     }
@@ -452,20 +428,19 @@ fn lock_for_shard(experiment: &Experiment, cells: &[Cell], partition: &Partition
                 || "none".to_owned(),
                 |p| format!("{} shards of {} cells", p.shards, p.cells.iter().map(Vec::len).sum::<usize>()),
             ),
-            ours: format!("{} shards of {} cells", partition.shards, cells.len()),
+            ours: format!("{} shards of {} cells", partition.shards, manifest.cells.len()),
         });
     }
     Ok(shared)
 }
 
-/// Writes the copy of `experiment` and the manifest of its `cells` into the results folder
+/// Writes the copy of `experiment` and its `manifest` ([`manifest`]) into the results folder
 /// `out_dir` (which exists, and which the caller has locked): what [`run`] does first, and
-/// `hposim submit` before it submits the shards. Returns the manifest.
-pub fn write_manifest(experiment: &Experiment, cells: &[Cell], out_dir: &Path) -> Result<Manifest, RunError> {
+/// `hposim submit` before it submits the shards.
+pub fn write_manifest(experiment: &Experiment, manifest: &Manifest, out_dir: &Path) -> Result<(), RunError> {
     write_atomically(&out_dir.join("experiment.toml"), experiment.source.as_bytes())?;
-    let manifest = manifest(experiment, cells);
-    write_json_atomically(&out_dir.join(MANIFEST_FILE), &manifest, "manifest")?;
-    Ok(manifest)
+    write_json_atomically(&out_dir.join(MANIFEST_FILE), manifest, "manifest")?;
+    Ok(())
 }
 
 /// Runs every unfinished cell of `experiment` (of its shard, with [`RunOptions::shard`]; none,
@@ -476,10 +451,12 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
     let dir = options.out_dir.join("cells");
     std::fs::create_dir_all(&dir).map_err(|error| RunError::Io { path: dir.clone(), error })?;
     let all = cells(experiment);
-    let (_lock, mine, manifest) = match options.shard {
+    let manifest = manifest(experiment, &all);
+    let (_lock, mine) = match options.shard {
         None => {
             let lock = lock_folder(&options.out_dir)?;
-            (lock, all.iter().collect::<Vec<&Cell>>(), write_manifest(experiment, &all, &options.out_dir)?)
+            write_manifest(experiment, &manifest, &options.out_dir)?;
+            (lock, all.iter().collect::<Vec<&Cell>>())
         }
         Some(shard) => {
             let assignment = assign_cells(experiment, &all, shard.count);
@@ -487,14 +464,10 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
             if let Some(expected) = options.expected_partition.as_ref().filter(|&d| *d != partition.digest()) {
                 return Err(RunError::Changed { expected: expected.clone(), found: partition.digest() });
             }
-            let lock = lock_for_shard(experiment, &all, &partition, &options.out_dir)?;
-            let mine = all.iter().zip(assignment).filter(|&(_, k)| k + 1 == shard.index).map(|(c, _)| c).collect();
-            (lock, mine, manifest(experiment, &all))
+            let lock = lock_for_shard(experiment, &manifest, &partition, &options.out_dir)?;
+            (lock, all.iter().zip(assignment).filter(|&(_, k)| k + 1 == shard.index).map(|(c, _)| c).collect())
         }
     };
-    if !options.merge_only {
-        remove_leftovers(&dir, &mine);
-    }
     if options.merge_only {
         let missing: Vec<&Cell> = mine.iter().copied().filter(|c| finished_cell(&dir, &c.id).is_none()).collect();
         if !missing.is_empty() {
@@ -505,6 +478,9 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
                 first: missing.iter().take(3).map(|c| c.id.clone()).collect(),
             });
         }
+    } else {
+        // Only this run's cells: a shard's neighbours may be writing theirs right now.
+        remove_abandoned_temporaries(&dir, &mine.iter().map(|c| c.id.as_str()).collect());
     }
     let adoptable = if options.reuse_other_code {
         of_other_code(mine.iter().map(|c| (c.id.as_str(), c.settings.as_str())), &dir)?

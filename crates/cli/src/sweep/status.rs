@@ -3,10 +3,9 @@
 //! of the last `hposim submit` recorded (`slurm/shard-K.state`). Where `squeue` answers, it
 //! also tells queued and running tasks from those killed without notice.
 
-use super::{Recorded, SLURM_DIR, Submission, is_finished, read_state, read_submissions};
+use super::{Recorded, SLURM_DIR, Submission, is_finished, read_partition, read_state, read_submissions};
 use anyhow::{Context, Result, anyhow};
 use hposim_runner::slurm::JobState;
-use hposim_sim::shard::{Partition, SHARDS_FILE};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -111,15 +110,6 @@ pub(crate) fn status(dir: &Path, json: bool) -> Result<()> {
 fn read_summary_count(dir: &Path) -> Option<usize> {
     let bytes = std::fs::read(dir.join("summary.json")).ok()?;
     serde_json::from_slice::<Vec<serde_json::Value>>(&bytes).ok().map(|cells| cells.len())
-}
-
-fn read_partition(dir: &Path) -> Result<Option<Partition>> {
-    let path = dir.join(SHARDS_FILE);
-    match std::fs::read(&path) {
-        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("{}: not a partition into shards", path.display()))?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
 }
 
 /// The state of job `job` from what it recorded and, where `squeue` answered, what Slurm says

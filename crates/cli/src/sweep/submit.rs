@@ -9,7 +9,7 @@
 //! task failed: `hposim run --merge` then fails naming the missing cells, which
 //! `hposim status` shows.
 
-use super::{MERGE_SCRIPT, SHARD_SCRIPT, SLURM_DIR, SUBMISSIONS_FILE, Submission, is_finished, read_submissions};
+use super::{MERGE_SCRIPT, SHARD_SCRIPT, SLURM_DIR, SUBMISSIONS_FILE, Submission, is_finished, read_partition, read_submissions};
 use anyhow::{Context, Result, bail};
 use hposim_sim::Experiment;
 use hposim_sim::shard::{MAX_SHARDS, Partition, SHARDS_FILE};
@@ -98,7 +98,7 @@ pub(crate) fn submit(path: &Path, out: Option<PathBuf>, options: &SlurmOptions) 
     {
         // Refused while shards of an earlier submission still run on the folder.
         let _lock = hposim_results::lock_folder(&out_dir)?;
-        hposim_sim::run::write_manifest(&experiment, &cells, &out_dir)?;
+        hposim_sim::run::write_manifest(&experiment, &hposim_sim::run::manifest(&experiment, &cells), &out_dir)?;
         hposim_results::write_json_atomically(&out_dir.join(SHARDS_FILE), &partition, "shards")?;
     }
     if tasks.is_empty() {
@@ -161,17 +161,10 @@ fn shard_count(given: Option<u32>, out_dir: &Path, cells: usize) -> Result<u32> 
         Some(0) => bail!("--shards: must be at least 1"),
         Some(n) if n > MAX_SHARDS => bail!("--shards: at most {MAX_SHARDS}, got {n}"),
         Some(n) => n,
-        None => {
-            let path = out_dir.join(SHARDS_FILE);
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    serde_json::from_slice::<Partition>(&bytes)
-                        .with_context(|| format!("{}: not a partition into shards", path.display()))?
-                        .shards
-                }
-                Err(_) => u32::try_from((cells as usize).div_ceil(CELLS_PER_SHARD).min(DEFAULT_MAX_SHARDS)).unwrap_or(1),
-            }
-        }
+        None => match read_partition(out_dir)? {
+            Some(partition) => partition.shards,
+            None => u32::try_from((cells as usize).div_ceil(CELLS_PER_SHARD).min(DEFAULT_MAX_SHARDS)).unwrap_or(1),
+        },
     };
     Ok(count.min(cells))
 }
