@@ -196,6 +196,11 @@ const SCHEDULERS: &[&str] = &[
     "sampler = { type = \"bohb\" }",
     "sampler = { type = \"regularized_evolution\", population = 8, sample_size = 3 }\nscheduler = { type = \"asha\" }",
     "sampler = { type = \"sobol\" }\nscheduler = { type = \"hyperband\", eta = 3, overlap = false }",
+    // The samplers that choose each trial's fidelity (behind fidelity_choice), and MOBSTER's GP
+    // behind ASHA; small settings, as the models' cost is not what is tested here.
+    "sampler = { type = \"fabolas\", initial_design = 3, candidates = 16, local_search = 1, levels = 3, max_value_samples = 2, restarts = 1, max_observations = 24 }",
+    "sampler = { type = \"multitask\", tasks = [3, 9, 27], initial_design = 3, candidates = 16, local_search = 1, restarts = 1, max_observations = 24 }",
+    "sampler = { type = \"mobster\", candidates = 16, local_search = 1, restarts = 1, max_observations = 24 }",
 ];
 
 proptest! {

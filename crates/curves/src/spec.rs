@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 /// One `[[benchmarks]]` table; `type` selects the benchmark.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // Parsed once per experiment and kept by value: its size does not matter.
 pub enum BenchmarkSpec {
     /// Synthetic learning curves over a seeded random landscape.
     Synthetic(SyntheticSpec),

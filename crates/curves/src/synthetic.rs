@@ -176,6 +176,17 @@ pub struct SyntheticSpec {
     /// Absent: launches are free.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<LaunchOverhead>,
+    /// What one step is (default `epoch`): with `"data"`-like units the curve is one over the
+    /// training-set size, step `k` of `max_epochs` training on the fraction `k / max_epochs`
+    /// (Fabolas' setting; use `family = "power_law"`, the shape of learning curves over data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// How the cost grows with the fidelity (default 1: every step costs the same): reaching
+    /// step `k` costs `epoch_seconds · T · (k / T)^cost_power` in all, for `T = max_epochs`, so
+    /// that 2 is a learner whose training time grows with the square of its data (kernel SVMs);
+    /// each step costs the difference. In `(0, 4]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_power: Option<f64>,
 }
 
 impl Default for SyntheticSpec {
@@ -201,6 +212,8 @@ impl Default for SyntheticSpec {
             size_at_centre: None,
             hypervolume_reference: None,
             overhead: None,
+            unit: None,
+            cost_power: None,
         }
     }
 }
@@ -264,6 +277,8 @@ pub struct Synthetic {
     /// `ln t` for `t = 0..=max_epochs`, so a step needs no logarithm.
     ln_epoch: Vec<f64>,
     overhead: LaunchOverhead,
+    /// `cost_power`, 1 when every step costs the same.
+    cost_power: f64,
 }
 
 impl Synthetic {
@@ -292,6 +307,13 @@ impl Synthetic {
                 "median_quality",
                 format!("must lie strictly between 0 and 1, got {}", spec.median_quality),
             ));
+        }
+        let cost_power = spec.cost_power.unwrap_or(1.0);
+        if !(cost_power > 0.0 && cost_power <= 4.0) {
+            return Err(BenchmarkError::invalid("cost_power", format!("must lie in (0, 4], got {cost_power}")));
+        }
+        if spec.unit.as_deref().is_some_and(|u| u.trim().is_empty()) {
+            return Err(BenchmarkError::invalid("unit", "must not be empty"));
         }
         let overhead = spec.overhead.unwrap_or_default();
         overhead.check().map_err(|(key, message)| BenchmarkError::invalid(&format!("overhead.{key}"), message))?;
@@ -383,7 +405,11 @@ impl Synthetic {
             name,
             space,
             objectives,
-            fidelity: Fidelity { min: spec.min_epochs, max: spec.max_epochs, unit: "epoch".to_owned() },
+            fidelity: Fidelity {
+                min: spec.min_epochs,
+                max: spec.max_epochs,
+                unit: spec.unit.clone().unwrap_or_else(|| "epoch".to_owned()),
+            },
             family: spec.family,
             landscape,
             speed,
@@ -402,6 +428,7 @@ impl Synthetic {
             reference,
             ln_epoch: (0..=spec.max_epochs).map(|t| f64::from(t).ln()).collect(),
             overhead,
+            cost_power,
         })
     }
 
@@ -474,6 +501,15 @@ impl Synthetic {
         }
     }
 
+    /// The cost of reaching `step` when it grows as `(step / T)^cost_power`: kept out of line,
+    /// so that the common case (every step costs the same) compiles as it did without it.
+    #[cold]
+    #[inline(never)]
+    fn grown_cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
+        let t_max = f64::from(self.fidelity.max);
+        curve.coefficients[slot::COST] * t_max * (f64::from(step) / t_max).powf(self.cost_power)
+    }
+
     /// The noise-free error after `t` epochs of a curve.
     #[inline]
     fn mean_error(&self, c: &[f64; INLINE_COEFFICIENTS], t: u32) -> f64 {
@@ -538,16 +574,17 @@ impl Benchmark for Synthetic {
         for (out, output) in metrics.iter_mut().zip(&self.outputs) {
             *out = match output {
                 SyntheticObjective::ValError => error,
-                SyntheticObjective::TrainingTime => t * c[slot::COST],
+                SyntheticObjective::TrainingTime if self.cost_power == 1.0 => t * c[slot::COST],
+                SyntheticObjective::TrainingTime => self.grown_cost_until(curve, step),
                 SyntheticObjective::Parameters => c[slot::SIZE],
             };
         }
-        c[slot::COST]
+        if self.cost_power == 1.0 { c[slot::COST] } else { self.grown_cost_until(curve, step) - self.grown_cost_until(curve, step - 1) }
     }
 
-    /// Every step costs the same.
+    /// Every step costs the same, unless `cost_power` says how the cost grows.
     fn cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
-        f64::from(step) * curve.coefficients[slot::COST]
+        if self.cost_power == 1.0 { f64::from(step) * curve.coefficients[slot::COST] } else { self.grown_cost_until(curve, step) }
     }
 
     fn best_known(&self) -> Option<&[f64]> {
@@ -585,6 +622,43 @@ mod tests {
                 m[0]
             })
             .collect()
+    }
+
+    #[test]
+    fn a_data_fidelity_costs_what_training_on_that_fraction_costs() {
+        // cost_power = 2: reaching step k of T costs c·T·(k/T)² in all; the steps' own costs
+        // add up to it, and the first step is the cheapest.
+        let spec = SyntheticSpec {
+            family: Family::PowerLaw,
+            max_epochs: 64,
+            cost_power: Some(2.0),
+            unit: Some("data (1/64)".into()),
+            objectives: Some(vec![SyntheticObjective::ValError, SyntheticObjective::TrainingTime]),
+            ..SyntheticSpec::default()
+        };
+        let b = bench(spec);
+        assert_eq!(b.fidelity().unit, "data (1/64)");
+        let config = b.optimum();
+        let curve = b.open(&config, 3);
+        let per_step = curve.coefficients[slot::COST];
+        let mut metrics = [0.0; 2];
+        let mut total = 0.0;
+        let mut costs = Vec::new();
+        for k in 1..=64 {
+            let cost = b.step(&curve, k, &mut metrics);
+            total += cost;
+            costs.push(cost);
+            let expected = per_step * 64.0 * (f64::from(k) / 64.0).powi(2);
+            assert!((total - expected).abs() < 1e-9 * expected, "step {k}");
+            assert!((metrics[1] - expected).abs() < 1e-9 * expected, "training time at step {k}");
+        }
+        assert!(costs.windows(2).all(|w| w[0] < w[1]), "each step of data costs more");
+        // The default stays one cost per step.
+        let plain = bench(SyntheticSpec::default());
+        let curve = plain.open(&config, 3);
+        assert_eq!(plain.step(&curve, 5, &mut [0.0]), curve.coefficients[slot::COST]);
+        let bad = Synthetic::new("t".into(), &SyntheticSpec { cost_power: Some(0.0), ..SyntheticSpec::default() });
+        assert!(bad.unwrap_err().to_string().contains("cost_power"));
     }
 
     #[test]

@@ -14,7 +14,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use hposim_core::encoding::CategoricalEncoding;
-use hposim_core::{Choice, Config, Objective, Observation, ParamSpec, Rng, SearchSpace};
+use hposim_core::{Choice, Config, Fidelity, Objective, Observation, ParamSpec, Rng, SearchSpace};
 use hposim_samplers::{Sampler, SamplerSpec, build};
 use rand::SeedableRng;
 use std::hint::black_box;
@@ -119,5 +119,57 @@ fn per_study(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_suggestion, per_study);
+/// A multi-fidelity sampler that has seen `n` results of its own proposals: Fabolas and the
+/// multi-task BO at the fidelity they chose (out of 256 steps, with a cost of one second per
+/// step), MOBSTER at ASHA's rungs 1, 3, 9 of each proposal.
+fn trained_across_fidelities(spec: &str, space: &SearchSpace, n: u32, rng: &mut Rng) -> Box<dyn Sampler> {
+    let mut s = sampler(spec, space);
+    let fidelity = Fidelity { min: 1, max: 256, unit: "data".into() };
+    let mut trial = 0;
+    while trial < n {
+        if spec.contains("mobster") {
+            let config = s.suggest(rng).unwrap();
+            for r in [1, 3, 9].into_iter().take((n - trial) as usize) {
+                let metrics = losses(space, &config).map(|l| l + 1.0 / f64::from(r));
+                s.observe(&Observation { trial, config: &config, fidelity: r, metrics: &metrics, time: 0.0 });
+                trial += 1;
+            }
+        } else {
+            let (config, step) = s.suggest_with_fidelity(&fidelity, rng).unwrap();
+            let metrics = losses(space, &config).map(|l| l + (1.0 - f64::from(step) / 256.0).powi(2));
+            s.observe_with_cost(&Observation { trial, config: &config, fidelity: step, metrics: &metrics, time: 0.0 }, f64::from(step));
+            trial += 1;
+        }
+    }
+    s
+}
+
+/// One proposal of the joint GPs over configuration and fidelity at 100 and 300 results
+/// (issue: usable at a few hundred observations).
+fn per_suggestion_across_fidelities(c: &mut Criterion) {
+    let space = space();
+    let mut group = c.benchmark_group("suggest_multi_fidelity");
+    group.sample_size(10).measurement_time(Duration::from_secs(6));
+    for (name, spec) in [
+        ("fabolas", "type = 'fabolas'\ninitial_design = 10"),
+        ("multitask", "type = 'multitask'\ntasks = [28, 85, 256]"),
+        ("mobster", "type = 'mobster'"),
+    ] {
+        for n in [100u32, 300] {
+            let mut state: Option<(Rng, Box<dyn Sampler>)> = None;
+            let fidelity = Fidelity { min: 1, max: 256, unit: "data".into() };
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, &n| {
+                let (rng, s) = state.get_or_insert_with(|| {
+                    let mut rng = Rng::seed_from_u64(2);
+                    let s = trained_across_fidelities(spec, &space, n, &mut rng);
+                    (rng, s)
+                });
+                b.iter(|| black_box(s.suggest_with_fidelity(&fidelity, rng)));
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, per_suggestion, per_study, per_suggestion_across_fidelities);
 criterion_main!(benches);

@@ -25,8 +25,10 @@
 pub mod acquisition;
 pub mod features;
 pub mod fit;
+pub mod joint;
 pub mod kernel;
 pub mod lbfgs;
+pub mod mes;
 pub mod model;
 pub mod posterior;
 

@@ -7,7 +7,9 @@
 //! [`grid::GridSampler`] (every point of a grid, conditions respected), the quasi-random
 //! [`sobol::SobolSampler`] and [`latin_hypercube::LatinHypercubeSampler`], the Bayesian
 //! [`tpe::TpeSampler`], [`gp::GpSampler`] and [`bohb::BohbSampler`] (BOHB's KDE model, to sit
-//! behind HyperBand), [`regularized_evolution::RegularizedEvolution`], the multi-objective
+//! behind HyperBand), the multi-fidelity [`fabolas::FabolasSampler`] and
+//! [`multitask::MultiTaskSampler`] (which choose each trial's fidelity) and
+//! [`mobster::MobsterSampler`] (MOBSTER's GP, behind ASHA), [`regularized_evolution::RegularizedEvolution`], the multi-objective
 //! [`nsga2::Nsga2Sampler`], [`parego::ParegoSampler`], MO-TPE ([`motpe`], through
 //! [`tpe::TpeSampler::multi_objective`]) and [`ehvi::EhviSampler`], and
 //! [`trial_limit::TrialLimit`] (caps the number of proposals, which is how an experiment's
@@ -16,11 +18,14 @@
 
 pub mod bohb;
 pub mod ehvi;
+pub mod fabolas;
 pub mod gp;
 pub mod grid;
 pub mod history;
 pub mod latin_hypercube;
+pub mod mobster;
 pub mod motpe;
+pub mod multitask;
 pub mod normal;
 pub mod nsga2;
 pub mod parego;
@@ -33,7 +38,7 @@ pub mod sobol;
 pub mod tpe;
 pub mod trial_limit;
 
-use hposim_core::{Config, Objective, Observation, Rng, SearchSpace, TrialId};
+use hposim_core::{Config, Fidelity, Objective, Observation, Rng, SearchSpace, TrialId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -85,6 +90,21 @@ pub trait Sampler: Send {
     /// Learns from a result. The scheduler decides which results to pass on (e.g. only those at
     /// full fidelity, or at every rung).
     fn observe(&mut self, _observation: &Observation<'_>) {}
+
+    /// The next configuration and the fidelity to train it to, within `fidelity`'s range: how
+    /// a sampler that chooses the fidelity too (Fabolas, multi-task BO) proposes, behind the
+    /// `fidelity_choice` scheduler, whose `Action::Start` then carries that fidelity to either
+    /// executor. The default proposes [`Sampler::suggest`] at full fidelity.
+    fn suggest_with_fidelity(&mut self, fidelity: &Fidelity, rng: &mut Rng) -> Option<(Config, u32)> {
+        self.suggest(rng).map(|config| (config, fidelity.max))
+    }
+
+    /// Learns from the result a trial was started for and what it cost: `seconds` from the
+    /// trial's start to this result, launch overhead included (what a cost model such as
+    /// Fabolas' learns from). The default ignores the cost.
+    fn observe_with_cost(&mut self, observation: &Observation<'_>, _seconds: f64) {
+        self.observe(observation);
+    }
 
     /// Learns that a trial failed (diverged): its metrics are NaN or infinite. Schedulers pass
     /// the fidelity the trial was running to (its rung, or the full fidelity), the budget the
@@ -157,6 +177,13 @@ pub enum SamplerSpec {
     Gp(gp::GpSettings),
     /// BOHB's kernel-density model (use it behind `hyperband` for the strategy BOHB).
     Bohb(bohb::BohbSettings),
+    /// Fabolas: a joint GP over configuration and data fraction, choosing both (behind
+    /// `fidelity_choice` by default).
+    Fabolas(fabolas::FabolasSettings),
+    /// Cost-aware multi-task BO over discrete fidelities (behind `fidelity_choice` by default).
+    Multitask(multitask::MultiTaskSettings),
+    /// MOBSTER's GP over configuration and resource (behind ASHA by default).
+    Mobster(mobster::MobsterSettings),
     /// Regularized (aging) evolution.
     RegularizedEvolution(regularized_evolution::EvolutionSettings),
     /// Expected hypervolume improvement with one GP per objective (two or three objectives);
@@ -222,6 +249,9 @@ pub fn build(spec: &SamplerSpec, space: &SearchSpace, objectives: &[Objective], 
         SamplerSpec::Tpe(settings) => Box::new(tpe::TpeSampler::new(space, objective, settings)?),
         SamplerSpec::Gp(settings) => Box::new(gp::GpSampler::new(space, objective, settings)?),
         SamplerSpec::Bohb(settings) => Box::new(bohb::BohbSampler::new(space, objective, settings)?),
+        SamplerSpec::Fabolas(settings) => Box::new(fabolas::FabolasSampler::new(space, objective, settings)?),
+        SamplerSpec::Multitask(settings) => Box::new(multitask::MultiTaskSampler::new(space, objective, settings)?),
+        SamplerSpec::Mobster(settings) => Box::new(mobster::MobsterSampler::new(space, objective, settings)?),
         SamplerSpec::RegularizedEvolution(settings) => {
             Box::new(regularized_evolution::RegularizedEvolution::new(space, objective, settings)?)
         }

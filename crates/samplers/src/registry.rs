@@ -76,6 +76,27 @@ const BOHB: SamplerInfo = SamplerInfo {
     learns: true,
     relative_cost: 1,
 };
+const FABOLAS: SamplerInfo = SamplerInfo {
+    name: "fabolas",
+    summary: "Fabolas (Klein et al. 2017): joint GP over configuration and data fraction, max-value entropy search per second; chooses the fidelity",
+    objectives: Objectives::First,
+    learns: true,
+    relative_cost: 60,
+};
+const MULTITASK: SamplerInfo = SamplerInfo {
+    name: "multitask",
+    summary: "cost-aware multi-task BO (Swersky et al. 2013): shared GP over tasks, augmented EI per cost (Huang et al. 2006); chooses the fidelity",
+    objectives: Objectives::First,
+    learns: true,
+    relative_cost: 30,
+};
+const MOBSTER: SamplerInfo = SamplerInfo {
+    name: "mobster",
+    summary: "MOBSTER (Klein et al. 2020, Syne Tune): GP over configuration and resource, EI at the acquisition rung; behind asha unless a scheduler is given",
+    objectives: Objectives::First,
+    learns: true,
+    relative_cost: 30,
+};
 const REGULARIZED_EVOLUTION: SamplerInfo = SamplerInfo {
     name: "regularized_evolution",
     summary: "aging evolution (Real et al. 2019); population, sample_size",
@@ -113,8 +134,23 @@ const PAREGO: SamplerInfo = SamplerInfo {
 };
 
 /// Every sampler type, in the order `hposim list` prints them.
-pub const SAMPLERS: &[&SamplerInfo] =
-    &[&RANDOM, &GRID, &SOBOL, &LATIN_HYPERCUBE, &TPE, &GP, &BOHB, &REGULARIZED_EVOLUTION, &EHVI, &MOTPE, &NSGA2, &PAREGO];
+pub const SAMPLERS: &[&SamplerInfo] = &[
+    &RANDOM,
+    &GRID,
+    &SOBOL,
+    &LATIN_HYPERCUBE,
+    &TPE,
+    &GP,
+    &BOHB,
+    &FABOLAS,
+    &MULTITASK,
+    &MOBSTER,
+    &REGULARIZED_EVOLUTION,
+    &EHVI,
+    &MOTPE,
+    &NSGA2,
+    &PAREGO,
+];
 
 impl SamplerSpec {
     /// A simulated cell's CPU time with this sampler relative to random search's
@@ -136,6 +172,9 @@ impl SamplerSpec {
             SamplerSpec::Tpe(_) => &TPE,
             SamplerSpec::Gp(_) => &GP,
             SamplerSpec::Bohb(_) => &BOHB,
+            SamplerSpec::Fabolas(_) => &FABOLAS,
+            SamplerSpec::Multitask(_) => &MULTITASK,
+            SamplerSpec::Mobster(_) => &MOBSTER,
             SamplerSpec::RegularizedEvolution(_) => &REGULARIZED_EVOLUTION,
             SamplerSpec::Ehvi(_) => &EHVI,
             SamplerSpec::Motpe(_) => &MOTPE,

@@ -10,7 +10,7 @@
 
 use crate::Sampler;
 use hposim_core::nearest::{NearestIndex, encode_for_nearest};
-use hposim_core::{Config, Observation, Rng, SearchSpace, TrialId};
+use hposim_core::{Config, Fidelity, Observation, Rng, SearchSpace, TrialId};
 use rand::RngExt;
 use std::sync::Arc;
 
@@ -65,6 +65,13 @@ impl Restricted {
         let count = set.len();
         Self { inner, space: space.clone(), set, used: vec![false; count], remaining: count }
     }
+
+    /// The unused candidate nearest to `config`.
+    fn nearest_unused(&self, config: &Config) -> Option<usize> {
+        let mut query = vec![0.0; self.space.len()];
+        encode_for_nearest(&self.space, config, &mut query);
+        self.set.nearest(&query, |i| !self.used[i])
+    }
 }
 
 impl Sampler for Restricted {
@@ -75,19 +82,32 @@ impl Sampler for Restricted {
         let candidates = Candidates { configs: self.set.configs(), used: &self.used, remaining: self.remaining };
         let chosen = match self.inner.pick(&candidates, rng)? {
             Pick::Index(i) => Some(i).filter(|&i| !self.used.get(i).copied().unwrap_or(true)),
-            Pick::Proposal(config) => {
-                let mut query = vec![0.0; self.space.len()];
-                encode_for_nearest(&self.space, &config, &mut query);
-                self.set.nearest(&query, |i| !self.used[i])
-            }
+            Pick::Proposal(config) => self.nearest_unused(&config),
         }?;
         self.used[chosen] = true;
         self.remaining -= 1;
         Some(self.set.configs()[chosen].clone())
     }
 
+    /// The inner sampler's proposal resolved to the nearest unused candidate, at the fidelity
+    /// it chose.
+    fn suggest_with_fidelity(&mut self, fidelity: &Fidelity, rng: &mut Rng) -> Option<(Config, u32)> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let (config, target) = self.inner.suggest_with_fidelity(fidelity, rng)?;
+        let chosen = self.nearest_unused(&config)?;
+        self.used[chosen] = true;
+        self.remaining -= 1;
+        Some((self.set.configs()[chosen].clone(), target))
+    }
+
     fn observe(&mut self, observation: &Observation<'_>) {
         self.inner.observe(observation);
+    }
+
+    fn observe_with_cost(&mut self, observation: &Observation<'_>, seconds: f64) {
+        self.inner.observe_with_cost(observation, seconds);
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {

@@ -3,7 +3,7 @@
 //! exhausted, and schedulers finish the trials they have.
 
 use crate::Sampler;
-use hposim_core::{Config, Observation, Rng, TrialId};
+use hposim_core::{Config, Fidelity, Observation, Rng, TrialId};
 
 /// Wraps a sampler and stops proposing after `limit` configurations.
 pub struct TrialLimit {
@@ -28,8 +28,21 @@ impl Sampler for TrialLimit {
         Some(config)
     }
 
+    fn suggest_with_fidelity(&mut self, fidelity: &Fidelity, rng: &mut Rng) -> Option<(Config, u32)> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let proposal = self.inner.suggest_with_fidelity(fidelity, rng)?;
+        self.remaining -= 1;
+        Some(proposal)
+    }
+
     fn observe(&mut self, observation: &Observation<'_>) {
         self.inner.observe(observation);
+    }
+
+    fn observe_with_cost(&mut self, observation: &Observation<'_>, seconds: f64) {
+        self.inner.observe_with_cost(observation, seconds);
     }
 
     fn on_failure(&mut self, failure: &Observation<'_>) {

@@ -71,6 +71,9 @@ fn specs() -> Vec<SamplerSpec> {
         parse("type = 'nsga2'\npopulation_size = 6"),
         parse("type = 'ehvi'\nstartup_trials = 5\ncandidates = 32\nrestarts = 1"),
         parse("type = 'parego'\nmodel = { type = 'tpe', startup_trials = 4 }"),
+        parse("type = 'fabolas'\ninitial_design = 4\ncandidates = 32\nlevels = 3\nmax_value_samples = 3\nrestarts = 1"),
+        parse("type = 'multitask'\ninitial_design = 4\ncandidates = 32\nrestarts = 1"),
+        parse("type = 'mobster'\nstartup_trials = 4\ncandidates = 32\nrestarts = 1"),
     ]
 }
 

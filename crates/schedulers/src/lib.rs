@@ -6,7 +6,8 @@
 //! both executors speak only this trait, a strategy behaves the same in simulation and in
 //! reality.
 //!
-//! Shipped here: [`fifo::Fifo`] (every trial to full fidelity), synchronous
+//! Shipped here: [`fifo::Fifo`] (every trial to full fidelity),
+//! [`fidelity_choice::FidelityChoice`] (every trial to the fidelity its sampler chose), synchronous
 //! [`successive_halving`] and [`hyperband`] (both sizings, see [`brackets`]), [`asha::Asha`]
 //! (promotion and stopping variants, several brackets) and the
 //! [`median_stopping::MedianStopping`] rule, each working with any sampler, with or without
@@ -17,6 +18,7 @@
 
 pub mod asha;
 pub mod brackets;
+pub mod fidelity_choice;
 pub mod fifo;
 pub mod hyperband;
 pub mod median_stopping;
@@ -156,6 +158,9 @@ impl Ranking {
 pub enum SchedulerSpec {
     /// First in, first out: every trial runs to full fidelity.
     Fifo {},
+    /// Every trial runs to the fidelity its sampler chose (Fabolas, multi-task BO); FIFO for
+    /// samplers that do not choose.
+    FidelityChoice {},
     /// Synchronous successive halving, one bracket after another.
     SuccessiveHalving {
         /// Reduction factor η ≥ 2 (default 3).
@@ -309,7 +314,9 @@ fn fidelity_range(min: Option<u32>, max: Option<u32>, eta: f64, fidelity: &Fidel
 /// configurations before its last rung). `None` if the specification is invalid.
 pub fn top_fidelity(spec: &SchedulerSpec, fidelity: &Fidelity) -> Option<u32> {
     match *spec {
-        SchedulerSpec::Fifo {} | SchedulerSpec::MedianStopping { .. } | SchedulerSpec::Pbt(_) => Some(fidelity.max),
+        SchedulerSpec::Fifo {} | SchedulerSpec::FidelityChoice {} | SchedulerSpec::MedianStopping { .. } | SchedulerSpec::Pbt(_) => {
+            Some(fidelity.max)
+        }
         SchedulerSpec::Hyperband { eta, min_fidelity, max_fidelity, .. }
         | SchedulerSpec::Asha { eta, min_fidelity, max_fidelity, .. }
         | SchedulerSpec::MoAsha { eta, min_fidelity, max_fidelity } => {
@@ -360,6 +367,7 @@ pub fn build(
 ) -> Result<Box<dyn Scheduler>, SchedulerError> {
     Ok(match *spec {
         SchedulerSpec::Fifo {} => Box::new(fifo::Fifo::new(sampler, fidelity.max)),
+        SchedulerSpec::FidelityChoice {} => Box::new(fidelity_choice::FidelityChoice::new(sampler, fidelity)),
         SchedulerSpec::Pbt(ref settings) => {
             let config = settings.resolve(fidelity.max)?;
             Box::new(pbt::Pbt::new(sampler, space.clone(), ranking_objective(objectives)?, config, fidelity.max))

@@ -39,6 +39,11 @@ pub struct SchedulerCapabilities {
 }
 
 const FIFO: SchedulerInfo = SchedulerInfo { name: "fifo", summary: "every trial to full fidelity (the default)", extra_cost: 0 };
+const FIDELITY_CHOICE: SchedulerInfo = SchedulerInfo {
+    name: "fidelity_choice",
+    summary: "every trial to the fidelity its sampler chose (the default of fabolas and multitask)",
+    extra_cost: 0,
+};
 const SUCCESSIVE_HALVING: SchedulerInfo = SchedulerInfo {
     name: "successive_halving",
     summary: "synchronous successive halving (Jamieson & Talwalkar 2016), brackets repeated",
@@ -65,7 +70,8 @@ const MO_ASHA: SchedulerInfo =
     SchedulerInfo { name: "mo_asha", summary: "multi-objective ASHA (Schmucker et al. 2021; Syne Tune's MOASHA)", extra_cost: 13 };
 
 /// Every scheduler type, in the order `hposim list` prints them.
-pub const SCHEDULERS: &[&SchedulerInfo] = &[&FIFO, &SUCCESSIVE_HALVING, &HYPERBAND, &ASHA, &MEDIAN_STOPPING, &PBT, &MO_ASHA];
+pub const SCHEDULERS: &[&SchedulerInfo] =
+    &[&FIFO, &FIDELITY_CHOICE, &SUCCESSIVE_HALVING, &HYPERBAND, &ASHA, &MEDIAN_STOPPING, &PBT, &MO_ASHA];
 
 fn ranked(ranking: Ranking) -> Objectives {
     match ranking {
@@ -79,6 +85,7 @@ impl SchedulerSpec {
     pub fn info(&self) -> &'static SchedulerInfo {
         match self {
             SchedulerSpec::Fifo {} => &FIFO,
+            SchedulerSpec::FidelityChoice {} => &FIDELITY_CHOICE,
             SchedulerSpec::SuccessiveHalving { .. } => &SUCCESSIVE_HALVING,
             SchedulerSpec::Hyperband { .. } => &HYPERBAND,
             SchedulerSpec::Asha { .. } => &ASHA,
@@ -100,6 +107,14 @@ impl SchedulerSpec {
         match self {
             SchedulerSpec::Fifo {} => SchedulerCapabilities {
                 terminates_early: false,
+                pauses: false,
+                waits: false,
+                changes_configurations: false,
+                objectives: Objectives::None,
+            },
+            // Trials end below full fidelity where the sampler asks; nothing pauses or waits.
+            SchedulerSpec::FidelityChoice {} => SchedulerCapabilities {
+                terminates_early: true,
                 pauses: false,
                 waits: false,
                 changes_configurations: false,

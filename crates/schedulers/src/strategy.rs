@@ -55,7 +55,9 @@ impl From<WrittenStrategy> for StrategySpec {
 
 /// The scheduler of a strategy whose table names none: FIFO, except behind BOHB's sampler,
 /// which gets HyperBand with HpBandSter's bracket sizing, so that together they are the
-/// strategy BOHB as Falkner et al. (ICML 2018) ran it.
+/// strategy BOHB as Falkner et al. (ICML 2018) ran it, and behind the samplers that choose the
+/// fidelity (Fabolas, multi-task BO), which get `fidelity_choice`, and behind MOBSTER's, which
+/// gets ASHA (stopping) as Syne Tune's `MOBSTER` runs it.
 pub fn default_scheduler(sampler: &SamplerSpec) -> SchedulerSpec {
     match sampler {
         SamplerSpec::Bohb(_) => SchedulerSpec::Hyperband {
@@ -66,6 +68,15 @@ pub fn default_scheduler(sampler: &SamplerSpec) -> SchedulerSpec {
             overlap: true,
             max_brackets: None,
             ranking: crate::Ranking::First,
+        },
+        SamplerSpec::Fabolas(_) | SamplerSpec::Multitask(_) => SchedulerSpec::FidelityChoice {},
+        // Syne Tune's MOBSTER: HyperbandScheduler's defaults (stopping, η = 3, one bracket).
+        SamplerSpec::Mobster(_) => SchedulerSpec::Asha {
+            eta: 3.0,
+            min_fidelity: None,
+            max_fidelity: None,
+            variant: crate::asha::AshaVariant::Stopping,
+            brackets: 1,
         },
         _ => SchedulerSpec::Fifo {},
     }
@@ -167,6 +178,9 @@ pub fn check_strategy(strategy: &StrategySpec, setting: &Setting<'_>) -> Result<
         }
     }
     hposim_samplers::validate(&strategy.sampler, setting.space, &ranked).map_err(|e| format!("sampler.{e}"))?;
+    if let SamplerSpec::Multitask(settings) = &strategy.sampler {
+        hposim_samplers::multitask::check_tasks(settings, setting.fidelity).map_err(|e| format!("sampler.{e}"))?;
+    }
     let probe = Box::new(hposim_samplers::random::RandomSampler::new(setting.space.clone()));
     crate::build(&strategy.scheduler, probe, setting.space, setting.fidelity, &ranked).map_err(|e| format!("scheduler.{e}"))?;
     Ok(())

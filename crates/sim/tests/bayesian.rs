@@ -6,7 +6,7 @@
 use hposim_sim::{Experiment, RunOptions, run};
 use std::path::Path;
 
-const SAMPLERS: [&str; 9] = [
+const SAMPLERS: [&str; 12] = [
     "{ type = 'random' }",
     "{ type = 'sobol' }",
     "{ type = 'latin_hypercube', points = 16 }",
@@ -16,10 +16,14 @@ const SAMPLERS: [&str; 9] = [
     "{ type = 'bohb' }",
     "{ type = 'regularized_evolution', population = 8, sample_size = 3 }",
     "{ type = 'grid', resolution = 2 }",
+    "{ type = 'fabolas', initial_design = 4, candidates = 32, local_search = 1, levels = 3, max_value_samples = 3, restarts = 1, max_observations = 30 }",
+    "{ type = 'multitask', initial_design = 4, candidates = 32, local_search = 1, restarts = 1, max_observations = 30 }",
+    "{ type = 'mobster', candidates = 32, local_search = 1, restarts = 1, max_observations = 30 }",
 ];
 
-const SCHEDULERS: [&str; 5] = [
+const SCHEDULERS: [&str; 6] = [
     "{ type = 'fifo' }",
+    "{ type = 'fidelity_choice' }",
     "{ type = 'asha' }",
     "{ type = 'hyperband', sizing = 'hpbandster' }",
     "{ type = 'successive_halving' }",
