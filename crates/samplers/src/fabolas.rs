@@ -437,27 +437,17 @@ impl FabolasSampler {
             }
         };
         let parents: Vec<usize> = projected_incumbent(&self.loss_model, &self.data, &reference).into_iter().collect();
-        let mut level_scores = Vec::new();
-        let best = self.search.maximise(
+        let (best, level) = self.search.maximise_over_levels(
             &self.space,
             &self.data.features,
             self.settings.candidates as usize,
             self.settings.local_search as usize,
             &self.data.values,
             &parents,
+            steps.len(),
             rng,
-            |features, _, scores| {
-                score_levels(features, &mut level_scores);
-                let m = scores.len();
-                for (j, score) in scores.iter_mut().enumerate() {
-                    *score = (0..steps.len()).map(|l| level_scores[l * m + j]).fold(f64::NEG_INFINITY, f64::max);
-                }
-            },
+            &mut score_levels,
         )?;
-        let mut features = vec![0.0; width];
-        self.data.features.encode(&self.space, &best, &mut features);
-        score_levels(&features, &mut level_scores);
-        let level = (0..steps.len()).max_by(|&a, &b| level_scores[a].total_cmp(&level_scores[b]).then(b.cmp(&a)))?;
         Some((Config::new(best), steps[level]))
     }
 }

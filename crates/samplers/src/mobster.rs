@@ -202,16 +202,11 @@ impl MobsterSampler {
         let dim = self.features.width() + 1;
         let x: Vec<f64> = rows.iter().flat_map(|&i| self.x[i * dim..(i + 1) * dim].iter().copied()).collect();
         let losses: Vec<f64> = rows.iter().map(|&i| self.losses[i]).collect();
-        let worst = losses.iter().copied().filter(|l| l.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-        if !worst.is_finite() {
+        if !losses.iter().any(|l| l.is_finite()) {
             return false;
         }
-        let mut y: Vec<f64> = losses.iter().map(|&l| if l.is_finite() { l } else { worst }).collect();
-        let n = y.len() as f64;
-        let mean = y.iter().sum::<f64>() / n;
-        let sd = (y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        let sd = if sd > 1e-12 * mean.abs().max(f64::MIN_POSITIVE) { sd } else { 1.0 };
-        y.iter_mut().for_each(|v| *v = (*v - mean) / sd);
+        let mut y = Vec::with_capacity(losses.len());
+        crate::gp::model::standardise(losses.iter().copied(), &mut y);
         let count = y.len();
         let refit = self.fitted.as_ref().is_none_or(|(fitted_n, _)| count * 10 >= fitted_n * 11);
         if refit {

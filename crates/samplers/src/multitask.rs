@@ -231,7 +231,6 @@ impl MultiTaskSampler {
         })?;
         let best = out.reference_mean[effective];
         let costs = self.task_costs();
-        let mut scores_by_task = Vec::new();
         let mut score_tasks = |features: &[f64], scores: &mut Vec<f64>| {
             let m = features.len() / width;
             posterior.matern_block(features, &mut matern);
@@ -251,27 +250,17 @@ impl MultiTaskSampler {
                 }
             }
         };
-        let parents: Vec<usize> = vec![effective];
-        let values = self.search.maximise(
+        let (values, task) = self.search.maximise_over_levels(
             &self.space,
             &self.data.features,
             self.settings.candidates as usize,
             self.settings.local_search as usize,
             &self.data.values,
-            &parents,
+            &[effective],
+            t,
             rng,
-            |features, _, scores| {
-                score_tasks(features, &mut scores_by_task);
-                let m = scores.len();
-                for (j, score) in scores.iter_mut().enumerate() {
-                    *score = (0..t).map(|k| scores_by_task[k * m + j]).fold(f64::NEG_INFINITY, f64::max);
-                }
-            },
+            &mut score_tasks,
         )?;
-        let mut features = vec![0.0; width];
-        self.data.features.encode(&self.space, &values, &mut features);
-        score_tasks(&features, &mut scores_by_task);
-        let task = (0..t).max_by(|&a, &b| scores_by_task[a].total_cmp(&scores_by_task[b]).then(b.cmp(&a)))?;
         Some((Config::new(values), task))
     }
 

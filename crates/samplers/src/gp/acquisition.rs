@@ -106,6 +106,38 @@ impl Search {
         best.map(|(_, values)| values)
     }
 
+    /// [`Search::maximise`] for an acquisition with one score per level (fidelity or task): a
+    /// configuration scores the best of its levels, and the winner comes back with its best
+    /// level (the lowest of equals). `score(features, out)` writes `levels × rows` scores,
+    /// level-major (`out[l * rows + j]`).
+    #[allow(clippy::too_many_arguments)] // The search's inputs, each needed once.
+    pub fn maximise_over_levels(
+        &mut self,
+        space: &SearchSpace,
+        features: &Features,
+        candidates: usize,
+        local_search: usize,
+        parent_values: &[Value],
+        parents: &[usize],
+        levels: usize,
+        rng: &mut Rng,
+        mut score: impl FnMut(&[f64], &mut Vec<f64>),
+    ) -> Option<(Vec<Value>, usize)> {
+        let mut by_level = Vec::new();
+        let best = self.maximise(space, features, candidates, local_search, parent_values, parents, rng, |rows, _, scores| {
+            score(rows, &mut by_level);
+            let m = scores.len();
+            for (j, s) in scores.iter_mut().enumerate() {
+                *s = (0..levels).map(|l| by_level[l * m + j]).fold(f64::NEG_INFINITY, f64::max);
+            }
+        })?;
+        let mut row = vec![0.0; features.width()];
+        features.encode(space, &best, &mut row);
+        score(&row, &mut by_level);
+        let level = (0..levels).max_by(|&a, &b| by_level[a].total_cmp(&by_level[b]).then(b.cmp(&a)))?;
+        Some((best, level))
+    }
+
     /// Scores every single-parameter move of `current` by `step` (every other choice of a
     /// categorical) and returns the best (index into the moves, score) if it beats
     /// `current_score`, the first of equals.

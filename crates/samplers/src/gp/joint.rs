@@ -509,19 +509,12 @@ impl JointModel {
     /// Conditions on `n` rows: features `x` (`dim` each), basis values `phi`, raw `targets`
     /// (non-finite ones take the worst finite value). False when no factorisation succeeded.
     pub fn update(&mut self, x: &[f64], phi: &[f64], dim: usize, targets: &[f64], restarts: u32, rng: &mut Rng) -> bool {
-        let worst = targets.iter().copied().filter(|t| t.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-        self.y.clear();
-        self.y.extend(targets.iter().map(|&t| if t.is_finite() { t } else { worst }));
-        let n = self.y.len();
-        if n == 0 || !worst.is_finite() {
+        if !targets.iter().any(|t| t.is_finite()) {
             self.posterior = None;
             return false;
         }
-        let mean = self.y.iter().sum::<f64>() / n as f64;
-        let sd = (self.y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64).sqrt();
-        let sd = if sd > 1e-12 * mean.abs().max(f64::MIN_POSITIVE) { sd } else { 1.0 };
-        self.y.iter_mut().for_each(|v| *v = (*v - mean) / sd);
-        self.standardisation = (mean, sd);
+        self.standardisation = super::model::standardise(targets.iter().copied(), &mut self.y);
+        let n = self.y.len();
         let data = JointData { x, phi, y: &self.y, dim, basis: self.basis };
         let refit = self.fitted.as_ref().is_none_or(|(fitted_n, _)| n * 10 >= fitted_n * 11);
         if refit {

@@ -75,6 +75,22 @@ impl Observations {
     }
 }
 
+/// Writes `losses` into `out` standardised (zero mean, unit standard deviation), non-finite ones
+/// (failures) at the worst finite loss first; returns the mean and standard deviation used. A
+/// constant objective (up to rounding) standardises to 0, not to its rounding noise. Every GP
+/// sampler's targets go through here.
+pub fn standardise(losses: impl Iterator<Item = f64> + Clone, out: &mut Vec<f64>) -> (f64, f64) {
+    let worst = losses.clone().filter(|l| l.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    out.clear();
+    out.extend(losses.map(|l| if l.is_finite() { l } else { worst }));
+    let n = out.len() as f64;
+    let mean = out.iter().sum::<f64>() / n;
+    let sd = (out.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+    let sd = if sd > 1e-12 * mean.abs().max(f64::MIN_POSITIVE) { sd } else { 1.0 };
+    out.iter_mut().for_each(|v| *v = (*v - mean) / sd);
+    (mean, sd)
+}
+
 /// One objective's GP, kept up to date with the modelled fidelity.
 #[derive(Debug)]
 pub struct Surrogate {
@@ -110,17 +126,8 @@ impl Surrogate {
 
     /// Standardised targets of `level`, failures at the worst finite loss.
     pub fn targets(&mut self, level: &Level, objectives: usize) {
-        let losses = level.losses.iter().skip(self.objective).step_by(objectives);
-        let worst = losses.clone().copied().filter(|l| l.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-        self.y.clear();
-        self.y.extend(losses.map(|&l| if l.is_finite() { l } else { worst }));
-        let n = self.y.len() as f64;
-        let mean = self.y.iter().sum::<f64>() / n;
-        let sd = (self.y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        // A constant objective (up to rounding) standardises to 0, not to its rounding noise.
-        let sd = if sd > 1e-12 * mean.abs().max(f64::MIN_POSITIVE) { sd } else { 1.0 };
-        self.y.iter_mut().for_each(|v| *v = (*v - mean) / sd);
-        self.standardisation = (mean, sd);
+        let losses = level.losses.iter().skip(self.objective).step_by(objectives).copied();
+        self.standardisation = standardise(losses, &mut self.y);
     }
 
     /// Brings the posterior up to date for `fidelity` of `data` (targets first): refit when
