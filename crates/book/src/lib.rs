@@ -34,8 +34,8 @@ pub mod error;
 pub use error::BookError;
 
 use hposim_core::{
-    Action, Budget, Config, Decision, EpochStatus, Exploit, Objective, Observation, Rng, Row, RowSink, StopReason, Trace, TrialId,
-    TrialOutcome, WorkerRequest,
+    Action, Budget, Config, Decision, EpochStatus, Exploit, Objective, Observation, Rng, Row, RowSink, StopReason, Trace, TraceLevel,
+    TrialId, TrialOutcome, WorkerRequest,
 };
 use hposim_schedulers::Scheduler;
 
@@ -110,7 +110,8 @@ pub enum Slot {
     Free,
     /// Told to wait while the book had received `since` results.
     Waiting {
-        /// Results received when it was told to wait.
+        /// Results received when it was told to wait (those the scheduler heard, where it need
+        /// not be asked again after the others: [`Scheduler::wakes_on_every_result`]).
         since: u64,
     },
     /// Running a trial.
@@ -244,12 +245,31 @@ pub struct TrialBook {
     slots: Vec<Slot>,
     waiting: usize,
     results: u64,
+    /// Results the scheduler heard (all but those of quiet steps, [`TraceLevel::Decisions`]).
+    heard: u64,
     epochs: u64,
     full_evaluations: u64,
     failed_trials: u64,
     repeats: f64,
     refused: Option<StopReason>,
     trace: Trace,
+    /// Which rows the trace keeps.
+    level: TraceLevel,
+    /// Per worker, the run segment whose steps are not kept yet ([`TraceLevel::Decisions`]).
+    segments: Vec<Option<Segment>>,
+}
+
+/// The steps of a trial on a worker since its launch or its latest decision, which the trace
+/// keeps as one row at the decisions level.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Segment {
+    /// When its first step started.
+    start: f64,
+    /// Its first step's launch overhead.
+    launch_seconds: f64,
+    /// The step whose result the scheduler asked for ([`Scheduler::next_decision`]), or one at
+    /// which the trial ends anyway.
+    decide_at: u32,
 }
 
 impl TrialBook {
@@ -263,13 +283,24 @@ impl TrialBook {
             slots: vec![Slot::Free; workers],
             waiting: 0,
             results: 0,
+            heard: 0,
             epochs: 0,
             full_evaluations: 0,
             failed_trials: 0,
             repeats: 0.0,
             refused: None,
             trace: Trace::with_capacity(objectives, rows),
+            level: TraceLevel::Steps,
+            segments: vec![None; workers],
         }
+    }
+
+    /// Keeps the trace at `level` ([`TraceLevel::Steps`] unless set): at the decisions level,
+    /// a row per run segment, and the scheduler hears only the results it asks for
+    /// ([`Scheduler::next_decision`]). Only for an executor that reports every step of a
+    /// trial in order and records each launch's exit with its last step (the simulator).
+    pub fn set_trace_level(&mut self, level: TraceLevel) {
+        self.level = level;
     }
 
     /// The settings.
@@ -396,7 +427,7 @@ impl TrialBook {
                 Answer::Launch(self.exploit(donor, recipient, step, config, until, request.now)?)
             }
             Action::Wait => {
-                self.slots[worker] = Slot::Waiting { since: self.results };
+                self.slots[worker] = Slot::Waiting { since: self.wake_count(scheduler) };
                 self.waiting += 1;
                 Answer::Wait
             }
@@ -466,7 +497,7 @@ impl TrialBook {
     /// synchronous rung).
     pub fn wake_waiting<E: Executor>(&mut self, executor: &mut E, scheduler: &mut dyn Scheduler, rng: &mut Rng) -> Result<(), E::Error> {
         for worker in 0..self.slots.len() {
-            if matches!(self.slots[worker], Slot::Waiting { since } if since < self.results) {
+            if matches!(self.slots[worker], Slot::Waiting { since } if since < self.wake_count(scheduler)) {
                 self.assign(worker, executor, scheduler, rng)?;
                 if matches!(self.slots[worker], Slot::Waiting { .. }) {
                     break;
@@ -474,6 +505,12 @@ impl TrialBook {
             }
         }
         Ok(())
+    }
+
+    /// The count of results after which waiting workers are asked again: every result, or those
+    /// `scheduler` heard where it need not hear of the others ([`Scheduler::wakes_on_every_result`]).
+    fn wake_count(&self, scheduler: &dyn Scheduler) -> u64 {
+        if self.level == TraceLevel::Decisions && !scheduler.wakes_on_every_result() { self.heard } else { self.results }
     }
 
     /// The trial running on `worker`.
@@ -504,17 +541,29 @@ impl TrialBook {
     ) -> Result<TrialOutcome, BookError> {
         let trial = self.running_on(worker)?;
         let max = self.settings.max_fidelity;
-        let state = &mut self.trials[trial as usize];
+        let state = &self.trials[trial as usize];
         if step != state.done + 1 {
             return Err(BookError::OutOfOrder { trial, step, done: state.done });
         }
-        self.results += 1;
-        self.epochs += 1;
-        state.done = step;
-        if step <= state.high_water {
-            self.repeats += cost;
-        }
-        state.high_water = state.high_water.max(step);
+        let (start, launch_seconds) = if self.level == TraceLevel::Decisions {
+            let segment = match self.segments[worker] {
+                Some(segment) => segment,
+                None => Segment { start, launch_seconds, decide_at: self.next_decision(trial, scheduler) },
+            };
+            if step < segment.decide_at && metrics.iter().all(|m| m.is_finite()) && self.continues(cut) {
+                // A step the scheduler promised to continue: counted, not told, not kept.
+                self.quiet_step(trial, step, cost, metrics[0]);
+                self.segments[worker] = Some(segment);
+                return Ok(TrialOutcome::Continue);
+            }
+            self.segments[worker] = None;
+            (segment.start, segment.launch_seconds)
+        } else {
+            (start, launch_seconds)
+        };
+        self.count_step(trial, step, cost);
+        self.heard += 1;
+        let state = &mut self.trials[trial as usize];
         let observation = Observation { trial, config: &state.config, fidelity: step, metrics, time: end };
         let (status, outcome) = if metrics.iter().all(|m| m.is_finite()) {
             state.last_ok = step;
@@ -538,15 +587,7 @@ impl TrialBook {
             scheduler.on_failure(&observation);
             (EpochStatus::Diverged, TrialOutcome::Stop)
         };
-        let outcome = if outcome == TrialOutcome::Continue
-            && match cut {
-                Cut::Budget { now, committed } => !self.may_dispatch(now, committed),
-                Cut::Recorded(cut) => cut,
-            } {
-            TrialOutcome::Cut
-        } else {
-            outcome
-        };
+        let outcome = if outcome == TrialOutcome::Continue && !self.continues(cut) { TrialOutcome::Cut } else { outcome };
         self.trace.push(Row { trial, worker: worker as u32, epoch: step, start, end, launch_seconds, status, outcome }, metrics);
         self.trials[trial as usize].status = match outcome {
             _ if status == EpochStatus::Diverged => TrialStatus::Diverged,
@@ -556,6 +597,73 @@ impl TrialBook {
             TrialOutcome::Done => TrialStatus::Done,
         };
         Ok(outcome)
+    }
+
+    /// The first step after `trial`'s latest whose result must go to `scheduler`: the one it
+    /// asks for ([`Scheduler::next_decision`]), or one at which the trial pauses or ends anyway.
+    pub fn next_decision(&self, trial: TrialId, scheduler: &dyn Scheduler) -> u32 {
+        let state = &self.trials[trial as usize];
+        scheduler.next_decision(trial, state.done).min(state.until).min(self.settings.max_fidelity)
+    }
+
+    /// The step that ends the run segment open on `worker` ([`TraceLevel::Decisions`]): the
+    /// steps before it are reported quietly. `None` where no segment is open (a step at the
+    /// decisions level before the first of its segment is reported, or the steps level).
+    pub fn segment_end(&self, worker: usize) -> Option<u32> {
+        self.segments.get(worker).copied().flatten().map(|s| s.decide_at)
+    }
+
+    /// Whether a trial that would continue may start its next step: the budget allows it
+    /// (the simulator), or the study did not record a cut (a live study's journal).
+    #[inline]
+    fn continues(&mut self, cut: Cut) -> bool {
+        match cut {
+            Cut::Budget { now, committed } => self.may_dispatch(now, committed),
+            Cut::Recorded(cut) => !cut,
+        }
+    }
+
+    /// Steps `first..first + costs.len()` of the trial on `worker`, inside the run segment open
+    /// on it ([`TrialBook::segment_end`]), completed with finite metrics whose first values are
+    /// `values`, costing `costs`, with the budget letting each continue (the simulator checked
+    /// both): counted as [`TrialBook::report`] counts steps that continue quietly, at a fraction
+    /// of its cost per step. Counts nothing and returns `false` if they do not all lie inside
+    /// the segment, or do not follow the trial's latest step.
+    pub fn report_quiet_steps(&mut self, worker: usize, first: u32, costs: &[f64], values: impl Iterator<Item = f64>) -> bool {
+        let (Some(segment), Ok(trial)) = (self.segments[worker], self.running_on(worker)) else { return false };
+        let last = first.saturating_add(costs.len() as u32);
+        if first != self.trials[trial as usize].done + 1 || last > segment.decide_at {
+            return false;
+        }
+        for ((step, &cost), value) in (first..last).zip(costs).zip(values) {
+            self.quiet_step(trial, step, cost, value);
+        }
+        true
+    }
+
+    /// Counts step `step` of `trial`, which cost `cost`: a result, a step, the trial's progress,
+    /// and what it repeated (a step at or below the trial's highest was done before).
+    #[inline]
+    fn count_step(&mut self, trial: TrialId, step: u32, cost: f64) {
+        let state = &mut self.trials[trial as usize];
+        self.results += 1;
+        self.epochs += 1;
+        state.done = step;
+        if step <= state.high_water {
+            self.repeats += cost;
+        }
+        state.high_water = state.high_water.max(step);
+    }
+
+    /// Counts step `step` of `trial`, with finite metrics whose first is `value` and which
+    /// cost `cost`, as [`TrialBook::report`] does for a step that continues, without a trace
+    /// row or the scheduler ([`TraceLevel::Decisions`]).
+    fn quiet_step(&mut self, trial: TrialId, step: u32, cost: f64, value: f64) {
+        self.count_step(trial, step, cost);
+        let state = &mut self.trials[trial as usize];
+        state.last_ok = step;
+        state.status = TrialStatus::Running;
+        self.trace.note_unkept(value);
     }
 
     /// The trial on `worker` failed (a live process crashed, ran past its time limit or broke
@@ -573,6 +681,7 @@ impl TrialBook {
     ) -> Result<TrialId, BookError> {
         let trial = self.running_on(worker)?;
         self.results += 1;
+        self.heard += 1;
         self.failed_trials += 1;
         let state = &mut self.trials[trial as usize];
         scheduler.on_failure(&Observation { trial, config: &state.config, fidelity: step, metrics, time: end });
@@ -609,12 +718,21 @@ impl TrialBook {
     /// enough full evaluations arrived): they are cut off mid-step (their step is not observed)
     /// and count as paused, and no worker is asked again.
     pub fn cut_running(&mut self, reason: StopReason) {
+        self.close_segments();
         self.refused = Some(reason);
         for worker in 0..self.slots.len() {
             if let Slot::Busy { trial } = self.slots[worker] {
                 self.trials[trial as usize].status = TrialStatus::Paused;
                 self.slots[worker] = Slot::Finished;
             }
+        }
+    }
+
+    /// The study ended while run segments were open ([`TraceLevel::Decisions`]): their
+    /// launch overhead, which no row keeps, still counts in the trace's overhead.
+    pub fn close_segments(&mut self) {
+        for segment in self.segments.iter_mut().filter_map(Option::take) {
+            self.trace.note_unkept_overhead(segment.launch_seconds);
         }
     }
 

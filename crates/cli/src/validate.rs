@@ -174,6 +174,7 @@ pub fn validate(
             budget: spec.budget.clone(),
             checkpointing: experiment.checkpointing(cell.strategy),
             launch_overhead: true,
+            trace: hposim_core::TraceLevel::Steps,
         };
         let noise = noise_seed(spec.seed, bench.name(), cell.seed);
         let strategy = &spec.strategies[cell.strategy];

@@ -49,7 +49,8 @@ fn both(
     seed: u64,
 ) -> (CellOutcome, CellOutcome) {
     let cell = "\"bench\"/\"s\"/0";
-    let settings = SimSettings { workers, budget: budget.clone(), checkpointing, launch_overhead: true };
+    let settings =
+        SimSettings { workers, budget: budget.clone(), checkpointing, launch_overhead: true, trace: hposim_core::TraceLevel::Steps };
     let noise = noise_seed(seed, bench.name(), 0);
     let simulated = simulate_strategy(bench, strategy, seed, cell, noise, &settings, "cell").unwrap();
     let mut rng = stream(seed, cell, "strategy");

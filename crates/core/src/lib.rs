@@ -50,5 +50,5 @@ pub use overhead::{LaunchOverhead, OverheadKind};
 pub use rng::Rng;
 pub use space::{Choice, Condition, ConditionSpec, Domain, Param, ParamSpec, SearchSpace, SpaceError, Violation};
 pub use summary::{BestConfig, CellNames, CellSummary, best_config, better_result, summary_of};
-pub use trace::{EpochStatus, Exploit, Row, RowSink, Trace, TrialOutcome, WrittenRows};
+pub use trace::{EpochStatus, Exploit, Row, RowSink, Trace, TraceLevel, TrialOutcome, WrittenRows};
 pub use trial::{Action, Decision, Observation, TrialId, WorkerRequest};

@@ -44,6 +44,9 @@ pub struct Manifest {
     pub strategies: Vec<String>,
     /// Every cell the experiment runs, in grid order.
     pub cells: Vec<ExpectedCell>,
+    /// Which rows the cells' traces keep (left out for every step, the default).
+    #[serde(default, skip_serializing_if = "crate::TraceLevel::is_steps")]
+    pub trace: crate::TraceLevel,
 }
 
 /// What a report needs to know about a benchmark to judge results on it.

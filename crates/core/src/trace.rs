@@ -155,6 +155,37 @@ pub struct Exploit {
     pub step: u32,
 }
 
+/// Which rows a simulated cell's trace keeps (the experiment's `trace` key).
+///
+/// Syne Tune's simulator keeps no trace at all; hposim keeps every step by default, because
+/// the report's any-fidelity incumbent and the figures of runs over time read them. At the
+/// decisions level a cell keeps one row per *run segment*: the steps of a trial between two of
+/// its scheduler's decisions (a rung, a pause, a stop, the end) are one row whose `start` is
+/// the segment's first step's start, whose `launch_seconds` is that step's, and whose `epoch`,
+/// `end`, metrics and `decision` are those of the step the scheduler decided on. Everything
+/// the default (highest-fidelity) incumbent, the summaries and the decisions need is kept
+/// exactly: the same decisions, at the same times, with the same results; what is lost is the
+/// value of the intermediate steps (the any-fidelity incumbent sees only decided results) and
+/// the compute of a segment still running when the cell ends (the summary still counts it).
+/// The simulator then tells a scheduler only the results it asks for
+/// (`Scheduler::next_decision`), which is most of the gain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceLevel {
+    /// A row per completed step (the default).
+    #[default]
+    Steps,
+    /// A row per run segment: the results a scheduler decided on.
+    Decisions,
+}
+
+impl TraceLevel {
+    /// Whether this is the default level (every step), which cell identities leave out.
+    pub fn is_steps(&self) -> bool {
+        *self == TraceLevel::Steps
+    }
+}
+
 /// A cell's trace, held in memory column by column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trace {
@@ -250,6 +281,22 @@ impl Trace {
         self.metrics.extend_from_slice(metrics);
         self.status.push(row.status);
         self.outcome.push(row.outcome);
+    }
+
+    /// A step the trace does not keep ([`TraceLevel::Decisions`]) had the finite value `value`
+    /// of the first objective: it still counts for [`Trace::best`], as a kept row would.
+    #[inline]
+    pub fn note_unkept(&mut self, value: f64) {
+        let objective = &self.objectives[0];
+        if self.written.best.is_none_or(|b| objective.better(value, b)) {
+            self.written.best = Some(value);
+        }
+    }
+
+    /// Launch overhead of run segments that were still open when the cell ended
+    /// ([`TraceLevel::Decisions`]): no row keeps it, [`Trace::overhead_seconds`] does.
+    pub fn note_unkept_overhead(&mut self, seconds: f64) {
+        self.written.overhead_seconds += seconds;
     }
 
     /// The process of `trial`'s latest row took `seconds` to exit after it: recorded on that

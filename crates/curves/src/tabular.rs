@@ -93,8 +93,8 @@ pub struct Tabular {
     task: RecordedTask,
     /// Where each objective's values come from.
     columns: Vec<MetricSource>,
-    /// Seconds of training up to each step, in the layout of [`RecordedTask::costs`] (empty
-    /// unless an objective is the training time).
+    /// Seconds of training up to each step, in the layout of [`RecordedTask::costs`]: the
+    /// training-time objective, and [`Benchmark::cost_until`] in one lookup.
     elapsed: Vec<f64>,
     best: Vec<f64>,
     /// The hypervolume reference point (empty with one objective).
@@ -130,7 +130,7 @@ impl Tabular {
                 MetricSource::TrainingTime => Objective::minimize(recorded::TRAINING_TIME),
             })
             .collect();
-        let elapsed = if columns.contains(&MetricSource::TrainingTime) { prefix_sums(&task) } else { Vec::new() };
+        let elapsed = prefix_sums(&task);
         let values_of = |source: MetricSource| -> Vec<f64> {
             match source {
                 MetricSource::Column(c) => task.metrics.iter().skip(c).step_by(task.metric_count).copied().collect(),
@@ -290,6 +290,13 @@ impl Benchmark for Tabular {
     /// diverged step: training it again from scratch would stop there too, so the yardstick
     /// "every trial trained to full fidelity" does not charge steps that were never recorded.
     fn cost_until(&self, curve: &TrialCurve, step: u32) -> f64 {
+        if curve.extra.is_empty() {
+            // One curve throughout: its prefix sum, added in the same order as the loop below.
+            let index = curve.coefficients[0] as usize;
+            let info = self.task.curves[index];
+            let last = step.min(self.task.max_step).min(if info.diverged { info.steps } else { u32::MAX });
+            return if last == 0 { 0.0 } else { self.elapsed[index * self.task.max_step as usize + last as usize - 1] };
+        }
         let mut total = 0.0;
         for s in 1..=step.min(self.task.max_step) {
             let index = Self::curve_at(curve, s);

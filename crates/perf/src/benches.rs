@@ -42,6 +42,12 @@ pub const BENCHES: &[Bench] = &[
         prepare: || simulator(SYNTHETIC, 2.6e6, "type = 'hyperband'\nmin_fidelity = 1"),
     },
     Bench { name: "simulator/pbt", unit: "epoch", prepare: || simulator(DYNAMICS, 1000.0, "type = 'pbt'\npopulation = 24") },
+    Bench { name: "simulator/fifo_random_decisions", unit: "epoch", prepare: || decisions(SYNTHETIC, 6.5e5, "type = 'fifo'") },
+    Bench {
+        name: "simulator/hyperband_random_decisions",
+        unit: "epoch",
+        prepare: || decisions(SYNTHETIC, 6.5e5, "type = 'hyperband'\nmin_fidelity = 1"),
+    },
     Bench { name: "suggest/tpe_200", unit: "call", prepare: || suggestion("type = 'tpe'", 200) },
     Bench { name: "suggest/tpe_1000", unit: "call", prepare: || suggestion("type = 'tpe'", 1000) },
     Bench { name: "suggest/gp_100", unit: "call", prepare: || suggestion("type = 'gp'", 100) },
@@ -79,16 +85,25 @@ const DYNAMICS: &str = "name = 'training-dynamics'\ntype = 'training_dynamics'\n
 /// trained to the end, about 2 500 epochs): the event loop, the trial book and the scheduler's
 /// decisions per simulated epoch.
 fn simulator(bench: &str, compute: f64, scheduler: &str) -> Result<Work, String> {
+    let budget = Budget { compute_seconds: Some(compute), ..Budget::default() };
+    cell(bench, budget, scheduler, hposim_core::TraceLevel::Steps)
+}
+
+/// [`simulator`] at the decisions trace level with a wall-clock budget of `wallclock` seconds
+/// (about the same epochs as the compute budget of the others): the trial runs from decision to
+/// decision in one event.
+fn decisions(bench: &str, wallclock: f64, scheduler: &str) -> Result<Work, String> {
+    let budget = Budget { wallclock_seconds: Some(wallclock), ..Budget::default() };
+    cell(bench, budget, scheduler, hposim_core::TraceLevel::Decisions)
+}
+
+/// The call that simulates one cell of [`simulator`] and [`decisions`].
+fn cell(bench: &str, budget: Budget, scheduler: &str, trace: hposim_core::TraceLevel) -> Result<Work, String> {
     let spec: BenchmarkSpec = toml::from_str(bench).map_err(|e| e.to_string())?;
     let bench = Builder::new(Path::new(".")).build(&spec).map_err(|e| e.to_string())?;
     let strategy: StrategySpec = toml::from_str(&format!("name = 'bench'\nsampler = {{ type = 'random' }}\n[scheduler]\n{scheduler}\n"))
         .map_err(|e| e.to_string())?;
-    let settings = SimSettings {
-        workers: 4,
-        budget: Budget { compute_seconds: Some(compute), ..Budget::default() },
-        checkpointing: true,
-        launch_overhead: true,
-    };
+    let settings = SimSettings { workers: 4, budget, checkpointing: true, launch_overhead: true, trace };
     // The strategy is built inside the measured call (its set-up is part of a cell's cost and
     // small beside 20 000 epochs), so the call can run again from the same state.
     Ok(Box::new(move || {

@@ -91,6 +91,11 @@ pub fn build(
         analysis.options.baseline,
         100.0 * analysis.options.level,
     );
+    if results.manifest.as_ref().is_some_and(|m| m.trace == hposim_core::TraceLevel::Decisions) {
+        intro.push_str(
+            " The traces keep the decisions only (`trace = \"decisions\"`): a row per run segment, so the any-fidelity convention sees only the results schedulers decided on, and a run's compute counts from its decision.",
+        );
+    }
     if !results.missing.is_empty() {
         intro.push_str(&format!(
             " **{} cells are missing** (listed at the end); everything below covers the cells that are there.",

@@ -718,6 +718,7 @@ impl AskTell {
                 strategy: spec.strategy.name.clone(),
                 seed: spec.repetition,
             }],
+            trace: hposim_core::TraceLevel::Steps,
         };
         write_json_atomically(&out_dir.join(MANIFEST_FILE), &manifest, "manifest")?;
         write_json_atomically(&out_dir.join("study.json"), spec, "study")?;

@@ -252,6 +252,7 @@ pub fn manifest(experiment: &LiveExperiment, cells: &[LiveCell]) -> Manifest {
                 seed: c.seed,
             })
             .collect(),
+        trace: hposim_core::TraceLevel::Steps,
     }
 }
 

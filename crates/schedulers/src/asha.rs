@@ -258,6 +258,19 @@ impl crate::Scheduler for Asha {
         self.trials.get(trial as usize).map(|t| u64::from(t.bracket))
     }
 
+    fn next_decision(&self, trial: TrialId, done: u32) -> u32 {
+        // The trial's next rung (`due`), else its end.
+        let Some(state) = self.trials.get(trial as usize) else { return done.saturating_add(1) };
+        let rung = self.brackets[usize::from(state.bracket)].get(usize::from(state.next_rung)).map_or(self.max, |r| r.level);
+        rung.min(self.max).max(done.saturating_add(1))
+    }
+
+    fn wakes_on_every_result(&self) -> bool {
+        // The stopping variant never waits; the promotion variant waits once its sampler is
+        // exhausted, and picks a bracket at random each time it is asked.
+        self.variant == AshaVariant::Promotion
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         let (trial, fidelity) = (failure.trial, failure.fidelity);
         // A failure counts at the rung the trial was running to, not at the step where the

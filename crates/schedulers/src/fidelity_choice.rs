@@ -61,6 +61,19 @@ impl Scheduler for FidelityChoice {
     fn sampler_warnings(&self) -> u64 {
         self.sampler.warnings()
     }
+
+    fn next_decision(&self, trial: hposim_core::TrialId, done: u32) -> u32 {
+        // Only the result at the fidelity the sampler chose goes back to it.
+        match self.running.get(&trial) {
+            Some(&(_, until)) if until > done => until,
+            _ => done.saturating_add(1),
+        }
+    }
+
+    fn wakes_on_every_result(&self) -> bool {
+        // It never waits.
+        false
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,16 @@ impl Scheduler for Fifo {
         self.sampler.warnings()
     }
 
+    fn next_decision(&self, _trial: hposim_core::TrialId, done: u32) -> u32 {
+        // Only the full-fidelity result goes to the sampler.
+        self.max_fidelity.max(done.saturating_add(1))
+    }
+
+    fn wakes_on_every_result(&self) -> bool {
+        // It never waits.
+        false
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         // The trial ran for the full fidelity: that is the budget its failure counts at.
         self.sampler.on_failure(&Observation { fidelity: self.max_fidelity, ..*failure });

@@ -113,6 +113,27 @@ pub trait Scheduler: Send {
     /// The [`Sampler::warnings`] of the sampler it owns.
     fn sampler_warnings(&self) -> u64;
 
+    /// The first step after `done` whose result this scheduler needs from trial `trial`: it
+    /// promises to answer [`Decision::Continue`], changing nothing, to the results of the
+    /// steps before it (a rung below, a trial that runs to its end). The simulator then need
+    /// not tell it those results when the trace keeps only decisions
+    /// ([`hposim_core::TraceLevel::Decisions`]); `crates/sim/tests/trace_levels.rs` holds every
+    /// scheduler to its promise. The default, `done + 1`, asks for every result.
+    fn next_decision(&self, _trial: hposim_core::TrialId, done: u32) -> u32 {
+        done.saturating_add(1)
+    }
+
+    /// Whether a worker it told to wait must be asked again after every result (the default,
+    /// always safe), or only after the results it hears ([`Scheduler::next_decision`]): then it
+    /// promises that, asked again before it hears another result, it answers
+    /// [`Action::Wait`] again, drawing no randomness and changing nothing (a scheduler that
+    /// never waits keeps the promise trivially). With the promise, the simulator at the
+    /// decisions trace level advances a trial from one decision to the next in one event;
+    /// `crates/sim/tests/trace_levels.rs` holds every scheduler to it.
+    fn wakes_on_every_result(&self) -> bool {
+        true
+    }
+
     /// The bracket trial `trial` belongs to, for schedulers that have brackets (HyperBand,
     /// successive halving, ASHA); `None` otherwise. Trackers tag trials with it.
     fn bracket_of(&self, _trial: hposim_core::TrialId) -> Option<u64> {

@@ -68,6 +68,14 @@ impl Scheduler for Scalarised {
     fn bracket_of(&self, trial: TrialId) -> Option<u64> {
         self.inner.bracket_of(trial)
     }
+
+    fn next_decision(&self, trial: TrialId, done: u32) -> u32 {
+        self.inner.next_decision(trial, done)
+    }
+
+    fn wakes_on_every_result(&self) -> bool {
+        self.inner.wakes_on_every_result()
+    }
 }
 
 #[cfg(test)]

@@ -274,6 +274,20 @@ impl crate::Scheduler for Synchronous {
         self.slots.get(trial as usize).copied().flatten().map(|slot| slot.bracket)
     }
 
+    fn wakes_on_every_result(&self) -> bool {
+        // It waits for a rung to fill, which only a result it hears can do; asked before,
+        // it finds no job again without asking its sampler.
+        false
+    }
+
+    fn next_decision(&self, trial: TrialId, done: u32) -> u32 {
+        // Only the result at the rung the trial runs to is recorded.
+        match self.slots.get(trial as usize).copied().flatten() {
+            Some(slot) if !slot.recorded && slot.target > done => slot.target,
+            _ => done.saturating_add(1),
+        }
+    }
+
     fn on_failure(&mut self, failure: &Observation<'_>) {
         let trial = failure.trial;
         // A failure counts at the rung the trial was running to (HpBandSter records a failed

@@ -29,6 +29,7 @@ fn run(bench: &Synthetic, spec: &SchedulerSpec, workers: u32, compute: f64) -> C
         budget: Budget { compute_seconds: Some(compute), ..Budget::default() },
         checkpointing: true,
         launch_overhead: true,
+        trace: hposim_core::TraceLevel::Steps,
     };
     simulate(bench, scheduler.as_mut(), &settings, &mut Rng::seed_from_u64(3), 11).expect("the simulation runs")
 }

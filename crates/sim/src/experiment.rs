@@ -5,7 +5,7 @@
 //! that names the file, the key (and for syntax errors, and for entries of `[[benchmarks]]` or
 //! `[[strategies]]`, the line).
 
-use hposim_core::Budget;
+use hposim_core::{Budget, TraceLevel};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_schedulers::{Setting, StrategySpec, check_strategy};
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,11 @@ pub struct ExperimentSpec {
     /// Whether paused trials keep their state (default true).
     #[serde(default = "default_true")]
     pub checkpointing: bool,
+    /// Which rows each cell's trace keeps: `"steps"` (every step, the default) or
+    /// `"decisions"` (a row per run segment, and schedulers hear only the results they ask
+    /// for: several times faster for schedulers that decide at rungs; [`TraceLevel`]).
+    #[serde(default, skip_serializing_if = "TraceLevel::is_steps")]
+    pub trace: TraceLevel,
     /// US dollars per worker-hour, for costs in summaries (optional).
     #[serde(default)]
     pub price_per_worker_hour: Option<f64>,

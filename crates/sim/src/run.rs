@@ -21,7 +21,7 @@ use hposim_core::rng::{noise_seed, stream};
 use hposim_core::summary::add_hypervolume;
 use hposim_core::{
     BenchmarkReference, Budget, CellNames, CellOutcome, CellSummary, Direction, ExpectedCell, MANIFEST_FILE, Manifest,
-    TRACE_FORMAT_VERSION, summary_of,
+    TRACE_FORMAT_VERSION, TraceLevel, summary_of,
 };
 use hposim_core::{Rng, RowSink};
 use hposim_curves::median_random::{MEDIAN_RANDOM_SAMPLES, median_random_final};
@@ -69,6 +69,9 @@ struct CellKey<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<u64>,
     strategy: &'a StrategySpec,
+    /// Left out at the default level, so that cells of every step keep their identities.
+    #[serde(skip_serializing_if = "TraceLevel::is_steps")]
+    trace: TraceLevel,
 }
 
 /// Where and how to run.
@@ -211,6 +214,7 @@ pub fn cells(experiment: &Experiment) -> Vec<Cell> {
                     benchmark: bench,
                     data: experiment.benchmarks[b].content_hash(),
                     strategy,
+                    trace: spec.trace,
                 };
                 // Serialising plain data structures cannot fail; an empty key would only
                 // weaken the cache, never the results.
@@ -278,6 +282,7 @@ pub fn manifest(experiment: &Experiment, cells: &[Cell]) -> Manifest {
                 seed: c.seed,
             })
             .collect(),
+        trace: spec.trace,
     }
 }
 
@@ -295,6 +300,7 @@ fn simulate_cell_into(experiment: &Experiment, cell: &Cell, sink: Option<&mut dy
         budget: spec.budget.clone(),
         checkpointing: experiment.checkpointing(cell.strategy),
         launch_overhead: true,
+        trace: spec.trace,
     };
     let noise = noise_seed(spec.seed, bench.name(), cell.seed);
     let (mut scheduler, mut rng) =

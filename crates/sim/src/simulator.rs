@@ -38,7 +38,9 @@
 
 use crate::event_queue::EventQueue;
 use hposim_book::{BookError, BookSettings, Cut, Executor, Launch, TrialBook};
-use hposim_core::{Budget, CellOutcome, CellStats, LaunchOverhead, OverheadKind, Rng, RowSink, StopReason, TrialId, TrialOutcome};
+use hposim_core::{
+    Budget, CellOutcome, CellStats, LaunchOverhead, OverheadKind, Rng, RowSink, StopReason, TraceLevel, TrialId, TrialOutcome,
+};
 use hposim_curves::{Benchmark, TrialCurve};
 use hposim_schedulers::Scheduler;
 
@@ -56,6 +58,9 @@ pub struct SimSettings {
     /// simulates as if processes started and stopped instantly (what `hposim validate`
     /// compares the model against).
     pub launch_overhead: bool,
+    /// Which rows the trace keeps ([`TraceLevel`]): every step, or the results a scheduler
+    /// decides on (the scheduler then hears only those, [`Scheduler::next_decision`]).
+    pub trace: TraceLevel,
 }
 
 /// A scheduler or benchmark broke the simulator's protocol.
@@ -127,6 +132,9 @@ struct Step {
     cost: f64,
     /// Launch overhead before the training (0 unless the launch's first step).
     launch: f64,
+    /// The last step of the run this event ends: `epoch`, unless the steps up to the
+    /// scheduler's next decision run as one event ([`Clock::runs`]).
+    last: u32,
 }
 
 /// What the simulator keeps per trial.
@@ -139,6 +147,11 @@ struct SimTrial {
     /// When its latest process exits.
     free_at: f64,
 }
+
+/// Most steps one event runs ([`Clock::runs`]): a longer run is several events, each ending in
+/// a step reported quietly, so that a run's steps are computed once and kept in a buffer of
+/// fixed size per worker.
+const RUN_STEPS: usize = 64;
 
 /// The simulator's side of a cell: clock, events, curves and compute.
 struct Clock<'a> {
@@ -165,6 +178,17 @@ struct Clock<'a> {
     /// Cost of every step started: a step's cost is committed when it starts.
     compute_committed: f64,
     full_training: f64,
+    /// Whether the steps of a trial up to its scheduler's next decision run as one event (the
+    /// decisions trace level, a scheduler that never waits, and no compute or full-evaluation
+    /// limit, which would have to be checked at every step's start).
+    runs: bool,
+    /// The wall-clock deadline (infinite without one): a run ends at the first step that ends
+    /// at or after it, which the deadline may cut.
+    deadline: f64,
+    /// Per worker, the costs of the steps of its run ([`RUN_STEPS`] each)...
+    run_costs: Vec<f64>,
+    /// ...and their metrics.
+    run_metrics: Vec<f64>,
 }
 
 impl Executor for Clock<'_> {
@@ -212,14 +236,24 @@ impl Executor for Clock<'_> {
         // From step 0 (a new trial, or a resume without checkpointing) a start-up; from a
         // checkpoint (a resume, an exploit's copied step) a resume.
         let kind = OverheadKind::of_launch_after(book.trial(launch.trial()).done);
-        self.dispatch(book, worker, launch.trial(), Some(kind))
+        // A launch's first step runs alone: the segment it opens learns its end when reported.
+        self.dispatch(book, worker, launch.trial(), Some(kind), 0)
     }
 }
 
 impl Clock<'_> {
     /// Starts the next step of `trial` on `worker`: in a new process paying `launch`'s
-    /// overhead, or (`None`) in the process that ran its previous step.
-    fn dispatch(&mut self, book: &TrialBook, worker: usize, trial: TrialId, launch: Option<OverheadKind>) -> Result<(), SimError> {
+    /// overhead, or (`None`) in the process that ran its previous step. With `run_to` beyond
+    /// that step, the steps up to `run_to` run as one event, ending early at a step whose
+    /// metrics are not finite or that ends at or after the deadline.
+    fn dispatch(
+        &mut self,
+        book: &TrialBook,
+        worker: usize,
+        trial: TrialId,
+        launch: Option<OverheadKind>,
+        run_to: u32,
+    ) -> Result<(), SimError> {
         let k = self.metrics_per_step;
         let epoch = book.trial(trial).done + 1;
         let cost = self.bench.step(&self.trials[trial as usize].curve, epoch, &mut self.buffers[worker * k..(worker + 1) * k]);
@@ -235,14 +269,69 @@ impl Clock<'_> {
             _ => (self.now, 0.0),
         };
         // `start + (overhead + cost)`: the live study's replay executor adds the same way.
-        self.queue.push(start + (overhead + cost), worker as u32);
+        let mut end = start + (overhead + cost);
+        let mut last = epoch;
+        let run_to = run_to.min(epoch.saturating_add(RUN_STEPS as u32 - 1));
+        if run_to > epoch && end < self.deadline && self.buffers[worker * k..(worker + 1) * k].iter().all(|m| m.is_finite()) {
+            // The run's steps, kept until they are reported: the first...
+            let base = worker * RUN_STEPS;
+            self.run_costs[base] = cost;
+            self.run_metrics[base * k..(base + 1) * k].copy_from_slice(&self.buffers[worker * k..(worker + 1) * k]);
+            // ...and each later one, which starts when the one before ends (`end + (0 + cost)`,
+            // as a step dispatched at that moment would).
+            for step in epoch + 1..=run_to {
+                let i = base + (step - epoch) as usize;
+                let cost = self.bench.step(&self.trials[trial as usize].curve, step, &mut self.run_metrics[i * k..(i + 1) * k]);
+                if !(cost.is_finite() && cost > 0.0) {
+                    return Err(SimError::BadCost { trial, epoch: step, cost });
+                }
+                self.run_costs[i] = cost;
+                end += cost;
+                last = step;
+                self.compute_committed += cost;
+                if end >= self.deadline || !self.run_metrics[i * k..(i + 1) * k].iter().all(|m| m.is_finite()) {
+                    break;
+                }
+            }
+        }
+        self.queue.push(end, worker as u32);
         if start > self.now {
             self.pending[worker] = Some((start, overhead + cost));
             self.pending_count += 1;
         } else {
             self.compute_committed += overhead + cost;
         }
-        self.steps[worker] = Some(Step { trial, epoch, start, cost, launch: overhead });
+        self.steps[worker] = Some(Step { trial, epoch, start, cost, launch: overhead, last });
+        Ok(())
+    }
+
+    /// Reports to `book` the steps of the run on `worker` before `until` (all but its last, or
+    /// those that ended before the cell did), which continue quietly, and leaves the worker's
+    /// step (and its metrics) at the first one not reported.
+    fn report_run(&mut self, book: &mut TrialBook, worker: usize, scheduler: &mut dyn Scheduler, until: u32) -> Result<(), SimError> {
+        let Some(Step { trial, epoch, mut start, mut launch, last, .. }) = self.steps[worker] else {
+            return Ok(());
+        };
+        let (k, base) = (self.metrics_per_step, worker * RUN_STEPS);
+        let steps = (until.min(last) - epoch) as usize;
+        let (costs, metrics) = (&self.run_costs[base..base + steps], &self.run_metrics[base * k..(base + steps) * k]);
+        // Counted at once where the book can (the run lies in its open segment), else step by step.
+        let counted = book.report_quiet_steps(worker, epoch, costs, metrics.iter().step_by(k).copied());
+        for i in base..base + steps {
+            let cost = self.run_costs[i];
+            let end = start + (launch + cost);
+            self.compute_done += launch + cost;
+            if !counted {
+                // Inside a run a step ends before the deadline, and no other budget applies.
+                let (step, cut) = (epoch + (i - base) as u32, Cut::Recorded(false));
+                let outcome = book.report(worker, step, start, end, launch, &self.run_metrics[i * k..(i + 1) * k], cost, scheduler, cut)?;
+                debug_assert_eq!(outcome, TrialOutcome::Continue, "a step inside a run continues quietly");
+            }
+            (start, launch) = (end, 0.0);
+        }
+        let i = base + steps;
+        self.buffers[worker * k..(worker + 1) * k].copy_from_slice(&self.run_metrics[i * k..(i + 1) * k]);
+        self.steps[worker] = Some(Step { trial, epoch: epoch + steps as u32, start, cost: self.run_costs[i], launch, last });
         Ok(())
     }
 
@@ -272,13 +361,16 @@ impl Cell<'_, '_> {
     /// Records the step that `worker` just completed, and continues its trial or frees and
     /// assigns the worker, as the book decides.
     fn complete(&mut self, worker: usize, rng: &mut Rng) -> Result<(), SimError> {
-        let Some(Step { trial, epoch, start, cost, launch }) = self.clock.steps[worker] else {
-            return Ok(());
-        };
         if let Some((_, committed)) = self.clock.pending[worker].take() {
             self.clock.compute_committed += committed;
             self.clock.pending_count -= 1;
         }
+        if self.clock.steps[worker].is_some_and(|s| s.last > s.epoch) {
+            self.clock.report_run(&mut self.book, worker, self.scheduler, u32::MAX)?;
+        }
+        let Some(Step { trial, epoch, start, cost, launch, .. }) = self.clock.steps[worker] else {
+            return Ok(());
+        };
         self.clock.compute_done += launch + cost;
         let k = self.clock.metrics_per_step;
         let now = self.clock.now;
@@ -286,7 +378,8 @@ impl Cell<'_, '_> {
         let metrics = &self.clock.buffers[worker * k..(worker + 1) * k];
         let outcome = self.book.report(worker, epoch, start, now, launch, metrics, cost, self.scheduler, cut)?;
         if outcome == TrialOutcome::Continue {
-            self.clock.dispatch(&self.book, worker, trial, None)
+            let run_to = if self.clock.runs { self.book.segment_end(worker).unwrap_or(0) } else { 0 };
+            self.clock.dispatch(&self.book, worker, trial, None, run_to)
         } else {
             self.clock.steps[worker] = None;
             self.clock.shut_down(&mut self.book, worker, trial, epoch);
@@ -296,7 +389,23 @@ impl Cell<'_, '_> {
     }
 
     /// The totals, with steps still running when the cell ends paid for up to now.
-    fn finish(mut self, stop_reason: StopReason) -> CellOutcome {
+    fn finish(mut self, stop_reason: StopReason) -> Result<CellOutcome, SimError> {
+        // Runs under way: the steps that ended before the cell did were results.
+        for worker in 0..self.clock.steps.len() {
+            if let Some(step) = self.clock.steps[worker].filter(|s| s.last > s.epoch) {
+                let base = worker * RUN_STEPS;
+                let (mut until, mut end, mut launch) = (step.epoch, step.start, step.launch);
+                while until < step.last {
+                    end += launch + self.clock.run_costs[base + (until - step.epoch) as usize];
+                    if end > self.clock.now {
+                        break;
+                    }
+                    (until, launch) = (until + 1, 0.0);
+                }
+                self.clock.report_run(&mut self.book, worker, self.scheduler, until)?;
+            }
+        }
+        self.book.close_segments();
         for step in self.clock.steps.iter().flatten() {
             if step.start > self.clock.now && self.book.trial(step.trial).high_water == 0 {
                 // Its process was still waiting for the worker's previous one to exit: the
@@ -334,7 +443,7 @@ impl Cell<'_, '_> {
             sampler_warnings: self.scheduler.sampler_warnings(),
         };
         let (trace, _) = self.book.into_trace();
-        CellOutcome { trace, stats }
+        Ok(CellOutcome { trace, stats })
     }
 }
 
@@ -392,7 +501,7 @@ pub fn simulate_into(
         max_fidelity: benchmark.fidelity().max,
         noise_seed,
         now: 0.0,
-        queue: EventQueue::with_capacity(workers + 1),
+        queue: EventQueue::with_capacity(workers),
         steps: vec![None; workers],
         buffers: vec![0.0; workers * k],
         trials: Vec::new(),
@@ -403,8 +512,17 @@ pub fn simulate_into(
         compute_done: 0.0,
         compute_committed: 0.0,
         full_training: 0.0,
+        runs: settings.trace == TraceLevel::Decisions
+            && settings.budget.compute_seconds.is_none()
+            && settings.budget.full_evaluations.is_none()
+            && !scheduler.wakes_on_every_result(),
+        deadline: settings.budget.wallclock_seconds.unwrap_or(f64::INFINITY),
+        run_costs: vec![0.0; workers * RUN_STEPS],
+        run_metrics: vec![0.0; workers * RUN_STEPS * k],
     };
-    let mut cell = Cell { book: TrialBook::new(book_settings, benchmark.objectives().to_vec(), 4096), clock, scheduler };
+    let mut book = TrialBook::new(book_settings, benchmark.objectives().to_vec(), 4096);
+    book.set_trace_level(settings.trace);
+    let mut cell = Cell { book, clock, scheduler };
     for worker in 0..workers {
         cell.book.assign(worker, &mut cell.clock, cell.scheduler, rng)?;
     }
@@ -445,5 +563,5 @@ pub fn simulate_into(
         }
     };
     let stop_reason = cell.book.stop_reason(ended);
-    Ok(cell.finish(stop_reason))
+    cell.finish(stop_reason)
 }

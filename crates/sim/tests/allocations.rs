@@ -44,29 +44,47 @@ static GLOBAL: Counting = Counting;
 /// The counter is global: tests that read it must not run at the same time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-#[test]
-fn the_event_loop_does_not_allocate_per_epoch() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let bench = Synthetic::new("alloc".into(), &SyntheticSpec { max_epochs: 50, ..SyntheticSpec::default() }).unwrap();
-    let mut scheduler = Fifo::new(Box::new(RandomSampler::new(bench.space().clone())), 50);
-    let settings = SimSettings {
-        workers: 4,
-        budget: Budget { compute_seconds: Some(3.0e7), ..Budget::default() },
-        checkpointing: true,
-        launch_overhead: true,
-    };
+/// Random search behind FIFO on the synthetic benchmark of `max_epochs` steps, 4 workers, under
+/// `budget` at trace level `trace`: the allocations while it ran, and its outcome.
+fn fifo_allocations(max_epochs: u32, budget: Budget, trace: hposim_core::TraceLevel) -> (u64, hposim_core::CellOutcome) {
+    let bench = Synthetic::new("alloc".into(), &SyntheticSpec { max_epochs, ..SyntheticSpec::default() }).unwrap();
+    let mut scheduler = Fifo::new(Box::new(RandomSampler::new(bench.space().clone())), max_epochs);
+    let settings = SimSettings { workers: 4, budget, checkpointing: true, launch_overhead: true, trace };
     let mut rng = Rng::seed_from_u64(1);
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let out = simulate(&bench, &mut scheduler, &settings, &mut rng, 7).unwrap();
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    (ALLOCATIONS.load(Ordering::Relaxed) - before, out)
+}
+
+/// Per trial: its configuration (one vector). Per run: O(log epochs) growth of the trace's
+/// columns and of the trials table, and a few fixed buffers.
+fn allocation_bound(out: &hposim_core::CellOutcome) -> u64 {
+    out.stats.trials + 40 * (64 - out.stats.epochs.leading_zeros() as u64)
+}
+
+#[test]
+fn the_event_loop_does_not_allocate_per_epoch() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let budget = Budget { compute_seconds: Some(3.0e7), ..Budget::default() };
+    let (allocations, out) = fifo_allocations(50, budget, hposim_core::TraceLevel::Steps);
     let (epochs, trials) = (out.stats.epochs, out.stats.trials);
     assert!(epochs > 100_000, "{epochs}");
-    // Per trial: its configuration (one vector). Per run: O(log epochs) growth of the trace's
-    // columns and of the trials table, and a few fixed buffers.
-    let per_trial = trials;
-    let fixed = 40 * (64 - epochs.leading_zeros() as u64);
-    assert!(allocations <= per_trial + fixed, "{allocations} allocations for {epochs} epochs and {trials} trials");
+    assert!(allocations <= allocation_bound(&out), "{allocations} allocations for {epochs} epochs and {trials} trials");
     eprintln!("{allocations} allocations for {epochs} epochs and {trials} trials");
+}
+
+/// The same bound at the decisions trace level, where a trial's steps up to its scheduler's next
+/// decision run as one event (a wall-clock budget, FIFO never waits): the run's steps live in a
+/// fixed buffer per worker.
+#[test]
+fn runs_of_steps_do_not_allocate_per_epoch() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let budget = Budget { wallclock_seconds: Some(2.0e7), ..Budget::default() };
+    let (allocations, out) = fifo_allocations(200, budget, hposim_core::TraceLevel::Decisions);
+    let (epochs, trials) = (out.stats.epochs, out.stats.trials);
+    assert!(epochs > 100_000, "{epochs}");
+    assert_eq!(out.trace.len() as u64, out.stats.full_evaluations, "one row per trial that finished");
+    assert!(allocations <= allocation_bound(&out), "{allocations} allocations for {epochs} epochs and {trials} trials");
 }
 
 /// The same bound with the early-termination schedulers: one configuration per trial (and the
@@ -101,6 +119,7 @@ fn early_termination_does_not_allocate_per_epoch() {
             budget: Budget { compute_seconds: Some(6.0e6), ..Budget::default() },
             checkpointing: true,
             launch_overhead: true,
+            trace: hposim_core::TraceLevel::Steps,
         };
         let mut rng = Rng::seed_from_u64(1);
         let before = ALLOCATIONS.load(Ordering::Relaxed);
@@ -128,7 +147,13 @@ fn population_based_training_does_not_allocate_per_epoch() {
             toml::from_str(&format!("type = \"pbt\"\npopulation = 16\nperturbation_interval = 50\nsynchronous = {synchronous}\n")).unwrap();
         let sampler = Box::new(RandomSampler::new(bench.space().clone()));
         let mut scheduler = hposim_schedulers::build(&spec, sampler, bench.space(), bench.fidelity(), bench.objectives()).unwrap();
-        let settings = SimSettings { workers: 4, budget: Budget::default(), checkpointing: true, launch_overhead: true };
+        let settings = SimSettings {
+            workers: 4,
+            budget: Budget::default(),
+            checkpointing: true,
+            launch_overhead: true,
+            trace: hposim_core::TraceLevel::Steps,
+        };
         let mut rng = Rng::seed_from_u64(1);
         let before = ALLOCATIONS.load(Ordering::Relaxed);
         let out = simulate(&bench, scheduler.as_mut(), &settings, &mut rng, 7).unwrap();

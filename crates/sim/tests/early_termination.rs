@@ -17,7 +17,13 @@ use rand::SeedableRng;
 const XS: [f64; 9] = [0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6];
 
 fn settings(workers: u32, checkpointing: bool) -> SimSettings {
-    SimSettings { workers, budget: Budget { trials: Some(1000), ..Budget::default() }, checkpointing, launch_overhead: true }
+    SimSettings {
+        workers,
+        budget: Budget { trials: Some(1000), ..Budget::default() },
+        checkpointing,
+        launch_overhead: true,
+        trace: hposim_core::TraceLevel::Steps,
+    }
 }
 
 fn loss() -> Objective {

@@ -60,8 +60,13 @@ fn run(bench: &Synthetic, spec: &SchedulerSpec, workers: u32, checkpointing: boo
     };
     let sampler = TrialLimit::new(inner, trials);
     let mut scheduler = build(spec, Box::new(sampler), bench.space(), bench.fidelity(), bench.objectives()).unwrap();
-    let settings =
-        SimSettings { workers, budget: Budget { trials: Some(trials), ..Budget::default() }, checkpointing, launch_overhead: true };
+    let settings = SimSettings {
+        workers,
+        budget: Budget { trials: Some(trials), ..Budget::default() },
+        checkpointing,
+        launch_overhead: true,
+        trace: hposim_core::TraceLevel::Steps,
+    };
     simulate(bench, scheduler.as_mut(), &settings, &mut Rng::seed_from_u64(seed), seed).unwrap()
 }
 

@@ -363,3 +363,51 @@ fn cells_of_other_code_are_rerun_unless_reused_on_purpose() {
     let rerun = run(&exp, &RunOptions { reuse_other_code: false, ..reuse }, &|_, _| {}).unwrap();
     assert_eq!((rerun.ran, rerun.reused), (0, total));
 }
+
+/// `trace = "decisions"` keeps a row per run segment: its cells are other cells (the level is in
+/// their identity; writing `trace = "steps"` changes nothing), their summaries are those of
+/// every step (step-cost sums to 1e-9), the manifest says so, and a bad level is refused naming
+/// the key.
+#[test]
+fn the_decisions_trace_level_has_its_own_cells_and_the_same_summaries() {
+    let text = SMALL.replace("compute_seconds = 20000", "wallclock_seconds = 3000");
+    let level = |level: &str| text.replacen("workers = 3\n", &format!("workers = 3\ntrace = \"{level}\"\n"), 1);
+    let run_in = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let options = RunOptions { out_dir: dir.path().into(), threads: 2, ..Default::default() };
+        let report = run(&experiment(text), &options, &|_, _| {}).unwrap();
+        (dir, report)
+    };
+    let (steps_dir, steps) = run_in(&text);
+    let (_, explicit) = run_in(&level("steps"));
+    let (decisions_dir, decisions) = run_in(&level("decisions"));
+    assert_eq!(steps.summaries, explicit.summaries, "the default level is \"steps\"");
+    assert_eq!(decisions.summaries.len(), steps.summaries.len());
+    let (mut steps_rows, mut decisions_rows) = (0, 0);
+    for (s, d) in steps.summaries.iter().zip(&decisions.summaries) {
+        assert_ne!(s.cell, d.cell, "the level is part of a cell's identity");
+        assert_eq!((s.trials, s.epochs, s.full_evaluations, &s.stop_reason), (d.trials, d.epochs, d.full_evaluations, &d.stop_reason));
+        assert_eq!(
+            (s.best_objective, s.best_objective_max_fidelity, s.wallclock_seconds),
+            (d.best_objective, d.best_objective_max_fidelity, d.wallclock_seconds)
+        );
+        assert!(
+            (s.compute_seconds - d.compute_seconds).abs() <= 1e-9 * s.compute_seconds,
+            "{} vs {}",
+            s.compute_seconds,
+            d.compute_seconds
+        );
+        let rows = |dir: &Path, cell: &str| {
+            let file = std::fs::File::open(dir.join("cells").join(format!("{cell}.parquet"))).unwrap();
+            ParquetReader::new(file).finish().unwrap().height()
+        };
+        steps_rows += rows(steps_dir.path(), &s.cell);
+        decisions_rows += rows(decisions_dir.path(), &d.cell);
+    }
+    assert!(decisions_rows * 2 < steps_rows, "{decisions_rows} rows at the decisions level, {steps_rows} with every step");
+    let manifest = fs::read_to_string(decisions_dir.path().join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"trace\": \"decisions\""), "{manifest}");
+    assert!(!fs::read_to_string(steps_dir.path().join("manifest.json")).unwrap().contains("\"trace\""));
+    let m = refusal(&format!("trace = \"epochs\"\n{HEAD}[[benchmarks]]\ntype = \"synthetic\"\n{STRATEGY}"));
+    assert!(m.contains("unknown variant `epochs`, expected `steps` or `decisions`") && m.contains("trace"), "{m}");
+}

@@ -45,7 +45,7 @@ proptest! {
         let bench = Synthetic::new("p".into(), &spec).unwrap();
         let mut scheduler = Fifo::new(Box::new(RandomSampler::new(bench.space().clone())), max_epochs);
         let budget = Budget { compute_seconds: Some(compute), wallclock_seconds: wallclock, ..Budget::default() };
-        let settings = SimSettings { workers, budget, checkpointing, launch_overhead: true };
+        let settings = SimSettings { workers, budget, checkpointing, launch_overhead: true, trace: hposim_core::TraceLevel::Steps };
         let out = simulate(&bench, &mut scheduler, &settings, &mut Rng::seed_from_u64(seed), seed).unwrap();
         let t = &out.trace;
 

@@ -46,7 +46,13 @@ fn run_toy(settings: &PbtSettings, seed: u64) -> Trace {
     let sampler = Listed(vec![h(1.0, 0.0), h(0.0, 1.0)].into());
     let config = settings.resolve(200).unwrap();
     let mut scheduler = Pbt::new(Box::new(sampler), bench.space().clone(), Objective::maximize("q"), config, 200);
-    let sim = SimSettings { workers: 2, budget: Budget::default(), checkpointing: true, launch_overhead: true };
+    let sim = SimSettings {
+        workers: 2,
+        budget: Budget::default(),
+        checkpointing: true,
+        launch_overhead: true,
+        trace: hposim_core::TraceLevel::Steps,
+    };
     let outcome = simulate(&bench, &mut scheduler, &sim, &mut Rng::seed_from_u64(seed), seed).unwrap();
     outcome.trace.check_invariants(true).unwrap();
     outcome.trace
@@ -121,7 +127,13 @@ fn dynamics_run(synchronous: bool, seed: u64) -> Trace {
     let mut scheduler =
         Pbt::new(Box::new(sampler), bench.space().clone(), Objective::minimize("val_error"), settings.resolve(60).unwrap(), 60);
     // Fewer workers than members: members wait their turn.
-    let sim = SimSettings { workers: 3, budget: Budget::default(), checkpointing: true, launch_overhead: true };
+    let sim = SimSettings {
+        workers: 3,
+        budget: Budget::default(),
+        checkpointing: true,
+        launch_overhead: true,
+        trace: hposim_core::TraceLevel::Steps,
+    };
     let outcome = simulate(&bench, &mut scheduler, &sim, &mut Rng::seed_from_u64(seed), seed ^ 7).unwrap();
     outcome.trace.check_invariants(true).unwrap();
     outcome.trace
@@ -216,7 +228,13 @@ fn diverging_members_are_replaced_and_never_stall_the_population() {
             let sampler = hposim_samplers::random::RandomSampler::new(bench.space().clone());
             let mut scheduler =
                 Pbt::new(Box::new(sampler), bench.space().clone(), Objective::minimize("val_error"), settings.resolve(20).unwrap(), 20);
-            let sim = SimSettings { workers: 2, budget: Budget::default(), checkpointing: true, launch_overhead: true };
+            let sim = SimSettings {
+                workers: 2,
+                budget: Budget::default(),
+                checkpointing: true,
+                launch_overhead: true,
+                trace: hposim_core::TraceLevel::Steps,
+            };
             let outcome = simulate(&bench, &mut scheduler, &sim, &mut Rng::seed_from_u64(seed), seed)
                 .unwrap_or_else(|e| panic!("{text}, seed {seed}: {e}"));
             outcome.trace.check_invariants(true).unwrap();

@@ -11,7 +11,7 @@ use hposim_sim::{SimError, SimSettings, simulate};
 use rand::SeedableRng;
 
 fn settings(workers: u32, budget: Budget, checkpointing: bool) -> SimSettings {
-    SimSettings { workers, budget, checkpointing, launch_overhead: true }
+    SimSettings { workers, budget, checkpointing, launch_overhead: true, trace: hposim_core::TraceLevel::Steps }
 }
 
 fn trials(n: u64) -> Budget {

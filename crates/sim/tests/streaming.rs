@@ -100,8 +100,13 @@ fn streaming_keeps_a_cells_rows_in_memory_below_one_row_group() {
         &mut rng,
     )
     .unwrap();
-    let settings =
-        hposim_sim::SimSettings { workers: 2, budget: experiment.spec.budget.clone(), checkpointing: true, launch_overhead: true };
+    let settings = hposim_sim::SimSettings {
+        workers: 2,
+        budget: experiment.spec.budget.clone(),
+        checkpointing: true,
+        launch_overhead: true,
+        trace: hposim_core::TraceLevel::Steps,
+    };
     let mut sink = Counter::default();
     let outcome = hposim_sim::simulator::simulate_into(bench, scheduler.as_mut(), &settings, &mut rng, 7, Some(&mut sink)).unwrap();
     // Two row groups went out; what is left is less than one, and the trace's columns never

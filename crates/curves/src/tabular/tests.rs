@@ -213,3 +213,22 @@ fn the_default_reference_point_is_the_nadir_pushed_out_by_a_tenth_of_the_range()
     assert_eq!(given.hypervolume_reference(), Some(&[3.0, 0.0][..]));
     assert_eq!(example(|_| {}).unwrap().hypervolume_reference(), None);
 }
+
+/// `cost_until` looks the prefix sum up for a curve without splices: the same bits as adding the
+/// steps' costs one by one from step 1, up to the divergence (included) or the full fidelity.
+#[test]
+fn cost_until_is_the_running_sum_of_the_step_costs() {
+    let bench = example(|_| {}).unwrap();
+    let mut metrics = [0.0];
+    for c in [config(0, 0.01, Some(0.8)), config(1, 0.01, None), config(0, 0.5, Some(0.0))] {
+        let curve = bench.open(&c, 11);
+        let (mut total, mut diverged) = (0.0, false);
+        for step in 0..=5 {
+            if step >= 1 && step <= bench.fidelity().max && !diverged {
+                total += bench.step(&curve, step, &mut metrics);
+                diverged = metrics[0].is_nan();
+            }
+            assert_eq!(bench.cost_until(&curve, step).to_bits(), total.to_bits(), "{c:?} up to step {step}");
+        }
+    }
+}
