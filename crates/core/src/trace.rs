@@ -169,6 +169,15 @@ pub struct Exploit {
 /// the compute of a segment still running when the cell ends (the summary still counts it).
 /// The simulator then tells a scheduler only the results it asks for
 /// (`Scheduler::next_decision`), which is most of the gain.
+///
+/// One exception: when the simulator runs a trial's steps up to its next decision as one event,
+/// results that complete at exactly the same instant on different workers are taken in the
+/// order their runs started rather than the order their last steps started, so where step
+/// completions tie exactly (benchmarks whose steps all cost the same: `zdt`, `dtlz2`,
+/// `counting_ones`, `pbt_toy`, `training_dynamics`; two trials of one recorded configuration
+/// started together) the scheduler may hear simultaneous results in another order, and decide
+/// differently from then on. With step costs that vary between trials, as on recorded and
+/// synthetic learning curves, the levels agree (`crates/sim/tests/trace_levels.rs`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceLevel {

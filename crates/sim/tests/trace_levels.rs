@@ -3,7 +3,10 @@
 //! must make the same decisions at the same times with the same results as the same cell keeping
 //! every step, for every scheduler, over workers, budgets, checkpointing, divergence and launch
 //! overhead. A scheduler whose `next_decision` promised too much (skipped a result it needed)
-//! changes its decisions here, and fails.
+//! changes its decisions here, and fails. The benchmarks' step costs vary with the
+//! configuration: where completions on different workers tie exactly in time (equal step costs),
+//! a run of steps takes its place among simultaneous results by when it started, and the levels
+//! may differ (`hposim_core::TraceLevel`).
 //!
 //! What is compared: every row of the steps trace that is not `continue` appears in the decisions
 //! trace, in order; every row of the decisions trace is a row of the steps trace (trial, worker,
