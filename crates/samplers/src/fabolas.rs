@@ -542,16 +542,9 @@ impl FabolasSampler {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use hposim_core::ParamSpec;
     use rand::SeedableRng;
 
-    fn space() -> SearchSpace {
-        SearchSpace::new(&[
-            ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None },
-            ParamSpec::Float { name: "y".into(), low: 0.0, high: 1.0, log: false, condition: None },
-        ])
-        .unwrap()
-    }
+    use crate::test_spaces::unit_square as space;
 
     /// Loss at fraction `s`: a bowl at (0.3, 0.6) plus a data term that vanishes at s = 1;
     /// cost ∝ s.

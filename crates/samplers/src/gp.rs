@@ -204,13 +204,7 @@ mod tests {
     use hposim_core::{Choice, ConditionSpec, ParamSpec, Value};
     use rand::SeedableRng;
 
-    fn space() -> SearchSpace {
-        SearchSpace::new(&[
-            ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None },
-            ParamSpec::Float { name: "y".into(), low: 0.0, high: 1.0, log: false, condition: None },
-        ])
-        .unwrap()
-    }
+    use crate::test_spaces::unit_square as space;
 
     fn quadratic(config: &Config) -> f64 {
         match (config.get(0), config.get(1)) {

@@ -38,6 +38,18 @@ pub mod sobol;
 pub mod tpe;
 pub mod trial_limit;
 
+/// Search spaces the unit tests of several samplers share.
+#[cfg(test)]
+mod test_spaces {
+    use hposim_core::{ParamSpec, SearchSpace};
+
+    /// Two floats `x` and `y` on [0, 1]: the square the Bayesian samplers' tests optimise over.
+    pub(crate) fn unit_square() -> SearchSpace {
+        let float = |name: &str| ParamSpec::Float { name: name.into(), low: 0.0, high: 1.0, log: false, condition: None };
+        SearchSpace::new(&[float("x"), float("y")]).expect("a valid space")
+    }
+}
+
 use hposim_core::{Config, Fidelity, Objective, Observation, Rng, SearchSpace, TrialId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -325,16 +325,9 @@ impl Sampler for MobsterSampler {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use hposim_core::ParamSpec;
     use rand::SeedableRng;
 
-    fn space() -> SearchSpace {
-        SearchSpace::new(&[
-            ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None },
-            ParamSpec::Float { name: "y".into(), low: 0.0, high: 1.0, log: false, condition: None },
-        ])
-        .unwrap()
-    }
+    use crate::test_spaces::unit_square as space;
 
     #[test]
     fn acquires_at_the_largest_resource_with_three_results_and_rescales_it() {

@@ -357,16 +357,9 @@ pub fn check_tasks(settings: &MultiTaskSettings, fidelity: &Fidelity) -> Result<
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use hposim_core::ParamSpec;
     use rand::SeedableRng;
 
-    fn space() -> SearchSpace {
-        SearchSpace::new(&[
-            ParamSpec::Float { name: "x".into(), low: 0.0, high: 1.0, log: false, condition: None },
-            ParamSpec::Float { name: "y".into(), low: 0.0, high: 1.0, log: false, condition: None },
-        ])
-        .unwrap()
-    }
+    use crate::test_spaces::unit_square as space;
 
     /// Task losses: the bowl at (0.3, 0.6), shifted and slightly tilted on the cheaper tasks;
     /// cost ∝ fidelity.

@@ -56,10 +56,15 @@ fn fifo_allocations(max_epochs: u32, budget: Budget, trace: hposim_core::TraceLe
     (ALLOCATIONS.load(Ordering::Relaxed) - before, out)
 }
 
-/// Per trial: its configuration (one vector). Per run: O(log epochs) growth of the trace's
-/// columns and of the trials table, and a few fixed buffers.
-fn allocation_bound(out: &hposim_core::CellOutcome) -> u64 {
-    out.stats.trials + 40 * (64 - out.stats.epochs.leading_zeros() as u64)
+/// Requires a long cell (over 10^5 epochs) whose `allocations` stay within the bound: per trial
+/// its configuration (one vector), per run O(log epochs) growth of the trace's columns and of the
+/// trials table and a few fixed buffers.
+fn assert_bounded(allocations: u64, out: &hposim_core::CellOutcome) {
+    let (epochs, trials) = (out.stats.epochs, out.stats.trials);
+    assert!(epochs > 100_000, "{epochs}");
+    let bound = trials + 40 * (64 - epochs.leading_zeros() as u64);
+    assert!(allocations <= bound, "{allocations} allocations for {epochs} epochs and {trials} trials");
+    eprintln!("{allocations} allocations for {epochs} epochs and {trials} trials");
 }
 
 #[test]
@@ -67,10 +72,7 @@ fn the_event_loop_does_not_allocate_per_epoch() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let budget = Budget { compute_seconds: Some(3.0e7), ..Budget::default() };
     let (allocations, out) = fifo_allocations(50, budget, hposim_core::TraceLevel::Steps);
-    let (epochs, trials) = (out.stats.epochs, out.stats.trials);
-    assert!(epochs > 100_000, "{epochs}");
-    assert!(allocations <= allocation_bound(&out), "{allocations} allocations for {epochs} epochs and {trials} trials");
-    eprintln!("{allocations} allocations for {epochs} epochs and {trials} trials");
+    assert_bounded(allocations, &out);
 }
 
 /// The same bound at the decisions trace level, where a trial's steps up to its scheduler's next
@@ -81,10 +83,8 @@ fn runs_of_steps_do_not_allocate_per_epoch() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let budget = Budget { wallclock_seconds: Some(2.0e7), ..Budget::default() };
     let (allocations, out) = fifo_allocations(200, budget, hposim_core::TraceLevel::Decisions);
-    let (epochs, trials) = (out.stats.epochs, out.stats.trials);
-    assert!(epochs > 100_000, "{epochs}");
     assert_eq!(out.trace.len() as u64, out.stats.full_evaluations, "one row per trial that finished");
-    assert!(allocations <= allocation_bound(&out), "{allocations} allocations for {epochs} epochs and {trials} trials");
+    assert_bounded(allocations, &out);
 }
 
 /// The same bound with the early-termination schedulers: one configuration per trial (and the

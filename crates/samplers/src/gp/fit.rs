@@ -35,57 +35,26 @@ pub fn negative_log_posterior(eta: &[f64], x: &[f64], y: &[f64], grad: &mut [f64
     let n = y.len();
     let hyper = unpack(eta);
     let points = DMatrix::from_row_slice(n, dim, x);
-    // Scaled squared distances from one matrix product: r²ᵢⱼ = |aᵢ|² + |aⱼ|² − 2aᵢ·aⱼ with
-    // a = x·diag(√λ).
-    let mut scaled = points.clone();
-    for (q, l) in hyper.lambda.iter().enumerate() {
-        scaled.column_mut(q).scale_mut(l.sqrt());
-    }
-    let norms: Vec<f64> = (0..n).map(|i| scaled.row(i).norm_squared()).collect();
-    let gram = &scaled * scaled.transpose();
+    let r2 = scaled_squared_distances(&points, &hyper.lambda);
     // One exponential per pair serves both the covariance and its derivative.
     let mut slope = DMatrix::zeros(n, n);
     let mut k = DMatrix::zeros(n, n);
     for j in 0..n {
         for i in 0..n {
-            let r2 = if i == j { 0.0 } else { (norms[i] + norms[j] - 2.0 * gram[(i, j)]).max(0.0) };
-            let (m, dm) = matern52_with_derivative(r2);
+            let (m, dm) = matern52_with_derivative(r2[(i, j)]);
             slope[(i, j)] = hyper.scale * dm;
             k[(i, j)] = hyper.scale * m + if i == j { hyper.noise } else { 0.0 };
         }
     }
-    let Some(chol) = k.clone().cholesky() else {
+    let Some((lml, w)) = likelihood_and_weights(&k, y) else {
         grad.fill(0.0);
         return f64::INFINITY;
     };
-    let yv = DVector::from_column_slice(y);
-    let alpha = chol.solve(&yv);
-    let log_det: f64 = 2.0 * chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum::<f64>();
-    let lml = -0.5 * yv.dot(&alpha) - 0.5 * log_det - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
-    // W = ααᵀ − K⁻¹; ∂lml/∂θ = ½ tr(W ∂K/∂θ). K⁻¹ = L⁻ᵀL⁻¹: one triangular solve and a
-    // matrix product (fast), where nalgebra's `inverse` would do two triangular solves.
-    let Some(linv) = chol.l_dirty().lower_triangle().solve_lower_triangular(&DMatrix::identity(n, n)) else {
-        grad.fill(0.0);
-        return f64::INFINITY;
-    };
-    let mut w = linv.tr_mul(&linv);
-    w.iter_mut().for_each(|v| *v = -*v);
-    w.ger(1.0, &alpha, &alpha, 1.0);
     let trace_w: f64 = w.diagonal().sum();
     // ½ tr(W ∂K/∂ln s²) with ∂K/∂ln s² the noise-free covariance.
     let trace_wk: f64 = w.iter().zip(k.iter()).map(|(a, b)| a * b).sum::<f64>() - hyper.noise * trace_w;
-    // ∂K_ij/∂ln λ_q = s²·m'(r²)·λ_q·(x_iq − x_jq)². With C = W ∘ S (S the slopes, zero diagonal
-    // as the distance is 0 there), ½ Σᵢⱼ Cᵢⱼ (x_iq − x_jq)² = Σᵢ x_iq² (C1)ᵢ − x_qᵀ C x_q:
-    // one more matrix product instead of a loop over pairs and coordinates.
-    let mut c = w.component_mul(&slope);
-    c.fill_diagonal(0.0);
-    let row_sums: Vec<f64> = (0..n).map(|i| c.row(i).sum()).collect();
-    let cx = &c * &points;
-    for (q, g) in grad.iter_mut().take(dim).enumerate() {
-        let (column, c_column) = (points.column(q), cx.column(q));
-        let quadratic: f64 = (0..n).map(|i| column[i] * column[i] * row_sums[i]).sum();
-        *g = hyper.lambda[q] * (quadratic - column.dot(&c_column));
-    }
+    // ∂K_ij/∂ln λ_q = s²·m'(r²)·λ_q·(x_iq − x_jq)².
+    lengthscale_gradient(&w, &slope, &points, &hyper.lambda, &mut grad[..dim]);
     grad[dim] = 0.5 * trace_wk;
     grad[dim + 1] = 0.5 * trace_w * (hyper.noise - MIN_NOISE);
     // Log priors and their gradients.
@@ -101,6 +70,61 @@ pub fn negative_log_posterior(eta: &[f64], x: &[f64], y: &[f64], grad: &mut [f64
     // Minimise the negative.
     grad.iter_mut().for_each(|g| *g = -*g);
     -(lml + log_prior)
+}
+
+/// The squared distances r²ᵢⱼ = Σ_q λ_q (x_iq − x_jq)² between the rows of `points`, 0 on the
+/// diagonal, from one matrix product: |aᵢ|² + |aⱼ|² − 2aᵢ·aⱼ with a = x·diag(√λ) (clamped at 0
+/// against rounding).
+pub(crate) fn scaled_squared_distances(points: &DMatrix<f64>, lambda: &[f64]) -> DMatrix<f64> {
+    let n = points.nrows();
+    let mut scaled = points.clone();
+    for (q, l) in lambda.iter().enumerate() {
+        scaled.column_mut(q).scale_mut(l.sqrt());
+    }
+    let norms: Vec<f64> = (0..n).map(|i| scaled.row(i).norm_squared()).collect();
+    let mut r2 = &scaled * scaled.transpose();
+    for j in 0..n {
+        for i in 0..n {
+            r2[(i, j)] = if i == j { 0.0 } else { (norms[i] + norms[j] - 2.0 * r2[(i, j)]).max(0.0) };
+        }
+    }
+    r2
+}
+
+/// The log marginal likelihood of targets `y` under the covariance `k` (Rasmussen & Williams
+/// Eq. 5.8), and W = ααᵀ − K⁻¹ with α = K⁻¹y, from which ∂lml/∂θ = ½ tr(W ∂K/∂θ) (Eq. 5.9);
+/// `None` when `k` cannot be factorised. K⁻¹ = L⁻ᵀL⁻¹: one triangular solve and a matrix
+/// product (fast), where nalgebra's `inverse` would do two triangular solves.
+pub(crate) fn likelihood_and_weights(k: &DMatrix<f64>, y: &[f64]) -> Option<(f64, DMatrix<f64>)> {
+    let n = y.len();
+    let chol = k.clone().cholesky()?;
+    let yv = DVector::from_column_slice(y);
+    let alpha = chol.solve(&yv);
+    let log_det: f64 = 2.0 * chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum::<f64>();
+    let lml = -0.5 * yv.dot(&alpha) - 0.5 * log_det - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
+    let linv = chol.l_dirty().lower_triangle().solve_lower_triangular(&DMatrix::identity(n, n))?;
+    let mut w = linv.tr_mul(&linv);
+    w.iter_mut().for_each(|v| *v = -*v);
+    w.ger(1.0, &alpha, &alpha, 1.0);
+    Some((lml, w))
+}
+
+/// The lengthscale part of the gradient, into `grad` (one entry per λ_q): ½ Σᵢⱼ Wᵢⱼ ∂Kᵢⱼ/∂ln λ_q
+/// where ∂Kᵢⱼ/∂ln λ_q = Sᵢⱼ·λ_q·(x_iq − x_jq)² (`slope` S: the kernel's derivative in r², times
+/// whatever multiplies it). With C = W ∘ S (zero diagonal, as the distance is 0 there),
+/// ½ Σᵢⱼ Cᵢⱼ (x_iq − x_jq)² = Σᵢ x_iq² (C1)ᵢ − x_qᵀ C x_q: one more matrix product instead of a
+/// loop over pairs and coordinates.
+pub(crate) fn lengthscale_gradient(w: &DMatrix<f64>, slope: &DMatrix<f64>, points: &DMatrix<f64>, lambda: &[f64], grad: &mut [f64]) {
+    let n = points.nrows();
+    let mut c = w.component_mul(slope);
+    c.fill_diagonal(0.0);
+    let row_sums: Vec<f64> = (0..n).map(|i| c.row(i).sum()).collect();
+    let cx = &c * points;
+    for (q, g) in grad.iter_mut().enumerate() {
+        let (column, c_column) = (points.column(q), cx.column(q));
+        let quadratic: f64 = (0..n).map(|i| column[i] * column[i] * row_sums[i]).sum();
+        *g = lambda[q] * (quadratic - column.dot(&c_column));
+    }
 }
 
 /// Fits the hyperparameters to `n` rows of `x` and targets `y` from `restarts` starts: `warm`

@@ -23,7 +23,7 @@
 //! `NormalPrior(0, 1)` on them, `robo/priors/env_priors.py`) and on the log-diagonal and
 //! off-diagonal entries of `L`.
 
-use super::fit::MIN_NOISE;
+use super::fit::{MIN_NOISE, lengthscale_gradient, likelihood_and_weights, scaled_squared_distances};
 use super::kernel::matern52_with_derivative;
 use super::lbfgs::Lbfgs;
 use hposim_core::Rng;
@@ -200,18 +200,12 @@ pub fn negative_log_posterior(eta: &[f64], data: &JointData<'_>, grad: &mut [f64
     let phi = DMatrix::from_row_slice(n, bw, data.phi);
     let sigma = DMatrix::from_row_slice(bw, bw, &hyper.sigma);
     let g = &phi * &sigma * phi.transpose();
-    let mut scaled = points.clone();
-    for (q, l) in hyper.lambda.iter().enumerate() {
-        scaled.column_mut(q).scale_mut(l.sqrt());
-    }
-    let norms: Vec<f64> = (0..n).map(|i| scaled.row(i).norm_squared()).collect();
-    let gram = &scaled * scaled.transpose();
+    let r2 = scaled_squared_distances(&points, &hyper.lambda);
     let mut m = DMatrix::zeros(n, n);
     let mut slope = DMatrix::zeros(n, n);
     for j in 0..n {
         for i in 0..n {
-            let r2 = if i == j { 0.0 } else { (norms[i] + norms[j] - 2.0 * gram[(i, j)]).max(0.0) };
-            let (value, derivative) = matern52_with_derivative(r2);
+            let (value, derivative) = matern52_with_derivative(r2[(i, j)]);
             m[(i, j)] = value;
             slope[(i, j)] = derivative * g[(i, j)];
         }
@@ -220,32 +214,12 @@ pub fn negative_log_posterior(eta: &[f64], data: &JointData<'_>, grad: &mut [f64
     for i in 0..n {
         k[(i, i)] += hyper.noise;
     }
-    let Some(chol) = k.cholesky() else {
+    let Some((lml, w)) = likelihood_and_weights(&k, data.y) else {
         grad.fill(0.0);
         return f64::INFINITY;
     };
-    let yv = DVector::from_column_slice(data.y);
-    let alpha = chol.solve(&yv);
-    let log_det: f64 = 2.0 * chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum::<f64>();
-    let lml = -0.5 * yv.dot(&alpha) - 0.5 * log_det - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
-    let Some(linv) = chol.l_dirty().lower_triangle().solve_lower_triangular(&DMatrix::identity(n, n)) else {
-        grad.fill(0.0);
-        return f64::INFINITY;
-    };
-    // W = ααᵀ − K⁻¹; ∂lml/∂θ = ½ tr(W ∂K/∂θ).
-    let mut w = linv.tr_mul(&linv);
-    w.iter_mut().for_each(|v| *v = -*v);
-    w.ger(1.0, &alpha, &alpha, 1.0);
-    // Lengthscales: ∂K_ij/∂ln λ_q = m'(r²)·G_ij·λ_q·(x_iq − x_jq)², summed as in `fit`.
-    let mut c = w.component_mul(&slope);
-    c.fill_diagonal(0.0);
-    let row_sums: Vec<f64> = (0..n).map(|i| c.row(i).sum()).collect();
-    let cx = &c * &points;
-    for (q, gq) in grad.iter_mut().take(dim).enumerate() {
-        let (column, c_column) = (points.column(q), cx.column(q));
-        let quadratic: f64 = (0..n).map(|i| column[i] * column[i] * row_sums[i]).sum();
-        *gq = hyper.lambda[q] * (quadratic - column.dot(&c_column));
-    }
+    // Lengthscales: ∂K_ij/∂ln λ_q = m'(r²)·G_ij·λ_q·(x_iq − x_jq)².
+    lengthscale_gradient(&w, &slope, &points, &hyper.lambda, &mut grad[..dim]);
     // Σ: ½ tr(W (M ∘ Φ ∂Σ Φᵀ)) = ½ tr(A ∂Σ) with A = Φᵀ (W ∘ M) Φ.
     let a = phi.transpose() * w.component_mul(&m) * &phi;
     match basis {
