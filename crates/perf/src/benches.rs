@@ -58,6 +58,8 @@ pub const BENCHES: &[Bench] = &[
     Bench { name: "hypervolume/1000_points_3d", unit: "call", prepare: || hypervolume(1000, 3) },
     Bench { name: "hypervolume/300_points_4d", unit: "call", prepare: || hypervolume(300, 4) },
     Bench { name: "hypervolume/200_points_5d", unit: "call", prepare: || hypervolume(200, 5) },
+    Bench { name: "hypervolume/1000_front_4d", unit: "call", prepare: || hypervolume_front(1000, 4) },
+    Bench { name: "hypervolume/100_front_5d", unit: "call", prepare: || hypervolume_front(100, 5) },
     Bench { name: "trace/write_10000_rows", unit: "call", prepare: write_trace },
     Bench { name: "trace/read_10000_rows", unit: "call", prepare: read_trace },
     Bench { name: "statistics/trajectory_10000_rows", unit: "call", prepare: trajectory },
@@ -183,6 +185,25 @@ fn points(n: usize, m: usize) -> Vec<Vec<f64>> {
 /// The exact hypervolume of `n` random points in `m` objectives, reference point 1.1 in each.
 fn hypervolume(n: usize, m: usize) -> Result<Work, String> {
     let p = points(n, m);
+    let reference = vec![1.1; m];
+    Ok(Box::new(move || {
+        black_box(hposim_core::pareto::hypervolume::minimising(&p, &reference));
+        1
+    }))
+}
+
+/// The exact hypervolume of `n` mutually non-dominated points in `m` objectives: uniform points
+/// divided by their Euclidean norm (the "sphere" sets of `crates/eval/benches/pareto.rs`, where
+/// every point counts), reference point 1.1 in each.
+fn hypervolume_front(n: usize, m: usize) -> Result<Work, String> {
+    let seed = 100 + m as u64;
+    let p: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let u: Vec<f64> = (0..m).map(|k| stateless_uniform(seed, (i * m + k) as u64)).collect();
+            let norm = u.iter().map(|v| v * v).sum::<f64>().sqrt();
+            u.iter().map(|v| v / norm).collect()
+        })
+        .collect();
     let reference = vec![1.1; m];
     Ok(Box::new(move || {
         black_box(hposim_core::pareto::hypervolume::minimising(&p, &reference));
