@@ -34,6 +34,7 @@ def study_seconds(n: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-for n in [200, 1000]:
-    best = min(study_seconds(n, seed) for seed in range(3))
-    print(f"Optuna {optuna.__version__} TPESampler, 2 objectives, {n} trials: {1000 * best / n:.2f} ms per trial (best of 3)")
+if __name__ == "__main__":
+    for n in [200, 1000]:
+        best = min(study_seconds(n, seed) for seed in range(3))
+        print(f"Optuna {optuna.__version__} TPESampler, 2 objectives, {n} trials: {1000 * best / n:.2f} ms per trial (best of 3)")

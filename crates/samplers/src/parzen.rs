@@ -210,7 +210,20 @@ pub struct Parzen {
     /// Log-densities already computed since the last fit, for a one-dimensional categorical or
     /// discrete estimator, whose candidates repeat a few values.
     memo: Vec<(f64, f64)>,
+    /// Scratch of `log_pdf`: the discrete dimensions' bins at the point (dimension, bin).
+    bins: Vec<(usize, (f64, f64))>,
+    /// Scratch of `log_pdf`: discrete log-masses computed at the point, `MEMO_SLOTS` slots per
+    /// discrete dimension (generation, the kernel's centre and inverse bandwidth, the log-mass).
+    masses: Vec<(u32, f64, f64, f64)>,
+    /// The generation of `masses`' valid entries: one per log-density computed.
+    generation: u32,
 }
+
+/// log₂ of [`MEMO_SLOTS`].
+const MEMO_BITS: u32 = 6;
+/// Slots per discrete dimension of the log-masses one log-density remembers: a lookup costs a
+/// hash and a comparison, against two `erfc` and a logarithm for a mass.
+const MEMO_SLOTS: usize = 1 << MEMO_BITS;
 
 /// Kernel terms more than this below the largest are left out of a log-density: each is below
 /// `e⁻⁵⁰ ≈ 2·10⁻²²` of it, so even 10⁶ of them change the result by less than 10⁻¹⁵ relative,
@@ -346,17 +359,13 @@ impl Parzen {
             match scale {
                 Scale::Categorical { choices } => {
                     let base = settings.prior_weight / kernels as f64;
-                    kernels_of.log_probs.resize(choices * kernels, 0.0);
                     let observed_row = (base * choices as f64 + 1.0).ln();
                     let (hit, miss) = ((base + 1.0).ln() - observed_row, base.ln() - observed_row);
-                    for k in 0..n {
-                        let observed = column(k) as usize;
-                        for c in 0..choices {
-                            kernels_of.log_probs[c * kernels + k] = if c == observed { hit } else { miss };
-                        }
-                    }
+                    let prior = -(choices as f64).ln();
+                    // Choice-major, written in order: a row per choice, the prior's entry last.
                     for c in 0..choices {
-                        kernels_of.log_probs[c * kernels + n] = -(choices as f64).ln();
+                        kernels_of.log_probs.extend((0..n).map(|k| if column(k) as usize == c { hit } else { miss }));
+                        kernels_of.log_probs.push(prior);
                     }
                 }
                 Scale::Numeric { .. } | Scale::LogInteger { .. } => {
@@ -382,11 +391,16 @@ impl Parzen {
                     kernels_of.sigmas.push(range);
                     let discrete = scale.is_discrete();
                     let widest_ln = scale.widest_bin().ln();
-                    // Many clipped bandwidths are equal: reuse the last logarithm.
+                    // Many bandwidths are clipped to the same minimum (most of them once
+                    // observations are dense): its logarithm is taken once; others reuse the
+                    // last one when equal.
+                    let min_ln = min_sigma.ln();
                     let (mut last_sigma, mut last_ln) = (f64::NAN, 0.0);
                     for k in 0..kernels {
                         let (mu, sigma) = (kernels_of.mus[k], kernels_of.sigmas[k]);
-                        if sigma != last_sigma {
+                        if sigma == min_sigma {
+                            (last_sigma, last_ln) = (sigma, min_ln);
+                        } else if sigma != last_sigma {
                             (last_sigma, last_ln) = (sigma, sigma.ln());
                         }
                         let log_z = log_truncation_mass((a - mu) / sigma, (b - mu) / sigma);
@@ -467,34 +481,39 @@ impl Parzen {
         let kernels = self.kernels();
         self.terms.clear();
         self.terms.extend_from_slice(&self.log_weights);
-        self.bounds.clear();
-        self.bounds.resize(kernels, 0.0);
-        let mut discrete = false;
-        for (&xj, dim) in x.iter().zip(&self.dims) {
+        self.bins.clear();
+        for (j, (&xj, dim)) in x.iter().zip(&self.dims).enumerate() {
             match dim.scale {
                 Some(Scale::Categorical { .. }) => {
                     let row = &dim.log_probs[xj as usize * kernels..(xj as usize + 1) * kernels];
                     self.terms.iter_mut().zip(row).for_each(|(t, lp)| *t += lp);
                 }
                 Some(scale) if scale.is_discrete() => {
-                    discrete = true;
+                    if self.bins.is_empty() {
+                        self.bounds.clear();
+                        self.bounds.resize(kernels, 0.0);
+                    }
                     let bin = scale.bin(xj).unwrap_or((f64::NAN, f64::NAN));
-                    for k in 0..kernels {
-                        let bound = discrete_log_mass_bound(bin, dim.mus[k], dim.inv_sigmas[k], dim.bound_const[k]) + dim.log_norm[k];
-                        self.terms[k] += bound;
-                        self.bounds[k] += bound;
+                    self.bins.push((j, bin));
+                    let per_kernel = dim.mus.iter().zip(&dim.inv_sigmas).zip(&dim.bound_const).zip(&dim.log_norm);
+                    for ((t, b), (((&mu, &inv), &constant), &log_norm)) in self.terms.iter_mut().zip(self.bounds.iter_mut()).zip(per_kernel)
+                    {
+                        let bound = discrete_log_mass_bound(bin, mu, inv, constant) + log_norm;
+                        *t += bound;
+                        *b += bound;
                     }
                 }
                 Some(Scale::Numeric { .. } | Scale::LogInteger { .. }) => {
-                    for (k, t) in self.terms.iter_mut().enumerate() {
-                        let z = (xj - dim.mus[k]) * dim.inv_sigmas[k];
-                        *t += dim.log_norm[k] - 0.5 * z * z;
+                    let per_kernel = dim.mus.iter().zip(&dim.inv_sigmas).zip(&dim.log_norm);
+                    for (t, ((&mu, &inv), &log_norm)) in self.terms.iter_mut().zip(per_kernel) {
+                        let z = (xj - mu) * inv;
+                        *t += log_norm - 0.5 * z * z;
                     }
                 }
                 None => {}
             }
         }
-        if !discrete {
+        if self.bins.is_empty() {
             let max = self.terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             if max == f64::NEG_INFINITY {
                 return max;
@@ -502,15 +521,32 @@ impl Parzen {
             let sum: f64 = self.terms.iter().filter(|&&t| t > max - NEGLIGIBLE).map(|t| (t - max).exp()).sum();
             return max + sum.ln();
         }
-        // Exact term of kernel k: the bounds replaced by the true discrete log-masses.
-        let dims = &self.dims;
-        let exact = |k: usize, bounded: f64, bounds: f64| -> f64 {
+        // Exact term of kernel k: the bounds replaced by the true discrete log-masses. Kernels
+        // share their centre and bandwidth often (integer observations, clipped bandwidths), so
+        // the masses computed at this point are remembered in a small direct-mapped table per
+        // discrete dimension (`MEMO_SLOTS` slots, an entry valid for this call's generation).
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 || self.masses.len() < self.bins.len() * MEMO_SLOTS {
+            self.masses.clear();
+            self.masses.resize(self.bins.len() * MEMO_SLOTS, (0, 0.0, 0.0, 0.0));
+            self.generation = 1;
+        }
+        let (dims, bins, masses, generation) = (&self.dims, &self.bins, &mut self.masses, self.generation);
+        let mut exact = |k: usize, bounded: f64, bounds: f64| -> f64 {
             let mut term = bounded - bounds;
-            for (&xj, dim) in x.iter().zip(dims) {
-                if let Some((low, high)) = dim.scale.and_then(|scale| scale.bin(xj)) {
-                    let (mu, inv) = (dim.mus[k], dim.inv_sigmas[k]);
-                    term += log_mass((low - mu) * inv, (high - mu) * inv) + dim.log_norm[k];
-                }
+            for (i, &(j, (low, high))) in bins.iter().enumerate() {
+                let dim = &dims[j];
+                let (mu, inv) = (dim.mus[k], dim.inv_sigmas[k]);
+                let hash = (mu.to_bits() ^ inv.to_bits().rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - MEMO_BITS);
+                let slot = &mut masses[i * MEMO_SLOTS + hash as usize];
+                let mass = if slot.0 == generation && slot.1 == mu && slot.2 == inv {
+                    slot.3
+                } else {
+                    let mass = log_mass((low - mu) * inv, (high - mu) * inv);
+                    *slot = (generation, mu, inv, mass);
+                    mass
+                };
+                term += mass + dim.log_norm[k];
             }
             term
         };

@@ -170,6 +170,10 @@ pub struct TpeSampler {
     /// Per parameter, the records where it is active in order of (internal value, trial), kept
     /// sorted as results arrive so that univariate bandwidths need no sort per proposal.
     by_value: Vec<Vec<usize>>,
+    /// Every record's configuration on the estimators' internal scale, row-major (a row per
+    /// record, NaN where inactive), converted once when the record arrives rather than on every
+    /// proposal (a logarithm per log-scale value).
+    internal: Vec<f64>,
 }
 
 impl TpeSampler {
@@ -259,6 +263,7 @@ impl TpeSampler {
             running: Vec::new(),
             by_trial: Vec::new(),
             by_value: vec![Vec::new(); space.len()],
+            internal: Vec::new(),
         })
     }
 
@@ -297,13 +302,18 @@ impl TpeSampler {
         let trial = records[r].trial;
         let at = self.by_trial.partition_point(|&i| records[i].trial < trial);
         self.by_trial.insert(at, r);
-        for (p, param) in self.space.params().iter().enumerate() {
+        let params = self.space.len();
+        self.internal.extend(self.space.params().iter().enumerate().map(|(p, param)| {
             let value = records[r].config.get(p);
-            if !value.is_active() {
+            if value.is_active() { to_internal(&param.domain, value) } else { f64::NAN }
+        }));
+        for p in 0..params {
+            if !records[r].config.get(p).is_active() {
                 continue;
             }
-            let x = to_internal(&param.domain, value);
-            let key = |i: usize| (to_internal(&param.domain, records[i].config.get(p)), records[i].trial);
+            let internal = &self.internal;
+            let x = internal[r * params + p];
+            let key = |i: usize| (internal[i * params + p], records[i].trial);
             let at = self.by_value[p].partition_point(|&i| {
                 let (v, t) = key(i);
                 v.total_cmp(&x).then(t.cmp(&trial)).is_lt()
@@ -327,7 +337,8 @@ impl TpeSampler {
                 if self.is_below[i] != below || !group.params.iter().all(|&p| config.get(p).is_active()) {
                     continue;
                 }
-                self.rows.extend(group.params.iter().map(|&p| to_internal(&self.space.params()[p].domain, config.get(p))));
+                let params = self.space.len();
+                self.rows.extend(group.params.iter().map(|&p| self.internal[i * params + p]));
                 self.row_of[i] = n;
                 if self.multi_objective.is_some() {
                     self.row_weights.push(self.below_weight[i]);
