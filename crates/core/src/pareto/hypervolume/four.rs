@@ -60,20 +60,22 @@ impl Sweep4 {
     /// equal to it there: from that point on the whole cross-section is covered.
     pub fn volume(&mut self, points: &[[f64; 4]], corner: Option<[f64; 3]>) -> f64 {
         let [rx, ry, rz] = self.set.reference;
-        let covers = |p: &[f64; 4]| corner.filter(|c| p[0] <= c[0] && p[1] <= c[1] && p[2] <= c[2]);
+        let covers = |p: &[f64; 4]| corner.is_some_and(|c| p[0] <= c[0] && p[1] <= c[1] && p[2] <= c[2]);
+        // The corner's box: the whole cross-section, once a point covers it.
+        let whole = corner.map_or(0.0, |c| (rx - c[0]) * (ry - c[1]) * (rz - c[2]));
         // Points sharing the first fourth objective (every earlier point of a limit set shares
         // its corner's) enter at once, by a 3-D sweep, rather than one contribution at a time.
         let first = points.first().map_or(0.0, |p| p[3]);
         let run = points.iter().take_while(|p| p[3] == first).count();
-        if let Some(c) = points[..run].iter().find_map(covers) {
-            return (rx - c[0]) * (ry - c[1]) * (rz - c[2]) * (self.reference - first);
+        if points[..run].iter().any(covers) {
+            return whole * (self.reference - first);
         }
         let mut section = self.set.load(&points[..run]);
         let mut volume = 0.0;
         for (i, p) in points.iter().enumerate().skip(run.saturating_sub(1)) {
             if i >= run {
-                if let Some(c) = covers(p) {
-                    return volume + (rx - c[0]) * (ry - c[1]) * (rz - c[2]) * (self.reference - p[3]);
+                if covers(p) {
+                    return volume + whole * (self.reference - p[3]);
                 }
                 section += self.set.insert([p[0], p[1], p[2]]);
             }
@@ -117,16 +119,11 @@ impl Set3 {
         self.later.clear();
         self.later.extend(points.iter().filter(|p| p[2] != lowest).map(|p| [p[0], p[1], p[2]]));
         self.later.sort_unstable_by(|a, b| a[2].total_cmp(&b[2]).then_with(|| a[0].total_cmp(&b[0])).then_with(|| a[1].total_cmp(&b[1])));
-        let (mut volume, mut z) = (0.0, lowest);
-        for &p in &self.later {
-            volume += area * (p[2] - z);
-            z = p[2];
-            if let Some(added) = self.stairs.insert_new(p[0], p[1]) {
-                area += added;
-                self.points.push(p);
-            }
+        if points.is_empty() {
+            return 0.0;
         }
-        if points.is_empty() { 0.0 } else { volume + area * (rz - z) }
+        let set = &mut self.points;
+        super::three::sweep(&mut self.stairs, &self.later, (lowest, area), rz, |p| set.push(p))
     }
 
     /// Adds `p` and returns its contribution: how much the set's hypervolume grows.
