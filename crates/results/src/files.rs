@@ -144,9 +144,70 @@ pub fn remove_abandoned_temporaries(cells_dir: &Path, cells: &std::collections::
 /// or complete.
 pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), FileError>) -> Result<(), FileError> {
     let (mut file, tmp) = create_tmp(path)?;
-    write(&mut file, &tmp)?;
-    file.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
+    let written = write(&mut file, &tmp);
+    let pending = PendingFile::new(file, tmp, path.to_owned());
+    written?;
+    pending.commit()
+}
+
+/// A complete file under its temporary name ([`create_tmp`]), which it keeps locked, not yet
+/// flushed to disk and renamed into place; removed if dropped before [`PendingFile::rename`].
+/// Flushing several pending files one after the other costs the filesystem one journal commit
+/// rather than one each, so a writer of many small files can flush them in batches.
+pub struct PendingFile {
+    file: File,
+    tmp: PathBuf,
+    path: PathBuf,
+    renamed: bool,
+}
+
+impl PendingFile {
+    /// The pending file `tmp`, open as `file`, that becomes `path`.
+    pub(crate) fn new(file: File, tmp: PathBuf, path: PathBuf) -> Self {
+        Self { file, tmp, path, renamed: false }
+    }
+
+    /// Writes `bytes` into a new temporary file that becomes `path`.
+    pub fn with_bytes(path: &Path, bytes: &[u8]) -> Result<Self, FileError> {
+        let (mut file, tmp) = create_tmp(path)?;
+        let written = file.write_all(bytes).map_err(io(&tmp));
+        let pending = Self::new(file, tmp, path.to_owned());
+        written.map(|()| pending)
+    }
+
+    /// Writes `value` as pretty JSON into a new temporary file that becomes `path`; `what`
+    /// names it in errors.
+    pub fn with_json(path: &Path, value: &impl serde::Serialize, what: &'static str) -> Result<Self, FileError> {
+        let json =
+            serde_json::to_vec_pretty(value).map_err(|e| FileError::Encode { path: path.to_owned(), what, message: e.to_string() })?;
+        Self::with_bytes(path, &json)
+    }
+
+    /// Flushes the file to disk.
+    pub fn sync(&self) -> Result<(), FileError> {
+        self.file.sync_all().map_err(io(&self.tmp))
+    }
+
+    /// Renames the file into place (after [`PendingFile::sync`], for it to survive a crash).
+    pub fn rename(mut self) -> Result<(), FileError> {
+        fs::rename(&self.tmp, &self.path).map_err(io(&self.path))?;
+        self.renamed = true;
+        Ok(())
+    }
+
+    /// Flushes the file to disk and renames it into place.
+    pub fn commit(self) -> Result<(), FileError> {
+        self.sync()?;
+        self.rename()
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// The trace file of cell `id` in `cells_dir`.
@@ -279,4 +340,37 @@ pub fn read_exploits(path: &Path) -> Result<Vec<Exploit>, FileError> {
     }
     let text = read_text(path).map_err(unreadable(path))?;
     serde_json::from_str(&text).map_err(|e| refused(path, format!("not a list of exploits: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+    use super::*;
+
+    fn temporaries(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".tmp")).collect()
+    }
+
+    /// A pending file is complete but not in place until renamed, held (so another run does not
+    /// take it for a killed process's leftover), and gone if dropped before its rename.
+    #[test]
+    fn a_pending_file_appears_only_when_renamed_and_vanishes_if_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cell.json");
+        let pending = PendingFile::with_json(&path, &serde_json::json!({"a": 1}), "summary").unwrap();
+        let tmp = dir.path().join(&temporaries(dir.path())[0]);
+        assert!(!path.exists());
+        assert!(!is_abandoned(&tmp), "a pending file is held");
+        assert_eq!(fs::read(&tmp).unwrap(), b"{\n  \"a\": 1\n}");
+        pending.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"{\n  \"a\": 1\n}");
+        assert!(temporaries(dir.path()).is_empty());
+
+        let other = dir.path().join("other.json");
+        let pending = PendingFile::with_bytes(&other, b"x").unwrap();
+        pending.sync().unwrap();
+        drop(pending);
+        assert!(!other.exists());
+        assert!(temporaries(dir.path()).is_empty(), "a pending file dropped before its rename is removed");
+    }
 }

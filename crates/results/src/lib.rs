@@ -19,8 +19,8 @@ pub mod other_code;
 pub mod trace_file;
 
 pub use files::{
-    FileError, exploits_path, finish_cell, finished_cell, is_abandoned, read_exploits, read_manifest, read_summary,
-    remove_abandoned_temporaries, safe_name, summary_path, trace_path, write_atomically, write_atomically_with, write_cell,
+    FileError, PendingFile, exploits_json, exploits_path, finish_cell, finished_cell, is_abandoned, read_exploits, read_manifest,
+    read_summary, remove_abandoned_temporaries, safe_name, summary_path, trace_path, write_atomically, write_atomically_with, write_cell,
     write_json_atomically,
 };
 pub use lock::{FolderLock, LOCK_FILE, lock_folder, lock_folder_shared};

@@ -3,7 +3,7 @@
 //! [`read_trace`] reads them back into the same [`Trace`] type, checking every column's name
 //! and type, so that one module owns the layout.
 
-use crate::files::{FileError, create_tmp, unreadable};
+use crate::files::{FileError, PendingFile, create_tmp, unreadable};
 use hposim_core::input::{MAX_TABLE_BYTES, open_regular};
 use hposim_core::trace::columns;
 use hposim_core::{Choice, Config, Domain, EpochStatus, Objective, RowSink, SearchSpace, TRACE_FORMAT_VERSION, Trace, TrialOutcome, Value};
@@ -169,18 +169,28 @@ impl TraceWriter {
     }
 
     /// Writes the footer, flushes the file to disk and renames it into place.
-    pub fn finish(mut self) -> Result<(), FileError> {
+    pub fn finish(self) -> Result<(), FileError> {
+        self.close()?.commit()
+    }
+
+    /// Writes the footer and hands the complete file over, still temporary and not yet flushed
+    /// to disk: [`ClosedTrace::commit`] does that, possibly on another thread, so that the
+    /// thread that simulates does not wait for the disk.
+    pub fn close(mut self) -> Result<PendingFile, FileError> {
         let encode = |e: PolarsError| FileError::Encode { path: self.tmp.clone(), what: "trace", message: e.to_string() };
         if self.rows == 0 {
             // An empty trace still has its columns, as `write_trace` writes it.
             self.writer.write_batch(&self.empty).map_err(encode)?;
         }
         self.writer.finish().map_err(encode)?;
-        // fsync applies to the file, whichever descriptor asks.
-        File::open(&self.tmp).and_then(|f| f.sync_all()).map_err(|error| FileError::Io { path: self.tmp.clone(), error })?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|error| FileError::Io { path: self.path.clone(), error })?;
         self.finished = true;
-        Ok(())
+        let (tmp, path) = (std::mem::take(&mut self.tmp), std::mem::take(&mut self.path));
+        // Closes the writer's descriptor; the new one locks the file again (so that another
+        // run does not take it for a killed process's leftover) until it is renamed.
+        drop(self);
+        let file = File::open(&tmp).map_err(|error| FileError::Io { path: tmp.clone(), error })?;
+        let _ = file.try_lock();
+        Ok(PendingFile::new(file, tmp, path))
     }
 }
 

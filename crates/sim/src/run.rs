@@ -1,7 +1,9 @@
-//! Running an experiment: the grid of cells (benchmark × strategy × seed) in parallel with
-//! rayon, each cell single-threaded and deterministic, each finished cell written atomically
-//! (temporary file, then rename) so that an interrupted run loses nothing and a rerun skips
-//! finished cells.
+//! Running an experiment: the grid of cells (benchmark × strategy × seed) in parallel on a
+//! rayon pool, each thread taking the next cell, the costliest expected first, each cell
+//! single-threaded and deterministic, each finished cell written atomically (temporary file,
+//! flushed to disk, then renamed; by one more thread, in batches, so that simulating does not
+//! wait for the disk) so that an interrupted run loses nothing and a rerun skips finished
+//! cells.
 //!
 //! A cell's file stem is `<benchmark>__<strategy>__s<seed>__<hash>`, the hash being XXH3-64 of
 //! every setting that can change its result (benchmark and strategy specifications, seed,
@@ -28,14 +30,16 @@ use hposim_curves::median_random::{MEDIAN_RANDOM_SAMPLES, median_random_final};
 use hposim_curves::{Benchmark, BenchmarkSpec};
 use hposim_fingerprint::FINGERPRINT;
 use hposim_results::{
-    FileError, FolderLock, OtherCode, TraceMetadata, TraceWriter, adopt, finish_cell, finished_cell, identity, lock_folder,
-    lock_folder_shared, of_other_code, remove_abandoned_temporaries, safe_name, trace_path, write_atomically, write_json_atomically,
+    FileError, FolderLock, FoundCell, OtherCode, PendingFile, TraceMetadata, TraceWriter, adopt, exploits_json, exploits_path,
+    finished_cell, identity, lock_folder, lock_folder_shared, of_other_code, remove_abandoned_temporaries, safe_name, summary_path,
+    trace_path, write_atomically, write_json_atomically,
 };
 use hposim_schedulers::{Scheduler, StrategySpec, build_strategy};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// One cell of the grid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -374,9 +378,19 @@ pub fn other_code(experiment: &Experiment, out_dir: &Path) -> Result<OtherCode, 
     Ok(OtherCode::of(&of_other_code(all.iter().map(|c| (c.id.as_str(), c.settings.as_str())), &out_dir.join("cells"))?))
 }
 
-/// Simulates `cell` and writes its trace, then its summary (the summary's presence marks the
-/// cell finished, so it is written last).
-fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSummary, u64), RunError> {
+/// A simulated cell whose files wait for the disk: its trace, complete under its temporary
+/// name, and its summary, written once the trace is in place ([`commit_cells`]).
+struct Simulated {
+    trace: PendingFile,
+    /// Population-based training's exploits, if it made any.
+    exploits: Option<PendingFile>,
+    summary: CellSummary,
+    epochs: u64,
+}
+
+/// Simulates `cell` and writes its trace (and exploits), all but flushing them to disk and
+/// naming them, which [`commit_cells`] does.
+fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<Simulated, RunError> {
     let bench = experiment.benchmarks[cell.benchmark].as_ref();
     let metadata = TraceMetadata {
         benchmark: bench.name().to_owned(),
@@ -393,10 +407,172 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<(CellSum
     writer
         .write_rows(trace, &|t| trace.configs.get(t as usize))
         .map_err(|message| RunError::Sim { cell: cell.id.clone(), error: SimError::Write(message) })?;
-    writer.finish()?;
-    let summary = summarise(experiment, cell, &outcome);
-    finish_cell(dir, &cell.id, trace, bench.space(), &summary)?;
-    Ok((summary, outcome.stats.epochs))
+    let exploits = (!trace.exploits.is_empty())
+        .then(|| PendingFile::with_json(&exploits_path(dir, &cell.id), &exploits_json(trace, bench.space()), "exploits"))
+        .transpose()?;
+    Ok(Simulated { trace: writer.close()?, exploits, summary: summarise(experiment, cell, &outcome), epochs: outcome.stats.epochs })
+}
+
+/// Flushes simulated cells' traces (and exploits) to disk and names them, then writes their summaries (whose
+/// presence marks a cell finished), flushes and names those: a batch costs the filesystem two
+/// journal commits, not two per cell. `on_done` is called with each cell's index in `cells`,
+/// its summary and epochs, once its summary is in place. A cell whose files cannot be written
+/// keeps no summary (it is rerun next time) and does not stop the others of the batch; the
+/// first such error is returned.
+fn commit_cells(
+    dir: &Path,
+    cells: &[&Cell],
+    batch: Vec<(usize, Simulated)>,
+    on_done: &mut dyn FnMut(usize, CellSummary, u64),
+) -> Result<(), RunError> {
+    let mut first_error: Option<RunError> = None;
+    let mut keep = |result: Result<(), FileError>| match result {
+        Ok(()) => true,
+        Err(error) => {
+            first_error.get_or_insert(error.into());
+            false
+        }
+    };
+    let synced: Vec<(usize, Simulated)> = batch
+        .into_iter()
+        .filter(|(_, cell)| keep(cell.trace.sync().and_then(|()| cell.exploits.as_ref().map_or(Ok(()), PendingFile::sync))))
+        .collect();
+    let mut summaries = Vec::with_capacity(synced.len());
+    for (i, cell) in synced {
+        if keep(cell.trace.rename().and_then(|()| cell.exploits.map_or(Ok(()), PendingFile::rename))) {
+            match PendingFile::with_json(&summary_path(dir, &cells[i].id), &cell.summary, "summary") {
+                Ok(file) => summaries.push((i, file, cell.summary, cell.epochs)),
+                Err(error) => _ = keep(Err(error)),
+            }
+        }
+    }
+    summaries.retain(|(_, file, _, _)| keep(file.sync()));
+    for (i, file, summary, epochs) in summaries {
+        if keep(file.rename()) {
+            on_done(i, summary, epochs);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// How many simulated cells wait for the disk at most (besides the batch being flushed) before
+/// the threads that simulate wait for it: enough that a flush of a batch (tens of milliseconds
+/// on a virtual disk, while small cells finish every few milliseconds) does not stall them,
+/// few enough to bound the files held open (each holds its trace's).
+const COMMITS_QUEUED: usize = 256;
+
+/// The most cells flushed to disk together ([`commit_cells`]): it bounds the files held open.
+const COMMIT_BATCH: usize = 64;
+
+/// The order in which [`run`] takes `cells` (indices into it): the costliest expected first
+/// ([`StrategySpec::relative_cost`]), so that the last cells to start are cheap and no thread
+/// is left alone with a long one at the end (longest processing time first); cells of equal
+/// cost keep the grid's order.
+fn costliest_first(experiment: &Experiment, cells: &[&Cell]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(experiment.spec.strategies[cells[i].strategy].relative_cost()));
+    order
+}
+
+/// Runs (or reuses) `cells` on `pool`'s threads, each taking the next cell in
+/// [`costliest_first`] order as it becomes free, while one more thread does `write_first` (the
+/// manifest) and then flushes finished cells to disk and writes their summaries, in batches, in
+/// the order they finish ([`commit_cells`]): simulating does not wait for the disk. Returns each
+/// cell's summary and, if it was simulated, its epochs, in the order of `cells`; after an error
+/// no new cell starts, and the cells already simulated are still committed.
+fn run_cells(
+    pool: &rayon::ThreadPool,
+    experiment: &Experiment,
+    cells: &[&Cell],
+    dir: &Path,
+    adoptable: &HashMap<String, FoundCell>,
+    write_first: impl FnOnce() -> Result<(), RunError> + Send,
+    on_cell: &(dyn Fn(&CellSummary, bool) + Sync),
+) -> Result<Vec<(CellSummary, Option<u64>)>, RunError> {
+    let order = costliest_first(experiment, cells);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Vec<OnceLock<(CellSummary, Option<u64>)>> = cells.iter().map(|_| OnceLock::new()).collect();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(usize, Simulated)>(COMMITS_QUEUED);
+    let (simulated, committed) = std::thread::scope(|scope| {
+        let (slots, failed) = (&slots, &failed);
+        let committer = scope.spawn(move || -> Result<(), RunError> {
+            let mut first_error = write_first().err();
+            if first_error.is_some() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            let mut on_done = |i: usize, summary: CellSummary, epochs: u64| {
+                on_cell(&summary, false);
+                let _ = slots[i].set((summary, Some(epochs)));
+            };
+            while let Ok(first) = receiver.recv() {
+                // The cells that finished while the last batch was flushed form the next: the
+                // slower the disk, the larger the batches, and the fewer the flushes.
+                let mut batch = vec![first];
+                batch.extend(receiver.try_iter().take(COMMIT_BATCH - 1));
+                // After an error no new cell starts, but those already simulated are kept.
+                if let Err(error) = commit_cells(dir, cells, batch, &mut on_done) {
+                    failed.store(true, Ordering::Relaxed);
+                    first_error.get_or_insert(error);
+                }
+            }
+            first_error.map_or(Ok(()), Err)
+        });
+        let simulated = pool.broadcast(|_| -> Result<(), RunError> {
+            while !failed.load(Ordering::Relaxed) {
+                let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                let cell = cells[i];
+                let reused = match adoptable.get(&cell.id) {
+                    Some(other) => Some(adopt(dir, &other.id, &cell.id, &cell.settings)),
+                    None => finished_cell(dir, &cell.id).map(Ok),
+                };
+                let outcome = match reused {
+                    Some(Ok(summary)) => {
+                        on_cell(&summary, true);
+                        let _ = slots[i].set((summary, None));
+                        continue;
+                    }
+                    Some(Err(error)) => Err(error.into()),
+                    None => run_cell(experiment, cell, dir),
+                };
+                match outcome {
+                    // The committer takes cells until the last sender is gone (unless it
+                    // panicked, which is resumed below).
+                    Ok(simulated) => {
+                        if sender.send((i, simulated)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(error);
+                    }
+                }
+            }
+            Ok(())
+        });
+        drop(sender);
+        (simulated, committer.join())
+    });
+    for result in simulated {
+        result?;
+    }
+    match committed {
+        Ok(result) => result?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+    // Every cell was run or reused, or an error was returned above; were one left out, it is
+    // said rather than lost.
+    let missing: Vec<String> = cells.iter().zip(&slots).filter(|(_, slot)| slot.get().is_none()).map(|(c, _)| c.id.clone()).collect();
+    if !missing.is_empty() {
+        return Err(RunError::Missing {
+            dir: dir.to_owned(),
+            missing: missing.len(),
+            total: cells.len(),
+            first: missing.into_iter().take(3).collect(),
+        });
+    }
+    Ok(slots.into_iter().filter_map(OnceLock::into_inner).collect())
 }
 
 /// How long a shard waits for another shard that holds the folder alone for a moment (to
@@ -457,12 +633,19 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
     let dir = options.out_dir.join("cells");
     std::fs::create_dir_all(&dir).map_err(|error| RunError::Io { path: dir.clone(), error })?;
     let all = cells(experiment);
-    let manifest = manifest(experiment, &all);
+    // A thread per cell at most: more would only sit idle (and cost their stacks).
+    let threads_for = |cells: usize| options.threads.clamp(1, cells.max(1));
+    let pool_of = |threads: usize| {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| RunError::Threads { threads, message: e.to_string() })
+    };
+    // The manifest's references train a thousand random configurations per benchmark: on the
+    // threads the cells will have.
+    let first_pool = pool_of(threads_for(all.len()))?;
+    let manifest = first_pool.install(|| manifest(experiment, &all));
     let (_lock, mine) = match options.shard {
         None => {
-            let lock = lock_folder(&options.out_dir)?;
-            write_manifest(experiment, &manifest, &options.out_dir)?;
-            (lock, all.iter().collect::<Vec<&Cell>>())
+            // The manifest is written by the thread that writes the cells' files, first.
+            (lock_folder(&options.out_dir)?, all.iter().collect::<Vec<&Cell>>())
         }
         Some(shard) => {
             let assignment = assign_cells(experiment, &all, shard.count);
@@ -493,27 +676,10 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
     } else {
         HashMap::new()
     };
-    // A thread per cell at most: more would only sit idle (and cost their stacks).
-    let threads = options.threads.clamp(1, mine.len().max(1));
-    let pool =
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| RunError::Threads { threads, message: e.to_string() })?;
-    let results: Vec<(CellSummary, Option<u64>)> = pool.install(|| {
-        mine.par_iter()
-            .map(|cell| {
-                let reused = match adoptable.get(&cell.id) {
-                    Some(other) => Some(adopt(&dir, &other.id, &cell.id, &cell.settings)?),
-                    None => finished_cell(&dir, &cell.id),
-                };
-                if let Some(summary) = reused {
-                    on_cell(&summary, true);
-                    return Ok((summary, None));
-                }
-                let (summary, epochs) = run_cell(experiment, cell, &dir)?;
-                on_cell(&summary, false);
-                Ok((summary, Some(epochs)))
-            })
-            .collect::<Result<_, RunError>>()
-    })?;
+    let threads = threads_for(mine.len());
+    let pool = if threads == first_pool.current_num_threads() { first_pool } else { pool_of(threads)? };
+    let write_first = || if options.shard.is_none() { write_manifest(experiment, &manifest, &options.out_dir) } else { Ok(()) };
+    let results = run_cells(&pool, experiment, &mine, &dir, &adoptable, write_first, on_cell)?;
     let price = experiment.spec.price_per_worker_hour;
     let ran = results.iter().filter(|(_, e)| e.is_some()).count();
     let epochs_simulated = results.iter().filter_map(|(_, e)| *e).sum();
@@ -538,4 +704,42 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
         shard: options.shard,
         total_cells: all.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+    use super::*;
+
+    /// Costlier strategies' cells come first (GP-BO's relative cost 12, TPE's 2, random
+    /// search's 1), each strategy's cells in the grid's order.
+    #[test]
+    fn cells_are_taken_costliest_first_in_grid_order_among_equals() {
+        let text = r#"
+seeds = 2
+workers = 2
+[budget]
+trials = 4
+[[benchmarks]]
+type = "synthetic"
+[[strategies]]
+name = "random"
+sampler = { type = "random" }
+[[strategies]]
+name = "gp"
+sampler = { type = "gp" }
+[[strategies]]
+name = "tpe"
+sampler = { type = "tpe" }
+"#;
+        let experiment = Experiment::parse(Path::new("order.toml"), text).unwrap();
+        let all = cells(&experiment);
+        let mine: Vec<&Cell> = all.iter().collect();
+        let taken: Vec<(String, u32)> = costliest_first(&experiment, &mine)
+            .into_iter()
+            .map(|i| (experiment.spec.strategies[mine[i].strategy].name.clone(), mine[i].seed))
+            .collect();
+        let expected = [("gp", 0), ("gp", 1), ("tpe", 0), ("tpe", 1), ("random", 0), ("random", 1)];
+        assert_eq!(taken, expected.map(|(s, k)| (s.to_owned(), k)));
+    }
 }

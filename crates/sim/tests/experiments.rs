@@ -129,6 +129,41 @@ fn a_rerun_skips_finished_cells_and_redoes_only_missing_ones() {
     assert_eq!((third.ran, third.reused), (6, 12));
 }
 
+/// A cell whose file cannot be written fails the run, naming the file; the cells simulated
+/// before it (and beside it, waiting to be flushed to disk) are kept, finished, and no temporary
+/// file is left; once the obstacle is gone, a rerun finishes only the rest, with the results of
+/// an uninterrupted run.
+#[test]
+fn a_cell_that_cannot_be_written_fails_the_run_and_keeps_the_cells_before_it() {
+    let exp = experiment(SMALL);
+    let clean = tempfile::tempdir().unwrap();
+    let whole = run(&exp, &RunOptions { out_dir: clean.path().into(), threads: 1, ..Default::default() }, &|_, _| {}).unwrap();
+    let victim = &whole.summaries[4].cell;
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where the victim's trace goes: renaming the finished trace over it fails.
+    let obstacle = dir.path().join("cells").join(format!("{victim}.parquet"));
+    fs::create_dir_all(&obstacle).unwrap();
+    let options = RunOptions { out_dir: dir.path().into(), threads: 1, ..Default::default() };
+    let error = run(&exp, &options, &|_, _| {}).expect_err("the victim's trace cannot be renamed").to_string();
+    assert!(error.contains(victim.as_str()), "{error}");
+    let names: Vec<String> =
+        fs::read_dir(dir.path().join("cells")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "temporary files left: {names:?}");
+    let finished: Vec<&String> = names.iter().filter(|n| n.ends_with(".json")).collect();
+    // The four cells before the victim (one thread takes them in the grid's order) at least.
+    assert!(finished.len() >= 4 && finished.len() < 18, "{finished:?}");
+    assert!(!finished.iter().any(|n| n.starts_with(victim.as_str())));
+    for name in &finished {
+        let trace = dir.path().join("cells").join(name.replace(".json", ".parquet"));
+        assert!(ParquetReader::new(fs::File::open(&trace).unwrap()).finish().is_ok(), "{} is not a whole trace", trace.display());
+    }
+    fs::remove_dir(&obstacle).unwrap();
+    let rerun = run(&exp, &options, &|_, _| {}).unwrap();
+    assert_eq!((rerun.ran, rerun.reused), (18 - finished.len(), finished.len()));
+    assert_eq!(rerun.summaries, whole.summaries);
+    assert!(files(dir.path()) == files(clean.path()), "the resumed run's files differ from an uninterrupted run's");
+}
+
 /// Parses `text` as `bad.toml` and returns the error message.
 fn refusal(text: &str) -> String {
     let err = Experiment::parse(Path::new("experiments/bad.toml"), text).expect_err("the experiment must be refused");
