@@ -183,6 +183,11 @@ impl PendingFile {
         Self::with_bytes(path, &json)
     }
 
+    /// The temporary name it has until it is renamed.
+    pub fn tmp(&self) -> &Path {
+        &self.tmp
+    }
+
     /// Flushes the file to disk.
     pub fn sync(&self) -> Result<(), FileError> {
         self.file.sync_all().map_err(io(&self.tmp))

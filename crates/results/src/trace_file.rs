@@ -13,7 +13,7 @@ use polars::prelude::{
 };
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// `trace` as a polars data frame, with the configurations of `space`.
 pub fn trace_frame(trace: &Trace, space: &SearchSpace) -> PolarsResult<DataFrame> {
@@ -121,27 +121,19 @@ const WRITE_BUFFER_BYTES: usize = 1 << 18;
 
 /// A trace file written as its cell runs: rows arrive in chunks ([`RowSink`]), each written as a
 /// Parquet row group and dropped, so a cell's memory does not grow with its length. The file is
-/// a temporary file (`<path>.<pid>-<nonce>-<n>.tmp`) until [`TraceWriter::finish`] flushes it and renames it to `path`; a cell whose
-/// file is incomplete (an interrupted run) has no summary, and is rerun.
+/// a temporary file (`<path>.<pid>-<nonce>-<n>.tmp`) until [`TraceWriter::finish`] (or
+/// [`PendingFile::commit`] after [`TraceWriter::close`]) flushes it and renames it to `path`; a
+/// writer dropped before that (the cell failed) removes it, and a cell whose file is incomplete
+/// (an interrupted run) has no summary, and is rerun.
 pub struct TraceWriter {
     writer: polars::io::parquet::write::BatchedWriter<BufWriter<File>>,
     space: SearchSpace,
     /// The trace's columns without rows: what an empty trace's file holds.
     empty: DataFrame,
-    tmp: PathBuf,
-    path: PathBuf,
+    /// The file under its temporary name, through a second descriptor that shares the lock
+    /// and outlives the writer's: what [`TraceWriter::close`] hands over.
+    file: PendingFile,
     rows: u64,
-    /// Whether the file was renamed into place; if not when the writer is dropped (the cell
-    /// failed), the temporary file is removed rather than left to fill the disk.
-    finished: bool,
-}
-
-impl Drop for TraceWriter {
-    fn drop(&mut self) {
-        if !self.finished {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
 }
 
 impl TraceWriter {
@@ -159,13 +151,15 @@ impl TraceWriter {
         // Buffered: the Parquet writer issues a `write` per page header and per column chunk
         // (about 1,900 system calls per cell, a quarter of a simple cell's CPU time unbuffered);
         // its footer flushes the buffer, with errors reported.
+        let held = file.try_clone().map_err(|error| FileError::Io { path: tmp.clone(), error });
+        let pending = PendingFile::new(held?, tmp.clone(), path.to_owned());
         let writer = ParquetWriter::new(BufWriter::with_capacity(WRITE_BUFFER_BYTES, file))
             .with_compression(ParquetCompression::Snappy)
             .set_parallel(false)
             .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata.pairs())))
             .batched(empty.schema())
             .map_err(encode)?;
-        Ok(Self { writer, space: space.clone(), empty, tmp: tmp.clone(), path: path.to_owned(), rows: 0, finished: false })
+        Ok(Self { writer, space: space.clone(), empty, file: pending, rows: 0 })
     }
 
     /// Writes the footer, flushes the file to disk and renames it into place.
@@ -174,23 +168,16 @@ impl TraceWriter {
     }
 
     /// Writes the footer and hands the complete file over, still temporary and not yet flushed
-    /// to disk: [`ClosedTrace::commit`] does that, possibly on another thread, so that the
+    /// to disk: [`PendingFile::commit`] does that, possibly on another thread, so that the
     /// thread that simulates does not wait for the disk.
     pub fn close(mut self) -> Result<PendingFile, FileError> {
-        let encode = |e: PolarsError| FileError::Encode { path: self.tmp.clone(), what: "trace", message: e.to_string() };
+        let encode = |e: PolarsError| FileError::Encode { path: self.file.tmp().to_owned(), what: "trace", message: e.to_string() };
         if self.rows == 0 {
             // An empty trace still has its columns, as `write_trace` writes it.
             self.writer.write_batch(&self.empty).map_err(encode)?;
         }
         self.writer.finish().map_err(encode)?;
-        self.finished = true;
-        let (tmp, path) = (std::mem::take(&mut self.tmp), std::mem::take(&mut self.path));
-        // Closes the writer's descriptor; the new one locks the file again (so that another
-        // run does not take it for a killed process's leftover) until it is renamed.
-        drop(self);
-        let file = File::open(&tmp).map_err(|error| FileError::Io { path: tmp.clone(), error })?;
-        let _ = file.try_lock();
-        Ok(PendingFile::new(file, tmp, path))
+        Ok(self.file)
     }
 }
 
@@ -199,8 +186,8 @@ impl RowSink for TraceWriter {
         if rows.is_empty() {
             return Ok(());
         }
-        let frame = trace_frame_with(rows, &self.space, config_of).map_err(|e| format!("{}: {e}", self.tmp.display()))?;
-        self.writer.write_batch(&frame).map_err(|e| format!("{}: {e}", self.tmp.display()))?;
+        let frame = trace_frame_with(rows, &self.space, config_of).map_err(|e| format!("{}: {e}", self.file.tmp().display()))?;
+        self.writer.write_batch(&frame).map_err(|e| format!("{}: {e}", self.file.tmp().display()))?;
         self.rows += rows.len() as u64;
         Ok(())
     }

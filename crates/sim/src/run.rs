@@ -37,6 +37,7 @@ use hposim_results::{
 use hposim_schedulers::{Scheduler, StrategySpec, build_strategy};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -437,13 +438,24 @@ fn commit_cells(
         .into_iter()
         .filter(|(_, cell)| keep(cell.trace.sync().and_then(|()| cell.exploits.as_ref().map_or(Ok(()), PendingFile::sync))))
         .collect();
-    let mut summaries = Vec::with_capacity(synced.len());
-    for (i, cell) in synced {
-        if keep(cell.trace.rename().and_then(|()| cell.exploits.map_or(Ok(()), PendingFile::rename))) {
-            match PendingFile::with_json(&summary_path(dir, &cells[i].id), &cell.summary, "summary") {
-                Ok(file) => summaries.push((i, file, cell.summary, cell.epochs)),
-                Err(error) => _ = keep(Err(error)),
-            }
+    let renamed: Vec<(usize, CellSummary, u64)> = synced
+        .into_iter()
+        .filter_map(|(i, cell)| {
+            let Simulated { trace, exploits, summary, epochs } = cell;
+            keep(trace.rename().and_then(|()| exploits.map_or(Ok(()), PendingFile::rename))).then_some((i, summary, epochs))
+        })
+        .collect();
+    // The folder holds the names: flushed, the traces' names are on disk before any summary's.
+    if !renamed.is_empty()
+        && !keep(File::open(dir).and_then(|folder| folder.sync_all()).map_err(|error| FileError::Io { path: dir.to_owned(), error }))
+    {
+        return first_error.map_or(Ok(()), Err);
+    }
+    let mut summaries = Vec::with_capacity(renamed.len());
+    for (i, summary, epochs) in renamed {
+        match PendingFile::with_json(&summary_path(dir, &cells[i].id), &summary, "summary") {
+            Ok(file) => summaries.push((i, file, summary, epochs)),
+            Err(error) => _ = keep(Err(error)),
         }
     }
     summaries.retain(|(_, file, _, _)| keep(file.sync()));
@@ -455,14 +467,24 @@ fn commit_cells(
     first_error.map_or(Ok(()), Err)
 }
 
+/// Sets its cell to `false` when dropped, unless it is set already.
+struct SetOnDrop<'a>(&'a OnceLock<bool>);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.set(false);
+    }
+}
+
 /// How many simulated cells wait for the disk at most (besides the batch being flushed) before
 /// the threads that simulate wait for it: enough that a flush of a batch (tens of milliseconds
-/// on a virtual disk, while small cells finish every few milliseconds) does not stall them,
-/// few enough to bound the files held open (each holds its trace's).
-const COMMITS_QUEUED: usize = 256;
+/// on a virtual disk, while small cells finish every few milliseconds) seldom stalls them, few
+/// enough to bound the files held open (each cell holds its trace's, and its exploits' if it
+/// has any: at most 2 × (this + [`COMMIT_BATCH`] + one per thread) in all).
+const COMMITS_QUEUED: usize = 32;
 
-/// The most cells flushed to disk together ([`commit_cells`]): it bounds the files held open.
-const COMMIT_BATCH: usize = 64;
+/// The most cells flushed to disk together ([`commit_cells`]).
+const COMMIT_BATCH: usize = 32;
 
 /// The order in which [`run`] takes `cells` (indices into it): the costliest expected first
 /// ([`StrategySpec::relative_cost`]), so that the last cells to start are cheap and no thread
@@ -478,8 +500,10 @@ fn costliest_first(experiment: &Experiment, cells: &[&Cell]) -> Vec<usize> {
 /// [`costliest_first`] order as it becomes free, while one more thread does `write_first` (the
 /// manifest) and then flushes finished cells to disk and writes their summaries, in batches, in
 /// the order they finish ([`commit_cells`]): simulating does not wait for the disk. Returns each
-/// cell's summary and, if it was simulated, its epochs, in the order of `cells`; after an error
-/// no new cell starts, and the cells already simulated are still committed.
+/// cell's summary and, if it was simulated, its epochs, in the order of `cells`. After an error
+/// no new cell starts and the cells already simulated are still committed (unless the error
+/// was `write_first`'s: no summary precedes the manifest); a worker's error is returned before
+/// the committer's.
 fn run_cells(
     pool: &rayon::ThreadPool,
     experiment: &Experiment,
@@ -494,13 +518,25 @@ fn run_cells(
     let failed = AtomicBool::new(false);
     let slots: Vec<OnceLock<(CellSummary, Option<u64>)>> = cells.iter().map(|_| OnceLock::new()).collect();
     let (sender, receiver) = std::sync::mpsc::sync_channel::<(usize, Simulated)>(COMMITS_QUEUED);
+    // Whether `write_first` succeeded: a cell adopted from other code gets its summary at once,
+    // which must not precede the manifest.
+    let manifest_written = OnceLock::new();
     let (simulated, committed) = std::thread::scope(|scope| {
-        let (slots, failed) = (&slots, &failed);
+        let (slots, failed, manifest_written) = (&slots, &failed, &manifest_written);
         let committer = scope.spawn(move || -> Result<(), RunError> {
-            let mut first_error = write_first().err();
-            if first_error.is_some() {
+            // Set even if `write_first` panics, so that no thread waits for it forever.
+            let unwritten = SetOnDrop(manifest_written);
+            let written = write_first();
+            let _ = manifest_written.set(written.is_ok());
+            drop(unwritten);
+            if let Err(error) = written {
                 failed.store(true, Ordering::Relaxed);
+                // No summary may precede the manifest: the cells simulated meanwhile are
+                // dropped, and their temporary files with them.
+                receiver.iter().for_each(drop);
+                return Err(error);
             }
+            let mut first_error = None;
             let mut on_done = |i: usize, summary: CellSummary, epochs: u64| {
                 on_cell(&summary, false);
                 let _ = slots[i].set((summary, Some(epochs)));
@@ -523,7 +559,12 @@ fn run_cells(
                 let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
                 let cell = cells[i];
                 let reused = match adoptable.get(&cell.id) {
-                    Some(other) => Some(adopt(dir, &other.id, &cell.id, &cell.settings)),
+                    Some(other) => {
+                        if !*manifest_written.wait() {
+                            break;
+                        }
+                        Some(adopt(dir, &other.id, &cell.id, &cell.settings))
+                    }
                     None => finished_cell(dir, &cell.id).map(Ok),
                 };
                 let outcome = match reused {
@@ -554,13 +595,13 @@ fn run_cells(
         drop(sender);
         (simulated, committer.join())
     });
+    // A worker's error is returned before the committer's: it stopped the run, and the
+    // committer's (if any) came of the cells it was given.
+    let committed = committed.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     for result in simulated {
         result?;
     }
-    match committed {
-        Ok(result) => result?,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    committed?;
     // Every cell was run or reused, or an error was returned above; were one left out, it is
     // said rather than lost.
     let missing: Vec<String> = cells.iter().zip(&slots).filter(|(_, slot)| slot.get().is_none()).map(|(c, _)| c.id.clone()).collect();
@@ -627,8 +668,9 @@ pub fn write_manifest(experiment: &Experiment, manifest: &Manifest, out_dir: &Pa
 
 /// Runs every unfinished cell of `experiment` (of its shard, with [`RunOptions::shard`]; none,
 /// with [`RunOptions::merge_only`]) and writes `summary.json` (not for a shard). `on_cell` is
-/// called (from worker threads) after each cell, with `true` if it was reused from an earlier
-/// run.
+/// called after each cell, with `true` if it was reused from an earlier run (from the thread
+/// that found it) and `false` once a simulated cell's summary is in place (from the thread that
+/// writes the files).
 pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&CellSummary, bool) + Sync)) -> Result<RunReport, RunError> {
     let dir = options.out_dir.join("cells");
     std::fs::create_dir_all(&dir).map_err(|error| RunError::Io { path: dir.clone(), error })?;
@@ -677,7 +719,12 @@ pub fn run(experiment: &Experiment, options: &RunOptions, on_cell: &(dyn Fn(&Cel
         HashMap::new()
     };
     let threads = threads_for(mine.len());
-    let pool = if threads == first_pool.current_num_threads() { first_pool } else { pool_of(threads)? };
+    let pool = if threads == first_pool.current_num_threads() {
+        first_pool
+    } else {
+        drop(first_pool);
+        pool_of(threads)?
+    };
     let write_first = || if options.shard.is_none() { write_manifest(experiment, &manifest, &options.out_dir) } else { Ok(()) };
     let results = run_cells(&pool, experiment, &mine, &dir, &adoptable, write_first, on_cell)?;
     let price = experiment.spec.price_per_worker_hour;

@@ -130,9 +130,9 @@ fn a_rerun_skips_finished_cells_and_redoes_only_missing_ones() {
 }
 
 /// A cell whose file cannot be written fails the run, naming the file; the cells simulated
-/// before it (and beside it, waiting to be flushed to disk) are kept, finished, and no temporary
-/// file is left; once the obstacle is gone, a rerun finishes only the rest, with the results of
-/// an uninterrupted run.
+/// before it are kept, finished, and no temporary file is left; once the obstacle is gone, a
+/// rerun finishes only the rest, with the results of an uninterrupted run. A manifest that
+/// cannot be written fails the run before any cell is finished.
 #[test]
 fn a_cell_that_cannot_be_written_fails_the_run_and_keeps_the_cells_before_it() {
     let exp = experiment(SMALL);
@@ -162,6 +162,15 @@ fn a_cell_that_cannot_be_written_fails_the_run_and_keeps_the_cells_before_it() {
     assert_eq!((rerun.ran, rerun.reused), (18 - finished.len(), finished.len()));
     assert_eq!(rerun.summaries, whole.summaries);
     assert!(files(dir.path()) == files(clean.path()), "the resumed run's files differ from an uninterrupted run's");
+
+    let no_manifest = tempfile::tempdir().unwrap();
+    fs::create_dir_all(no_manifest.path().join("manifest.json")).unwrap();
+    let options = RunOptions { out_dir: no_manifest.path().into(), threads: 2, ..Default::default() };
+    let error = run(&exp, &options, &|_, _| {}).expect_err("the manifest cannot be renamed").to_string();
+    assert!(error.contains("manifest.json"), "{error}");
+    let left: Vec<String> =
+        fs::read_dir(no_manifest.path().join("cells")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(left.is_empty(), "no cell is finished (nor any temporary file left) without a manifest: {left:?}");
 }
 
 /// Parses `text` as `bad.toml` and returns the error message.
