@@ -109,13 +109,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     if fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64) && fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(());
     }
-    write_atomically_with(path, |file, tmp| file.write_all(bytes).map_err(io(tmp)))
+    PendingFile::with_bytes(path, bytes)?.commit()
 }
 
 /// Writes `value` as pretty JSON to `path` atomically; `what` names it in errors.
 pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize, what: &'static str) -> Result<(), FileError> {
-    let json = serde_json::to_vec_pretty(value).map_err(|e| FileError::Encode { path: path.to_owned(), what, message: e.to_string() })?;
-    write_atomically(path, &json)
+    write_atomically(path, &pretty_json(path, value, what)?)
+}
+
+/// `value` as pretty JSON, for the file `path`, which errors name with `what`.
+fn pretty_json(path: &Path, value: &impl serde::Serialize, what: &'static str) -> Result<Vec<u8>, FileError> {
+    serde_json::to_vec_pretty(value).map_err(|e| FileError::Encode { path: path.to_owned(), what, message: e.to_string() })
 }
 
 /// Removes from `cells_dir` the temporary files of the cells in `cells` (by file stem) that
@@ -143,11 +147,7 @@ pub fn remove_abandoned_temporaries(cells_dir: &Path, cells: &std::collections::
 /// directory, which is flushed to disk and then renamed over `path`, so `path` is either absent
 /// or complete.
 pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), FileError>) -> Result<(), FileError> {
-    let (mut file, tmp) = create_tmp(path)?;
-    let written = write(&mut file, &tmp);
-    let pending = PendingFile::new(file, tmp, path.to_owned());
-    written?;
-    pending.commit()
+    PendingFile::write_with(path, write)?.commit()
 }
 
 /// A complete file under its temporary name ([`create_tmp`]), which it keeps locked, not yet
@@ -167,20 +167,24 @@ impl PendingFile {
         Self { file, tmp, path, renamed: false }
     }
 
-    /// Writes `bytes` into a new temporary file that becomes `path`.
-    pub fn with_bytes(path: &Path, bytes: &[u8]) -> Result<Self, FileError> {
+    /// `write` fills a new temporary file ([`create_tmp`]) that becomes `path`; removed if
+    /// `write` fails.
+    pub fn write_with(path: &Path, write: impl FnOnce(&mut File, &Path) -> Result<(), FileError>) -> Result<Self, FileError> {
         let (mut file, tmp) = create_tmp(path)?;
-        let written = file.write_all(bytes).map_err(io(&tmp));
+        let written = write(&mut file, &tmp);
         let pending = Self::new(file, tmp, path.to_owned());
         written.map(|()| pending)
+    }
+
+    /// Writes `bytes` into a new temporary file that becomes `path`.
+    pub fn with_bytes(path: &Path, bytes: &[u8]) -> Result<Self, FileError> {
+        Self::write_with(path, |file, tmp| file.write_all(bytes).map_err(io(tmp)))
     }
 
     /// Writes `value` as pretty JSON into a new temporary file that becomes `path`; `what`
     /// names it in errors.
     pub fn with_json(path: &Path, value: &impl serde::Serialize, what: &'static str) -> Result<Self, FileError> {
-        let json =
-            serde_json::to_vec_pretty(value).map_err(|e| FileError::Encode { path: path.to_owned(), what, message: e.to_string() })?;
-        Self::with_bytes(path, &json)
+        Self::with_bytes(path, &pretty_json(path, value, what)?)
     }
 
     /// The temporary name it has until it is renamed.

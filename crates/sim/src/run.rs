@@ -414,9 +414,9 @@ fn run_cell(experiment: &Experiment, cell: &Cell, dir: &Path) -> Result<Simulate
     Ok(Simulated { trace: writer.close()?, exploits, summary: summarise(experiment, cell, &outcome), epochs: outcome.stats.epochs })
 }
 
-/// Flushes simulated cells' traces (and exploits) to disk and names them, then writes their summaries (whose
-/// presence marks a cell finished), flushes and names those: a batch costs the filesystem two
-/// journal commits, not two per cell. `on_done` is called with each cell's index in `cells`,
+/// Flushes simulated cells' traces (and exploits) to disk and names them, then writes their
+/// summaries (whose presence marks a cell finished), flushes and names those: a batch costs the
+/// filesystem two journal commits, not two per cell. `on_done` is called with each cell's index in `cells`,
 /// its summary and epochs, once its summary is in place. A cell whose files cannot be written
 /// keeps no summary (it is rerun next time) and does not stop the others of the batch; the
 /// first such error is returned.
