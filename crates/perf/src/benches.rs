@@ -54,6 +54,7 @@ pub const BENCHES: &[Bench] = &[
     Bench { name: "suggest/gp_200", unit: "call", prepare: || suggestion("type = 'gp'", 200) },
     Bench { name: "suggest/bohb_kde_200", unit: "call", prepare: || suggestion("type = 'bohb'\nrandom_fraction = 0.0", 200) },
     Bench { name: "suggest/motpe_200", unit: "call", prepare: || suggestion("type = 'motpe'", 200) },
+    Bench { name: "study/tpe_200", unit: "trial", prepare: || study("type = 'tpe'", 200) },
     Bench { name: "hypervolume/1000_points_2d", unit: "call", prepare: || hypervolume(1000, 2) },
     Bench { name: "hypervolume/1000_points_3d", unit: "call", prepare: || hypervolume(1000, 3) },
     Bench { name: "hypervolume/300_points_4d", unit: "call", prepare: || hypervolume(300, 4) },
@@ -174,6 +175,26 @@ fn suggestion(spec: &str, n: u32) -> Result<Work, String> {
         let mut rng = Rng::seed_from_u64(2);
         black_box(sampler.suggest(&mut rng));
         1
+    }))
+}
+
+/// A whole study of the sampler `spec`, `trials` suggestions each observed before the next
+/// (the sampler's own proposals, as `study/*` of `crates/samplers/benches/suggest.rs` and the
+/// per-trial figure compared with Optuna): what an estimator keeps from one proposal to the next
+/// counts here, where a single suggestion after observations of random configurations starts
+/// cold.
+fn study(spec: &str, trials: u32) -> Result<Work, String> {
+    let space = space()?;
+    let spec: SamplerSpec = toml::from_str(spec).map_err(|e| e.to_string())?;
+    let objectives = [Objective::minimize("loss"), Objective::minimize("cost")];
+    Ok(Box::new(move || {
+        let mut rng = Rng::seed_from_u64(3);
+        let Ok(mut sampler) = hposim_samplers::build(&spec, &space, &objectives, &mut Rng::seed_from_u64(1)) else { return 0 };
+        for trial in 0..trials {
+            let Some(config) = sampler.suggest(&mut rng) else { return u64::from(trial) };
+            sampler.observe(&Observation { trial, config: &config, fidelity: 1, metrics: &losses(&space, &config), time: 0.0 });
+        }
+        u64::from(trials)
     }))
 }
 

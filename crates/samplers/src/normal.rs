@@ -35,17 +35,44 @@ pub fn log_mass(a: f64, b: f64) -> f64 {
 
 /// A draw from N(μ, σ²) truncated to `[low, high]`, by inverse CDF of the uniform `u ∈ [0, 1)`.
 pub fn sample_truncated(mu: f64, sigma: f64, low: f64, high: f64, u: f64) -> f64 {
-    let (alpha, beta) = ((low - mu) / sigma, (high - mu) / sigma);
-    let z = if alpha + beta > 0.0 {
-        // Mostly in the upper tail: invert there, mirrored.
-        let (pl, ph) = (cdf(-beta), cdf(-alpha));
-        -quantile(pl + u * (ph - pl))
-    } else {
-        let (pl, ph) = (cdf(alpha), cdf(beta));
-        quantile(pl + u * (ph - pl))
-    };
-    let z = if z.is_finite() { z.clamp(alpha, beta) } else { 0.5 * (alpha + beta) };
-    (mu + sigma * z).clamp(low, high)
+    TruncatedNormal::new(mu, sigma, low, high).draw(u)
+}
+
+/// N(μ, σ²) truncated to `[low, high]`, with the CDF at its bounds computed once for any number
+/// of draws ([`TruncatedNormal::draw`] gives what [`sample_truncated`] gives, to the bit).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TruncatedNormal {
+    mu: f64,
+    sigma: f64,
+    low: f64,
+    high: f64,
+    /// The bounds in standard units.
+    alpha: f64,
+    beta: f64,
+    /// The CDF at the bounds, or, when `mirrored`, the upper tail's at the mirrored bounds.
+    pl: f64,
+    ph: f64,
+    /// Mostly in the upper tail: inverted there, mirrored.
+    mirrored: bool,
+}
+
+impl TruncatedNormal {
+    /// The distribution, with the two CDF values a draw needs.
+    pub fn new(mu: f64, sigma: f64, low: f64, high: f64) -> Self {
+        let (alpha, beta) = ((low - mu) / sigma, (high - mu) / sigma);
+        let mirrored = alpha + beta > 0.0;
+        let (pl, ph) = if mirrored { (cdf(-beta), cdf(-alpha)) } else { (cdf(alpha), cdf(beta)) };
+        Self { mu, sigma, low, high, alpha, beta, pl, ph, mirrored }
+    }
+
+    /// The draw for the uniform `u ∈ [0, 1)`.
+    pub fn draw(&self, u: f64) -> f64 {
+        let Self { mu, sigma, low, high, alpha, beta, pl, ph, mirrored } = *self;
+        let z = quantile(pl + u * (ph - pl));
+        let z = if mirrored { -z } else { z };
+        let z = if z.is_finite() { z.clamp(alpha, beta) } else { 0.5 * (alpha + beta) };
+        (mu + sigma * z).clamp(low, high)
+    }
 }
 
 /// `ln h(z)` with `h(z) = φ(z) + z·Φ(z)`, so that expected improvement is `σ·h((μ* − μ)/σ)`

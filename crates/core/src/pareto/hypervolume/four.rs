@@ -86,6 +86,11 @@ impl Sweep4 {
     }
 }
 
+/// Points of the set examined one by one before the others are classified without branches,
+/// and how many of those between two checks for one dominating the new point (see
+/// [`Set3::contribution`]).
+const DOMINANCE_BLOCK: usize = 8;
+
 /// A set of mutually non-dominated 3-D points sorted by the third objective, with scratch
 /// space for computing contributions.
 struct Set3 {
@@ -159,8 +164,15 @@ impl Set3 {
         let [rx, ry, rz] = self.reference;
         let below = self.points.partition_point(|q| q[2] <= p[2]);
         let (mut band_y, mut band_x) = (ry, rx);
-        self.beyond.clear();
-        for q in &self.points[..below] {
+        // Grown, never cleared: only the first `beyond` entries are this point's.
+        if self.beyond.len() < below {
+            self.beyond.resize(below, (0.0, 0.0));
+        }
+        let mut beyond = 0;
+        // The lowest points one by one: in a population, where most points are dominated, a
+        // point dominating p is mostly among them.
+        let (first, rest) = self.points[..below].split_at(below.min(DOMINANCE_BLOCK));
+        for q in first {
             if q[0] <= p[0] {
                 if q[1] <= p[1] {
                     return None;
@@ -169,7 +181,26 @@ impl Set3 {
             } else if q[1] <= p[1] {
                 band_x = band_x.min(q[0]);
             } else {
-                self.beyond.push((q[0], q[1]));
+                self.beyond[beyond] = (q[0], q[1]);
+                beyond += 1;
+            }
+        }
+        // The others without branches, block by block: on fronts, whether a point is left of
+        // p, below it or beyond both is as good as random, and mispredicted branches cost more
+        // than the comparisons. Every point is written to `beyond`, and the count moves past
+        // those beyond both; a point dominating p ends the scan after its block.
+        for block in rest.chunks(DOMINANCE_BLOCK) {
+            let mut dominated = false;
+            for q in block {
+                let (left, lower) = (q[0] <= p[0], q[1] <= p[1]);
+                dominated |= left & lower;
+                band_y = band_y.min(if left { q[1] } else { ry });
+                band_x = band_x.min(if lower { q[0] } else { rx });
+                self.beyond[beyond] = (q[0], q[1]);
+                beyond += usize::from(!left & !lower);
+            }
+            if dominated {
+                return None;
             }
         }
         self.stairs.reset(rx, ry);
@@ -180,7 +211,7 @@ impl Set3 {
         if band_x < rx {
             covered += self.stairs.insert(band_x, p[1]);
         }
-        for &(x, y) in &self.beyond {
+        for &(x, y) in &self.beyond[..beyond] {
             if x < band_x && y < band_y {
                 covered += self.stairs.insert(x, y);
             }
