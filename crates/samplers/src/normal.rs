@@ -33,13 +33,8 @@ pub fn log_mass(a: f64, b: f64) -> f64 {
     if mass > 0.0 { mass.ln() } else { f64::NEG_INFINITY }
 }
 
-/// A draw from N(μ, σ²) truncated to `[low, high]`, by inverse CDF of the uniform `u ∈ [0, 1)`.
-pub fn sample_truncated(mu: f64, sigma: f64, low: f64, high: f64, u: f64) -> f64 {
-    TruncatedNormal::new(mu, sigma, low, high).draw(u)
-}
-
-/// N(μ, σ²) truncated to `[low, high]`, with the CDF at its bounds computed once for any number
-/// of draws ([`TruncatedNormal::draw`] gives what [`sample_truncated`] gives, to the bit).
+/// N(μ, σ²) truncated to `[low, high]`, drawn from by inverse CDF, with the CDF at its bounds
+/// computed once for any number of draws.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TruncatedNormal {
     mu: f64,

@@ -203,9 +203,9 @@ struct DimKernels {
     normalised_scale: Option<Scale>,
 }
 
-/// How far a kernel's position may have moved since the last fit for its normalisation to be
-/// found there ([`DimKernels::normalisation`]).
-const NORMALISED_REACH: usize = 2;
+/// Where a kernel's normalisation is looked for in the last fit ([`DimKernels::normalisation`]):
+/// its own place, then up to two places either side, nearest first (where most are found).
+const NORMALISED_MOVES: [isize; 5] = [0, -1, 1, -2, 2];
 
 impl DimKernels {
     /// `(ln σ, ln Z)` of kernel `k`, N(μ, σ²) truncated to `[a, b]`, taken from the last fit's
@@ -220,9 +220,10 @@ impl DimKernels {
     /// many bandwidths are equal within a fit (Scott's rule gives all the same; the magic clip
     /// gives many the same minimum), and they change together from fit to fit.
     fn normalisation(&mut self, k: usize, mu: f64, sigma: f64, (a, b): (f64, f64), last: &mut (f64, f64)) -> (f64, f64) {
-        let found = (0..=2 * NORMALISED_REACH)
-            .map(|i| if i % 2 == 0 { k.wrapping_add(i / 2) } else { k.wrapping_sub(i.div_ceil(2)) })
-            .find_map(|at| self.normalised.get(at).filter(|e| e.0 == mu && e.1 == sigma));
+        // Any entry with the same centre and bandwidth holds the same values, whichever is found.
+        let found = NORMALISED_MOVES
+            .iter()
+            .find_map(|&moved| self.normalised.get(k.wrapping_add_signed(moved)).filter(|e| e.0 == mu && e.1 == sigma));
         let (ln_sigma, log_z) = match found {
             Some(&(_, _, ln_sigma, log_z)) => (ln_sigma, log_z),
             None => {
